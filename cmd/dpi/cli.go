@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Exit codes shared by every subcommand (DESIGN.md, "The command line contract").
+const (
+	exitOK            = 0 // valid, or done
+	exitRejected      = 1 // checked and rejected
+	exitUsage         = 2 // usage error or unreadable input
+	exitIndeterminate = 3 // indeterminate, e.g. revocation status unknown
+)
+
+// command is one subcommand. A command either runs itself or, when subs is set, dispatches
+// to the subcommand named by its first argument ("dpi id validate").
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) int
+	subs    []command
+}
+
+// env carries what a subcommand needs from the process, so tests run commands in-process.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	json   bool // set by a global --json before the subcommand name
+}
+
+var (
+	registryMu sync.Mutex
+	registry   []command
+)
+
+// register adds a top-level subcommand. Each subcommand lives in its own file and calls
+// register from an init function, so adding one touches no other file.
+func register(c command) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry = append(registry, c)
+}
+
+// commands returns the registered top-level subcommands sorted by name.
+func commands() []command {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	out := append([]command(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// dispatch runs the subcommand named by args[0] among subs.
+func dispatch(e *env, prefix string, args []string, subs []command) int {
+	for len(args) > 0 && (args[0] == "--json" || args[0] == "-json") {
+		e.json = true
+		args = args[1:]
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		w := e.stderr
+		code := exitUsage
+		if len(args) > 0 {
+			w, code = e.stdout, exitOK
+		}
+		printUsage(w, prefix, subs)
+		return code
+	}
+	for _, c := range subs {
+		if c.name != args[0] {
+			continue
+		}
+		if c.subs != nil {
+			return dispatch(e, prefix+" "+c.name, args[1:], c.subs)
+		}
+		return c.run(e, args[1:])
+	}
+	fmt.Fprintf(e.stderr, "%s: unknown command %q\n\n", prefix, args[0])
+	printUsage(e.stderr, prefix, subs)
+	return exitUsage
+}
+
+func printUsage(w io.Writer, prefix string, subs []command) {
+	fmt.Fprintf(w, "usage: %s <command> [flags] [args]\n\ncommands:\n", prefix)
+	for _, c := range subs {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nexit codes: 0 valid or done, 1 rejected, 2 usage or unreadable input, 3 indeterminate\n")
+}
+
+// newFlags returns a flag set for a subcommand that already knows --json; its errors and
+// help go to the command's stderr.
+func (e *env) newFlags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.BoolVar(&e.json, "json", e.json, "print JSON instead of a human report")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: %s\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// errHelp reports that the user asked for help, which is not a failure.
+var errHelp = flag.ErrHelp
+
+// parseFlags parses flags that may stand before, between or after positional arguments
+// ("dpi id validate 123 --json"), and returns the positional ones. A lone "--" ends flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parse wraps parseFlags with the exit-code contract: ok is false when the command must
+// stop, with code as its exit code (0 after --help, 2 after a usage error).
+func (e *env) parse(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	positional, err := parseFlags(fs, args)
+	if errors.Is(err, errHelp) {
+		return nil, exitOK, false
+	}
+	if err != nil {
+		return nil, exitUsage, false
+	}
+	return positional, exitOK, true
+}
+
+// usageError prints a usage message for a subcommand and returns the usage exit code.
+func (e *env) usageError(format string, a ...any) int {
+	fmt.Fprintf(e.stderr, "dpi: "+format+"\n", a...)
+	return exitUsage
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// readInput reads a file named on the command line, or stdin for "-", up to limit bytes.
+// A larger input is an error rather than a silent truncation.
+func (e *env) readInput(name string, limit int64) ([]byte, error) {
+	var r io.Reader
+	if name == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", displayName(name), limit)
+	}
+	return b, nil
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
+}
+
+// oneLine keeps an error message on one line for the human report.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,5 @@
+package main
+
+func auditEvidence(j *journey) error {
+	return errNotBuilt
+}

@@ -1,0 +1,5 @@
+package main
+
+func signIn(j *journey) error {
+	return errNotBuilt
+}

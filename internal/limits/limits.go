@@ -1,0 +1,8 @@
+// Package limits holds, in one place, every cap dpi puts on untrusted input: sizes, counts,
+// depths and work factors. Parsing and verification code in every block reads its caps from
+// here, so a reviewer can audit them together and a fork can tune them in one file.
+package limits
+
+// MaxCLIInput caps a file the dpi command reads whole into memory (a token, a signature, a
+// JWKS document). Documents that are signed or verified are streamed and have no cap.
+const MaxCLIInput = 16 << 20
