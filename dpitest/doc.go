@@ -1,0 +1,43 @@
+// Package dpitest runs real protocol peers on loopback, for dpi's own tests and for anyone
+// who tests a service built on dpi without a national certification authority, time-stamp
+// authority or identity provider at hand. Nothing here is a mock: each peer speaks the
+// standard protocol over HTTP (net/http/httptest), so the code under test runs exactly the
+// path it runs in production, and independent tools (openssl) accept what the peers produce.
+//
+// # Test PKI
+//
+// [StartPKI] creates a root CA and an intermediate CA and serves, on one loopback address:
+//
+//   - an OCSP responder (RFC 6960 §2 and Appendix A, POST and GET) answering good, revoked or
+//     unknown, signed by the issuing CA or, with [PKIOptions.DelegatedOCSP], by a delegated
+//     responder (§4.2.2.2);
+//   - CRLs (RFC 5280 §5), one per CA;
+//   - an RFC 3161 time-stamp authority (§2.4 messages, §3.4 HTTP transport) whose tokens carry
+//     the ESS signing-certificate-v2 attribute (RFC 5816) and the policy [TSAPolicyOID].
+//
+// [PKI.Issue] issues end-entity certificates from the intermediate for signing
+// (digitalSignature and nonRepudiation), TLS servers (serverAuth, loopback SANs) and
+// time-stamping (critical id-kp-timeStamping, RFC 3161 §2.3), each carrying the OCSP and
+// CRL URLs. [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] takes the responder down to
+// test a verifier's "try later" path. [PKIOptions.Now] sets the clock of every date the PKI
+// writes, so tests can build expired, not-yet-valid or back-dated material.
+//
+//	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+//	if err != nil { ... }
+//	defer pki.Close()
+//	signer, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+//	// signer.Key is a crypto.Signer, signer.Chain the path to pki.Root (root excluded).
+//
+// # Test national identity provider
+//
+// The package also holds a test national eID identity provider (OpenID Connect discovery,
+// JWKS with key rotation, authorization and token endpoints with PKCE and private_key_jwt);
+// see its own types in this package.
+//
+// # What it does not do
+//
+// Keys live in memory and are generated fresh on every start; nothing is persisted and
+// nothing is meant to be trusted outside a test. The TSA refuses SHA-1 message imprints. OCSP
+// responses carry no nonce extension (golang.org/x/crypto/ocsp does not write one), and the
+// responder answers only for certificates of its own two CAs.
+package dpitest

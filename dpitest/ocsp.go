@@ -1,0 +1,133 @@
+package dpitest
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// ocspValidity is how long an OCSP response is fresh (its nextUpdate minus thisUpdate).
+const ocspValidity = time.Hour
+
+// serveOCSP is the OCSP responder (RFC 6960 §2, with the HTTP binding of Appendix A): a
+// DER OCSPRequest in a POST body, or base64 and URL-escaped in the path of a GET. It
+// answers for certificates issued by the root (the intermediate) and by the intermediate.
+func (p *PKI) serveOCSP(w http.ResponseWriter, r *http.Request) {
+	if !p.ocspUp.Load() {
+		http.Error(w, "ocsp responder unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	der, ok := readOCSPRequest(r)
+	if !ok {
+		writeOCSP(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	writeOCSP(w, p.ocspResponse(der))
+}
+
+// readOCSPRequest returns the DER request of r, within limits.MaxOCSPRequest.
+func readOCSPRequest(r *http.Request) ([]byte, bool) {
+	if r.Method == http.MethodPost {
+		der, err := io.ReadAll(io.LimitReader(r.Body, limits.MaxOCSPRequest+1))
+		return der, err == nil && len(der) <= limits.MaxOCSPRequest
+	}
+	esc := strings.TrimPrefix(r.URL.EscapedPath(), "/ocsp/")
+	if len(esc) > 2*limits.MaxOCSPRequest {
+		return nil, false
+	}
+	b64, err := url.PathUnescape(esc)
+	if err != nil {
+		return nil, false
+	}
+	der, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		if der, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(b64, "=")); err != nil {
+			return nil, false
+		}
+	}
+	return der, true
+}
+
+func writeOCSP(w http.ResponseWriter, resp []byte) {
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(resp)
+}
+
+// ocspResponse returns the DER OCSPResponse for a DER OCSPRequest: a signed answer, or one
+// of the unsigned error responses of RFC 6960 §2.3.
+func (p *PKI) ocspResponse(der []byte) []byte {
+	req, err := ocsp.ParseRequest(der)
+	if err != nil || !req.HashAlgorithm.Available() {
+		return ocsp.MalformedRequestErrorResponse
+	}
+	a := p.authorityFor(req)
+	if a == nil {
+		return ocsp.UnauthorizedErrorResponse
+	}
+	now := p.now()
+	tmpl := ocsp.Response{
+		SerialNumber: req.SerialNumber,
+		IssuerHash:   req.HashAlgorithm,
+		ThisUpdate:   now,
+		NextUpdate:   now.Add(ocspValidity),
+		Status:       ocsp.Unknown,
+	}
+	serial := req.SerialNumber.String()
+	a.mu.Lock()
+	if e, revoked := a.revoked[serial]; revoked && !now.Before(e.RevocationTime) {
+		tmpl.Status = ocsp.Revoked
+		tmpl.RevokedAt = e.RevocationTime
+		tmpl.RevocationReason = ocsp.Unspecified
+	} else if a.issued[serial] {
+		tmpl.Status = ocsp.Good
+	}
+	a.mu.Unlock()
+	if a.responderCert != a.cert {
+		tmpl.Certificate = a.responderCert
+	}
+	resp, err := ocsp.CreateResponse(a.cert, a.responderCert, tmpl, a.responderKey)
+	if err != nil {
+		return ocsp.InternalErrorErrorResponse
+	}
+	return resp
+}
+
+// authorityFor returns the CA whose name and key hashes the request names, or nil.
+func (p *PKI) authorityFor(req *ocsp.Request) *authority {
+	for _, a := range []*authority{p.inter, p.root} {
+		nameHash, keyHash, ok := issuerHashes(a.cert, req)
+		if ok && bytes.Equal(nameHash, req.IssuerNameHash) && bytes.Equal(keyHash, req.IssuerKeyHash) {
+			return a
+		}
+	}
+	return nil
+}
+
+// issuerHashes computes CertID's issuerNameHash and issuerKeyHash (RFC 6960 §4.1.1) of ca
+// with the request's hash algorithm.
+func issuerHashes(ca *x509.Certificate, req *ocsp.Request) (nameHash, keyHash []byte, ok bool) {
+	var spki struct {
+		Algorithm asn1.RawValue
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(ca.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return nil, nil, false
+	}
+	h := req.HashAlgorithm.New()
+	h.Write(ca.RawSubject)
+	nameHash = h.Sum(nil)
+	h.Reset()
+	h.Write(spki.PublicKey.RightAlign())
+	return nameHash, h.Sum(nil), true
+}
