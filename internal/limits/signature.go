@@ -1,0 +1,34 @@
+package limits
+
+// Caps for package signature. A detached signature is small (a CMS SignedData or a compact
+// JWS with its certificates and one time-stamp token); the signed document itself is streamed
+// and has no cap, except where an algorithm cannot stream (see MaxBufferedPayload).
+const (
+	// MaxSignature caps an encoded CAdES or JAdES signature given to signature.Validate.
+	MaxSignature = 4 << 20
+
+	// MaxSignatureCertificates caps the certificates carried in one signature, and the
+	// certificates in a chain that revocation is checked for.
+	MaxSignatureCertificates = 32
+
+	// MaxSignedAttributes caps the signed (and, separately, the unsigned) attributes of one
+	// CMS SignerInfo.
+	MaxSignedAttributes = 32
+
+	// MaxJWSHeader caps the decoded protected header of a JWS (it carries x5c, so it is
+	// larger than a token header).
+	MaxJWSHeader = 256 << 10
+
+	// MaxBufferedPayload caps a document signed or validated with EdDSA in JAdES: pure
+	// Ed25519 signs the whole JWS signing input, so that document is held in memory.
+	MaxBufferedPayload = 64 << 20
+
+	// MaxOCSPResponse caps an OCSP response read from a responder.
+	MaxOCSPResponse = 64 << 10
+
+	// MaxCRL caps a certificate revocation list read from a distribution point.
+	MaxCRL = 16 << 20
+
+	// MaxTSAResponse caps an RFC 3161 time-stamp response read from a TSA.
+	MaxTSAResponse = 256 << 10
+)

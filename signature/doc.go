@@ -1,0 +1,95 @@
+// Package signature signs documents and validates signatures over them: detached CAdES
+// (CMS) and JAdES (JWS) signatures, RFC 3161 signature time-stamps, certificate chains to
+// the caller's trust anchors, revocation by OCSP and CRL, and a validation report with the
+// indications of ETSI EN 319 102-1.
+//
+// # Signing
+//
+// A [Signer] holds one key (any [crypto.Signer]: a file, a PKCS #11 token, a cloud KMS)
+// and its certificate chain. [NewSigner] checks the pair and the algorithm policy once;
+// [Signer.Sign] then reads a document and returns a detached signature:
+//
+//   - CAdES-BASELINE-B (ETSI EN 319 122-1 §6.3): a DER CMS SignedData (RFC 5652 §5) with no
+//     encapsulated content, the chain in certificates, and the signed attributes
+//     content-type (id-data), signing-time, message-digest and signing-certificate-v2
+//     (RFC 5035 §3, SHA-256 certificate hash with issuer and serial). RSA PKCS #1 v1.5
+//     (rsaEncryption, RFC 3370 §3.2), ECDSA P-256/P-384/P-521 (RFC 5758 §3.2) and Ed25519
+//     (RFC 8419, with SHA-512).
+//   - CAdES-BASELINE-T (EN 319 122-1 §6.3, §5.3): the same with a signature time-stamp
+//     (id-aa-signatureTimeStampToken) from [SignerOptions.TSAURL], over the hash of the
+//     signature value; the reply's imprint, nonce and signature are checked before use.
+//   - JAdES-BASELINE-B (ETSI TS 119 182-1 §6.2.1): a compact JWS with a detached,
+//     unencoded payload (RFC 7797: b64 false, crit ["b64","sigT"]), and the protected
+//     header parameters x5t#S256, x5c and sigT (the claimed signing time, TS 119 182-1
+//     §5.2.1, which JAdES uses instead of iat). ES256/ES384/ES512, PS256/PS384/PS512 for
+//     RSA keys, EdDSA.
+//
+// The digest is SHA-256 (SHA-384 for P-384, SHA-512 for P-521 and Ed25519) unless
+// [SignerOptions.Hash] says otherwise; SHA-1 is never used, RSA keys under 2048 bits are
+// refused.
+//
+// # Streaming
+//
+// A document never has to fit in memory. For CAdES the document is hashed as it streams,
+// and only the digest enters the message-digest signed attribute; the key signs the few
+// hundred bytes of DER signed attributes. The CMS structures are built and parsed here with
+// encoding/asn1 and cryptobyte, because github.com/digitorus/pkcs7 hashes content it holds
+// whole. For JAdES with ECDSA or RSA, the JWS signing input (the encoded header, a dot, then
+// the raw document, RFC 7797 §3) is hashed as it streams and the key signs that digest.
+// Pure Ed25519 cannot sign a digest, so an EdDSA JAdES document is held in memory, up to
+// limits.MaxBufferedPayload (64 MiB); use CAdES for larger documents with Ed25519 keys.
+//
+// # Validation
+//
+// [Validate] detects the format, streams the document, and returns a [Report]. Nothing is
+// trusted by default: a [Policy] must name its Roots. The checks follow the basic signature
+// validation of ETSI EN 319 102-1 §5.3 and the validation with time of §5.5:
+//
+//   - format (§5.2.2, EN 319 122-1 §5.2): one signer, id-data content, content-type,
+//     message-digest, signing-time and signing-certificate-v2 present once with one value
+//     (sigT and x5t#S256 for JAdES): else TOTAL_FAILED/FORMAT_FAILURE;
+//   - the signing certificate (§5.2.3) found by the signer identifier and bound by
+//     signing-certificate-v2 or x5t#S256: else INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND;
+//   - the digest and the signature value (§5.2.7): TOTAL_FAILED/HASH_FAILURE or
+//     SIG_CRYPTO_FAILURE (a JWS signs the payload directly, so a changed JAdES document
+//     gives SIG_CRYPTO_FAILURE);
+//   - algorithms (§5.2.8): SHA-256 or stronger, RSA of 2048 bits or more, P-256/384/521,
+//     Ed25519, in the signature and in every certificate of the chain: else
+//     INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE;
+//   - the signature time-stamp (§5.4): its signature, its imprint over the signature value,
+//     its TSA chain to TSARoots (or Roots) with id-kp-timeStamping. A valid one is the best
+//     signature time; an invalid one is a warning and proves nothing;
+//   - the chain (§5.2.6) to Roots at the best signature time, key usage digitalSignature or
+//     nonRepudiation: NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
+//     CERTIFICATE_CHAIN_GENERAL_FAILURE; a signer claiming a signing time outside the
+//     certificate's validity is TOTAL_FAILED/EXPIRED or NOT_YET_VALID; a certificate expired
+//     at the best signature time with no earlier proof is INDETERMINATE/OUT_OF_BOUNDS_NO_POE;
+//   - revocation of every certificate but the anchor, by OCSP then CRL: revoked after the
+//     best signature time passes with a warning; the signing certificate revoked at or
+//     before the signer's own claimed signing time is TOTAL_FAILED/REVOKED; revoked with no
+//     proof that the signature existed before is INDETERMINATE/REVOKED_NO_POE (a CA:
+//     REVOKED_CA_NO_POE); no answer from either is INDETERMINATE/TRY_LATER.
+//
+// The first failing check sets the indication; every failure is listed in Report.Errors.
+// Validate returns an error instead of a report only when there is nothing to report on:
+// no Roots ([ErrNoTrustAnchors]), a signature that does not parse ([ErrMalformed], through
+// a [*FormatError]; BER indefinite lengths, truncation and lengths past the input are
+// refused by the DER parser), or a document that cannot be read.
+//
+// # Example
+//
+//	s, err := signature.NewSigner(key, chain, signature.SignerOptions{TSAURL: tsa})
+//	sig, err := s.Sign(ctx, file)
+//	report, err := signature.Validate(ctx, file2, sig, &signature.Policy{Roots: roots})
+//	if report.Passed() { ... }
+//
+// # What it does not do
+//
+// It does not make or fully validate the long-term levels (-LT, -LTA), counter-signatures,
+// signature policies, attribute certificates, enveloping or enveloped signatures, or JWS
+// JSON serialization (so no JAdES-T: the compact form has no unprotected header). A CMS
+// with several signers is refused. Revocation of the TSA's certificate is not checked.
+// Revocation status is what the responders say now; nothing is cached between calls. OCSP
+// and CRL URLs come from the certificates, so a validator fetches from hosts a signer's CA
+// names: only http and https, with bounded answers and timeouts.
+package signature

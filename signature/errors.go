@@ -1,0 +1,62 @@
+package signature
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Validate reports what it could check in a Report; it returns an error only
+// when there is nothing to report on (no trust anchors, an unreadable signature or document).
+var (
+	// ErrMalformed is matched by a FormatError: the signature could not be parsed.
+	ErrMalformed = errors.New("signature: malformed signature")
+
+	// ErrNoTrustAnchors reports a Policy without Roots: validation needs an explicit trust
+	// decision.
+	ErrNoTrustAnchors = errors.New("signature: policy has no trust anchors")
+
+	// ErrUnsupported reports an algorithm, key type or option this package does not offer.
+	ErrUnsupported = errors.New("signature: unsupported")
+
+	// ErrKeyMismatch reports a signing key whose public key is not the certificate's.
+	ErrKeyMismatch = errors.New("signature: key does not match certificate")
+
+	// ErrCertificate reports a signing certificate that cannot sign documents (missing key
+	// usage, or a chain that is empty).
+	ErrCertificate = errors.New("signature: unusable signing certificate")
+
+	// ErrTimestamp reports a failed exchange with a time-stamping authority, or a
+	// time-stamp token that does not match what was sent.
+	ErrTimestamp = errors.New("signature: time-stamp failed")
+
+	// ErrTooLarge reports an input over a cap in internal/limits.
+	ErrTooLarge = errors.New("signature: input too large")
+)
+
+// FormatError describes why a signature could not be parsed. It matches ErrMalformed.
+type FormatError struct {
+	Format string // "CAdES", "JAdES" or "" when the format could not be detected
+	Reason string // the failed check, lower-case
+	Err    error  // the underlying parse error, if any
+}
+
+func (e *FormatError) Error() string {
+	f := e.Format
+	if f == "" {
+		f = "signature"
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("signature: malformed %s: %s: %v", f, e.Reason, e.Err)
+	}
+	return fmt.Sprintf("signature: malformed %s: %s", f, e.Reason)
+}
+
+// Is reports whether target is ErrMalformed.
+func (e *FormatError) Is(target error) bool { return target == ErrMalformed }
+
+// Unwrap returns the underlying parse error.
+func (e *FormatError) Unwrap() error { return e.Err }
+
+func malformed(format, reason string, err error) error {
+	return &FormatError{Format: format, Reason: reason, Err: err}
+}

@@ -1,0 +1,215 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// maxRevocationURLs caps the OCSP and CRL locations tried per certificate.
+const maxRevocationURLs = 2
+
+// revocation checks every certificate of the chain but the trust anchor, by OCSP and then
+// by CRL (RFC 6960, RFC 5280 §6.3), and applies EN 319 102-1 to what it finds:
+//
+//   - revoked after the best signature time: no effect (a warning);
+//   - signing certificate revoked, and the signer's own claimed signing time is at or after
+//     the revocation: TOTAL_FAILED/REVOKED;
+//   - signing certificate revoked, otherwise: INDETERMINATE/REVOKED_NO_POE (nothing proves
+//     the signature existed before the revocation);
+//   - a CA certificate revoked before the best signature time: INDETERMINATE/REVOKED_CA_NO_POE;
+//   - no answer from OCSP or CRL: INDETERMINATE/TRY_LATER.
+func (v *validation) revocation(chain []*x509.Certificate, claimed *time.Time) {
+	r := v.report
+	if len(chain) > limits.MaxSignatureCertificates {
+		chain = chain[:limits.MaxSignatureCertificates]
+	}
+	for i := 0; i+1 < len(chain); i++ {
+		c, issuer := chain[i], chain[i+1]
+		st := v.status(c, issuer)
+		r.Revocation = append(r.Revocation, st)
+		switch st.Status {
+		case "good":
+		case "revoked":
+			at := *st.RevokedAt
+			if at.After(r.BestSignatureTime) {
+				r.warn(fmt.Sprintf("certificate %q was revoked at %s, after the best signature time", c.Subject.CommonName, at.Format(time.RFC3339)))
+				continue
+			}
+			switch {
+			case i > 0:
+				r.fail(Indeterminate, RevokedCANoPOE, fmt.Sprintf("ca certificate %q was revoked before the best signature time", c.Subject.CommonName))
+			case claimed != nil && !claimed.Before(at):
+				r.fail(TotalFailed, Revoked, "signing certificate was revoked before the claimed signing time")
+			default:
+				r.fail(Indeterminate, RevokedNoPOE, "signing certificate is revoked and no proof of existence before the revocation")
+			}
+		default:
+			r.fail(Indeterminate, TryLater, fmt.Sprintf("revocation status of %q is unknown: %s", c.Subject.CommonName, st.Reason))
+		}
+	}
+}
+
+// status finds one certificate's revocation status: OCSP first, then CRL.
+func (v *validation) status(c, issuer *x509.Certificate) RevocationStatus {
+	st := RevocationStatus{Subject: c.Subject.String(), Status: "unknown"}
+	var reasons []string
+	for i, u := range c.OCSPServer {
+		if i >= maxRevocationURLs {
+			break
+		}
+		resp, err := v.ocsp(u, c, issuer)
+		if err != nil {
+			reasons = append(reasons, "ocsp: "+err.Error())
+			continue
+		}
+		switch resp.Status {
+		case ocsp.Good:
+			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "good"}
+		case ocsp.Revoked:
+			at := resp.RevokedAt.UTC()
+			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "revoked", RevokedAt: &at}
+		default:
+			reasons = append(reasons, "ocsp: responder does not know the certificate")
+		}
+	}
+	for i, u := range c.CRLDistributionPoints {
+		if i >= maxRevocationURLs {
+			break
+		}
+		revoked, at, err := v.crl(u, c, issuer)
+		if err != nil {
+			reasons = append(reasons, "crl: "+err.Error())
+			continue
+		}
+		if revoked {
+			at = at.UTC()
+			return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "revoked", RevokedAt: &at}
+		}
+		return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "good"}
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "the certificate names no ocsp responder and no crl")
+	}
+	st.Reason = joinReasons(reasons)
+	return st
+}
+
+func joinReasons(rs []string) string {
+	var b bytes.Buffer
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r)
+	}
+	return b.String()
+}
+
+// maxClockSkew tolerates a responder whose clock runs slightly ahead.
+const maxClockSkew = 5 * time.Minute
+
+func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response, error) {
+	req, err := ocsp.CreateRequest(c, issuer, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	if err != nil {
+		return nil, err
+	}
+	body, err := v.fetch(u, "application/ocsp-request", req, limits.MaxOCSPResponse)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := ocsp.ParseResponseForCert(body, c, issuer)
+	if err != nil {
+		return nil, fmt.Errorf("response: %v", err)
+	}
+	now := v.policy.now()
+	if resp.ThisUpdate.After(now.Add(maxClockSkew)) {
+		return nil, fmt.Errorf("response is from the future")
+	}
+	if !resp.NextUpdate.IsZero() && resp.NextUpdate.Before(now) {
+		return nil, fmt.Errorf("response is stale")
+	}
+	return resp, nil
+}
+
+func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time, error) {
+	body, err := v.fetch(u, "", nil, limits.MaxCRL)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	list, err := x509.ParseRevocationList(body)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("parse: %v", err)
+	}
+	if !bytes.Equal(list.RawIssuer, issuer.RawSubject) {
+		return false, time.Time{}, fmt.Errorf("crl issuer is not the certificate's issuer")
+	}
+	if err := list.CheckSignatureFrom(issuer); err != nil {
+		return false, time.Time{}, fmt.Errorf("signature: %v", err)
+	}
+	now := v.policy.now()
+	if list.ThisUpdate.After(now.Add(maxClockSkew)) {
+		return false, time.Time{}, fmt.Errorf("crl is from the future")
+	}
+	if !list.NextUpdate.IsZero() && list.NextUpdate.Before(now) {
+		return false, time.Time{}, fmt.Errorf("crl is stale")
+	}
+	for _, e := range list.RevokedCertificateEntries {
+		if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
+			return true, e.RevocationTime, nil
+		}
+	}
+	return false, time.Time{}, nil
+}
+
+// fetch GETs (body nil) or POSTs to an http or https URL taken from a certificate and reads
+// at most limit bytes of a 200 answer.
+func (v *validation) fetch(rawURL, contentType string, body []byte, limit int64) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("url is not http or https")
+	}
+	ctx, cancel := context.WithTimeout(v.ctx, 15*time.Second)
+	defer cancel()
+	method, rd := http.MethodGet, io.Reader(nil)
+	if body != nil {
+		method, rd = http.MethodPost, bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	client := v.policy.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 15 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s unreachable", u.Host)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered http %d", u.Host, resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading from %s: %v", u.Host, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("answer from %s over %d bytes", u.Host, limit)
+	}
+	return b, nil
+}

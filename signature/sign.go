@@ -1,0 +1,201 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Format is a signature format.
+type Format string
+
+// Formats this package signs and validates.
+const (
+	// CAdES is a detached CMS SignedData (ETSI EN 319 122-1), DER-encoded. It is the zero
+	// value's choice.
+	CAdES Format = "cades"
+	// JAdES is a compact JWS with a detached, unencoded payload (ETSI TS 119 182-1, RFC 7797).
+	JAdES Format = "jades"
+)
+
+// SignerOptions configures a Signer. The zero value signs CAdES-BASELINE-B with the digest
+// that suits the key and the system clock.
+type SignerOptions struct {
+	// Format is CAdES (the default when empty) or JAdES.
+	Format Format
+
+	// Hash is the document digest: SHA-256, SHA-384 or SHA-512; zero picks SHA-256 (SHA-384
+	// for P-384 keys, SHA-512 for P-521 and Ed25519 keys). SHA-1 is refused.
+	Hash crypto.Hash
+
+	// TSAURL, when set, adds a signature time-stamp (RFC 3161) from that time-stamping
+	// authority, making a CAdES-BASELINE-T signature. JAdES signatures are not time-stamped
+	// (compact serialization has no unprotected header): NewSigner refuses the combination.
+	TSAURL string
+
+	// HTTPClient makes the time-stamp request; nil uses a client with a 30 second timeout.
+	HTTPClient *http.Client
+
+	// Now is the clock for the claimed signing time; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Signer signs documents with one key and certificate chain. Build it with NewSigner; it is
+// immutable and safe for concurrent use.
+type Signer struct {
+	key    crypto.Signer
+	chain  []*x509.Certificate
+	format Format
+	hash   crypto.Hash
+	tsa    *tsaClient
+	now    func() time.Time
+}
+
+// NewSigner checks that key belongs to chain[0], that the certificate may sign documents
+// (digitalSignature or nonRepudiation key usage) and that the key and options pass the
+// algorithm policy. chain is the signing certificate first, then its issuers; it is
+// embedded in each signature so that a validator can build the path to its trust anchor.
+func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions) (*Signer, error) {
+	if key == nil || len(chain) == 0 || chain[0] == nil {
+		return nil, fmt.Errorf("%w: a key and a certificate are required", ErrCertificate)
+	}
+	for _, c := range chain {
+		if c == nil {
+			return nil, fmt.Errorf("%w: nil certificate in chain", ErrCertificate)
+		}
+	}
+	leaf := chain[0]
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(leaf.PublicKey) {
+		return nil, ErrKeyMismatch
+	}
+	if err := keyPolicy(leaf.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return nil, fmt.Errorf("%w: key usage allows neither digitalSignature nor nonRepudiation", ErrCertificate)
+	}
+	s := &Signer{key: key, chain: append([]*x509.Certificate(nil), chain...), now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	switch opts.Format {
+	case "", CAdES:
+		s.format = CAdES
+	case JAdES:
+		s.format = JAdES
+	default:
+		return nil, fmt.Errorf("%w: format %q", ErrUnsupported, opts.Format)
+	}
+	s.hash = opts.Hash
+	if s.hash == 0 {
+		s.hash = defaultHash(leaf.PublicKey)
+	}
+	if !hashAllowed(s.hash) {
+		return nil, fmt.Errorf("%w: digest %v", ErrUnsupported, s.hash)
+	}
+	if _, isEd := leaf.PublicKey.(ed25519.PublicKey); isEd && s.format == CAdES && s.hash != crypto.SHA512 {
+		return nil, fmt.Errorf("%w: ed25519 in cms needs sha-512 (rfc 8419)", ErrUnsupported)
+	}
+	if s.format == JAdES {
+		if _, err := jwsAlgorithm(leaf.PublicKey, s.hash); err != nil {
+			return nil, err
+		}
+	}
+	if opts.TSAURL != "" {
+		if s.format == JAdES {
+			return nil, fmt.Errorf("%w: time-stamps with compact jades", ErrUnsupported)
+		}
+		c, err := newTSAClient(opts.TSAURL, opts.HTTPClient)
+		if err != nil {
+			return nil, err
+		}
+		s.tsa = c
+	}
+	return s, nil
+}
+
+// Sign reads the document to its end and returns a detached signature over it: DER for
+// CAdES, the compact JWS (header..signature) for JAdES. The document is hashed as it
+// streams and never held in memory, except for JAdES with an Ed25519 key (see the package
+// documentation).
+func (s *Signer) Sign(ctx context.Context, doc io.Reader) ([]byte, error) {
+	if s.format == JAdES {
+		return s.signJAdES(ctx, doc)
+	}
+	digest, err := hashStream(ctx, s.hash, doc)
+	if err != nil {
+		return nil, err
+	}
+	return s.signDigestCAdES(ctx, digest)
+}
+
+func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte) ([]byte, error) {
+	leaf := s.chain[0]
+	sigAlg, err := cmsSignatureAlgorithm(leaf.PublicKey, s.hash)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := buildSignedAttributes(digest, s.now(), leaf)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signDigest(s.key, s.hash, attrs, false)
+	if err != nil {
+		return nil, fmt.Errorf("signature: signing: %w", err)
+	}
+	var token []byte
+	if s.tsa != nil {
+		token, err = s.tsa.stamp(ctx, sig)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
+}
+
+// hashStream digests r in constant memory, checking ctx between reads.
+func hashStream(ctx context.Context, h crypto.Hash, r io.Reader) ([]byte, error) {
+	d := h.New()
+	if err := copyStream(ctx, d, r); err != nil {
+		return nil, err
+	}
+	return d.Sum(nil), nil
+}
+
+func copyStream(ctx context.Context, w io.Writer, r io.Reader) error {
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := r.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n]) // hash.Hash and bytes.Buffer never fail
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("signature: reading document: %w", err)
+		}
+	}
+}
+
+// readBounded reads a whole document that cannot be streamed, up to limit bytes.
+func readBounded(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := copyStream(ctx, &buf, io.LimitReader(r, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("%w: document over %d bytes cannot be held for ed25519 jades", ErrTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}

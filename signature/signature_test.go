@@ -1,0 +1,334 @@
+package signature_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/signature"
+)
+
+// clock is a settable test clock shared by the PKI and the validator.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	pki   *dpitest.PKI
+	clock *clock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	c := newClock()
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{Now: c.Now})
+	require.NoError(t, err)
+	t.Cleanup(pki.Close)
+	return &fixture{pki: pki, clock: c}
+}
+
+func (f *fixture) issue(t *testing.T, kt dpitest.KeyType) *dpitest.Credential {
+	t.Helper()
+	cred, err := f.pki.Issue(dpitest.CertOptions{CommonName: "Agency " + kt.String(), KeyType: kt, Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	return cred
+}
+
+func (f *fixture) policy() *signature.Policy {
+	return &signature.Policy{Roots: f.pki.Pool(), Now: f.clock.Now}
+}
+
+func (f *fixture) sign(t *testing.T, cred *dpitest.Credential, opts signature.SignerOptions, doc []byte) []byte {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = f.clock.Now
+	}
+	s, err := signature.NewSigner(cred.Key, cred.Chain, opts)
+	require.NoError(t, err)
+	sig, err := s.Sign(context.Background(), bytes.NewReader(doc))
+	require.NoError(t, err)
+	return sig
+}
+
+func validate(t *testing.T, doc, sig []byte, p *signature.Policy) *signature.Report {
+	t.Helper()
+	r, err := signature.Validate(context.Background(), bytes.NewReader(doc), sig, p)
+	require.NoError(t, err)
+	require.NotNil(t, r)
+	return r
+}
+
+var document = []byte("Certificate of residence no. 2026-0042\nissued by the civil registry\n")
+
+func TestSignValidateRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	for _, kt := range []dpitest.KeyType{dpitest.ECDSAP256, dpitest.ECDSAP384, dpitest.RSA2048, dpitest.RSA3072, dpitest.Ed25519} {
+		cred := f.issue(t, kt)
+		for _, format := range []signature.Format{signature.CAdES, signature.JAdES} {
+			t.Run(kt.String()+"/"+string(format), func(t *testing.T) {
+				sig := f.sign(t, cred, signature.SignerOptions{Format: format}, document)
+				r := validate(t, document, sig, f.policy())
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				assert.Empty(t, r.SubIndication)
+				assert.True(t, r.Passed())
+				want := "CAdES-BASELINE-B"
+				if format == signature.JAdES {
+					want = "JAdES-BASELINE-B"
+				}
+				assert.Equal(t, want, r.Format)
+				assert.Contains(t, r.SignedBy, "CN=Agency "+kt.String())
+				require.NotNil(t, r.SigningTime)
+				assert.True(t, r.SigningTime.Equal(f.clock.Now()))
+				assert.Len(t, r.Chain, 3)
+				require.Len(t, r.Revocation, 2)
+				assert.Equal(t, "good", r.Revocation[0].Status)
+				assert.Equal(t, "OCSP", r.Revocation[0].Source)
+				assert.Empty(t, r.Errors)
+
+				tampered := append([]byte(nil), document...)
+				tampered[0] ^= 1
+				r = validate(t, tampered, sig, f.policy())
+				assert.Equal(t, signature.TotalFailed, r.Indication)
+				if format == signature.CAdES {
+					assert.Equal(t, signature.HashFailure, r.SubIndication)
+				} else {
+					// A JWS signs the payload directly: there is no separate digest to compare.
+					assert.Equal(t, signature.SigCryptoFailure, r.SubIndication)
+				}
+			})
+		}
+	}
+}
+
+func TestTimestampedSignature(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	sig := f.sign(t, cred, signature.SignerOptions{TSAURL: f.pki.TSAURL}, document)
+	signedAt := f.clock.Now()
+	f.clock.Add(2 * time.Hour)
+
+	r := validate(t, document, sig, f.policy())
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	assert.Equal(t, "CAdES-BASELINE-T", r.Format)
+	require.NotNil(t, r.Timestamp)
+	assert.True(t, r.Timestamp.Valid, r.Timestamp.Reason)
+	assert.True(t, r.BestSignatureTime.Equal(signedAt), "best signature time is the time-stamp's")
+
+	// A TSA that is not trusted gives no proof of existence: the time-stamp is ignored.
+	other := newFixture(t)
+	p := f.policy()
+	p.TSARoots = other.pki.Pool()
+	r = validate(t, document, sig, p)
+	assert.Equal(t, signature.TotalPassed, r.Indication)
+	assert.False(t, r.Timestamp.Valid)
+	assert.NotEmpty(t, r.Warnings)
+	assert.True(t, r.BestSignatureTime.Equal(f.clock.Now()))
+}
+
+func TestTimestampUnavailable(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	f.pki.SetTSAAvailable(false)
+	s, err := signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{TSAURL: f.pki.TSAURL})
+	require.NoError(t, err)
+	_, err = s.Sign(context.Background(), bytes.NewReader(document))
+	assert.ErrorIs(t, err, signature.ErrTimestamp)
+}
+
+func TestRevocation(t *testing.T) {
+	tests := []struct {
+		name      string
+		tsa       bool
+		revokeAt  time.Duration // relative to the signing time
+		wantInd   signature.Indication
+		wantSub   signature.SubIndication
+		wantWarns bool
+	}{
+		{"revoked before signing", false, -time.Minute, signature.TotalFailed, signature.Revoked, false},
+		{"revoked after signing, no proof of existence", false, 30 * time.Minute, signature.Indeterminate, signature.RevokedNoPOE, false},
+		{"revoked after a time-stamped signature", true, 30 * time.Minute, signature.TotalPassed, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			cred := f.issue(t, dpitest.ECDSAP256)
+			opts := signature.SignerOptions{}
+			if tc.tsa {
+				opts.TSAURL = f.pki.TSAURL
+			}
+			signedAt := f.clock.Now()
+			if tc.revokeAt < 0 {
+				require.NoError(t, f.pki.Revoke(cred.Cert, signedAt.Add(tc.revokeAt)))
+			}
+			sig := f.sign(t, cred, opts, document)
+			f.clock.Add(time.Hour)
+			if tc.revokeAt > 0 {
+				require.NoError(t, f.pki.Revoke(cred.Cert, signedAt.Add(tc.revokeAt)))
+			}
+			r := validate(t, document, sig, f.policy())
+			assert.Equal(t, tc.wantInd, r.Indication, r.Errors)
+			assert.Equal(t, tc.wantSub, r.SubIndication)
+			require.NotEmpty(t, r.Revocation)
+			assert.Equal(t, "revoked", r.Revocation[0].Status)
+			assert.Equal(t, tc.wantWarns, len(r.Warnings) > 0, r.Warnings)
+		})
+	}
+}
+
+// blockURL is a transport on which one URL is unreachable, as a CRL distribution point
+// behind a broken network would be.
+type blockURL struct {
+	blocked string
+}
+
+func (b blockURL) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.String() == b.blocked {
+		return nil, errors.New("network unreachable")
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestRevocationUnavailable(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	sig := f.sign(t, cred, signature.SignerOptions{}, document)
+	f.pki.SetOCSPAvailable(false)
+
+	// OCSP down: the CRL answers.
+	r := validate(t, document, sig, f.policy())
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	require.NotEmpty(t, r.Revocation)
+	assert.Equal(t, "CRL", r.Revocation[0].Source)
+
+	// OCSP down and the CRL unreachable: try later.
+	p := f.policy()
+	p.HTTPClient = &http.Client{Transport: blockURL{f.pki.CRLURL}}
+	r = validate(t, document, sig, p)
+	assert.Equal(t, signature.Indeterminate, r.Indication)
+	assert.Equal(t, signature.TryLater, r.SubIndication)
+	assert.Equal(t, "unknown", r.Revocation[0].Status)
+}
+
+func TestUnknownRoot(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	for _, format := range []signature.Format{signature.CAdES, signature.JAdES} {
+		sig := f.sign(t, f.issue(t, dpitest.ECDSAP256), signature.SignerOptions{Format: format}, document)
+		r := validate(t, document, sig, other.policy())
+		assert.Equal(t, signature.Indeterminate, r.Indication)
+		assert.Equal(t, signature.NoCertificateChainFound, r.SubIndication)
+	}
+}
+
+func TestCertificateValidity(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	cred, err := f.pki.Issue(dpitest.CertOptions{CommonName: "Short-lived", Usage: dpitest.UsageSigning,
+		NotBefore: now.Add(-2 * time.Hour), NotAfter: now.Add(time.Hour)})
+	require.NoError(t, err)
+	sig := f.sign(t, cred, signature.SignerOptions{}, document)
+
+	// Validated after expiry with no proof of existence from before it.
+	f.clock.Add(2 * time.Hour)
+	r := validate(t, document, sig, f.policy())
+	assert.Equal(t, signature.Indeterminate, r.Indication)
+	assert.Equal(t, signature.OutOfBoundsNoPOE, r.SubIndication)
+
+	// Validated as of a time when the certificate was valid.
+	p := f.policy()
+	p.At = now.Add(time.Minute)
+	r = validate(t, document, sig, p)
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	assert.True(t, r.ValidationTime.Equal(p.At))
+
+	// The signer claims to have signed after expiry.
+	late := f.sign(t, cred, signature.SignerOptions{Now: func() time.Time { return now.Add(90 * time.Minute) }}, document)
+	r = validate(t, document, late, f.policy())
+	assert.Equal(t, signature.TotalFailed, r.Indication)
+	assert.Equal(t, signature.Expired, r.SubIndication)
+}
+
+func TestPolicyRequiresRoots(t *testing.T) {
+	for _, p := range []*signature.Policy{nil, {}} {
+		r, err := signature.Validate(context.Background(), strings.NewReader("x"), []byte{0x30, 0}, p)
+		assert.ErrorIs(t, err, signature.ErrNoTrustAnchors)
+		assert.Nil(t, r)
+	}
+}
+
+func TestNewSignerRefuses(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	other := f.issue(t, dpitest.ECDSAP256)
+	weak := f.issue(t, dpitest.RSA1024)
+	caOnly := selfSigned(t, x509.KeyUsageCertSign)
+	tests := []struct {
+		name  string
+		key   crypto.Signer
+		chain []*dpitest.Credential
+		opts  signature.SignerOptions
+		want  error
+	}{
+		{"key of another certificate", other.Key, []*dpitest.Credential{cred}, signature.SignerOptions{}, signature.ErrKeyMismatch},
+		{"sha-1", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Hash: crypto.SHA1}, signature.ErrUnsupported},
+		{"rsa 1024", weak.Key, []*dpitest.Credential{weak}, signature.SignerOptions{}, signature.ErrUnsupported},
+		{"unknown format", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Format: "xades"}, signature.ErrUnsupported},
+		{"jades with tsa", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Format: signature.JAdES, TSAURL: f.pki.TSAURL}, signature.ErrUnsupported},
+		{"tsa url not http", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{TSAURL: "file:///etc/passwd"}, signature.ErrTimestamp},
+		{"no digital signature key usage", caOnly.Key, []*dpitest.Credential{caOnly}, signature.SignerOptions{}, signature.ErrCertificate},
+		{"no chain", cred.Key, nil, signature.SignerOptions{}, signature.ErrCertificate},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var chain []*x509.Certificate
+			for _, c := range tc.chain {
+				chain = append(chain, c.Chain...)
+			}
+			_, err := signature.NewSigner(tc.key, chain, tc.opts)
+			assert.ErrorIs(t, err, tc.want)
+		})
+	}
+}
+
+// selfSigned makes a certificate with the given key usage, for cases dpitest does not issue.
+func selfSigned(t *testing.T, ku x509.KeyUsage) *dpitest.Credential {
+	t.Helper()
+	key, err := dpitest.ECDSAP256.GenerateKey()
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "self"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: ku}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return &dpitest.Credential{Key: key, Cert: cert, Chain: []*x509.Certificate{cert}}
+}

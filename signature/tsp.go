@@ -1,0 +1,155 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/digitorus/pkcs7"
+	"github.com/digitorus/timestamp"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// tsaClient asks an RFC 3161 time-stamping authority over HTTP (RFC 3161 §3.4).
+type tsaClient struct {
+	url    string
+	client *http.Client
+}
+
+func newTSAClient(rawURL string, c *http.Client) (*tsaClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: tsa url must be http or https", ErrTimestamp)
+	}
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &tsaClient{url: u.String(), client: c}, nil
+}
+
+// stamp returns a time-stamp token over the signature value (EN 319 122-1 §5.3: the imprint
+// is the hash of the SignerInfo signature field's value), after checking that the reply
+// answers this request: same imprint, same nonce, a token signed by a certificate it carries.
+func (t *tsaClient) stamp(ctx context.Context, sigValue []byte) ([]byte, error) {
+	imprint := digestOf(crypto.SHA256, sigValue)
+	nonce, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		return nil, err
+	}
+	req := timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: imprint, Certificates: true, Nonce: nonce}
+	body, err := req.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("%w: request: %v", ErrTimestamp, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTimestamp, err)
+	}
+	hreq.Header.Set("Content-Type", "application/timestamp-query")
+	hreq.Header.Set("Accept", "application/timestamp-reply")
+	resp, err := t.client.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTimestamp, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: tsa answered http %d", ErrTimestamp, resp.StatusCode)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limits.MaxTSAResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading reply: %v", ErrTimestamp, err)
+	}
+	if len(raw) > limits.MaxTSAResponse {
+		return nil, fmt.Errorf("%w: reply over %d bytes", ErrTimestamp, limits.MaxTSAResponse)
+	}
+	ts, err := parseTSResponse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTimestamp, err)
+	}
+	switch {
+	case ts.HashAlgorithm != crypto.SHA256 || !bytes.Equal(ts.HashedMessage, imprint):
+		return nil, fmt.Errorf("%w: token imprint does not match the request", ErrTimestamp)
+	case ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0:
+		return nil, fmt.Errorf("%w: token nonce does not match the request", ErrTimestamp)
+	case len(ts.Certificates) == 0:
+		return nil, fmt.Errorf("%w: token carries no tsa certificate", ErrTimestamp)
+	}
+	return ts.RawToken, nil
+}
+
+// parseTSResponse and parseTSToken keep a panic in the third-party parsers from reaching
+// the caller: input from a TSA or inside a signature is untrusted.
+func parseTSResponse(b []byte) (ts *timestamp.Timestamp, err error) {
+	defer func() {
+		if recover() != nil {
+			ts, err = nil, fmt.Errorf("unparsable time-stamp response")
+		}
+	}()
+	return timestamp.ParseResponse(b)
+}
+
+func parseTSToken(b []byte) (ts *timestamp.Timestamp, p7 *pkcs7.PKCS7, err error) {
+	defer func() {
+		if recover() != nil {
+			ts, p7, err = nil, nil, fmt.Errorf("unparsable time-stamp token")
+		}
+	}()
+	// timestamp.Parse verifies the token's signature with the certificate it carries.
+	if ts, err = timestamp.Parse(b); err != nil {
+		return nil, nil, err
+	}
+	if p7, err = pkcs7.Parse(b); err != nil {
+		return nil, nil, err
+	}
+	return ts, p7, nil
+}
+
+// checkTimestamp validates a signature time-stamp token over sigValue: its signature, its
+// imprint, and its TSA certificate's chain (with the timeStamping extended key usage) to
+// roots at the time it states. It returns that time and the TSA certificate.
+func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool) (time.Time, *x509.Certificate, error) {
+	ts, p7, err := parseTSToken(token)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("time-stamp token: %v", err)
+	}
+	if len(ts.Certificates) == 0 {
+		return time.Time{}, nil, fmt.Errorf("time-stamp token carries no tsa certificate")
+	}
+	if !hashAllowed(ts.HashAlgorithm) {
+		return time.Time{}, nil, fmt.Errorf("time-stamp imprint digest %v is not allowed", ts.HashAlgorithm)
+	}
+	if !bytes.Equal(ts.HashedMessage, digestOf(ts.HashAlgorithm, sigValue)) {
+		return time.Time{}, nil, fmt.Errorf("time-stamp imprint does not match the signature value")
+	}
+	tsa := p7.GetOnlySigner()
+	if tsa == nil {
+		return time.Time{}, nil, fmt.Errorf("time-stamp token has no single signer")
+	}
+	pool := x509.NewCertPool()
+	if intermediates != nil {
+		pool = intermediates.Clone()
+	}
+	for _, c := range p7.Certificates {
+		pool.AddCert(c)
+	}
+	chains, err := tsa.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: pool, CurrentTime: ts.Time,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
+	})
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("time-stamp authority certificate: %v", err)
+	}
+	if err := chainKeyPolicy(chains[0]); err != nil {
+		return time.Time{}, nil, fmt.Errorf("time-stamp authority chain: %v", err)
+	}
+	return ts.Time.UTC(), tsa, nil
+}

@@ -1,0 +1,322 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// Policy is what Validate trusts and when. Roots is required: the zero Policy refuses to
+// validate anything (ErrNoTrustAnchors).
+type Policy struct {
+	// Roots are the trust anchors a signing certificate must chain to. Required.
+	Roots *x509.CertPool
+
+	// Intermediates are extra CA certificates for path building, beside those the
+	// signature carries. Optional.
+	Intermediates *x509.CertPool
+
+	// TSARoots are the trust anchors for time-stamping authorities; nil uses Roots.
+	TSARoots *x509.CertPool
+
+	// At is the validation time; zero means Now(). Setting it validates the signature as
+	// it would have been validated then (revocation status is still fetched now).
+	At time.Time
+
+	// Now is the clock; nil uses time.Now. It also judges how fresh an OCSP response or a
+	// CRL is.
+	Now func() time.Time
+
+	// HTTPClient fetches OCSP responses and CRLs; nil uses a client with a 15 second
+	// timeout. Only http and https URLs from the certificates are fetched.
+	HTTPClient *http.Client
+}
+
+func (p *Policy) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Validate validates a detached CAdES or JAdES signature over the document read from doc.
+// The format is detected from sig: a compact JWS is text with two dots, anything else is
+// parsed as DER CMS. The document is streamed and hashed, never held in memory (except for
+// an EdDSA JAdES signature, up to limits.MaxBufferedPayload).
+//
+// Validate returns a Report for every signature it could parse, whatever its indication;
+// it returns an error, and no report, when the policy has no roots, when the signature
+// cannot be parsed (an error matching ErrMalformed), or when the document cannot be read.
+func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*Report, error) {
+	if policy == nil || policy.Roots == nil {
+		return nil, ErrNoTrustAnchors
+	}
+	if len(sig) > limits.MaxSignature {
+		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
+	}
+	vt := policy.At
+	if vt.IsZero() {
+		vt = policy.now()
+	}
+	v := &validation{ctx: ctx, policy: policy, report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()}}
+	if looksLikeJWS(sig) {
+		return v.jades(doc, sig)
+	}
+	return v.cades(doc, sig)
+}
+
+func looksLikeJWS(sig []byte) bool {
+	return len(sig) > 0 && sig[0] != 0x30 && bytes.Count(sig, []byte(".")) == 2
+}
+
+type validation struct {
+	ctx    context.Context
+	policy *Policy
+	report *Report
+}
+
+func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
+	s, err := parseCMS(sig)
+	if err != nil {
+		return nil, err
+	}
+	r := v.report
+	r.Format = "CAdES-BASELINE-B"
+	if len(s.tsTokens) > 0 {
+		r.Format = "CAdES-BASELINE-T"
+	}
+	r.SigningTime = s.signingTime
+	r.DigestAlgorithm = hashName(s.hash)
+	if s.signer != nil {
+		r.SignatureAlgorithm = algorithmName(s.signer.PublicKey)
+	}
+	for _, p := range s.problems {
+		r.fail(TotalFailed, FormatFailure, p)
+	}
+	if s.signingTime == nil && !r.decided() {
+		r.fail(TotalFailed, FormatFailure, "signing-time attribute is missing (required by cades-baseline-b)")
+	}
+	if !hashAllowed(s.hash) {
+		r.fail(Indeterminate, CryptoConstraintsFailure, "digest algorithm "+s.digestOID.String()+" is not allowed")
+		// Without an allowed digest the document is not even read.
+		return v.finish(), nil
+	}
+	digest, err := hashStream(v.ctx, s.hash, doc)
+	if err != nil {
+		return nil, err
+	}
+	if s.signer == nil {
+		r.fail(Indeterminate, NoSigningCertificateFound, "no certificate in the signature matches the signer identifier")
+		return v.finish(), nil
+	}
+	r.SignerCertificate = s.signer
+	r.SignedBy = s.signer.Subject.String()
+	if s.messageDig != nil && !bytes.Equal(s.messageDig, digest) {
+		r.fail(TotalFailed, HashFailure, "message-digest does not match the document")
+	}
+	if err := cmsVerify(s.signer.PublicKey, s.sigAlgOID, s.hash, s.signedAttrs, s.sigValue); err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			r.fail(Indeterminate, CryptoConstraintsFailure, err.Error())
+		} else {
+			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify with the signing certificate's key")
+		}
+	}
+	if s.certRefsV2 != nil && !signingCertMatches(s) {
+		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate-v2 does not reference the signing certificate")
+	}
+	if len(s.tsTokens) > 0 {
+		v.timestamp(s.tsTokens[0], s.sigValue, s.certs)
+	}
+	v.certificate(s.signer, s.certs, s.signingTime)
+	return v.finish(), nil
+}
+
+func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
+	s, err := parseJWS(sig)
+	if err != nil {
+		return nil, err
+	}
+	r := v.report
+	r.Format = "JAdES-BASELINE-B"
+	r.SigningTime = s.signingTime
+	r.SignatureAlgorithm = s.alg.name
+	for _, p := range s.problems {
+		r.fail(TotalFailed, FormatFailure, p)
+	}
+	var digest, input []byte
+	prefix := []byte(s.encHeader + ".")
+	if s.alg.name == "EdDSA" {
+		r.DigestAlgorithm = "none"
+		payload, err := readBounded(v.ctx, doc, limits.MaxBufferedPayload)
+		if err != nil {
+			return nil, err
+		}
+		input = append(prefix, payload...)
+	} else {
+		r.DigestAlgorithm = hashName(s.alg.hash)
+		d := s.alg.hash.New()
+		d.Write(prefix)
+		if err := copyStream(v.ctx, d, doc); err != nil {
+			return nil, err
+		}
+		digest = d.Sum(nil)
+	}
+	if s.signer == nil {
+		r.fail(Indeterminate, NoSigningCertificateFound, "x5t#S256 does not match the first x5c certificate")
+		return v.finish(), nil
+	}
+	r.SignerCertificate = s.signer
+	r.SignedBy = s.signer.Subject.String()
+	if err := verifyJWS(s.signer.PublicKey, s.alg, digest, input, s.sigValue); err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			r.fail(Indeterminate, CryptoConstraintsFailure, "algorithm does not match the signing certificate's key")
+		} else {
+			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify over the document")
+		}
+	}
+	v.certificate(s.signer, s.certs, s.signingTime)
+	return v.finish(), nil
+}
+
+// timestamp validates a signature time-stamp; a valid one sets the best signature time. An
+// invalid one is reported as a warning and ignored (EN 319 102-1 §5.4: a time-stamp that
+// does not validate provides no proof of existence).
+func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate) {
+	roots := v.policy.TSARoots
+	if roots == nil {
+		roots = v.policy.Roots
+	}
+	inter := v.intermediates(certs)
+	t, tsa, err := checkTimestamp(token, sigValue, roots, inter)
+	if err != nil {
+		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
+		v.report.warn("signature time-stamp ignored: " + err.Error())
+		return
+	}
+	v.report.Timestamp = &TimestampInfo{Time: t, TSA: tsa.Subject.String(), Valid: true}
+	if t.Before(v.report.BestSignatureTime) {
+		v.report.BestSignatureTime = t
+	}
+}
+
+func (v *validation) intermediates(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	if v.policy.Intermediates != nil {
+		pool = v.policy.Intermediates.Clone()
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
+// certificate runs the X.509 validation of EN 319 102-1 §5.2.6 for the signing
+// certificate at the best signature time, then the revocation checks.
+func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certificate, claimed *time.Time) {
+	r := v.report
+	bst := r.BestSignatureTime
+	// The signer's own claim of when it signed is outside the certificate's validity: no
+	// proof of existence can redeem that.
+	if claimed != nil && claimed.After(signer.NotAfter) {
+		r.fail(TotalFailed, Expired, "claimed signing time is after the signing certificate expired")
+	}
+	if claimed != nil && claimed.Before(signer.NotBefore) {
+		r.fail(TotalFailed, NotYetValid, "claimed signing time is before the signing certificate was valid")
+	}
+	if bst.Before(signer.NotBefore) {
+		r.fail(TotalFailed, NotYetValid, "signature existed before the signing certificate was valid")
+	}
+	if bst.After(signer.NotAfter) {
+		r.fail(Indeterminate, OutOfBoundsNoPOE, "signing certificate expired before the best signature time and no earlier proof of existence")
+	}
+	if err := keyPolicy(signer.PublicKey); err != nil {
+		r.fail(Indeterminate, CryptoConstraintsFailure, "signing key: "+err.Error())
+	}
+	if signer.KeyUsage != 0 && signer.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate key usage allows neither digitalSignature nor nonRepudiation")
+	}
+	at := bst
+	if at.After(signer.NotAfter) {
+		at = signer.NotAfter
+	}
+	if at.Before(signer.NotBefore) {
+		at = signer.NotBefore
+	}
+	chains, err := signer.Verify(x509.VerifyOptions{
+		Roots: v.policy.Roots, Intermediates: v.intermediates(certs), CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		var unknown x509.UnknownAuthorityError
+		var invalid x509.CertificateInvalidError
+		var insecure x509.InsecureAlgorithmError
+		switch {
+		case errors.As(err, &unknown):
+			r.fail(Indeterminate, NoCertificateChainFound, "no chain to a trust anchor: "+err.Error())
+		case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+			r.fail(Indeterminate, OutOfBoundsNoPOE, "a ca certificate is outside its validity at the best signature time")
+		case errors.As(err, &insecure):
+			r.fail(Indeterminate, CryptoConstraintsFailure, "chain: "+err.Error())
+		default:
+			r.fail(Indeterminate, CertificateChainGeneralFailure, "chain: "+err.Error())
+		}
+		r.Chain = []CertificateInfo{certInfo(signer)}
+		return
+	}
+	chain := chains[0]
+	for _, c := range chain {
+		r.Chain = append(r.Chain, certInfo(c))
+	}
+	if err := chainKeyPolicy(chain); err != nil {
+		r.fail(Indeterminate, CryptoConstraintsFailure, "chain: "+err.Error())
+	}
+	v.revocation(chain, claimed)
+}
+
+// finish sets TOTAL_PASSED when no check failed.
+func (v *validation) finish() *Report {
+	if v.report.Indication == "" {
+		v.report.Indication = TotalPassed
+	}
+	return v.report
+}
+
+func hashName(h crypto.Hash) string {
+	switch h {
+	case crypto.SHA256:
+		return "SHA-256"
+	case crypto.SHA384:
+		return "SHA-384"
+	case crypto.SHA512:
+		return "SHA-512"
+	case crypto.SHA1:
+		return "SHA-1"
+	}
+	return "unknown"
+}
+
+// signingCertMatches checks the signing-certificate-v2 reference (RFC 5035 §3, EN 319 122-1
+// §5.2.2): the first ESSCertIDv2 names the signing certificate by an allowed digest and, if
+// present, by issuer and serial. A v1 reference (SHA-1) is not accepted as the binding.
+func signingCertMatches(s *cmsSignature) bool {
+	if len(s.certRefsV2) == 0 {
+		return false
+	}
+	ref := s.certRefsV2[0]
+	h := crypto.SHA256
+	if len(ref.HashAlgorithm.Algorithm) > 0 {
+		h = hashFromOID(ref.HashAlgorithm.Algorithm)
+	}
+	if !hashAllowed(h) || !bytes.Equal(ref.CertHash, digestOf(h, s.signer.Raw)) {
+		return false
+	}
+	return true
+}
