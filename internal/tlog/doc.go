@@ -1,0 +1,75 @@
+// Package tlog is dpi's tamper-evident log: an append-only log in the block's database
+// whose entries are the leaves of an RFC 6962 SHA-256 Merkle tree, with signed checkpoints,
+// inclusion and consistency proofs anyone can check with the log's public key alone, a
+// Verify that names every entry that was edited, removed, reordered or inserted, and erasure
+// of personal data that keeps every proof valid. Consent history, the interop message log
+// and notification evidence each keep a log of their own here, one per origin, in the
+// block's database (SQLite or PostgreSQL through internal/storage).
+//
+// # Model
+//
+// An entry is a [Leaf] — sequence number, time, kind, non-personal metadata, and a salted
+// SHA-256 commitment to the personal payload — plus the payload and its salt. The tree's
+// leaf is the RFC 6962 leaf hash (§2.1, SHA-256(0x00 || data)) of the leaf's canonical
+// encoding ([Leaf.Bytes]), which names the log's origin and the sequence number, so a leaf
+// cannot be moved to another place or another log. Interior nodes are SHA-256(0x01 || l || r).
+// The tree math is golang.org/x/mod/sumdb/tlog, the Go checksum database's: the log stores
+// every leaf hash and the hash of every complete subtree (tlog's StoredHashes), so an
+// inclusion proof (RFC 6962 §2.1.1) or a consistency proof (§2.1.2) reads O(log n) rows at
+// any size.
+//
+// A [Checkpoint] is the origin, the tree size and the root hash, as three lines (C2SP
+// tlog-checkpoint), signed in the signed-note format (C2SP signed-note,
+// golang.org/x/mod/sumdb/note) with an Ed25519 [crypto.Signer] whose key name is the origin.
+// Checkpoints are signed on demand ([Log.Checkpoint]) or every Config.CheckpointEvery
+// entries, and stored. ECDSA keys are refused: signed-note defines no ECDSA algorithm.
+//
+// Appends serialise on the log's head row (SELECT … FOR UPDATE on PostgreSQL, the immediate
+// write lock on SQLite) in the transaction that writes the entries, their hashes and the new
+// size, so many goroutines and many processes append without forking the tree, and a
+// process killed mid-append leaves each batch whole or absent.
+//
+// # Who can do what, and what is detected
+//
+//   - Whoever holds the database (an operator, a stolen database account, a later
+//     administration) can edit, delete, reorder or insert rows. [Log.Verify] recomputes every
+//     leaf and the tree and names each entry at fault ([TamperError], [Fault]); rewriting an
+//     entry together with every stored hash still fails against the signed root of each
+//     stored checkpoint, which they cannot forge without the signing key.
+//   - They can also delete the newest entries together with the checkpoints that covered
+//     them. A database cannot prove what it no longer holds: auditors and citizens therefore
+//     keep the checkpoints (and proofs) they were given, and a [ConsistencyProof] from a kept
+//     checkpoint to the current one fails if anything it covered was removed or rewritten.
+//   - Whoever holds the signing key can sign a second, different history (a fork). Two
+//     signed checkpoints that fail a consistency proof are evidence of that; publish
+//     checkpoints widely (or to witnesses) to make forks visible.
+//   - Erasure ([Log.Erase]) deletes a payload and its salt and marks the entry erased; the
+//     leaf keeps the salted commitment, so proofs and Verify still pass, and a short payload
+//     (a national ID number) cannot be guessed from the commitment once the salt is gone.
+//     Verify tells an erased entry from a payload deleted or edited behind the log's back.
+//
+// A person holding an [InclusionProof] (which carries no personal data) and their own
+// payload and salt checks, offline, with the log's public key only: the checkpoint's
+// signature ([Verifier.OpenCheckpoint]), the audit path ([Verifier.VerifyInclusion]) and the
+// payload ([Leaf.CheckPayload]). An auditor also checks [Verifier.VerifyConsistency] from
+// the last checkpoint they kept, and runs Verify (or "dpi log verify") on the database.
+//
+// # Example
+//
+//	l, err := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+//	seq, err := l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: meta, Payload: personal})
+//	_, err = l.Checkpoint(ctx)
+//	proof, err := l.ProveInclusion(ctx, seq, 0)
+//	v, err := tlog.NewVerifier("agency.example/consent", publicKey)
+//	cp, err := v.VerifyInclusion(proof)
+//	report, err := l.Verify(ctx, v)
+//
+// A block's own face on its log is a few lines with [Typed].
+//
+// # What it does not do
+//
+// It does not run a log server, gossip checkpoints or talk to witnesses; it does not hide
+// metadata (keep personal data out of Kind and Meta); it does not encrypt payloads at rest
+// (the database does); and it keeps no history of erasures beyond the erased flag — append
+// a record of the erasure if the block must show who erased what.
+package tlog

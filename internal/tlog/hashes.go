@@ -1,0 +1,175 @@
+package tlog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/storage"
+)
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// dbReader reads stored tree hashes from the database, in one query per call.
+type dbReader struct {
+	ctx   context.Context
+	db    *storage.DB
+	q     querier
+	logID int64
+}
+
+var _ xtlog.HashReader = (*dbReader)(nil)
+
+func (r *dbReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT idx, hash FROM tlog_hashes WHERE log_id = ? AND idx IN (")
+	args := make([]any, 0, len(indexes)+1)
+	args = append(args, r.logID)
+	for i, x := range indexes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+		args = append(args, x)
+	}
+	b.WriteByte(')')
+	rows, err := r.q.QueryContext(r.ctx, r.db.Rebind(b.String()), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := make(map[int64]xtlog.Hash, len(indexes))
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, err
+		}
+		if len(h) != HashSize {
+			return nil, fmt.Errorf("stored hash %d is %d bytes", idx, len(h))
+		}
+		got[idx] = xtlog.Hash(h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]xtlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := got[x]
+		if !ok {
+			return nil, fmt.Errorf("stored hash %d is missing", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// batchReader serves the hashes of an append batch from memory and the rest from the
+// transaction that appends it.
+type batchReader struct {
+	ctx   context.Context
+	db    *storage.DB
+	q     querier
+	logID int64
+	mem   map[int64]xtlog.Hash
+}
+
+func (r *batchReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
+	out := make([]xtlog.Hash, len(indexes))
+	var missing []int64
+	for i, x := range indexes {
+		if h, ok := r.mem[x]; ok {
+			out[i] = h
+		} else {
+			missing = append(missing, x)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := (&dbReader{ctx: r.ctx, db: r.db, q: r.q, logID: r.logID}).ReadHashes(missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range missing {
+		r.mem[x] = got[i]
+	}
+	for i, x := range indexes {
+		out[i] = r.mem[x]
+	}
+	return out, nil
+}
+
+// inserter batches rows into multi-row INSERT statements, which both SQLite and PostgreSQL
+// run far faster than one statement per row.
+type inserter struct {
+	db      *storage.DB
+	prefix  string
+	cols    int
+	perStmt int
+	args    []any
+	stmt    string // the full-size statement, built once
+}
+
+// maxParams stays under SQLite's default limit of 32766 bound parameters.
+const maxParams = 30000
+
+func newInserter(db *storage.DB, table string, cols []string) *inserter {
+	perStmt := 500
+	if perStmt*len(cols) > maxParams {
+		perStmt = maxParams / len(cols)
+	}
+	return &inserter{db: db, prefix: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ", cols: len(cols), perStmt: perStmt}
+}
+
+func (in *inserter) add(ctx context.Context, q querier, vals ...any) error {
+	in.args = append(in.args, vals...)
+	if len(in.args) >= in.perStmt*in.cols {
+		return in.flush(ctx, q)
+	}
+	return nil
+}
+
+func (in *inserter) flush(ctx context.Context, q querier) error {
+	if len(in.args) == 0 {
+		return nil
+	}
+	n := len(in.args) / in.cols
+	var query string
+	if n == in.perStmt && in.stmt != "" {
+		query = in.stmt
+	} else {
+		query = in.build(n)
+		if n == in.perStmt {
+			in.stmt = query
+		}
+	}
+	if _, err := q.ExecContext(ctx, query, in.args...); err != nil {
+		return err
+	}
+	in.args = in.args[:0]
+	return nil
+}
+
+func (in *inserter) build(n int) string {
+	var b strings.Builder
+	b.WriteString(in.prefix)
+	row := "(" + strings.Repeat("?, ", in.cols-1) + "?)"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return in.db.Rebind(b.String())
+}

@@ -1,0 +1,110 @@
+package tlog
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// HashSize is the size of every hash in the log: SHA-256.
+const HashSize = sha256.Size
+
+// Hash is a SHA-256 hash. Its text and JSON form is standard base64, as in checkpoints.
+type Hash [HashSize]byte
+
+// MarshalText encodes h in standard base64.
+func (h Hash) MarshalText() ([]byte, error) {
+	return []byte(base64.StdEncoding.EncodeToString(h[:])), nil
+}
+
+// UnmarshalText decodes standard base64 of exactly HashSize bytes.
+func (h *Hash) UnmarshalText(b []byte) error {
+	if len(b) != base64.StdEncoding.EncodedLen(HashSize) {
+		return errHashText
+	}
+	var out Hash
+	n, err := base64.StdEncoding.Strict().Decode(out[:], b)
+	if err != nil || n != HashSize {
+		return errHashText
+	}
+	*h = out
+	return nil
+}
+
+var errHashText = errors.New("tlog: hash is not base64 of 32 bytes")
+
+// Leaf is the part of an entry the tree commits to: everything but the payload itself,
+// which is committed through a salted hash so that it can be erased.
+type Leaf struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"`
+	// Meta is the non-personal metadata, kept for as long as the log.
+	Meta []byte `json:"meta,omitempty"`
+	// PayloadHash is SHA-256(salt || payload). The random salt is erased with the payload,
+	// so a short personal payload cannot be guessed from its hash after erasure.
+	PayloadHash Hash `json:"payloadHash"`
+}
+
+const leafPrefix = "dpi-tlog-leaf/v1\x00"
+
+// Bytes returns the canonical encoding of the leaf for the log named origin: a version
+// prefix, then each field in order, variable-length fields prefixed by their length.
+//
+//	"dpi-tlog-leaf/v1" 0x00
+//	u16 len(origin) || origin
+//	u64 seq || i64 unix nanoseconds
+//	u16 len(kind) || kind
+//	u32 len(meta) || meta
+//	32-byte payload hash
+func (l *Leaf) Bytes(origin string) []byte {
+	b := make([]byte, 0, len(leafPrefix)+2+len(origin)+16+2+len(l.Kind)+4+len(l.Meta)+HashSize)
+	b = append(b, leafPrefix...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(origin)))
+	b = append(b, origin...)
+	b = binary.BigEndian.AppendUint64(b, l.Seq)
+	b = binary.BigEndian.AppendUint64(b, uint64(l.Time.UnixNano()))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(l.Kind)))
+	b = append(b, l.Kind...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Meta)))
+	b = append(b, l.Meta...)
+	b = append(b, l.PayloadHash[:]...)
+	return b
+}
+
+// Hash returns the RFC 6962 leaf hash, SHA-256(0x00 || Bytes(origin)) (RFC 6962 §2.1).
+func (l *Leaf) Hash(origin string) Hash {
+	return Hash(xtlog.RecordHash(l.Bytes(origin)))
+}
+
+// valid checks the caps the encoding relies on.
+func (l *Leaf) valid() bool {
+	return len(l.Kind) <= limits.MaxTlogKind && len(l.Meta) <= limits.MaxTlogMeta
+}
+
+const payloadPrefix = "dpi-tlog-payload/v1\x00"
+
+// PayloadHash returns the commitment to a payload under salt.
+func PayloadHash(salt, payload []byte) Hash {
+	h := sha256.New()
+	h.Write([]byte(payloadPrefix))
+	h.Write(salt)
+	h.Write(payload)
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// CheckPayload reports whether payload and salt are what the leaf committed to. A person
+// who kept their payload and salt checks it against a leaf proved by [Verifier.VerifyInclusion].
+func (l *Leaf) CheckPayload(salt, payload []byte) bool {
+	h := PayloadHash(salt, payload)
+	return subtle.ConstantTimeCompare(h[:], l.PayloadHash[:]) == 1
+}

@@ -1,0 +1,420 @@
+package tlog
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/storage"
+)
+
+// Config configures a log. Origin is required; the zero value of every other field is safe.
+type Config struct {
+	// Origin names the log: the first line of its checkpoints, the note key name, and its
+	// name in the database. Use a schema-less URL such as "agency.example/consent".
+	// Several logs, one per origin, share one database.
+	Origin string
+	// Signer signs checkpoints with an Ed25519 key. It may live in a file, an HSM or a KMS.
+	// A log opened without a signer appends, proves and verifies but cannot checkpoint.
+	Signer crypto.Signer
+	// CheckpointEvery, when non-zero, signs a checkpoint whenever an append makes the log
+	// cross a multiple of this many entries. Zero signs only when Checkpoint is called.
+	CheckpointEvery uint64
+	// Now is the clock that stamps entries; nil means time.Now.
+	Now func() time.Time
+	// Logger receives checkpoint failures after an append; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Record is what a caller appends.
+type Record struct {
+	// Kind labels the record, for example "consent.given". Not personal data.
+	Kind string
+	// Meta is non-personal metadata, kept for as long as the log.
+	Meta []byte
+	// Payload is personal data. The tree commits to a salted hash of it, so Erase can delete
+	// it later while every proof stays valid.
+	Payload []byte
+}
+
+// Entry is a stored record.
+type Entry struct {
+	Leaf
+	// Payload and Salt are nil once the entry is erased.
+	Payload []byte
+	Salt    []byte
+	Erased  bool
+	// LeafHash is the RFC 6962 leaf hash the tree holds for the entry.
+	LeafHash Hash
+}
+
+// SignedCheckpoint is a checkpoint and its signed note.
+type SignedCheckpoint struct {
+	Checkpoint
+	// Note is the checkpoint in the signed-note form that verifiers read.
+	Note []byte
+}
+
+// Log is an append-only Merkle log in a database. It is safe for concurrent use, and many
+// processes may append to the same log on PostgreSQL.
+type Log struct {
+	db       *storage.DB
+	id       int64
+	origin   string
+	signer   *noteSigner
+	verifier *Verifier
+	every    uint64
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// Open opens the log named cfg.Origin in db, creating its tables and its row when needed.
+func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: no database", ErrConfig)
+	}
+	if !validOrigin(cfg.Origin) {
+		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxTlogOrigin)
+	}
+	if cfg.CheckpointEvery != 0 && cfg.Signer == nil {
+		return nil, fmt.Errorf("%w: CheckpointEvery needs a Signer", ErrConfig)
+	}
+	l := &Log{db: db, origin: cfg.Origin, every: cfg.CheckpointEvery, now: cfg.Now, logger: cfg.Logger}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if cfg.Signer != nil {
+		s, v, err := newNoteSigner(cfg.Origin, cfg.Signer)
+		if err != nil {
+			return nil, err
+		}
+		l.signer, l.verifier = s, v
+	}
+	if err := db.Migrate(ctx, component, migrations); err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, db.Rebind("INSERT INTO tlog_logs (origin) VALUES (?) ON CONFLICT (origin) DO NOTHING"), cfg.Origin); err != nil {
+		return nil, fmt.Errorf("tlog: create log: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, db.Rebind("SELECT id FROM tlog_logs WHERE origin = ?"), cfg.Origin).Scan(&l.id); err != nil {
+		return nil, fmt.Errorf("tlog: find log: %w", err)
+	}
+	return l, nil
+}
+
+// Origins lists the logs a database holds, without creating anything.
+func Origins(ctx context.Context, db *storage.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT origin FROM tlog_logs ORDER BY origin")
+	if err != nil {
+		return nil, fmt.Errorf("tlog: list logs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Origin returns the log's origin.
+func (l *Log) Origin() string { return l.origin }
+
+// Verifier returns the verifier for the log's own signing key, or nil when the log was
+// opened without a signer. Auditors should build theirs from the published public key.
+func (l *Log) Verifier() *Verifier { return l.verifier }
+
+// Size returns the number of entries in the log.
+func (l *Log) Size(ctx context.Context) (uint64, error) {
+	var n int64
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT size FROM tlog_logs WHERE id = ?"), l.id).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("tlog: read size: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// Append adds one record and returns its sequence number.
+func (l *Log) Append(ctx context.Context, r Record) (uint64, error) {
+	return l.AppendBatch(ctx, []Record{r})
+}
+
+// AppendBatch adds records in one transaction, so they get consecutive sequence numbers and
+// are stored whole or not at all. It returns the first sequence number.
+func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error) {
+	if len(records) == 0 || len(records) > limits.MaxTlogBatch {
+		return 0, fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxTlogBatch)
+	}
+	for i := range records {
+		r := &records[i]
+		if len(r.Kind) > limits.MaxTlogKind || len(r.Meta) > limits.MaxTlogMeta || len(r.Payload) > limits.MaxTlogPayload {
+			return 0, fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
+		}
+	}
+	stamp := time.Unix(0, l.now().UnixNano()).UTC()
+	// Salts and payload hashes do not depend on the sequence number: compute them outside the
+	// transaction that holds the log's lock.
+	salts := make([]byte, 32*len(records))
+	_, _ = rand.Read(salts)
+	var first int64
+	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
+		q := "SELECT size FROM tlog_logs WHERE id = ?"
+		if l.db.Dialect() == storage.Postgres {
+			// Row lock: concurrent appenders from any process queue here, so sequence numbers
+			// never fork. SQLite's immediate transaction already holds the write lock.
+			q += " FOR UPDATE"
+		}
+		if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
+			return fmt.Errorf("tlog: lock log head: %w", err)
+		}
+		br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: map[int64]xtlog.Hash{}}
+		entries := newInserter(l.db, "tlog_entries", []string{"log_id", "seq", "time_ns", "kind", "meta", "payload_hash", "leaf_hash", "payload", "salt"})
+		hashes := newInserter(l.db, "tlog_hashes", []string{"log_id", "idx", "hash"})
+		for i := range records {
+			r := &records[i]
+			seq := first + int64(i)
+			salt := salts[32*i : 32*i+32]
+			leaf := Leaf{Seq: uint64(seq), Time: stamp, Kind: r.Kind, Meta: nonNil(r.Meta), PayloadHash: PayloadHash(salt, r.Payload)}
+			lh := leaf.Hash(l.origin)
+			stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
+			if err != nil {
+				return fmt.Errorf("tlog: read tree hashes: %w", err)
+			}
+			idx := xtlog.StoredHashIndex(0, seq)
+			for k, h := range stored {
+				br.mem[idx+int64(k)] = h
+				if err := hashes.add(ctx, tx, l.id, idx+int64(k), h[:]); err != nil {
+					return err
+				}
+			}
+			if err := entries.add(ctx, tx, l.id, seq, stamp.UnixNano(), r.Kind, leaf.Meta, leaf.PayloadHash[:], lh[:], nonNil(r.Payload), salt); err != nil {
+				return err
+			}
+		}
+		if err := entries.flush(ctx, tx); err != nil {
+			return err
+		}
+		if err := hashes.flush(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, l.db.Rebind("UPDATE tlog_logs SET size = ? WHERE id = ?"), first+int64(len(records)), l.id)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("tlog: append: %w", err)
+	}
+	if l.every != 0 {
+		end := uint64(first) + uint64(len(records))
+		if end/l.every > uint64(first)/l.every {
+			if _, err := l.Checkpoint(ctx); err != nil && l.logger != nil {
+				l.logger.ErrorContext(ctx, "tlog: checkpoint after append failed", "origin", l.origin, "err", err)
+			}
+		}
+	}
+	return uint64(first), nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Get returns the entry at seq.
+func (l *Log) Get(ctx context.Context, seq uint64) (*Entry, error) {
+	if seq > 1<<62 {
+		return nil, ErrNotFound
+	}
+	row := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq = ?"), l.id, int64(seq))
+	e, err := scanEntry(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	}
+	return e, err
+}
+
+const entryColumns = "seq, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt, erased"
+
+func scanEntry(s interface{ Scan(...any) error }) (*Entry, error) {
+	var (
+		seq, ns      int64
+		erased       int64
+		ph, lh       []byte
+		payload, slt []byte
+		e            Entry
+	)
+	if err := s.Scan(&seq, &ns, &e.Kind, &e.Meta, &ph, &lh, &payload, &slt, &erased); err != nil {
+		return nil, err
+	}
+	e.Seq = uint64(seq)
+	e.Time = time.Unix(0, ns).UTC()
+	copy(e.PayloadHash[:], ph)
+	copy(e.LeafHash[:], lh)
+	e.Payload, e.Salt, e.Erased = payload, slt, erased != 0
+	if len(ph) != HashSize || len(lh) != HashSize {
+		// A hash column of the wrong length cannot be the stored hash; Verify reports it.
+		e.LeafHash = Hash{}
+	}
+	return &e, nil
+}
+
+// Erase deletes the personal payload of the entry at seq and its salt, and marks the entry
+// erased. The leaf and every proof stay valid; Verify reports the entry as erased, not as
+// tampered. Erasing an erased entry does nothing.
+func (l *Log) Erase(ctx context.Context, seq uint64) error {
+	if seq > 1<<62 {
+		return ErrNotFound
+	}
+	res, err := l.db.ExecContext(ctx, l.db.Rebind("UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1 WHERE log_id = ? AND seq = ?"), l.id, int64(seq))
+	if err != nil {
+		return fmt.Errorf("tlog: erase: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	}
+	return nil
+}
+
+// Checkpoint signs and stores a checkpoint of the log as it is now, and returns it. When
+// the latest checkpoint already has the current size, it returns that one.
+func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
+	if l.signer == nil {
+		return nil, ErrNoSigner
+	}
+	size, err := l.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cp, err := l.checkpointAt(ctx, size); err == nil {
+		return cp, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	root, err := xtlog.TreeHash(int64(size), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	if err != nil {
+		return nil, fmt.Errorf("tlog: compute root: %w", err)
+	}
+	c := Checkpoint{Origin: l.origin, Size: size, Root: Hash(root)}
+	signed, err := l.signer.sign(c)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: sign checkpoint: %w", err)
+	}
+	// Two processes may sign the same size at once; the first stored note wins.
+	if _, err := l.db.ExecContext(ctx, l.db.Rebind("INSERT INTO tlog_checkpoints (log_id, size, note) VALUES (?, ?, ?) ON CONFLICT (log_id, size) DO NOTHING"), l.id, int64(size), string(signed)); err != nil {
+		return nil, fmt.Errorf("tlog: store checkpoint: %w", err)
+	}
+	return l.checkpointAt(ctx, size)
+}
+
+// LatestCheckpoint returns the stored checkpoint of the largest tree, checked with the log's
+// own key when it has one. Auditors use [Verifier.OpenCheckpoint] with the published key.
+func (l *Log) LatestCheckpoint(ctx context.Context) (*SignedCheckpoint, error) {
+	var size int64
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT COALESCE(MAX(size), -1) FROM tlog_checkpoints WHERE log_id = ?"), l.id).Scan(&size)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
+	}
+	if size < 0 {
+		return nil, fmt.Errorf("%w: no checkpoint yet", ErrNotFound)
+	}
+	return l.checkpointAt(ctx, uint64(size))
+}
+
+// checkpointAt returns the stored checkpoint of the tree of size entries.
+func (l *Log) checkpointAt(ctx context.Context, size uint64) (*SignedCheckpoint, error) {
+	var text string
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT note FROM tlog_checkpoints WHERE log_id = ? AND size = ?"), l.id, int64(size)).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no checkpoint of size %d", ErrNotFound, size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+	}
+	var c Checkpoint
+	if l.verifier != nil {
+		c, err = l.verifier.OpenCheckpoint([]byte(text))
+	} else {
+		c, err = parseUnverified(text)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, nil
+}
+
+// parseUnverified reads the body of a signed note without checking its signature, for a
+// log opened without a key; whoever relies on it verifies it with the published key.
+func parseUnverified(text string) (Checkpoint, error) {
+	i := strings.Index(text, "\n\n")
+	if i < 0 {
+		return Checkpoint{}, checkpointError("format: malformed signed note")
+	}
+	return parseCheckpointText(text[:i+1])
+}
+
+// ProveInclusion returns a proof that the entry at seq is in the tree of a stored signed
+// checkpoint: the one of size size, or the latest when size is 0.
+func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionProof, error) {
+	cp, err := l.checkpointFor(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if seq >= cp.Size {
+		return nil, fmt.Errorf("%w: entry %d is not in the tree of size %d", ErrInput, seq, cp.Size)
+	}
+	e, err := l.Get(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	p, err := xtlog.ProveRecord(int64(cp.Size), int64(seq), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	if err != nil {
+		return nil, fmt.Errorf("tlog: prove inclusion: %w", err)
+	}
+	return &InclusionProof{Format: InclusionFormat, Leaf: e.Leaf, Hashes: fromHashes(p), Checkpoint: string(cp.Note)}, nil
+}
+
+// ProveConsistency returns a proof that the tree of the stored checkpoint of size oldSize is
+// a prefix of the tree of the one of size newSize (the latest when newSize is 0).
+func (l *Log) ProveConsistency(ctx context.Context, oldSize, newSize uint64) (*ConsistencyProof, error) {
+	newCP, err := l.checkpointFor(ctx, newSize)
+	if err != nil {
+		return nil, err
+	}
+	oldCP, err := l.checkpointAt(ctx, oldSize)
+	if err != nil {
+		return nil, err
+	}
+	if oldCP.Size > newCP.Size {
+		return nil, fmt.Errorf("%w: old size %d is larger than new size %d", ErrInput, oldCP.Size, newCP.Size)
+	}
+	p := &ConsistencyProof{Format: ConsistencyFormat, Old: string(oldCP.Note), New: string(newCP.Note), Hashes: []Hash{}}
+	if oldCP.Size == 0 || oldCP.Size == newCP.Size {
+		return p, nil
+	}
+	tp, err := xtlog.ProveTree(int64(newCP.Size), int64(oldCP.Size), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	if err != nil {
+		return nil, fmt.Errorf("tlog: prove consistency: %w", err)
+	}
+	p.Hashes = fromHashes(tp)
+	return p, nil
+}
+
+func (l *Log) checkpointFor(ctx context.Context, size uint64) (*SignedCheckpoint, error) {
+	if size == 0 {
+		return l.LatestCheckpoint(ctx)
+	}
+	return l.checkpointAt(ctx, size)
+}

@@ -1,0 +1,371 @@
+package tlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+)
+
+// Report is what Verify found in a log that verifies.
+type Report struct {
+	Origin string `json:"origin"`
+	// Size is the number of entries checked.
+	Size uint64 `json:"size"`
+	// Erased counts the entries whose payload was erased through Erase.
+	Erased uint64 `json:"erased"`
+	// Checkpoints counts the stored checkpoints whose signature and root were checked.
+	Checkpoints int `json:"checkpoints"`
+	// Latest is the largest verified checkpoint, or nil when the log has none: its entries
+	// are then consistent with their stored hashes but anchored to no signature.
+	Latest *Checkpoint `json:"latest,omitempty"`
+	// Unanchored counts the entries appended after Latest.
+	Unanchored uint64 `json:"unanchored"`
+}
+
+// maxFaults caps the faults Verify lists; the TamperError says when it stopped.
+const maxFaults = 1000
+
+// verifyChunk is how many entries Verify reads per query.
+const verifyChunk = 4096
+
+// Verify recomputes the whole tree from the stored entries and compares it, entry by entry,
+// with the stored leaf and tree hashes and with every stored checkpoint, each of which must
+// carry a valid signature by v. It names each entry that was edited, removed, reordered or
+// inserted, and each payload that no longer matches its commitment, in a [*TamperError]
+// matching ErrTampered. Erased entries are counted, not reported.
+//
+// Verify reads the log in chunks and holds O(log n) hashes in memory. It checks what the
+// database holds now: a log truncated together with its later checkpoints verifies against
+// its remaining checkpoints, which is why auditors keep the checkpoints they have seen and
+// ask for consistency proofs from them.
+func (l *Log) Verify(ctx context.Context, v *Verifier) (*Report, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: Verify needs the verifier of the log's public key", ErrConfig)
+	}
+	if v.Origin() != l.origin {
+		return nil, fmt.Errorf("%w: verifier is for another log", ErrConfig)
+	}
+	size, err := l.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &faults{}
+	cps, err := l.verifiedCheckpoints(ctx, v, f)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Origin: l.origin, Size: size, Checkpoints: len(cps)}
+	end := size
+	if len(cps) > 0 {
+		latest := cps[len(cps)-1].Checkpoint
+		rep.Latest = &latest
+		if latest.Size > end {
+			end = latest.Size
+		} else {
+			rep.Unanchored = size - latest.Size
+		}
+	}
+
+	w := &walker{l: l, f: f, cps: cps, rep: rep}
+	w.checkEmptyCheckpoint()
+	for lo := uint64(0); lo < end; lo += verifyChunk {
+		hi := min(lo+verifyChunk, end)
+		if err := w.chunk(ctx, lo, hi); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.extraRows(ctx, end, f); err != nil {
+		return nil, err
+	}
+	if len(f.list) > 0 {
+		return rep, &TamperError{Faults: f.list, Truncated: f.truncated}
+	}
+	return rep, nil
+}
+
+type storedCheckpoint struct {
+	Checkpoint
+	note string
+}
+
+// verifiedCheckpoints loads every stored checkpoint, reports those that do not verify, and
+// returns the others by increasing size.
+func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) ([]storedCheckpoint, error) {
+	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT size, note FROM tlog_checkpoints WHERE log_id = ? ORDER BY size"), l.id)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []storedCheckpoint
+	for rows.Next() {
+		var size int64
+		var text string
+		if err := rows.Scan(&size, &text); err != nil {
+			return nil, err
+		}
+		c, err := v.OpenCheckpoint([]byte(text))
+		if err != nil {
+			var ce *CheckError
+			detail := "does not verify"
+			if errors.As(err, &ce) {
+				detail = ce.Check
+			}
+			f.add(Fault{Kind: FaultCheckpoint, CheckpointSize: uint64(max(size, 0)), Detail: detail})
+			continue
+		}
+		if int64(c.Size) != size {
+			f.add(Fault{Kind: FaultCheckpoint, CheckpointSize: uint64(max(size, 0)), Detail: "stored under another size"})
+			continue
+		}
+		out = append(out, storedCheckpoint{Checkpoint: c, note: text})
+	}
+	return out, rows.Err()
+}
+
+// faults collects faults, merging runs of removed or inserted entries into ranges.
+type faults struct {
+	list      []Fault
+	truncated bool
+}
+
+func (f *faults) add(x Fault) {
+	if x.End == 0 && x.Kind != FaultCheckpoint {
+		x.End = x.Seq + 1
+	}
+	if n := len(f.list); n > 0 && (x.Kind == FaultRemoved || x.Kind == FaultInserted) {
+		last := &f.list[n-1]
+		if last.Kind == x.Kind && last.End == x.Seq && last.Detail == x.Detail {
+			last.End = x.End
+			return
+		}
+	}
+	if len(f.list) >= maxFaults {
+		f.truncated = true
+		return
+	}
+	f.list = append(f.list, x)
+}
+
+// edge holds the most recent stored hash of each level of the recomputed tree: all that
+// StoredHashesForRecordHash and TreeHash read while the tree grows left to right.
+type edge struct {
+	idx [64]int64
+	h   [64]xtlog.Hash
+	n   int
+}
+
+func (e *edge) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
+	out := make([]xtlog.Hash, len(indexes))
+next:
+	for i, x := range indexes {
+		for k := 0; k < e.n; k++ {
+			if e.idx[k] == x {
+				out[i] = e.h[k]
+				continue next
+			}
+		}
+		return nil, fmt.Errorf("tlog: hash %d is not on the tree's edge", x)
+	}
+	return out, nil
+}
+
+func (e *edge) add(first int64, hashes []xtlog.Hash) {
+	for k, h := range hashes {
+		e.idx[k] = first + int64(k)
+		e.h[k] = h
+		if k >= e.n {
+			e.n = k + 1
+		}
+	}
+}
+
+// walker recomputes the tree entry by entry.
+type walker struct {
+	l      *Log
+	f      *faults
+	cps    []storedCheckpoint
+	next   int    // index in cps of the next checkpoint to compare
+	good   uint64 // size of the last checkpoint whose root matched
+	edge   edge
+	broken bool // an entry and its leaf hash are both gone: the tree cannot be recomputed
+	rep    *Report
+}
+
+// emptyRoot is the root of the empty tree, SHA-256 of nothing (RFC 6962 §2.1).
+var emptyRoot = sha256.Sum256(nil)
+
+func (w *walker) checkEmptyCheckpoint() {
+	for w.next < len(w.cps) && w.cps[w.next].Size == 0 {
+		if w.cps[w.next].Root != Hash(emptyRoot) {
+			w.f.add(Fault{Kind: FaultCheckpoint, Detail: "signed root of the empty tree is wrong"})
+		}
+		w.next++
+	}
+}
+
+// chunk checks entries [lo, hi).
+func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
+	l := w.l
+	rows := make(map[uint64]*Entry, hi-lo)
+	q, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq"), l.id, int64(lo), int64(hi))
+	if err != nil {
+		return fmt.Errorf("tlog: read entries: %w", err)
+	}
+	for q.Next() {
+		e, err := scanEntry(q)
+		if err != nil {
+			q.Close()
+			return err
+		}
+		rows[e.Seq] = e
+	}
+	if err := q.Close(); err != nil {
+		return err
+	}
+
+	first := xtlog.StoredHashIndex(0, int64(lo))
+	last := xtlog.StoredHashCount(int64(hi))
+	stored := make(map[int64]xtlog.Hash, last-first)
+	badLen := make(map[int64]bool)
+	hq, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT idx, hash FROM tlog_hashes WHERE log_id = ? AND idx >= ? AND idx < ?"), l.id, first, last)
+	if err != nil {
+		return fmt.Errorf("tlog: read hashes: %w", err)
+	}
+	for hq.Next() {
+		var idx int64
+		var h []byte
+		if err := hq.Scan(&idx, &h); err != nil {
+			hq.Close()
+			return err
+		}
+		if len(h) != HashSize {
+			badLen[idx] = true
+			continue
+		}
+		stored[idx] = xtlog.Hash(h)
+	}
+	if err := hq.Close(); err != nil {
+		return err
+	}
+	// Leaf hashes of this chunk, to recognise an entry that was moved.
+	leafAt := make(map[xtlog.Hash]uint64, hi-lo)
+	for i := lo; i < hi; i++ {
+		if h, ok := stored[xtlog.StoredHashIndex(0, int64(i))]; ok {
+			leafAt[h] = i
+		}
+	}
+
+	for i := lo; i < hi; i++ {
+		idx := xtlog.StoredHashIndex(0, int64(i))
+		h0, haveH0 := stored[idx]
+		var tree xtlog.Hash
+		haveTree := haveH0
+		if haveH0 {
+			tree = h0
+		}
+		e := rows[i]
+		if e == nil {
+			w.f.add(Fault{Kind: FaultRemoved, Seq: i})
+		} else {
+			got := xtlog.Hash(e.Leaf.Hash(l.origin))
+			switch {
+			case !haveH0:
+				w.f.add(Fault{Kind: FaultHash, Seq: i, Detail: "stored leaf hash is missing"})
+				tree, haveTree = got, true
+			case got != h0:
+				w.entryMismatch(e, i, leafAt, stored)
+			case xtlog.Hash(e.LeafHash) != got:
+				w.f.add(Fault{Kind: FaultEdited, Seq: i, Detail: "leaf hash column edited"})
+			}
+			w.checkPayload(e, i)
+		}
+		if !haveTree {
+			w.broken = true
+		}
+		if w.broken {
+			continue
+		}
+		hashes, err := xtlog.StoredHashesForRecordHash(int64(i), tree, &w.edge)
+		if err != nil {
+			return err
+		}
+		for k := 1; k < len(hashes); k++ {
+			s, ok := stored[idx+int64(k)]
+			if !ok || s != hashes[k] || badLen[idx+int64(k)] {
+				detail := "stored tree hash does not match"
+				if !ok {
+					detail = "stored tree hash is missing"
+				}
+				w.f.add(Fault{Kind: FaultHash, Seq: i + 1 - 1<<k, End: i + 1, Detail: detail})
+			}
+		}
+		w.edge.add(idx, hashes)
+		for w.next < len(w.cps) && w.cps[w.next].Size == i+1 {
+			cp := w.cps[w.next]
+			root, err := xtlog.TreeHash(int64(i+1), &w.edge)
+			if err != nil {
+				return err
+			}
+			if Hash(root) != cp.Root {
+				w.f.add(Fault{Kind: FaultCheckpoint, Seq: w.good, End: cp.Size, CheckpointSize: cp.Size, Detail: "the recomputed tree does not have the signed root"})
+			} else {
+				w.good = cp.Size
+			}
+			w.next++
+		}
+	}
+	return nil
+}
+
+// entryMismatch classifies an entry whose fields do not hash to the leaf the tree holds.
+func (w *walker) entryMismatch(e *Entry, i uint64, leafAt map[xtlog.Hash]uint64, stored map[int64]xtlog.Hash) {
+	if j, ok := leafAt[xtlog.Hash(e.LeafHash)]; ok && j != i {
+		moved := *e
+		moved.Seq = j
+		if xtlog.Hash(moved.Leaf.Hash(w.l.origin)) == stored[xtlog.StoredHashIndex(0, int64(j))] {
+			w.f.add(Fault{Kind: FaultReordered, Seq: i, Other: j})
+			return
+		}
+	}
+	w.f.add(Fault{Kind: FaultEdited, Seq: i, Detail: "committed fields do not hash to the stored leaf"})
+}
+
+func (w *walker) checkPayload(e *Entry, i uint64) {
+	switch {
+	case e.Erased && e.Payload == nil && e.Salt == nil:
+		w.rep.Erased++
+	case e.Erased:
+		w.f.add(Fault{Kind: FaultPayload, Seq: i, Detail: "marked erased but payload or salt remains"})
+	case e.Salt == nil:
+		w.f.add(Fault{Kind: FaultPayload, Seq: i, Detail: "payload removed without erasure"})
+	case !e.CheckPayload(e.Salt, e.Payload):
+		if len(e.Payload) == 0 {
+			w.f.add(Fault{Kind: FaultPayload, Seq: i, Detail: "payload removed without erasure"})
+		} else {
+			w.f.add(Fault{Kind: FaultPayload, Seq: i, Detail: "payload does not match its commitment"})
+		}
+	}
+}
+
+// extraRows reports entries stored beyond the end of the log.
+func (l *Log) extraRows(ctx context.Context, end uint64, f *faults) error {
+	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?"), l.id, int64(end), maxFaults+1)
+	if err != nil {
+		return fmt.Errorf("tlog: read entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return err
+		}
+		f.add(Fault{Kind: FaultInserted, Seq: uint64(seq), Detail: "beyond the log's size"})
+	}
+	return rows.Err()
+}
