@@ -114,6 +114,7 @@ type Scheme struct {
 
 	rule rule
 	errs [numReasons]error
+	skip [256]bool // bytes Compact removes: ASCII white space and rule.seps
 }
 
 // Validate reports whether number is a valid number of the scheme, after [Scheme.Compact].
@@ -185,7 +186,7 @@ func (s *Scheme) compactAppend(dst []byte, number string, limit int) ([]byte, bo
 			}
 			continue
 		}
-		if isSpace(ch) || strings.IndexByte(s.rule.seps, ch) >= 0 {
+		if s.skip[ch] {
 			continue
 		}
 		if 'a' <= ch && ch <= 'z' {
@@ -201,11 +202,31 @@ func (s *Scheme) compactAppend(dst []byte, number string, limit int) ([]byte, bo
 
 // compactBuf compacts number into a fixed buffer; rLength when it does not fit.
 func (s *Scheme) compactBuf(number string) (c cbuf, r reason) {
-	d, fits := s.compactAppend(c.b[:0], number, maxCompact)
-	if !fits {
-		return c, rLength
+	// ASCII fast path; the first non-ASCII byte hands the rest to compactAppend.
+	n := 0
+	for i := 0; i < len(number); i++ {
+		ch := number[i]
+		if ch >= utf8.RuneSelf {
+			d, fits := s.compactAppend(c.b[:n], number[i:], maxCompact)
+			if !fits {
+				return c, rLength
+			}
+			n = len(d)
+			break
+		}
+		if s.skip[ch] {
+			continue
+		}
+		if n == maxCompact {
+			return c, rLength
+		}
+		if 'a' <= ch && ch <= 'z' {
+			ch -= 'a' - 'A'
+		}
+		c.b[n] = ch
+		n++
 	}
-	c.n = len(d)
+	c.n = n
 	if p := s.rule.prefix; p != "" && c.n >= len(p) && string(c.b[:len(p)]) == p {
 		c.n = copy(c.b[:], c.b[len(p):c.n])
 	}
@@ -220,10 +241,6 @@ func (s *Scheme) compactBuf(number string) (c cbuf, r reason) {
 		c = s.rule.post(c)
 	}
 	return c, ok
-}
-
-func isSpace(ch byte) bool {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'
 }
 
 // registry holds every scheme. It is filled by init functions, one file per country, and
@@ -242,6 +259,9 @@ func register(schemes ...*Scheme) {
 			if t.Country == s.Country && strings.EqualFold(t.Name, s.Name) {
 				panic("nationalid: duplicate scheme " + s.Country + " " + s.Name)
 			}
+		}
+		for _, ch := range []byte(" \t\n\r\v\f" + s.rule.seps) {
+			s.skip[ch] = true
 		}
 		for r := rLength; r < numReasons; r++ {
 			info := reasonInfo[r]
