@@ -1,0 +1,66 @@
+// Package identity verifies national eID logins: OpenID Connect ID tokens from national
+// identity providers, their levels of assurance, the national number they carry, and the
+// relying-party login that obtains them.
+//
+// # Which type to use
+//
+// A [Verifier], built by [NewVerifier] from a [Config] that names every trusted [Issuer],
+// checks an ID token and returns an [Identity]: issuer, subject, names, birth date, a
+// [NationalID] validated by package identity/nationalid, and an [Assurance] on the eIDAS
+// scale (with NIST IAL/AAL). A [Login] is an http.Handler pair (start and callback) for the
+// authorization code flow that hands the verified Identity to the service.
+//
+// National IdPs differ in ways plain OpenID Connect leaves to every agency; a [Profile]
+// holds those differences as data: gov.br (CPF in sub, reliability levels from a separate
+// API), ClaveÚnica (RolUnico from a POST userinfo), ID Uruguay (acr urn:iduruguay:nid:0..3),
+// Mi Argentina, MOSIP eSignet (acr names a method, bare ID token, signed userinfo,
+// private_key_jwt) and Estonia's TARA (eIDAS short names, country prefix in sub). See
+// [Profiles] and [LookupProfile]; a fork adds a country with one profile file.
+//
+// # Standards
+//
+//   - OpenID Connect Core 1.0: ID token validation §3.1.3.7, at_hash §3.1.3.8, c_hash
+//     §3.3.2.11, claims §5.1, userinfo §5.3 (JSON, signed or encrypted JWT), client
+//     authentication §9.
+//   - OpenID Connect Discovery 1.0 §4 (issuer must match exactly).
+//   - RFC 7515 JWS (crit §4.1.11), RFC 7518 algorithms, RFC 7519 JWT, RFC 7516 JWE.
+//   - RFC 7636 PKCE (S256 only), RFC 7523 private_key_jwt, RFC 9207 iss in responses.
+//   - eIDAS levels of assurance (Implementing Regulation (EU) 2015/1502), NIST SP 800-63-3.
+//
+// # What is refused by construction
+//
+// There is no code path that accepts alg none, an HMAC (so no key confusion with a public
+// key), a key from the token (jwk, jku, x5u or x5c headers), a crit extension, a kid that
+// names a key of another type or curve, an RSA key under 2048 bits, an expired key, or a
+// token without exp. Issuers must be https; plain http is accepted only on loopback hosts,
+// for tests with package dpitest. A nonce is required unless the configuration opts out.
+//
+// Keys are fetched from the issuer's jwks_uri and cached with lestrrat-go/jwx's jwk.Cache,
+// which follows Cache-Control within [Config.KeyMaxAge]; an unknown kid forces at most one
+// refresh per [Config.KeyRefreshInterval], so a flood of made-up kids cannot hammer the
+// IdP. Discovery, key set and userinfo responses are size-capped (internal/limits) and time
+// out; a slow, huge or garbage key set makes Verify fail with [ErrUnavailable], never hang.
+//
+// # Errors
+//
+// A rejected token yields a [*RejectedError] whose Check names the failed check and which
+// wraps a sentinel ([ErrSignature], [ErrExpired], [ErrNonce], ...); a level below the
+// minimum is a [*LoAError] wrapping [ErrLoA]. Messages never contain the token, a key or
+// a personal number.
+//
+// # Example
+//
+//	v, err := identity.NewVerifier(identity.Config{
+//		Issuers: []identity.Issuer{{URL: "https://tara.ria.ee", ClientID: "my-service", Profile: tara}},
+//		MinLoA:  identity.LoASubstantial,
+//	})
+//	...
+//	id, err := v.Verify(ctx, rawIDToken, identity.Expect{Nonce: nonceSentAtLogin})
+//
+// # What it does not do
+//
+// It is not an identity provider, does not keep sessions beyond the login handshake (the
+// service does), and does not implement the implicit or hybrid flows, front- or back-channel
+// logout, or dynamic client registration. SD-JWT verifiable credentials are not yet
+// supported.
+package identity

@@ -1,0 +1,444 @@
+package identity
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// pubKey is one verification key of an issuer, already converted to a crypto.PublicKey.
+type pubKey struct {
+	kid, alg, use string
+	key           crypto.PublicKey
+	notBefore     time.Time // zero when the key states none
+	notAfter      time.Time
+}
+
+// keySet is an immutable snapshot of an issuer's usable keys.
+type keySet struct {
+	keys    []pubKey
+	fetched time.Time
+}
+
+// discoveryDoc holds the members of OpenID Connect Discovery 1.0 §3 that we use.
+type discoveryDoc struct {
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
+	JWKSURI               string   `json:"jwks_uri"`
+	EndSessionEndpoint    string   `json:"end_session_endpoint"`
+	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+}
+
+// issuerState is what the Verifier learns about one issuer at run time. Discovery and key
+// refreshes are serialised by sem and rate-limited, so a flood of tokens with unknown kids
+// costs the IdP at most one request per refresh interval.
+type issuerState struct {
+	cfg  Issuer
+	prof *Profile
+	algs map[string]bool
+
+	sem        chan struct{} // a mutex that a caller can stop waiting for
+	disc       atomic.Pointer[discoveryDoc]
+	keys       atomic.Pointer[keySet]
+	jwksURL    string    // guarded by sem
+	lastErr    error     // guarded by sem: the last discovery failure
+	lastTry    time.Time // guarded by sem: last discovery attempt
+	lastForced time.Time // guarded by sem: last key refresh forced by an unknown kid
+	registered bool      // guarded by sem
+}
+
+func (st *issuerState) lock(ctx context.Context) error {
+	select {
+	case st.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (st *issuerState) unlock() { <-st.sem }
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkEndpoint enforces https, or http on a loopback host (tests, dpitest).
+func checkEndpoint(what, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("%s %q is not an absolute url", what, truncate(raw, 200))
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("%s %q must use https (http only on a loopback host)", what, truncate(raw, 200))
+	}
+	return u, nil
+}
+
+// limitedBody fails a read past max bytes instead of truncating silently.
+type limitedBody struct {
+	rc io.ReadCloser
+	n  int64
+}
+
+var errTooLarge = errors.New("response larger than the limit")
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	k, err := l.rc.Read(p)
+	l.n -= int64(k)
+	if l.n < 0 {
+		return 0, errTooLarge
+	}
+	return k, err
+}
+
+func (l *limitedBody) Close() error { return l.rc.Close() }
+
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	res.Body = &limitedBody{rc: res.Body, n: t.max}
+	return res, nil
+}
+
+// boundedClient derives from base a client that reads at most max bytes per response,
+// times out, and does not follow redirects (an IdP endpoint that redirects elsewhere is a
+// configuration to fix, not to follow silently).
+func boundedClient(base *http.Client, max int64) *http.Client {
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	timeout := base.Timeout
+	if timeout <= 0 {
+		timeout = limits.IdentityHTTPTimeout
+	}
+	return &http.Client{
+		Transport: limitTransport{base: rt, max: max},
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return errors.New("redirects are not followed")
+		},
+	}
+}
+
+// getJSON fetches a JSON document with a size cap.
+func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("http status %d", res.StatusCode)
+	}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	return strictUnmarshal(b, v)
+}
+
+// discovery returns the issuer's discovery document, fetching it once. A failure is
+// remembered for the refresh interval so an unreachable IdP is not asked on every token.
+func (v *Verifier) discovery(ctx context.Context, st *issuerState) (*discoveryDoc, error) {
+	if d := st.disc.Load(); d != nil {
+		return d, nil
+	}
+	if err := st.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer st.unlock()
+	if d := st.disc.Load(); d != nil {
+		return d, nil
+	}
+	now := v.now()
+	if st.lastErr != nil && now.Sub(st.lastTry) < v.keyRefresh {
+		return nil, st.lastErr
+	}
+	st.lastTry = now
+	d, err := v.fetchDiscovery(ctx, st)
+	if err != nil {
+		st.lastErr = fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
+		return nil, st.lastErr
+	}
+	st.lastErr = nil
+	st.disc.Store(d)
+	return d, nil
+}
+
+func (v *Verifier) fetchDiscovery(ctx context.Context, st *issuerState) (*discoveryDoc, error) {
+	d := &discoveryDoc{}
+	if st.cfg.JWKSURL != "" && st.cfg.SkipDiscovery {
+		d.Issuer, d.JWKSURI = st.cfg.URL, st.cfg.JWKSURL
+		return d, nil
+	}
+	u := strings.TrimSuffix(st.cfg.URL, "/") + "/.well-known/openid-configuration"
+	if err := getJSON(ctx, v.discoveryClient, u, d); err != nil {
+		return nil, err
+	}
+	// OpenID Connect Discovery 1.0 §4.3: the issuer in the document must be identical to
+	// the one the configuration was fetched for.
+	if d.Issuer != st.cfg.URL {
+		return nil, errors.New("discovery document names another issuer")
+	}
+	if st.cfg.JWKSURL != "" {
+		d.JWKSURI = st.cfg.JWKSURL
+	}
+	for _, e := range []struct{ name, u string }{
+		{"jwks_uri", d.JWKSURI}, {"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint}, {"userinfo_endpoint", d.UserinfoEndpoint},
+		{"end_session_endpoint", d.EndSessionEndpoint},
+	} {
+		if e.u == "" && e.name != "jwks_uri" {
+			continue
+		}
+		if _, err := checkEndpoint(e.name, e.u); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// keySet returns the issuer's keys, fetching them on first use and again when they are
+// older than the maximum key age, whatever Cache-Control said.
+func (v *Verifier) keySet(ctx context.Context, st *issuerState) (*keySet, error) {
+	if ks := st.keys.Load(); ks != nil && v.now().Sub(ks.fetched) < v.keyMaxAge {
+		return ks, nil
+	}
+	return v.refreshKeys(ctx, st, false)
+}
+
+// refreshKeys fetches the key set. forced refreshes (unknown kid) happen at most once per
+// refresh interval per issuer; a caller that loses the race reuses the winner's keys.
+func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool) (*keySet, error) {
+	d, err := v.discovery(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer st.unlock()
+	now := v.now()
+	ks := st.keys.Load()
+	if ks != nil {
+		fresh := now.Sub(ks.fetched) < v.keyMaxAge
+		if !forced && fresh {
+			return ks, nil // another caller refreshed while we waited
+		}
+		if forced && fresh && now.Sub(st.lastForced) < v.keyRefresh {
+			return ks, nil // rate limit: keep the keys we have
+		}
+	}
+	if forced {
+		st.lastForced = now
+	}
+	if !st.registered {
+		err := v.cache.Register(d.JWKSURI,
+			jwk.WithHTTPClient(v.jwksClient),
+			jwk.WithMinRefreshInterval(v.keyRefresh),
+			jwk.WithIgnoreParseError(true), // one odd key (an X25519 encryption key, say) must not hide the others
+			jwk.WithPostFetcher(jwk.PostFetchFunc(func(_ string, set jwk.Set) (jwk.Set, error) {
+				ks, err := v.convertKeys(set)
+				if err != nil {
+					return nil, err
+				}
+				st.keys.Store(ks)
+				return set, nil
+			})))
+		if err != nil {
+			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, err)
+		}
+		st.jwksURL = d.JWKSURI
+		st.registered = true
+		_, err = v.cache.Get(ctx, st.jwksURL)
+		if err != nil {
+			// Unregister so the next attempt starts from scratch (and the background
+			// refresher stops polling a dead URL).
+			_ = v.cache.Unregister(st.jwksURL)
+			st.registered = false
+			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
+		}
+	} else if _, err := v.cache.Refresh(ctx, st.jwksURL); err != nil {
+		v.log.Warn("identity: key set refresh failed", "issuer", st.cfg.URL, "err", sanitizeFetchErr(err))
+		if ks == nil {
+			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
+		}
+		return ks, nil // keep serving the keys we had
+	}
+	if ks := st.keys.Load(); ks != nil {
+		return ks, nil
+	}
+	return nil, fmt.Errorf("%w: jwks: no usable key", ErrUnavailable)
+}
+
+func sanitizeFetchErr(err error) error {
+	if errors.Is(err, errTooLarge) {
+		return fmt.Errorf("key set larger than %d bytes", limits.MaxJWKSDocument)
+	}
+	return err
+}
+
+// convertKeys keeps the signature keys of a fetched set as crypto.PublicKeys.
+func (v *Verifier) convertKeys(set jwk.Set) (*keySet, error) {
+	if set.Len() > limits.MaxJWKSKeys {
+		return nil, fmt.Errorf("key set has %d keys, more than %d", set.Len(), limits.MaxJWKSKeys)
+	}
+	ks := &keySet{fetched: v.now()}
+	for i := 0; i < set.Len(); i++ {
+		k, ok := set.Key(i)
+		if !ok {
+			continue
+		}
+		switch k.KeyType() {
+		case jwa.EC, jwa.RSA, jwa.OKP:
+		default:
+			continue // symmetric keys never verify an ID token
+		}
+		if k.KeyUsage() != "" && k.KeyUsage() != "sig" {
+			continue
+		}
+		raw, err := jwk.PublicRawKeyOf(k)
+		if err != nil {
+			continue
+		}
+		pk := pubKey{kid: k.KeyID(), use: k.KeyUsage(), key: raw}
+		if a := k.Algorithm(); a != nil {
+			pk.alg = a.String()
+		}
+		if !supportedKey(raw) {
+			continue
+		}
+		// A key's own validity: the leaf certificate of its x5c, and exp/nbf members
+		// some IdPs publish (seconds since the epoch).
+		if chain := k.X509CertChain(); chain != nil && chain.Len() > 0 {
+			if der, ok := chain.Get(0); ok {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					pk.notBefore, pk.notAfter = c.NotBefore, c.NotAfter
+				}
+			}
+		}
+		if t, ok := numericMember(k, "exp"); ok {
+			pk.notAfter = t
+		}
+		if t, ok := numericMember(k, "nbf"); ok {
+			pk.notBefore = t
+		}
+		ks.keys = append(ks.keys, pk)
+	}
+	if len(ks.keys) == 0 {
+		return nil, errors.New("key set has no usable signature key")
+	}
+	return ks, nil
+}
+
+func numericMember(k jwk.Key, name string) (time.Time, bool) {
+	v, ok := k.Get(name)
+	if !ok {
+		return time.Time{}, false
+	}
+	switch n := v.(type) {
+	case float64:
+		return time.Unix(int64(n), 0), true
+	case json.Number:
+		if i, err := n.Int64(); err == nil {
+			return time.Unix(i, 0), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func supportedKey(k crypto.PublicKey) bool {
+	switch k := k.(type) {
+	case *ecdsa.PublicKey:
+		return k.Curve == elliptic.P256() || k.Curve == elliptic.P384() || k.Curve == elliptic.P521()
+	case *rsa.PublicKey, ed25519.PublicKey:
+		return true
+	}
+	return false
+}
+
+// findKey picks the key for a token: by kid when the token has one, else the single key
+// that fits alg. It reports ErrUnknownKey (worth a refresh) or ErrKeyMismatch (not).
+func findKey(ks *keySet, kid string, alg *algorithm, now time.Time) (crypto.PublicKey, error) {
+	var candidate *pubKey
+	for i := range ks.keys {
+		k := &ks.keys[i]
+		if kid != "" {
+			if k.kid != kid {
+				continue
+			}
+			candidate = k
+			break
+		}
+		if fits(alg, k.key) == "" && (k.alg == "" || k.alg == alg.name) {
+			if candidate != nil {
+				return nil, reject(ErrUnknownKey, "kid", "token has no kid and several keys fit")
+			}
+			candidate = k
+		}
+	}
+	if candidate == nil {
+		return nil, reject(ErrUnknownKey, "kid", "no key with this kid in the issuer's key set")
+	}
+	if why := fits(alg, candidate.key); why != "" {
+		return nil, reject(ErrKeyMismatch, "kid", "%s", why)
+	}
+	if candidate.alg != "" && candidate.alg != alg.name {
+		return nil, reject(ErrKeyMismatch, "kid", "key is for %s, token says %s", truncate(candidate.alg, 16), alg.name)
+	}
+	if !candidate.notAfter.IsZero() && now.After(candidate.notAfter) {
+		return nil, reject(ErrKeyMismatch, "kid", "signing key expired")
+	}
+	if !candidate.notBefore.IsZero() && now.Before(candidate.notBefore) {
+		return nil, reject(ErrKeyMismatch, "kid", "signing key not yet valid")
+	}
+	return candidate.key, nil
+}

@@ -1,0 +1,43 @@
+package limits
+
+import "time"
+
+// Caps of package identity on what an identity provider, a browser or a token may make it
+// read or hold. An IdP is trusted for the identities it asserts, not for its resource use: a
+// compromised or broken IdP must not exhaust a relying party's memory or goroutines.
+const (
+	// MaxIDTokenSize caps a compact JWS or JWE (ID token, userinfo JWT). Real ID tokens are
+	// a few kilobytes; gov.br's are under 4 KiB.
+	MaxIDTokenSize = 64 << 10
+
+	// MaxDiscoveryDocument caps an OpenID Provider Configuration document.
+	MaxDiscoveryDocument = 256 << 10
+
+	// MaxJWKSDocument caps a JWK set document.
+	MaxJWKSDocument = 256 << 10
+
+	// MaxJWKSKeys caps the number of keys kept from one JWK set; a larger set is refused.
+	MaxJWKSKeys = 100
+
+	// MaxUserInfoResponse caps a userinfo response (JSON, JWT or JWE).
+	MaxUserInfoResponse = 256 << 10
+
+	// MaxTokenResponse caps a token endpoint response.
+	MaxTokenResponse = 256 << 10
+
+	// MaxClockSkew caps each configurable clock skew.
+	MaxClockSkew = 10 * time.Minute
+
+	// IdentityHTTPTimeout is the default timeout of one request to an IdP (discovery, JWKS,
+	// token, userinfo) when the caller's http.Client has none.
+	IdentityHTTPTimeout = 10 * time.Second
+
+	// MinRSABits is the smallest RSA modulus accepted for a signature.
+	MinRSABits = 2048
+
+	// MaxLoginStateCookie caps the login state cookie read back from a browser.
+	MaxLoginStateCookie = 4 << 10
+
+	// LoginStateLifetime is how long a started login may take before its callback is refused.
+	LoginStateLifetime = 10 * time.Minute
+)
