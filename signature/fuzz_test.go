@@ -1,0 +1,54 @@
+package signature
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"testing"
+)
+
+func encodeSeg(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func x509PoolForTest(t testing.TB) *x509.CertPool {
+	t.Helper()
+	return x509.NewCertPool()
+}
+
+// FuzzParseCMS feeds arbitrary bytes to the CMS parser: it must return a signature or an
+// error, never panic.
+func FuzzParseCMS(f *testing.F) {
+	cades, _ := seedSignatures(f)
+	f.Add(cades)
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := parseCMS(b)
+		if err == nil && s == nil {
+			t.Fatal("nil signature without error")
+		}
+	})
+}
+
+// FuzzParseJWS feeds arbitrary text to the JWS parser.
+func FuzzParseJWS(f *testing.F) {
+	_, jades := seedSignatures(f)
+	f.Add(string(jades))
+	f.Add(encodeSeg([]byte(`{"alg":"ES256","b64":false,"crit":["b64"]}`)) + "..")
+	f.Fuzz(func(t *testing.T, s string) {
+		sig, err := parseJWS([]byte(s))
+		if err == nil && sig == nil {
+			t.Fatal("nil signature without error")
+		}
+	})
+}
+
+// FuzzTimestampToken feeds arbitrary bytes to the time-stamp token checks (which use the
+// third-party pkcs7 and timestamp parsers).
+func FuzzTimestampToken(f *testing.F) {
+	cades, _ := seedSignatures(f)
+	if s, err := parseCMS(cades); err == nil && len(s.tsTokens) > 0 {
+		f.Add(s.tsTokens[0])
+	}
+	roots := x509.NewCertPool()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = checkTimestamp(b, []byte("signature"), roots, nil)
+	})
+}

@@ -1,0 +1,154 @@
+package signature_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/internal/testenv"
+	"github.com/dpiblocks/dpi/signature"
+)
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+func runTool(t *testing.T, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s %v: %s", name, args, stderr.String())
+	return out
+}
+
+// Our CAdES-B and CAdES-T signatures verify with OpenSSL's CMS implementation, which also
+// checks the ESS signing-certificate-v2 attribute (-cades).
+func TestOpenSSLVerifiesOurCAdES(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	f := newFixture(t)
+	dir := t.TempDir()
+	docPath := writeFile(t, dir, "doc.txt", document)
+	root := writeFile(t, dir, "root.pem", f.pki.RootsPEM())
+	// Ed25519 is left out: OpenSSL 3.0's CMS cannot sign or verify with it ("eddsa digest
+	// signverify init: invalid digest", fixed in OpenSSL 3.2).
+	for _, kt := range []dpitest.KeyType{dpitest.ECDSAP256, dpitest.ECDSAP384, dpitest.RSA2048, dpitest.RSA3072} {
+		for _, tsa := range []bool{false, true} {
+			name := kt.String()
+			opts := signature.SignerOptions{}
+			if tsa {
+				name += "/T"
+				opts.TSAURL = f.pki.TSAURL
+			}
+			t.Run(name, func(t *testing.T) {
+				sig := f.sign(t, f.issue(t, kt), opts, document)
+				sigPath := writeFile(t, dir, "sig.der", sig)
+				runTool(t, openssl, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", sigPath,
+					"-content", docPath, "-CAfile", root, "-purpose", "any", "-out", os.DevNull)
+
+				tampered := writeFile(t, dir, "tampered.txt", append([]byte("x"), document...))
+				err := exec.Command(openssl, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", sigPath,
+					"-content", tampered, "-CAfile", root, "-purpose", "any", "-out", os.DevNull).Run()
+				assert.Error(t, err, "openssl must reject a tampered document")
+			})
+		}
+	}
+}
+
+// CMS signatures made by OpenSSL validate with ours; a SHA-1 or RSA-1024 one is refused by
+// the algorithm policy.
+func TestWeValidateOpenSSLCAdES(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	f := newFixture(t)
+	dir := t.TempDir()
+	docPath := writeFile(t, dir, "doc.txt", document)
+	tests := []struct {
+		name    string
+		kt      dpitest.KeyType
+		md      string
+		wantInd signature.Indication
+		wantSub signature.SubIndication
+	}{
+		{"ecdsa sha256", dpitest.ECDSAP256, "sha256", signature.TotalPassed, ""},
+		{"rsa sha512", dpitest.RSA2048, "sha512", signature.TotalPassed, ""},
+		{"ecdsa p-384 sha384", dpitest.ECDSAP384, "sha384", signature.TotalPassed, ""},
+		{"sha-1", dpitest.ECDSAP256, "sha1", signature.Indeterminate, signature.CryptoConstraintsFailure},
+		{"rsa 1024", dpitest.RSA1024, "sha256", signature.Indeterminate, signature.CryptoConstraintsFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cred := f.issue(t, tc.kt)
+			keyPEM, err := dpitest.KeyPEM(cred.Key)
+			require.NoError(t, err)
+			keyPath := writeFile(t, dir, "key.pem", keyPEM)
+			certPath := writeFile(t, dir, "cert.pem", dpitest.CertsPEM(cred.Cert))
+			chainPath := writeFile(t, dir, "chain.pem", dpitest.CertsPEM(cred.Chain[1:]...))
+			sigPath := filepath.Join(dir, "sig.der")
+			runTool(t, openssl, "cms", "-sign", "-cades", "-binary", "-in", docPath, "-signer", certPath,
+				"-inkey", keyPath, "-certfile", chainPath, "-md", tc.md, "-outform", "DER", "-out", sigPath)
+			sig, err := os.ReadFile(sigPath)
+			require.NoError(t, err)
+			r := validate(t, document, sig, f.policy())
+			assert.Equal(t, tc.wantInd, r.Indication, r.Errors)
+			assert.Equal(t, tc.wantSub, r.SubIndication)
+			if tc.wantInd == signature.TotalPassed {
+				assert.Equal(t, "CAdES-BASELINE-B", r.Format)
+				assert.NotNil(t, r.SigningTime)
+				r = validate(t, append([]byte("x"), document...), sig, f.policy())
+				assert.Equal(t, signature.HashFailure, r.SubIndication)
+			}
+		})
+	}
+}
+
+// Our JAdES signatures verify with Python jwcrypto, an independent JOSE implementation that
+// supports RFC 7797 detached unencoded payloads.
+func TestJWCryptoVerifiesOurJAdES(t *testing.T) {
+	py := testenv.PythonModule(t, "jwcrypto")
+	f := newFixture(t)
+	dir := t.TempDir()
+	docPath := writeFile(t, dir, "doc.txt", document)
+	script := writeFile(t, dir, "verify.py", []byte(`
+import json, sys
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWSEHeaderParameter, JWSEHeaderRegistry
+protected, payload, signature = open(sys.argv[1]).read().strip().split('.')
+assert payload == ''
+doc = open(sys.argv[2], 'rb').read().decode('utf-8')
+cert = open(sys.argv[3], 'rb').read()
+registry = JWSEHeaderRegistry({'sigT': JWSEHeaderParameter('claimed signing time', False, True, None)})
+key = jwk.JWK.from_pem(cert)
+j = jws.JWS(header_registry=registry)
+j.allowed_algs = [sys.argv[4]]
+# jwcrypto 1.1 has no detached-payload argument: put the unencoded payload back in the
+# flattened JSON serialization (RFC 7797 section 5.2), which carries it verbatim.
+j.deserialize(json.dumps({'protected': protected, 'payload': doc, 'signature': signature}), key)
+assert j.jose_header['b64'] is False
+print("ok")
+`))
+	for _, kt := range []dpitest.KeyType{dpitest.ECDSAP256, dpitest.ECDSAP384, dpitest.RSA2048, dpitest.Ed25519} {
+		t.Run(kt.String(), func(t *testing.T) {
+			cred := f.issue(t, kt)
+			sig := f.sign(t, cred, signature.SignerOptions{Format: signature.JAdES}, document)
+			sigPath := writeFile(t, dir, "sig.jws", sig)
+			certPath := writeFile(t, dir, "cert.pem", dpitest.CertsPEM(cred.Cert))
+			alg := map[dpitest.KeyType]string{dpitest.ECDSAP256: "ES256", dpitest.ECDSAP384: "ES384",
+				dpitest.RSA2048: "PS256", dpitest.Ed25519: "EdDSA"}[kt]
+			out := runTool(t, py, script, sigPath, docPath, certPath, alg)
+			assert.Equal(t, "ok\n", string(out))
+
+			tampered := writeFile(t, dir, "tampered.txt", append([]byte("x"), document...))
+			assert.Error(t, exec.Command(py, script, sigPath, tampered, certPath, alg).Run())
+		})
+	}
+}

@@ -1,0 +1,128 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/internal/testenv"
+)
+
+// seedSignatures returns real CAdES-T and JAdES signatures, for malformed-input tests and
+// as fuzz seeds.
+func seedSignatures(t testing.TB) (cades, jades []byte) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Seed", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{TSAURL: pki.TSAURL})
+	require.NoError(t, err)
+	cades, err = s.Sign(context.Background(), bytes.NewReader([]byte("seed")))
+	require.NoError(t, err)
+	j, err := NewSigner(cred.Key, cred.Chain, SignerOptions{Format: JAdES})
+	require.NoError(t, err)
+	jades, err = j.Sign(context.Background(), bytes.NewReader([]byte("seed")))
+	require.NoError(t, err)
+	return cades, jades
+}
+
+func TestMalformedSignatures(t *testing.T) {
+	cades, jades := seedSignatures(t)
+	b64 := func(s string) string { return encodeSeg([]byte(s)) }
+	tests := []struct {
+		name string
+		sig  []byte
+	}{
+		{"empty", nil},
+		{"garbage", []byte("this is not a signature")},
+		{"truncated cms", cades[:len(cades)/2]},
+		{"trailing data", append(append([]byte(nil), cades...), 0)},
+		{"huge length", []byte{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x06, 0x09}},
+		{"ber indefinite length", append([]byte{0x30, 0x80}, append(cades[4:], 0, 0)...)},
+		{"not signed-data", []byte{0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0, 0x00}},
+		{"jws two parts", []byte("a.b")},
+		{"jws attached payload", bytes.Replace(jades, []byte(".."), []byte(".cGF5bG9hZA."), 1)},
+		{"jws truncated", jades[:len(jades)/2]},
+		{"jws header not json", []byte(b64("nope") + "..c2ln")},
+		{"jws alg none", []byte(b64(`{"alg":"none","b64":false,"crit":["b64"]}`) + "..c2ln")},
+		{"jws alg hmac", []byte(b64(`{"alg":"HS256","b64":false,"crit":["b64"]}`) + "..c2ln")},
+		{"jws embedded jwk", []byte(b64(`{"alg":"ES256","b64":false,"crit":["b64"],"jwk":{}}`) + "..c2ln")},
+		{"jws jku", []byte(b64(`{"alg":"ES256","b64":false,"crit":["b64"],"jku":"http://x"}`) + "..c2ln")},
+		{"jws unknown crit", []byte(b64(`{"alg":"ES256","b64":false,"crit":["b64","exp"],"exp":1}`) + "..c2ln")},
+		{"jws crit names absent header", []byte(b64(`{"alg":"ES256","b64":false,"crit":["b64","sigT"]}`) + "..c2ln")},
+		{"jws encoded payload", []byte(b64(`{"alg":"ES256"}`) + "..c2ln")},
+		{"jws duplicate member", []byte(b64(`{"alg":"ES256","alg":"none","b64":false,"crit":["b64"]}`) + "..c2ln")},
+		{"jws bad x5c", []byte(b64(`{"alg":"ES256","b64":false,"crit":["b64"],"x5c":["AAAA"]}`) + "..c2ln")},
+	}
+	policy := &Policy{Roots: x509PoolForTest(t)}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Validate(context.Background(), bytes.NewReader([]byte("seed")), tc.sig, policy)
+			require.Error(t, err)
+			assert.Nil(t, r)
+			assert.ErrorIs(t, err, ErrMalformed)
+			var fe *FormatError
+			assert.True(t, errors.As(err, &fe))
+		})
+	}
+}
+
+func TestSignatureTooLarge(t *testing.T) {
+	big := make([]byte, 5<<20)
+	_, err := Validate(context.Background(), bytes.NewReader(nil), big, &Policy{Roots: x509PoolForTest(t)})
+	assert.ErrorIs(t, err, ErrTooLarge)
+}
+
+// Our time-stamp requests produce tokens that OpenSSL's own RFC 3161 verifier accepts for
+// the imprint we compute over the signature value.
+func TestOpenSSLVerifiesTimestampToken(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{TSAURL: pki.TSAURL})
+	require.NoError(t, err)
+	sig, err := s.Sign(context.Background(), bytes.NewReader([]byte("document")))
+	require.NoError(t, err)
+	parsed, err := parseCMS(sig)
+	require.NoError(t, err)
+	require.Len(t, parsed.tsTokens, 1)
+
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token.der")
+	require.NoError(t, os.WriteFile(tok, parsed.tsTokens[0], 0o600))
+	root := filepath.Join(dir, "root.pem")
+	require.NoError(t, os.WriteFile(root, pki.RootsPEM(), 0o600))
+	untrusted := filepath.Join(dir, "untrusted.pem")
+	require.NoError(t, os.WriteFile(untrusted, dpitest.CertsPEM(pki.TSA().Chain...), 0o600))
+	imprint := hex.EncodeToString(digestOf(parsed.hash, parsed.sigValue))
+	out, err := exec.Command(openssl, "ts", "-verify", "-token_in", "-in", tok, "-digest", imprint,
+		"-CAfile", root, "-untrusted", untrusted).CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "Verification: OK")
+
+	// And the same token against another imprint fails.
+	other := hex.EncodeToString(digestOf(parsed.hash, []byte("another signature")))
+	assert.Error(t, exec.Command(openssl, "ts", "-verify", "-token_in", "-in", tok, "-digest", other,
+		"-CAfile", root, "-untrusted", untrusted).Run())
+
+	// Our own check agrees, and refuses a token moved onto another signature.
+	tsTime, _, err := checkTimestamp(parsed.tsTokens[0], parsed.sigValue, pki.Pool(), nil)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), tsTime, time.Minute)
+	_, _, err = checkTimestamp(parsed.tsTokens[0], []byte("another signature"), pki.Pool(), nil)
+	assert.Error(t, err)
+}
