@@ -65,10 +65,11 @@
 //     certificate's validity is TOTAL_FAILED/EXPIRED or NOT_YET_VALID; a certificate expired
 //     at the best signature time with no earlier proof is INDETERMINATE/OUT_OF_BOUNDS_NO_POE;
 //   - revocation of every certificate but the anchor, by OCSP then CRL: revoked after the
-//     best signature time passes with a warning; the signing certificate revoked at or
-//     before the signer's own claimed signing time is TOTAL_FAILED/REVOKED; revoked with no
-//     proof that the signature existed before is INDETERMINATE/REVOKED_NO_POE (a CA:
-//     REVOKED_CA_NO_POE); no answer from either is INDETERMINATE/TRY_LATER.
+//     best signature time passes with a warning; the signing certificate revoked before
+//     the signer's own claimed signing time (to the second) is TOTAL_FAILED/REVOKED;
+//     revoked with no proof that the signature existed before is
+//     INDETERMINATE/REVOKED_NO_POE (a CA: REVOKED_CA_NO_POE); no answer from either is
+//     INDETERMINATE/TRY_LATER.
 //
 // The first failing check sets the indication; every failure is listed in Report.Errors.
 // Validate returns an error instead of a report only when there is nothing to report on:

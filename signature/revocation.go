@@ -23,7 +23,7 @@ const maxRevocationURLs = 2
 // by CRL (RFC 6960, RFC 5280 §6.3), and applies EN 319 102-1 to what it finds:
 //
 //   - revoked after the best signature time: no effect (a warning);
-//   - signing certificate revoked, and the signer's own claimed signing time is at or after
+//   - signing certificate revoked, and the signer's own claimed signing time is after
 //     the revocation: TOTAL_FAILED/REVOKED;
 //   - signing certificate revoked, otherwise: INDETERMINATE/REVOKED_NO_POE (nothing proves
 //     the signature existed before the revocation);
@@ -49,7 +49,7 @@ func (v *validation) revocation(chain []*x509.Certificate, claimed *time.Time) {
 			switch {
 			case i > 0:
 				r.fail(Indeterminate, RevokedCANoPOE, fmt.Sprintf("ca certificate %q was revoked before the best signature time", c.Subject.CommonName))
-			case claimed != nil && !claimed.Before(at):
+			case claimed != nil && claimed.After(at):
 				r.fail(TotalFailed, Revoked, "signing certificate was revoked before the claimed signing time")
 			default:
 				r.fail(Indeterminate, RevokedNoPOE, "signing certificate is revoked and no proof of existence before the revocation")
