@@ -73,6 +73,10 @@ type Issuer struct {
 	// Profile describes the IdP's claims and levels; nil means plain OpenID Connect with
 	// eIDAS acr values.
 	Profile *Profile
+	// DecryptionKey decrypts an encrypted userinfo (an *rsa.PrivateKey or
+	// *ecdsa.PrivateKey, or a go-jose OpaqueKeyDecrypter for an HSM); nil refuses
+	// encrypted responses.
+	DecryptionKey any
 }
 
 // Expect is what the caller knows about the login a token must belong to. Its zero value
@@ -281,6 +285,19 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 // *RejectedError (or a *LoAError) wrapping a sentinel of this package, except ErrUnavailable
 // when the issuer's keys cannot be fetched.
 func (v *Verifier) Verify(ctx context.Context, rawIDToken string, want Expect) (*Identity, error) {
+	id, err := v.verifyNoLoA(ctx, rawIDToken, want)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkLoA(id, want); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// verifyNoLoA is Verify without the level of assurance check, for the login, which may
+// learn the level from a levels API afterwards.
+func (v *Verifier) verifyNoLoA(ctx context.Context, rawIDToken string, want Expect) (*Identity, error) {
 	j, err := splitJWS(rawIDToken)
 	if err != nil {
 		return nil, err
@@ -303,14 +320,7 @@ func (v *Verifier) Verify(ctx context.Context, rawIDToken string, want Expect) (
 	if err := v.checkClaims(st, alg, &c, want); err != nil {
 		return nil, err
 	}
-	id, err := v.identity(st, &c, j.payload)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.checkLoA(id, want); err != nil {
-		return nil, err
-	}
-	return id, nil
+	return v.identity(st, &c, j.payload)
 }
 
 func decodeClaims(payload []byte, c *idClaims) error {

@@ -1,0 +1,169 @@
+package identity_test
+
+import (
+	"crypto"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/identity"
+)
+
+func profile(t *testing.T, name string) *identity.Profile {
+	t.Helper()
+	p, err := identity.LookupProfile(name)
+	require.NoError(t, err)
+	return p
+}
+
+func TestProfilesAreValid(t *testing.T) {
+	names := identity.Profiles()
+	assert.Equal(t, []string{"claveunica", "esignet", "gov.br", "iduruguay", "miargentina", "tara"}, names)
+	for _, n := range names {
+		p := profile(t, n)
+		url := p.Issuer
+		if url == "" {
+			url = "https://esignet.example"
+		}
+		v, err := identity.NewVerifier(identity.Config{Issuers: []identity.Issuer{{URL: url, ClientID: "c", Profile: p}}})
+		require.NoError(t, err, n)
+		v.Close()
+	}
+	_, err := identity.LookupProfile("atlantis")
+	assert.ErrorIs(t, err, identity.ErrConfig)
+}
+
+func TestLookupProfileReturnsACopy(t *testing.T) {
+	p := profile(t, "tara")
+	p.ACR["low"] = identity.Assurance{LoA: identity.LoAHigh}
+	assert.Equal(t, identity.LoALow, profile(t, "tara").ACR["low"].LoA)
+}
+
+func TestGovBRCPFInSubAndLevels(t *testing.T) {
+	cpf := "52998224725"
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", ACR: "urn:unmapped", Users: map[string]map[string]any{
+		cpf: {"name": "Maria da Silva", "email": "maria@example.org"},
+	}})
+	levels := startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" || r.URL.Path != "/confiabilidades/v3/contas/"+cpf+"/niveis" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(`[{"id":"1","dataAtualizacao":"2024-01-01"},{"id":"2","dataAtualizacao":"2024-02-01"}]`))
+	})
+	p := profile(t, "gov.br")
+	p.Levels.URL = levels.URL + "/confiabilidades/v3/contas/{sub}/niveis"
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p}}})
+
+	a := startApp(t, identity.LoginConfig{Verifier: v, ClientSecret: "test-secret", MinLoA: identity.LoASubstantial})
+	res, body := a.signIn(t)
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	id := <-a.got
+	require.NotNil(t, id.NationalID)
+	assert.Equal(t, identity.NationalID{Country: "BR", Scheme: "cpf", Value: cpf, Validated: true}, *id.NationalID)
+	assert.Equal(t, "529.982.247-25", id.NationalID.Formatted())
+	assert.Equal(t, identity.LoASubstantial, id.Assurance.LoA, "prata from the levels API")
+	assert.Equal(t, "levels", id.AssuranceSource)
+	assert.Equal(t, 2, id.Assurance.IAL)
+}
+
+func TestGovBRInvalidCPFIsRejected(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", Users: map[string]map[string]any{"52998224724": {"name": "X"}}})
+	p := profile(t, "gov.br")
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p}}})
+	_, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
+	assert.ErrorIs(t, err, identity.ErrNationalID)
+	assert.NotContains(t, err.Error(), "52998224724")
+}
+
+func TestClaveUnicaRolUnicoFromPostUserInfo(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", Users: map[string]map[string]any{"2594": {
+		"RolUnico": map[string]any{"numero": 44444444, "DV": "4", "tipo": "RUN"},
+		"name":     map[string]any{"nombres": []string{"José", "Manuel"}, "apellidos": []string{"Pérez", "González"}},
+	}}, Clients: []dpitest.IdPClient{{ID: "test-client", Secret: "s", BareIDToken: true}}})
+	p := profile(t, "claveunica")
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p}}})
+	a := startApp(t, identity.LoginConfig{Verifier: v, ClientSecret: "s"})
+	res, body := a.signIn(t)
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	id := <-a.got
+	require.NotNil(t, id.NationalID)
+	assert.Equal(t, "CL", id.NationalID.Country)
+	assert.True(t, id.NationalID.Validated)
+	assert.Equal(t, "José Manuel", id.GivenName)
+	assert.Equal(t, "Pérez González", id.FamilyName)
+}
+
+func TestESignetSignedAndEncryptedUserInfo(t *testing.T) {
+	rpEnc := ecKey(t)
+	clientKey := ecKey(t)
+	for _, enc := range []bool{false, true} {
+		t.Run(map[bool]string{false: "signed", true: "signed and encrypted"}[enc], func(t *testing.T) {
+			c := dpitest.IdPClient{ID: "test-client", Keys: []crypto.PublicKey{clientKey.Public()}, BareIDToken: true, SignedUserInfo: true}
+			if enc {
+				c.UserInfoEncryptionKey = rpEnc.Public()
+			}
+			idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", ACR: "mosip:idp:acr:biometrics", Clients: []dpitest.IdPClient{c}})
+			p := profile(t, "esignet")
+			v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p, DecryptionKey: rpEnc}}})
+			a := startApp(t, identity.LoginConfig{Verifier: v, ClientKey: clientKey, MinLoA: identity.LoASubstantial})
+			res, body := a.signIn(t)
+			require.Equal(t, http.StatusOK, res.StatusCode, body)
+			id := <-a.got
+			assert.Equal(t, "Maria", id.GivenName, "names come from userinfo")
+			var claims map[string]any
+			require.NoError(t, json.Unmarshal(id.Claims, &claims))
+			assert.NotContains(t, claims, "name", "the ID token itself is bare")
+			assert.Equal(t, identity.LoASubstantial, id.Assurance.LoA)
+		})
+	}
+}
+
+func TestESignetRequiresSignedUserInfo(t *testing.T) {
+	clientKey := ecKey(t)
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", ACR: "mosip:idp:acr:biometrics",
+		Clients: []dpitest.IdPClient{{ID: "test-client", Keys: []crypto.PublicKey{clientKey.Public()}, BareIDToken: true}}})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: profile(t, "esignet")}}})
+	a := startApp(t, identity.LoginConfig{Verifier: v, ClientKey: clientKey})
+	res, _ := a.signIn(t)
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.ErrorIs(t, <-a.errs, identity.ErrSignature)
+}
+
+func TestTARACountryPrefixAndShortACR(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", ACR: "high", AMR: []string{"idcard"}, Users: map[string]map[string]any{
+		"EE38001085718":  {"profile_attributes": map[string]any{"given_name": "MARY ÄNN", "family_name": "O’CONNEŽ-ŠUSLIK TESTNUMBER", "date_of_birth": "1980-01-08"}},
+		"LV010180-12345": {"profile_attributes": map[string]any{"given_name": "JĀNIS"}},
+	}, Subject: "EE38001085718"})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: profile(t, "tara")}}})
+	id, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce, MinLoA: identity.LoAHigh})
+	require.NoError(t, err)
+	assert.Equal(t, "MARY ÄNN", id.GivenName)
+	assert.Equal(t, "1980-01-08", id.BirthDate)
+	assert.Equal(t, identity.LoAHigh, id.Assurance.LoA)
+	assert.Equal(t, identity.NationalID{Country: "EE", Scheme: "ik", Value: "38001085718"}, *id.NationalID)
+
+	id, err = v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce, "sub": "LV010180-12345"}), identity.Expect{Nonce: nonce})
+	require.NoError(t, err)
+	assert.Equal(t, "LV", id.NationalID.Country, "cross-border login keeps the issuing country")
+	assert.False(t, id.NationalID.Validated)
+}
+
+func TestIDUruguayACR(t *testing.T) {
+	for acr, want := range map[string]identity.LoA{
+		"urn:iduruguay:nid:0": identity.LoAUnknown, "urn:iduruguay:nid:1": identity.LoALow,
+		"urn:iduruguay:nid:2": identity.LoASubstantial, "urn:iduruguay:nid:3": identity.LoAHigh,
+	} {
+		idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", ACR: acr})
+		v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: profile(t, "iduruguay")}}})
+		id, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce, "numero_documento": "12345672", "nombre_completo": "Ana Pérez"}), identity.Expect{Nonce: nonce})
+		require.NoError(t, err, acr)
+		assert.Equal(t, want, id.Assurance.LoA, acr)
+		assert.Equal(t, "Ana Pérez", id.Name)
+		assert.Equal(t, "UY", id.NationalID.Country)
+	}
+}
