@@ -18,7 +18,7 @@ import (
 // logID is the SQL that finds the test log's id.
 const logID = "(SELECT id FROM tlog_logs WHERE origin = '" + origin + "')"
 
-func exec(t *testing.T, db *storage.DB, query string, args ...any) {
+func sqlExec(t *testing.T, db *storage.DB, query string, args ...any) {
 	t.Helper()
 	_, err := db.ExecContext(context.Background(), db.Rebind(query), args...)
 	require.NoError(t, err, query)
@@ -60,65 +60,65 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 		want   []want
 	}{
 		{"metadata edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET meta = ? WHERE log_id = "+logID+" AND seq = 7", []byte(`{"n":700}`))
+			sqlExec(t, db, "UPDATE tlog_entries SET meta = ? WHERE log_id = "+logID+" AND seq = 7", []byte(`{"n":700}`))
 		}, []want{{tlog.FaultEdited, 7, 8}}},
 		{"kind edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET kind = 'other' WHERE log_id = "+logID+" AND seq = 0")
+			sqlExec(t, db, "UPDATE tlog_entries SET kind = 'other' WHERE log_id = "+logID+" AND seq = 0")
 		}, []want{{tlog.FaultEdited, 0, 1}}},
 		{"time edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET time_ns = time_ns - 1000 WHERE log_id = "+logID+" AND seq = 19")
+			sqlExec(t, db, "UPDATE tlog_entries SET time_ns = time_ns - 1000 WHERE log_id = "+logID+" AND seq = 19")
 		}, []want{{tlog.FaultEdited, 19, 20}}},
 		{"leaf hash column edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET leaf_hash = ? WHERE log_id = "+logID+" AND seq = 3", make([]byte, 32))
+			sqlExec(t, db, "UPDATE tlog_entries SET leaf_hash = ? WHERE log_id = "+logID+" AND seq = 3", make([]byte, 32))
 		}, []want{{tlog.FaultEdited, 3, 4}}},
 		{"entry and its leaf hash column rewritten together", func(t *testing.T, db *storage.DB, l *tlog.Log) {
 			e, err := l.Get(context.Background(), 12)
 			require.NoError(t, err)
 			e.Meta = []byte(`{"n":"forged"}`)
 			h := e.Leaf.Hash(origin)
-			exec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 12", e.Meta, h[:])
+			sqlExec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 12", e.Meta, h[:])
 		}, []want{{tlog.FaultEdited, 12, 13}}},
 		{"entry and its stored leaf rewritten together", func(t *testing.T, db *storage.DB, l *tlog.Log) {
 			e, err := l.Get(context.Background(), 7)
 			require.NoError(t, err)
 			e.Meta = []byte(`{"n":"forged"}`)
 			h := e.Leaf.Hash(origin)
-			exec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 7", e.Meta, h[:])
-			exec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", h[:], xtlog.StoredHashIndex(0, 7))
+			sqlExec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 7", e.Meta, h[:])
+			sqlExec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", h[:], xtlog.StoredHashIndex(0, 7))
 		}, []want{{tlog.FaultHash, 6, 8}, {tlog.FaultCheckpoint, 8, 0}, {tlog.FaultCheckpoint, 20, 0}}},
 		{"row deleted", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq = 5")
+			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq = 5")
 		}, []want{{tlog.FaultRemoved, 5, 6}}},
 		{"rows deleted", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 8 AND seq < 11")
+			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 8 AND seq < 11")
 		}, []want{{tlog.FaultRemoved, 8, 11}}},
 		{"rows reordered", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET seq = 1000 WHERE log_id = "+logID+" AND seq = 3")
-			exec(t, db, "UPDATE tlog_entries SET seq = 3 WHERE log_id = "+logID+" AND seq = 4")
-			exec(t, db, "UPDATE tlog_entries SET seq = 4 WHERE log_id = "+logID+" AND seq = 1000")
+			sqlExec(t, db, "UPDATE tlog_entries SET seq = 1000 WHERE log_id = "+logID+" AND seq = 3")
+			sqlExec(t, db, "UPDATE tlog_entries SET seq = 3 WHERE log_id = "+logID+" AND seq = 4")
+			sqlExec(t, db, "UPDATE tlog_entries SET seq = 4 WHERE log_id = "+logID+" AND seq = 1000")
 		}, []want{{tlog.FaultReordered, 3, 4}, {tlog.FaultReordered, 4, 5}}},
 		{"payload edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET payload = ? WHERE log_id = "+logID+" AND seq = 9", []byte("someone else"))
+			sqlExec(t, db, "UPDATE tlog_entries SET payload = ? WHERE log_id = "+logID+" AND seq = 9", []byte("someone else"))
 		}, []want{{tlog.FaultPayload, 9, 10}}},
 		{"payload deleted without erasure", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL WHERE log_id = "+logID+" AND seq = 9")
+			sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL WHERE log_id = "+logID+" AND seq = 9")
 		}, []want{{tlog.FaultPayload, 9, 10}}},
 		{"tail truncated", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 15")
-			exec(t, db, "DELETE FROM tlog_hashes WHERE log_id = "+logID+" AND idx >= ?", xtlog.StoredHashIndex(0, 15))
-			exec(t, db, "UPDATE tlog_logs SET size = 15 WHERE origin = '"+origin+"'")
+			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 15")
+			sqlExec(t, db, "DELETE FROM tlog_hashes WHERE log_id = "+logID+" AND idx >= ?", xtlog.StoredHashIndex(0, 15))
+			sqlExec(t, db, "UPDATE tlog_logs SET size = 15 WHERE origin = '"+origin+"'")
 		}, []want{{tlog.FaultRemoved, 15, 20}}},
 		{"row inserted beyond the end", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "INSERT INTO tlog_entries (log_id, seq, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt) SELECT log_id, 25, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt FROM tlog_entries WHERE log_id = "+logID+" AND seq = 2")
+			sqlExec(t, db, "INSERT INTO tlog_entries (log_id, seq, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt) SELECT log_id, 25, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt FROM tlog_entries WHERE log_id = "+logID+" AND seq = 2")
 		}, []want{{tlog.FaultInserted, 25, 26}}},
 		{"stored tree hash edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
-			exec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", make([]byte, 32), xtlog.StoredHashIndex(1, 2))
+			sqlExec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", make([]byte, 32), xtlog.StoredHashIndex(1, 2))
 		}, []want{{tlog.FaultHash, 4, 6}}},
 		{"checkpoint signature broken", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
 			var note string
 			require.NoError(t, db.QueryRowContext(context.Background(), db.Rebind("SELECT note FROM tlog_checkpoints WHERE log_id = "+logID+" AND size = 20")).Scan(&note))
 			forged := strings.Replace(note, "\n20\n", "\n21\n", 1)
-			exec(t, db, "UPDATE tlog_checkpoints SET note = ? WHERE log_id = "+logID+" AND size = 20", forged)
+			sqlExec(t, db, "UPDATE tlog_checkpoints SET note = ? WHERE log_id = "+logID+" AND size = 20", forged)
 		}, []want{{tlog.FaultCheckpoint, 20, 0}}},
 	}
 	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
@@ -130,10 +130,10 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 				// Each case gets a log of its own in the shared database.
 				cfgOrigin := origin
 				if i > 0 {
-					exec(t, db, "DELETE FROM tlog_checkpoints")
-					exec(t, db, "DELETE FROM tlog_hashes")
-					exec(t, db, "DELETE FROM tlog_entries")
-					exec(t, db, "DELETE FROM tlog_logs")
+					sqlExec(t, db, "DELETE FROM tlog_checkpoints")
+					sqlExec(t, db, "DELETE FROM tlog_hashes")
+					sqlExec(t, db, "DELETE FROM tlog_entries")
+					sqlExec(t, db, "DELETE FROM tlog_logs")
 				}
 				l, err := tlog.Open(ctx, db, tlog.Config{Origin: cfgOrigin, Signer: key})
 				require.NoError(t, err)
