@@ -29,4 +29,7 @@ const (
 
 	// MaxPINFile caps a PKCS#11 PIN read from an RFC 7512 pin-source file.
 	MaxPINFile = 1 << 10
+
+	// MaxPKCS11URI caps an RFC 7512 pkcs11: URI.
+	MaxPKCS11URI = 4 << 10
 )
