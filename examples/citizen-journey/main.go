@@ -15,6 +15,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/identity"
 )
 
 // errNotBuilt marks a step whose block does not exist yet.
@@ -25,6 +28,9 @@ type journey struct {
 	ctx     context.Context
 	out     io.Writer
 	cleanup []func()
+
+	idp    *dpitest.IdP       // the test national IdP (step_signin.go)
+	person *identity.Identity // who signed in, verified (step_signin.go)
 }
 
 // step is one stage of the journey.

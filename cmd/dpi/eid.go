@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dpiblocks/dpi/identity"
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+func init() {
+	register(command{
+		name:    "eid",
+		summary: "verify national eID (OpenID Connect) tokens",
+		subs: []command{
+			{name: "verify", summary: "verify an ID token: --issuer URL --audience CLIENT_ID TOKEN", run: runEIDVerify},
+			{name: "profiles", summary: "list the built-in national IdP profiles", run: runEIDProfiles},
+		},
+	})
+}
+
+// eidVerdict is what "dpi eid verify --json" prints.
+type eidVerdict struct {
+	Accepted bool               `json:"accepted"`
+	Check    string             `json:"check,omitempty"`
+	Error    string             `json:"error,omitempty"`
+	Identity *identity.Identity `json:"identity,omitempty"`
+}
+
+const eidVerifyUsage = "dpi eid verify --issuer URL --audience CLIENT_ID [--nonce N] [--min-loa LEVEL] [--profile NAME] [--json] TOKEN|-"
+
+func runEIDVerify(e *env, args []string) int {
+	fs := e.newFlags("eid verify", eidVerifyUsage)
+	issuer := fs.String("issuer", "", "issuer identifier (https, or http on a loopback host)")
+	audience := fs.String("audience", "", "this relying party's client_id")
+	nonce := fs.String("nonce", "", "nonce sent in the authentication request (without it the nonce is not checked)")
+	minLoA := fs.String("min-loa", "", "minimum level of assurance: low, substantial or high")
+	profileName := fs.String("profile", "", "national IdP profile (see: dpi eid profiles); default plain OpenID Connect")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if *issuer == "" || *audience == "" {
+		return e.usageError("eid verify: --issuer and --audience are required")
+	}
+	if len(rest) != 1 {
+		return e.usageError("eid verify: give exactly one TOKEN, or - to read it from standard input")
+	}
+	token := rest[0]
+	if token == "-" {
+		b, err := e.readInput("-", limits.MaxIDTokenSize)
+		if err != nil {
+			return e.usageError("eid verify: %v", err)
+		}
+		token = string(b)
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return e.usageError("eid verify: empty token")
+	}
+	cfg := identity.Config{
+		Issuers: []identity.Issuer{{URL: *issuer, ClientID: *audience}},
+		// A token checked on the command line was obtained elsewhere: there is no login
+		// whose nonce it must match unless the user gives one.
+		InsecureSkipNonce: *nonce == "",
+	}
+	if *minLoA != "" {
+		l, err := identity.ParseLoA(*minLoA)
+		if err != nil {
+			return e.usageError("eid verify: --min-loa: want low, substantial or high")
+		}
+		cfg.MinLoA = l
+	}
+	if *profileName != "" {
+		p, err := identity.LookupProfile(*profileName)
+		if err != nil {
+			return e.usageError("eid verify: unknown profile %q (see: dpi eid profiles)", *profileName)
+		}
+		cfg.Issuers[0].Profile = p
+	}
+	v, err := identity.NewVerifier(cfg)
+	if err != nil {
+		return e.usageError("eid verify: %v", err)
+	}
+	defer v.Close()
+
+	id, err := v.Verify(e.ctx, token, identity.Expect{Nonce: *nonce})
+	verdict := eidVerdict{Accepted: err == nil, Identity: id}
+	result := exitOK
+	if err != nil {
+		verdict.Error = err.Error()
+		var re *identity.RejectedError
+		switch {
+		case errors.As(err, &re):
+			verdict.Check = re.Check
+		case errors.Is(err, identity.ErrLoA):
+			verdict.Check = "loa"
+		}
+		switch {
+		case errors.Is(err, identity.ErrMalformed):
+			result = exitUsage // not a token at all: unusable input
+		case errors.Is(err, identity.ErrUnavailable):
+			result = exitIndeterminate // the IdP could not be asked: nothing was judged
+		default:
+			result = exitRejected
+		}
+		fmt.Fprintf(e.stderr, "dpi: eid verify: %s\n", oneLine(err.Error()))
+	}
+	if e.json {
+		if err := e.printJSON(verdict); err != nil {
+			return exitUsage
+		}
+		return result
+	}
+	if id == nil {
+		fmt.Fprintf(e.stdout, "REJECTED\n")
+		return result
+	}
+	fmt.Fprintf(e.stdout, "ACCEPTED\n")
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", v)
+		}
+	}
+	row("issuer", id.Issuer)
+	row("subject", id.Subject)
+	row("name", id.Name)
+	row("given name", id.GivenName)
+	row("family name", id.FamilyName)
+	row("birth date", id.BirthDate)
+	loa := fmt.Sprintf("%s (from %s", id.Assurance.LoA, id.AssuranceSource)
+	if id.ACR != "" {
+		loa += " " + id.ACR
+	}
+	row("assurance", loa+")")
+	if n := id.NationalID; n != nil {
+		state := "validated"
+		if !n.Validated {
+			state = "not validated: no validator for this country"
+		}
+		row("national id", fmt.Sprintf("%s %s %s (%s)", n.Country, n.Scheme, n.Formatted(), state))
+	}
+	row("expires", id.Expiry.UTC().Format("2006-01-02 15:04:05Z"))
+	return result
+}
+
+func runEIDProfiles(e *env, args []string) int {
+	fs := e.newFlags("eid profiles", "dpi eid profiles [--json]")
+	if rest, code, ok := e.parse(fs, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return e.usageError("eid profiles takes no arguments")
+	}
+	type row struct {
+		Name       string `json:"name"`
+		Country    string `json:"country,omitempty"`
+		Issuer     string `json:"issuer,omitempty"`
+		ClientAuth string `json:"client_auth,omitempty"`
+		Source     string `json:"source"`
+	}
+	var rows []row
+	for _, n := range identity.Profiles() {
+		p, _ := identity.LookupProfile(n)
+		rows = append(rows, row{p.Name, p.Country, p.Issuer, string(p.ClientAuth), p.Source})
+	}
+	if e.json {
+		if err := e.printJSON(rows); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, r := range rows {
+		fmt.Fprintf(e.stdout, "%-12s %-3s %-45s %s\n", r.Name, r.Country, r.Issuer, r.ClientAuth)
+	}
+	return exitOK
+}
