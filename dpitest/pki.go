@@ -380,6 +380,17 @@ func (p *PKI) Issue(o CertOptions) (*Credential, error) {
 	if err != nil {
 		return nil, err
 	}
+	cert, err := p.IssueFor(key.Public(), o)
+	if err != nil {
+		return nil, err
+	}
+	return &Credential{Key: key, Cert: cert, Chain: []*x509.Certificate{cert, p.Intermediate}}, nil
+}
+
+// IssueFor issues an end-entity certificate, as [PKI.Issue] does, for a public key whose
+// private half is held elsewhere (an HSM, a PKCS#11 token, a cloud KMS). o.KeyType is
+// ignored. The chain to put beside it is the certificate, then p.Intermediate.
+func (p *PKI) IssueFor(pub crypto.PublicKey, o CertOptions) (*x509.Certificate, error) {
 	t0 := p.now()
 	nb, na := o.NotBefore, o.NotAfter
 	if nb.IsZero() {
@@ -408,7 +419,7 @@ func (p *PKI) Issue(o CertOptions) (*Credential, error) {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 	case UsageTLS:
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		if _, ok := key.(*rsa.PrivateKey); ok {
+		if _, ok := pub.(*rsa.PublicKey); ok {
 			tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
 		}
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -429,11 +440,7 @@ func (p *PKI) Issue(o CertOptions) (*Credential, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown usage %d", ErrInvalidOptions, int(o.Usage))
 	}
-	cert, err := p.inter.issue(tmpl, key.Public())
-	if err != nil {
-		return nil, err
-	}
-	return &Credential{Key: key, Cert: cert, Chain: []*x509.Certificate{cert, p.Intermediate}}, nil
+	return p.inter.issue(tmpl, pub)
 }
 
 var (

@@ -3,6 +3,7 @@
 package signature_test
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dpiblocks/dpi/dpitest"
 	"github.com/dpiblocks/dpi/internal/testenv"
 	"github.com/dpiblocks/dpi/signature"
 )
@@ -149,6 +151,50 @@ func TestPKCS11SoftHSM(t *testing.T) {
 			"-signature", filepath.Join(dir, "sig"), filepath.Join(dir, "doc")).CombinedOutput()
 		require.NoError(t, err, string(out))
 		assert.Contains(t, string(out), "Verified OK")
+	})
+
+	// The HSM key signs real documents: a certificate from the test PKI for the token's
+	// public key, a CAdES-T and a JAdES signature made through PKCS11Signer, validated by
+	// this package and the CAdES one by openssl cms.
+	t.Run("documents", func(t *testing.T) {
+		pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+		require.NoError(t, err)
+		t.Cleanup(pki.Close)
+		for _, tc := range []struct {
+			object string
+			opts   signature.SignerOptions
+		}{
+			{"ec256", signature.SignerOptions{TSAURL: pki.TSAURL}},
+			{"ec384", signature.SignerOptions{Format: signature.JAdES}},
+			{"rsa2048", signature.SignerOptions{TSAURL: pki.TSAURL}},
+			{"rsa2048", signature.SignerOptions{Format: signature.JAdES}},
+		} {
+			s := open(t, "pkcs11:token=dpi;object="+tc.object+"?pin-value=1234")
+			cert, err := pki.IssueFor(s.Public(), dpitest.CertOptions{CommonName: "HSM " + tc.object})
+			require.NoError(t, err)
+			signer, err := signature.NewSigner(s, []*x509.Certificate{cert, pki.Intermediate}, tc.opts)
+			require.NoError(t, err)
+			sig, err := signer.Sign(t.Context(), bytes.NewReader(doc))
+			require.NoError(t, err)
+			rep, err := signature.Validate(t.Context(), bytes.NewReader(doc), sig, &signature.Policy{Roots: pki.Pool()})
+			require.NoError(t, err)
+			assert.Equal(t, signature.TotalPassed, rep.Indication, "%s %s: %+v", tc.object, tc.opts.Format, rep)
+
+			if tc.opts.Format == signature.JAdES {
+				continue
+			}
+			bin := testenv.Tool(t, "openssl")
+			dir := t.TempDir()
+			for name, b := range map[string][]byte{"root.pem": pki.RootsPEM(), "doc": doc, "sig.der": sig,
+				"inter.pem": dpitest.CertsPEM(pki.Intermediate)} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+			}
+			out, err := exec.CommandContext(t.Context(), bin, "cms", "-verify", "-binary", "-inform", "DER",
+				"-in", filepath.Join(dir, "sig.der"), "-content", filepath.Join(dir, "doc"),
+				"-CAfile", filepath.Join(dir, "root.pem"), "-out", os.DevNull).CombinedOutput()
+			require.NoError(t, err, string(out))
+			assert.Contains(t, string(out), "Verification successful")
+		}
 	})
 
 	t.Run("pin-source and module-path", func(t *testing.T) {
