@@ -92,6 +92,17 @@ func (k FaultKind) String() string {
 // MarshalText encodes the fault kind by name.
 func (k FaultKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText decodes a fault kind's name.
+func (k *FaultKind) UnmarshalText(b []byte) error {
+	for c := FaultEdited; c <= FaultCheckpoint; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: unknown fault kind", ErrInput)
+}
+
 // Fault is one thing Verify found wrong.
 type Fault struct {
 	Kind FaultKind `json:"kind"`

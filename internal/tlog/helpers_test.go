@@ -3,10 +3,10 @@ package tlog_test
 import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"encoding/hex"
-	"encoding/json"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/tlog"
+)
+
+func init() {
+	register(command{name: "log", summary: "check tamper-evident logs: verify, proofs", subs: []command{
+		{name: "verify", summary: "recompute a log from its database and check it against its signed checkpoints", run: runLogVerify},
+		{name: "proof", summary: "print an inclusion proof of one entry and its signed checkpoint", run: runLogProof},
+		{name: "consistency", summary: "print a consistency proof between two signed checkpoints", run: runLogConsistency},
+		{name: "check-proof", summary: "check an inclusion or consistency proof offline, with the public key only", run: runLogCheckProof},
+	}})
+}
+
+// The --pubkey file holds either a PEM "PUBLIC KEY" (PKIX, Ed25519) or a note verifier key,
+// "origin+hash+base64key", on one line.
+const pubkeyHelp = "public key file: PEM PUBLIC KEY (Ed25519) or note verifier key origin+hash+key"
+
+// errNeedOrigin reports a PEM key read without the origin of the log it verifies.
+var errNeedOrigin = errors.New("a PEM public key does not name its log: pass --log ORIGIN")
+
+// loadVerifier reads a --pubkey file. origin may be empty when the file is a note verifier
+// key, which names its log.
+func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
+	b, err := e.readInput(path, 64<<10)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if bytes.HasPrefix(b, []byte("-----BEGIN")) {
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "PUBLIC KEY" {
+			return nil, errors.New("public key: want a PEM PUBLIC KEY block")
+		}
+		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			return nil, errors.New("public key: malformed PKIX public key")
+		}
+		if origin == "" {
+			return nil, errNeedOrigin
+		}
+		return tlog.NewVerifier(origin, pub)
+	}
+	v, err := tlog.ParseVerifierKey(string(b))
+	if err != nil {
+		return nil, err
+	}
+	if origin != "" && v.Origin() != origin {
+		return nil, fmt.Errorf("the verifier key is for log %q, not %q", v.Origin(), origin)
+	}
+	return v, nil
+}
+
+// openLogDB opens the database and the log named origin, or its only log when origin is "".
+func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
+	db, err := storage.Open(e.ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	origins, err := tlog.Origins(e.ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, errors.New("the database holds no tamper-evident log")
+	}
+	switch {
+	case origin == "" && len(origins) == 1:
+		origin = origins[0]
+	case origin == "":
+		db.Close()
+		return nil, nil, fmt.Errorf("the database holds %d logs (%s): pass --log ORIGIN", len(origins), strings.Join(origins, ", "))
+	default:
+		found := false
+		for _, o := range origins {
+			found = found || o == origin
+		}
+		if !found {
+			db.Close()
+			return nil, nil, fmt.Errorf("the database holds no log %q", origin)
+		}
+	}
+	l, err := tlog.Open(e.ctx, db, tlog.Config{Origin: origin})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, l, nil
+}
+
+// logVerifyResult is the JSON form of "dpi log verify --json".
+type logVerifyResult struct {
+	Origin    string       `json:"origin"`
+	Intact    bool         `json:"intact"`
+	Anchored  bool         `json:"anchored"`
+	Report    *tlog.Report `json:"report,omitempty"`
+	Faults    []tlog.Fault `json:"faults,omitempty"`
+	Truncated bool         `json:"faultsTruncated,omitempty"`
+	Error     string       `json:"error,omitempty"`
+}
+
+func runLogVerify(e *env, args []string) int {
+	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--json]"
+	fs := e.newFlags("log verify", usage)
+	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	keyPath := fs.String("pubkey", "", pubkeyHelp)
+	origin := fs.String("log", "", "origin of the log (needed when the database holds several, or with a PEM key)")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 || *dsn == "" || *keyPath == "" {
+		return e.usageError("usage: %s", usage)
+	}
+	v, err := loadVerifier(e, *keyPath, *origin)
+	if errors.Is(err, errNeedOrigin) {
+		// A PEM key and a database that holds one log: verify that log.
+		var db *storage.DB
+		var l *tlog.Log
+		if db, l, err = openLogDB(e, *dsn, ""); err == nil {
+			db.Close()
+			v, err = loadVerifier(e, *keyPath, l.Origin())
+		}
+	}
+	if err != nil {
+		return e.usageError("log verify: %s", oneLine(err.Error()))
+	}
+	db, l, err := openLogDB(e, *dsn, v.Origin())
+	if err != nil {
+		return e.usageError("log verify: %s", oneLine(err.Error()))
+	}
+	defer db.Close()
+
+	rep, err := l.Verify(e.ctx, v)
+	res := logVerifyResult{Origin: l.Origin(), Report: rep}
+	var te *tlog.TamperError
+	switch {
+	case errors.As(err, &te):
+		res.Faults, res.Truncated = te.Faults, te.Truncated
+	case err != nil:
+		res.Error = oneLine(err.Error())
+		if e.json {
+			_ = e.printJSON(res)
+		} else {
+			fmt.Fprintf(e.stderr, "dpi: log verify: %s\n", res.Error)
+		}
+		return exitUsage
+	default:
+		res.Intact = true
+		res.Anchored = rep.Latest != nil
+	}
+	code = exitOK
+	switch {
+	case !res.Intact:
+		code = exitRejected
+	case !res.Anchored:
+		code = exitIndeterminate
+	}
+	if e.json {
+		if err := e.printJSON(res); err != nil {
+			return exitUsage
+		}
+		return code
+	}
+	switch {
+	case !res.Intact:
+		fmt.Fprintf(e.stdout, "TAMPERED: log %s does not verify (%d entries)\n", res.Origin, rep.Size)
+		for _, f := range res.Faults {
+			fmt.Fprintf(e.stdout, "  %s\n", f)
+		}
+		if res.Truncated {
+			fmt.Fprintf(e.stdout, "  (more faults not listed)\n")
+		}
+	case !res.Anchored:
+		fmt.Fprintf(e.stdout, "INDETERMINATE: log %s is consistent (%d entries) but has no signed checkpoint\n", res.Origin, rep.Size)
+	default:
+		fmt.Fprintf(e.stdout, "INTACT: log %s verifies: %d entries, %d erased, %d signed checkpoints checked; latest covers %d entries", res.Origin, rep.Size, rep.Erased, rep.Checkpoints, rep.Latest.Size)
+		if rep.Unanchored > 0 {
+			fmt.Fprintf(e.stdout, " (%d newer entries not yet checkpointed)", rep.Unanchored)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	return code
+}
+
+func runLogProof(e *env, args []string) int {
+	const usage = "dpi log proof --db DSN --seq N [--size M] [--log ORIGIN] [--json]"
+	fs := e.newFlags("log proof", usage)
+	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	seq := fs.Int64("seq", -1, "sequence number of the entry")
+	size := fs.Uint64("size", 0, "tree size of the signed checkpoint to prove against (default: the latest)")
+	origin := fs.String("log", "", "origin of the log (needed when the database holds several)")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 || *dsn == "" || *seq < 0 {
+		return e.usageError("usage: %s", usage)
+	}
+	db, l, err := openLogDB(e, *dsn, *origin)
+	if err != nil {
+		return e.usageError("log proof: %s", oneLine(err.Error()))
+	}
+	defer db.Close()
+	p, err := l.ProveInclusion(e.ctx, uint64(*seq), *size)
+	if err != nil {
+		return e.usageError("log proof: %s", oneLine(err.Error()))
+	}
+	if e.json {
+		if err := e.printJSON(p); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	fmt.Fprintf(e.stdout, "inclusion proof: entry %d (kind %s) of log %s\n", p.Leaf.Seq, p.Leaf.Kind, l.Origin())
+	fmt.Fprintf(e.stdout, "audit path: %d hashes\n", len(p.Hashes))
+	for _, h := range p.Hashes {
+		b, _ := h.MarshalText()
+		fmt.Fprintf(e.stdout, "  %s\n", b)
+	}
+	fmt.Fprintf(e.stdout, "signed checkpoint:\n%s", p.Checkpoint)
+	fmt.Fprintf(e.stdout, "(print with --json and check with: dpi log check-proof --pubkey KEY FILE)\n")
+	return exitOK
+}
+
+func runLogConsistency(e *env, args []string) int {
+	const usage = "dpi log consistency --db DSN --old N [--new M] [--log ORIGIN] [--json]"
+	fs := e.newFlags("log consistency", usage)
+	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	oldSize := fs.Int64("old", -1, "tree size of the older signed checkpoint")
+	newSize := fs.Uint64("new", 0, "tree size of the newer signed checkpoint (default: the latest)")
+	origin := fs.String("log", "", "origin of the log (needed when the database holds several)")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 || *dsn == "" || *oldSize < 0 {
+		return e.usageError("usage: %s", usage)
+	}
+	db, l, err := openLogDB(e, *dsn, *origin)
+	if err != nil {
+		return e.usageError("log consistency: %s", oneLine(err.Error()))
+	}
+	defer db.Close()
+	p, err := l.ProveConsistency(e.ctx, uint64(*oldSize), *newSize)
+	if err != nil {
+		return e.usageError("log consistency: %s", oneLine(err.Error()))
+	}
+	if e.json {
+		if err := e.printJSON(p); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	fmt.Fprintf(e.stdout, "consistency proof of log %s: %d hashes\nold checkpoint:\n%s\nnew checkpoint:\n%s", l.Origin(), len(p.Hashes), p.Old, p.New)
+	return exitOK
+}
+
+// logCheckResult is the JSON form of "dpi log check-proof --json".
+type logCheckResult struct {
+	Valid  bool   `json:"valid"`
+	Kind   string `json:"kind"`
+	Origin string `json:"origin"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Size   uint64 `json:"size"`
+	Old    uint64 `json:"oldSize,omitempty"`
+	Root   string `json:"root,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func runLogCheckProof(e *env, args []string) int {
+	const usage = "dpi log check-proof --pubkey KEY [--log ORIGIN] [--json] PROOF.json"
+	fs := e.newFlags("log check-proof", usage)
+	keyPath := fs.String("pubkey", "", pubkeyHelp)
+	origin := fs.String("log", "", "origin the proof must be for (taken from the proof with a PEM key)")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) != 1 || *keyPath == "" {
+		return e.usageError("usage: %s", usage)
+	}
+	doc, err := e.readInput(rest[0], limits.MaxTlogProof)
+	if err != nil {
+		return e.usageError("log check-proof: %s", oneLine(err.Error()))
+	}
+	var head struct {
+		Format     string `json:"format"`
+		Checkpoint string `json:"checkpoint"`
+		New        string `json:"new"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil {
+		return e.usageError("log check-proof: %s is not a JSON proof", displayName(rest[0]))
+	}
+	claimed := *origin
+	if claimed == "" {
+		// With a PEM key the proof names the log; the signature check below binds it.
+		first, _, _ := strings.Cut(head.Checkpoint+head.New, "\n")
+		claimed = first
+	}
+	v, err := loadVerifier(e, *keyPath, claimed)
+	if err != nil {
+		return e.usageError("log check-proof: %s", oneLine(err.Error()))
+	}
+	res := logCheckResult{Origin: v.Origin()}
+	switch head.Format {
+	case tlog.InclusionFormat:
+		res.Kind = "inclusion"
+		p, perr := tlog.ParseInclusionProof(doc)
+		err = perr
+		if err == nil {
+			var cp tlog.Checkpoint
+			cp, err = v.VerifyInclusion(p)
+			res.Seq, res.Size = p.Leaf.Seq, cp.Size
+			root, _ := cp.Root.MarshalText()
+			res.Root = string(root)
+		}
+	case tlog.ConsistencyFormat:
+		res.Kind = "consistency"
+		p, perr := tlog.ParseConsistencyProof(doc)
+		err = perr
+		if err == nil {
+			var old, cur tlog.Checkpoint
+			old, cur, err = v.VerifyConsistency(p)
+			res.Old, res.Size = old.Size, cur.Size
+			root, _ := cur.Root.MarshalText()
+			res.Root = string(root)
+		}
+	default:
+		return e.usageError("log check-proof: unknown proof format %q", head.Format)
+	}
+	res.Valid = err == nil
+	if err != nil {
+		res.Error = oneLine(err.Error())
+		res.Root = ""
+	}
+	code = exitOK
+	if !res.Valid {
+		code = exitRejected
+	}
+	if e.json {
+		if err := e.printJSON(res); err != nil {
+			return exitUsage
+		}
+		return code
+	}
+	switch {
+	case !res.Valid:
+		fmt.Fprintf(e.stdout, "INVALID: %s proof for log %s: %s\n", res.Kind, res.Origin, res.Error)
+	case res.Kind == "inclusion":
+		fmt.Fprintf(e.stdout, "VALID: entry %d is in the tree of size %d of log %s (root %s)\n", res.Seq, res.Size, res.Origin, res.Root)
+	default:
+		fmt.Fprintf(e.stdout, "VALID: the tree of size %d of log %s is a prefix of the tree of size %d (root %s)\n", res.Old, res.Origin, res.Size, res.Root)
+	}
+	return code
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/tlog"
+)
+
+const testLogOrigin = "agency.example/cli-log"
+
+type logFixture struct {
+	dsn, pem, vkey, otherPEM string
+	db                       *storage.DB
+}
+
+func newLogFixture(t *testing.T) *logFixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := &logFixture{dsn: "sqlite://" + filepath.Join(dir, "log.db")}
+	db, err := storage.Open(ctx, f.dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	l, err := tlog.Open(ctx, db, tlog.Config{Origin: testLogOrigin, Signer: priv})
+	require.NoError(t, err)
+	for i := range 12 {
+		_, err := l.Append(ctx, tlog.Record{Kind: "cli.test", Meta: fmt.Appendf(nil, `{"i":%d}`, i), Payload: []byte("person")})
+		require.NoError(t, err)
+		if i == 5 {
+			_, err = l.Checkpoint(ctx)
+			require.NoError(t, err)
+		}
+	}
+	_, err = l.Checkpoint(ctx)
+	require.NoError(t, err)
+
+	writePEM := func(name string, pub ed25519.PublicKey) string {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		require.NoError(t, err)
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600))
+		return p
+	}
+	f.pem = writePEM("pub.pem", pub)
+	other, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	f.otherPEM = writePEM("other.pem", other)
+	v, err := tlog.NewVerifier(testLogOrigin, pub)
+	require.NoError(t, err)
+	f.vkey = filepath.Join(dir, "pub.vkey")
+	require.NoError(t, os.WriteFile(f.vkey, []byte(v.Key()+"\n"), 0o600))
+	return f
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestLogVerifyCLI(t *testing.T) {
+	f := newLogFixture(t)
+	for _, key := range []string{f.pem, f.vkey} {
+		code, out, errs := runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", key)
+		require.Equal(t, exitOK, code, errs)
+		assert.Contains(t, out, "INTACT")
+		assert.Contains(t, out, "12 entries")
+	}
+	code, out, _ := runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.pem, "--log", testLogOrigin, "--json")
+	require.Equal(t, exitOK, code)
+	var res logVerifyResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	assert.True(t, res.Intact)
+	assert.Equal(t, uint64(12), res.Report.Size)
+
+	// Another key: every stored checkpoint fails its signature check.
+	code, out, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.otherPEM)
+	assert.Equal(t, exitRejected, code)
+	assert.Contains(t, out, "signature")
+
+	_, err := f.db.ExecContext(context.Background(), "UPDATE tlog_entries SET meta = '{\"i\":99}' WHERE seq = 3")
+	require.NoError(t, err)
+	code, out, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey)
+	assert.Equal(t, exitRejected, code)
+	assert.Contains(t, out, "TAMPERED")
+	assert.Contains(t, out, "entry 3: edited")
+	code, out, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey, "--json")
+	assert.Equal(t, exitRejected, code)
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Len(t, res.Faults, 1)
+	assert.Equal(t, tlog.FaultEdited, res.Faults[0].Kind)
+	assert.Equal(t, uint64(3), res.Faults[0].Seq)
+}
+
+func TestLogCLIUsage(t *testing.T) {
+	f := newLogFixture(t)
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage")
+	require.NoError(t, os.WriteFile(garbage, []byte("not a key"), 0o600))
+	for name, args := range map[string][]string{
+		"no flags":       {"log", "verify"},
+		"no key":         {"log", "verify", "--db", f.dsn},
+		"bad key":        {"log", "verify", "--db", f.dsn, "--pubkey", garbage},
+		"missing key":    {"log", "verify", "--db", f.dsn, "--pubkey", filepath.Join(dir, "none")},
+		"bad dsn":        {"log", "verify", "--db", "mysql://x", "--pubkey", f.vkey},
+		"empty database": {"log", "verify", "--db", "sqlite://" + filepath.Join(dir, "empty.db"), "--pubkey", f.vkey},
+		"unknown log":    {"log", "verify", "--db", f.dsn, "--pubkey", f.pem, "--log", "other.example/log"},
+		"proof no seq":   {"log", "proof", "--db", f.dsn},
+		"proof too far":  {"log", "proof", "--db", f.dsn, "--seq", "40"},
+		"proof no size":  {"log", "proof", "--db", f.dsn, "--seq", "1", "--size", "7"},
+		"check garbage":  {"log", "check-proof", "--pubkey", f.vkey, garbage},
+		"check no file":  {"log", "check-proof", "--pubkey", f.vkey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, _ := runCLI(t, args...)
+			assert.Equal(t, exitUsage, code)
+		})
+	}
+}
+
+func TestLogProofCLI(t *testing.T) {
+	f := newLogFixture(t)
+	dir := t.TempDir()
+
+	code, out, errs := runCLI(t, "log", "proof", "--db", f.dsn, "--seq", "4")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "entry 4")
+	assert.Contains(t, out, testLogOrigin+"\n12\n")
+
+	code, out, _ = runCLI(t, "log", "proof", "--db", f.dsn, "--seq", "4", "--size", "6", "--json")
+	require.Equal(t, exitOK, code)
+	proofPath := filepath.Join(dir, "proof.json")
+	require.NoError(t, os.WriteFile(proofPath, []byte(out), 0o600))
+	for _, key := range []string{f.pem, f.vkey} {
+		code, out, errs = runCLI(t, "log", "check-proof", "--pubkey", key, proofPath)
+		require.Equal(t, exitOK, code, errs)
+		assert.Contains(t, out, "VALID: entry 4 is in the tree of size 6")
+	}
+	code, out, _ = runCLI(t, "log", "check-proof", "--pubkey", f.otherPEM, proofPath)
+	assert.Equal(t, exitRejected, code)
+	assert.Contains(t, out, "INVALID")
+
+	var p tlog.InclusionProof
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, proofPath)), &p))
+	p.Hashes = p.Hashes[1:]
+	b, err := json.Marshal(&p)
+	require.NoError(t, err)
+	truncated := filepath.Join(dir, "truncated.json")
+	require.NoError(t, os.WriteFile(truncated, b, 0o600))
+	code, out, _ = runCLI(t, "log", "check-proof", "--pubkey", f.vkey, "--json", truncated)
+	assert.Equal(t, exitRejected, code)
+	var res logCheckResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	assert.False(t, res.Valid)
+	assert.Contains(t, res.Error, "audit path")
+
+	code, out, _ = runCLI(t, "log", "consistency", "--db", f.dsn, "--old", "6", "--json")
+	require.Equal(t, exitOK, code)
+	consPath := filepath.Join(dir, "cons.json")
+	require.NoError(t, os.WriteFile(consPath, []byte(out), 0o600))
+	code, out, errs = runCLI(t, "log", "check-proof", "--pubkey", f.vkey, consPath)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "tree of size 6")
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return string(b)
+}
