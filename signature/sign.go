@@ -170,7 +170,9 @@ func hashStream(ctx context.Context, h crypto.Hash, r io.Reader) ([]byte, error)
 }
 
 func copyStream(ctx context.Context, w io.Writer, r io.Reader) error {
-	buf := make([]byte, 256<<10)
+	// Small documents get a small buffer; it grows to 256 KiB as reads fill it, so that a
+	// large file is read in few system calls.
+	buf := make([]byte, 16<<10)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -178,6 +180,9 @@ func copyStream(ctx context.Context, w io.Writer, r io.Reader) error {
 		n, err := r.Read(buf)
 		if n > 0 {
 			w.Write(buf[:n]) // hash.Hash and bytes.Buffer never fail
+		}
+		if n == len(buf) && len(buf) < 256<<10 {
+			buf = make([]byte, 2*len(buf))
 		}
 		if err == io.EOF {
 			return nil

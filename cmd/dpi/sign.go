@@ -1,0 +1,135 @@
+package main
+
+import (
+	"crypto"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/signature"
+)
+
+func init() {
+	register(command{
+		name:    "sign",
+		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--tsa URL] [-o OUT] DOC",
+		run:     runSign,
+	})
+}
+
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--tsa URL] [-o OUT] DOC\n\n" +
+	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
+	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
+	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
+	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
+	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
+	"RFC 3161 signature time-stamp (CAdES-BASELINE-T)."
+
+func runSign(e *env, args []string) int {
+	fs := e.newFlags("sign", signUsage)
+	keyArg := fs.String("key", "", "private key file or pkcs11: URI")
+	certArg := fs.String("cert", "", "signing certificate (PEM or DER), optionally followed by its issuers")
+	chainArg := fs.String("chain", "", "issuer certificates (PEM), signing certificate's issuer first")
+	format := fs.String("format", "cades", "signature format: cades or jades")
+	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
+	out := fs.String("o", "", "write the signature to this file instead of standard output")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if *keyArg == "" || *certArg == "" {
+		return e.usageError("sign: --key and --cert are required")
+	}
+	if len(rest) != 1 {
+		return e.usageError("sign: want exactly one document")
+	}
+	if *format != "cades" && *format != "jades" {
+		return e.usageError("sign: --format must be cades or jades")
+	}
+	key, closeKey, err := loadSigningKey(e, *keyArg)
+	if err != nil {
+		return e.usageError("sign: key: %s", oneLine(err.Error()))
+	}
+	defer closeKey()
+	certPEM, err := e.readInput(*certArg, limits.MaxCLIInput)
+	if err != nil {
+		return e.usageError("sign: %s", oneLine(err.Error()))
+	}
+	chain, err := signature.LoadCertificates(certPEM)
+	if err != nil {
+		return e.usageError("sign: certificate: %s", oneLine(err.Error()))
+	}
+	if *chainArg != "" {
+		more, err := e.readInput(*chainArg, limits.MaxCLIInput)
+		if err != nil {
+			return e.usageError("sign: %s", oneLine(err.Error()))
+		}
+		issuers, err := signature.LoadCertificates(more)
+		if err != nil {
+			return e.usageError("sign: chain: %s", oneLine(err.Error()))
+		}
+		chain = append(chain, issuers...)
+	}
+	signer, err := signature.NewSigner(key, chain, signature.SignerOptions{
+		Format: signature.Format(*format), TSAURL: *tsa,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
+		return exitRejected
+	}
+	doc, closeDoc, err := openDocument(e, rest[0])
+	if err != nil {
+		return e.usageError("sign: %s", oneLine(err.Error()))
+	}
+	defer closeDoc()
+	sig, err := signer.Sign(e.ctx, doc)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
+		return exitRejected
+	}
+	if *out == "" {
+		if _, err := e.stdout.Write(sig); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if err := os.WriteFile(*out, sig, 0o644); err != nil {
+		return e.usageError("sign: %s", oneLine(err.Error()))
+	}
+	return exitOK
+}
+
+// loadSigningKey opens the key named on the command line: a pkcs11: URI (RFC 7512; the
+// module and PIN may come from DPI_PKCS11_MODULE and DPI_PKCS11_PIN) or a key file. The
+// returned function releases the key.
+func loadSigningKey(e *env, arg string) (crypto.Signer, func(), error) {
+	if strings.HasPrefix(arg, "pkcs11:") {
+		s, err := signature.OpenPKCS11(arg, signature.PKCS11Options{
+			Module: os.Getenv("DPI_PKCS11_MODULE"), PIN: os.Getenv("DPI_PKCS11_PIN"),
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+	b, err := e.readInput(arg, limits.MaxCLIInput)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := signature.LoadPrivateKey(b, []byte(os.Getenv("DPI_KEY_PASSWORD")))
+	return k, func() {}, err
+}
+
+// openDocument opens a document to stream, or standard input for "-".
+func openDocument(e *env, name string) (io.Reader, func(), error) {
+	if name == "-" {
+		return e.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}

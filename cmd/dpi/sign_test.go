@@ -1,0 +1,146 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/internal/testenv"
+)
+
+// signFixture is a test PKI with one signing credential written to files.
+type signFixture struct {
+	pki                          *dpitest.PKI
+	cred                         *dpitest.Credential
+	dir, key, cert, chain, roots string
+	doc                          string
+}
+
+func newSignFixture(t *testing.T) *signFixture {
+	t.Helper()
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	t.Cleanup(pki.Close)
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Civil Registry", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	keyPEM, err := dpitest.KeyPEM(cred.Key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	f := &signFixture{pki: pki, cred: cred, dir: dir}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, b, 0o600))
+		return p
+	}
+	f.key = write("key.pem", keyPEM)
+	f.cert = write("cert.pem", dpitest.CertsPEM(cred.Cert))
+	f.chain = write("chain.pem", dpitest.CertsPEM(cred.Chain[1:]...))
+	f.roots = write("roots.pem", pki.RootsPEM())
+	f.doc = write("certificate.txt", []byte("Certificate of residence no. 2026-0042\n"))
+	return f
+}
+
+func TestSignCommand(t *testing.T) {
+	f := newSignFixture(t)
+	tests := []struct {
+		name   string
+		args   []string
+		format string
+	}{
+		{"cades", nil, "CAdES-BASELINE-B"},
+		{"cades-t", []string{"--tsa", f.pki.TSAURL}, "CAdES-BASELINE-T"},
+		{"jades", []string{"--format", "jades"}, "JAdES-BASELINE-B"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(f.dir, tc.name+".sig")
+			args := append([]string{"sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", out, f.doc}, tc.args...)
+			code, stdout, stderr := dpiRun(t, "", args...)
+			require.Equal(t, exitOK, code, stderr)
+			assert.Empty(t, stdout)
+
+			code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, out)
+			assert.Equal(t, exitOK, code, stderr)
+			assert.Contains(t, stdout, "TOTAL_PASSED")
+			assert.Contains(t, stdout, tc.format)
+			assert.Contains(t, stdout, "CN=Civil Registry")
+		})
+	}
+}
+
+func TestSignToStdout(t *testing.T) {
+	f := newSignFixture(t)
+	code, stdout, stderr := dpiRun(t, "", "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain, "--format", "jades", f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	sig := filepath.Join(f.dir, "stdout.jws")
+	require.NoError(t, os.WriteFile(sig, []byte(stdout+"\n"), 0o600))
+	code, _, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, sig)
+	assert.Equal(t, exitOK, code, stderr)
+}
+
+func TestSignUsageErrors(t *testing.T) {
+	f := newSignFixture(t)
+	other, err := f.pki.Issue(dpitest.CertOptions{Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	otherCert := filepath.Join(f.dir, "other.pem")
+	require.NoError(t, os.WriteFile(otherCert, dpitest.CertsPEM(other.Cert), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"no key", []string{"sign", "--cert", f.cert, f.doc}, exitUsage},
+		{"no document", []string{"sign", "--key", f.key, "--cert", f.cert}, exitUsage},
+		{"bad format", []string{"sign", "--key", f.key, "--cert", f.cert, "--format", "xades", f.doc}, exitUsage},
+		{"missing key file", []string{"sign", "--key", filepath.Join(f.dir, "nope"), "--cert", f.cert, f.doc}, exitUsage},
+		{"key is not a key", []string{"sign", "--key", f.doc, "--cert", f.cert, f.doc}, exitUsage},
+		{"missing document", []string{"sign", "--key", f.key, "--cert", f.cert, filepath.Join(f.dir, "nope")}, exitUsage},
+		{"key of another certificate", []string{"sign", "--key", f.key, "--cert", otherCert, f.doc}, exitRejected},
+		{"tsa down", []string{"sign", "--key", f.key, "--cert", f.cert, "--tsa", "http://127.0.0.1:1/", f.doc}, exitRejected},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := dpiRun(t, "", tc.args...)
+			assert.Equal(t, tc.want, code)
+			assert.NotEmpty(t, stderr)
+		})
+	}
+}
+
+// A signature made with a key in SoftHSM2, through a pkcs11: URI, validates.
+func TestSignWithPKCS11(t *testing.T) {
+	softhsm := testenv.Tool(t, "softhsm2-util")
+	module := "/usr/lib/softhsm/libsofthsm2.so"
+	if _, err := os.Stat(module); err != nil {
+		testenv.Missing(t, module)
+	}
+	f := newSignFixture(t)
+	tokens := filepath.Join(f.dir, "tokens")
+	require.NoError(t, os.Mkdir(tokens, 0o700))
+	conf := filepath.Join(f.dir, "softhsm2.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("directories.tokendir = "+tokens+"\nobjectstore.backend = file\n"), 0o600))
+	t.Setenv("SOFTHSM2_CONF", conf)
+	run := func(name string, args ...string) {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	run(softhsm, "--init-token", "--free", "--label", "dpi", "--so-pin", "5678", "--pin", "1234")
+	pk8 := filepath.Join(f.dir, "key.pk8")
+	openssl := testenv.Tool(t, "openssl")
+	run(openssl, "pkcs8", "-topk8", "-nocrypt", "-in", f.key, "-out", pk8)
+	run(softhsm, "--import", pk8, "--token", "dpi", "--label", "agency", "--id", "01", "--pin", "1234")
+
+	t.Setenv("DPI_PKCS11_MODULE", module)
+	t.Setenv("DPI_PKCS11_PIN", "1234")
+	out := filepath.Join(f.dir, "hsm.sig")
+	code, _, stderr := dpiRun(t, "", "sign", "--key", "pkcs11:token=dpi;object=agency", "--cert", f.cert, "--chain", f.chain, "-o", out, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	code, stdout, stderr := dpiRun(t, "", "verify", "--trust", f.roots, f.doc, out)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "TOTAL_PASSED")
+}
