@@ -15,7 +15,8 @@
 //   - an RFC 3161 time-stamp authority (§2.4 messages, §3.4 HTTP transport) whose tokens carry
 //     the ESS signing-certificate-v2 attribute (RFC 5816) and the policy [TSAPolicyOID].
 //
-// [PKI.Issue] issues end-entity certificates from the intermediate for signing
+// [PKI.Issue] issues end-entity certificates (with fresh keys; [PKI.IssueFor] for a key held
+// elsewhere, such as an HSM) from the intermediate for signing
 // (digitalSignature and nonRepudiation), TLS servers (serverAuth, loopback SANs) and
 // time-stamping (critical id-kp-timeStamping, RFC 3161 §2.3), each carrying the OCSP and
 // CRL URLs. [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] takes the responder down to
@@ -30,9 +31,9 @@
 //
 // # Test national identity provider
 //
-// The package also holds a test national eID identity provider (OpenID Connect discovery,
-// JWKS with key rotation, authorization and token endpoints with PKCE and private_key_jwt);
-// see its own types in this package.
+// [StartIdP] runs a test national eID identity provider (OpenID Connect discovery, JWKS
+// with key rotation, authorization and token endpoints with PKCE and private_key_jwt); see
+// [IdP] and [IdPOptions].
 //
 // # What it does not do
 //
