@@ -36,6 +36,8 @@
 // encoding/asn1 and cryptobyte, because github.com/digitorus/pkcs7 hashes content it holds
 // whole. For JAdES with ECDSA or RSA, the JWS signing input (the encoded header, a dot, then
 // the raw document, RFC 7797 §3) is hashed as it streams and the key signs that digest.
+// go-jose, which this module uses elsewhere, is not used for JAdES: it needs the payload in
+// memory, and it refuses any critical header but b64, while JAdES marks sigT critical.
 // Pure Ed25519 cannot sign a digest, so an EdDSA JAdES document is held in memory, up to
 // limits.MaxBufferedPayload (64 MiB); use CAdES for larger documents with Ed25519 keys.
 //

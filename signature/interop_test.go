@@ -76,14 +76,16 @@ func TestWeValidateOpenSSLCAdES(t *testing.T) {
 		name    string
 		kt      dpitest.KeyType
 		md      string
+		plain   bool // without -cades: no signing-certificate-v2
 		wantInd signature.Indication
 		wantSub signature.SubIndication
 	}{
-		{"ecdsa sha256", dpitest.ECDSAP256, "sha256", signature.TotalPassed, ""},
-		{"rsa sha512", dpitest.RSA2048, "sha512", signature.TotalPassed, ""},
-		{"ecdsa p-384 sha384", dpitest.ECDSAP384, "sha384", signature.TotalPassed, ""},
-		{"sha-1", dpitest.ECDSAP256, "sha1", signature.Indeterminate, signature.CryptoConstraintsFailure},
-		{"rsa 1024", dpitest.RSA1024, "sha256", signature.Indeterminate, signature.CryptoConstraintsFailure},
+		{"ecdsa sha256", dpitest.ECDSAP256, "sha256", false, signature.TotalPassed, ""},
+		{"rsa sha512", dpitest.RSA2048, "sha512", false, signature.TotalPassed, ""},
+		{"ecdsa p-384 sha384", dpitest.ECDSAP384, "sha384", false, signature.TotalPassed, ""},
+		{"sha-1", dpitest.ECDSAP256, "sha1", false, signature.Indeterminate, signature.CryptoConstraintsFailure},
+		{"rsa 1024", dpitest.RSA1024, "sha256", false, signature.Indeterminate, signature.CryptoConstraintsFailure},
+		{"plain cms, not cades", dpitest.ECDSAP256, "sha256", true, signature.TotalFailed, signature.FormatFailure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,8 +96,12 @@ func TestWeValidateOpenSSLCAdES(t *testing.T) {
 			certPath := writeFile(t, dir, "cert.pem", dpitest.CertsPEM(cred.Cert))
 			chainPath := writeFile(t, dir, "chain.pem", dpitest.CertsPEM(cred.Chain[1:]...))
 			sigPath := filepath.Join(dir, "sig.der")
-			runTool(t, openssl, "cms", "-sign", "-cades", "-binary", "-in", docPath, "-signer", certPath,
-				"-inkey", keyPath, "-certfile", chainPath, "-md", tc.md, "-outform", "DER", "-out", sigPath)
+			args := []string{"cms", "-sign", "-binary", "-in", docPath, "-signer", certPath,
+				"-inkey", keyPath, "-certfile", chainPath, "-md", tc.md, "-outform", "DER", "-out", sigPath}
+			if !tc.plain {
+				args = append(args, "-cades")
+			}
+			runTool(t, openssl, args...)
 			sig, err := os.ReadFile(sigPath)
 			require.NoError(t, err)
 			r := validate(t, document, sig, f.policy())

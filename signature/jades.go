@@ -327,7 +327,8 @@ func verifyJWS(pub crypto.PublicKey, alg jwsAlg, digest, input, sig []byte) erro
 			return errAlgorithm
 		}
 		if alg.pss {
-			return rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: alg.hash})
+			// RFC 7518 §3.5: the salt is as long as the digest.
+			return rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: alg.hash})
 		}
 		return rsa.VerifyPKCS1v15(k, alg.hash, digest, sig)
 	case ed25519.PublicKey:

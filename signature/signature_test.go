@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"strings"
@@ -177,6 +178,16 @@ func TestRevocation(t *testing.T) {
 		{"revoked after signing, no proof of existence", false, 30 * time.Minute, signature.Indeterminate, signature.RevokedNoPOE, false},
 		{"revoked after a time-stamped signature", true, 30 * time.Minute, signature.TotalPassed, "", true},
 	}
+	t.Run("intermediate revoked", func(t *testing.T) {
+		f := newFixture(t)
+		cred := f.issue(t, dpitest.ECDSAP256)
+		sig := f.sign(t, cred, signature.SignerOptions{}, document)
+		f.clock.Add(time.Hour)
+		require.NoError(t, f.pki.Revoke(f.pki.Intermediate, f.clock.Now().Add(-time.Minute)))
+		r := validate(t, document, sig, f.policy())
+		assert.Equal(t, signature.Indeterminate, r.Indication)
+		assert.Equal(t, signature.RevokedCANoPOE, r.SubIndication)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -331,4 +342,64 @@ func selfSigned(t *testing.T, ku x509.KeyUsage) *dpitest.Credential {
 	cert, err := x509.ParseCertificate(der)
 	require.NoError(t, err)
 	return &dpitest.Credential{Key: key, Cert: cert, Chain: []*x509.Certificate{cert}}
+}
+
+func TestSignerConcurrentAndCancelled(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	for _, format := range []signature.Format{signature.CAdES, signature.JAdES} {
+		s, err := signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{Format: format})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		sigs := make([][]byte, 8)
+		errs := make([]error, 8)
+		for i := range sigs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sigs[i], errs[i] = s.Sign(context.Background(), bytes.NewReader(document))
+			}()
+		}
+		wg.Wait()
+		for i := range sigs {
+			require.NoError(t, errs[i])
+			assert.True(t, validate(t, document, sigs[i], f.policy()).Passed())
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err = s.Sign(ctx, bytes.NewReader(document))
+		assert.ErrorIs(t, err, context.Canceled)
+		_, err = signature.Validate(ctx, bytes.NewReader(document), sigs[0], f.policy())
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+}
+
+// zeros is an endless reader, to sign a large document that is never in memory.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func TestStreamingLargeDocument(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes 2 x 3 x 64 MiB")
+	}
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	const size = 64 << 20
+	for _, format := range []signature.Format{signature.CAdES, signature.JAdES} {
+		s, err := signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{Format: format})
+		require.NoError(t, err)
+		sig, err := s.Sign(context.Background(), io.LimitReader(zeros{}, size))
+		require.NoError(t, err)
+		r, err := signature.Validate(context.Background(), io.LimitReader(zeros{}, size), sig, f.policy())
+		require.NoError(t, err)
+		assert.True(t, r.Passed(), r.Errors)
+		r, err = signature.Validate(context.Background(), io.LimitReader(zeros{}, size+1), sig, f.policy())
+		require.NoError(t, err)
+		assert.Equal(t, signature.TotalFailed, r.Indication)
+	}
 }

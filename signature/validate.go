@@ -134,6 +134,9 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	if len(s.tsTokens) > 0 {
 		v.timestamp(s.tsTokens[0], s.sigValue, s.certs)
+		if ts := r.Timestamp; ts != nil && ts.Valid && s.signingTime != nil && s.signingTime.After(ts.Time.Add(maxClockSkew)) {
+			r.warn("claimed signing time is after the signature time-stamp")
+		}
 	}
 	v.certificate(s.signer, s.certs, s.signingTime)
 	return v.finish(), nil
