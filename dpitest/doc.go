@@ -39,6 +39,8 @@
 //
 // Keys live in memory and are generated fresh on every start; nothing is persisted and
 // nothing is meant to be trusted outside a test. The TSA refuses SHA-1 message imprints. OCSP
-// responses carry no nonce extension (golang.org/x/crypto/ocsp does not write one), and the
-// responder answers only for certificates of its own two CAs.
+// responses carry no nonce extension and their producedAt is the wall clock, not
+// [PKIOptions.Now] (golang.org/x/crypto/ocsp decides both); so is the CMS signing-time
+// attribute of a time-stamp token (digitorus/pkcs7), which is why the TSA's and the CAs'
+// certificates cover both clocks. The responder answers only for its own two CAs.
 package dpitest

@@ -197,18 +197,20 @@ func StartPKI(opts PKIOptions) (*PKI, error) {
 	mux.HandleFunc("GET /crl/intermediate.crl", func(w http.ResponseWriter, r *http.Request) { p.serveCRL(w, p.inter) })
 	mux.HandleFunc("GET /crl/root.crl", func(w http.ResponseWriter, r *http.Request) { p.serveCRL(w, p.root) })
 	mux.HandleFunc("POST /tsa", p.serveTSA)
-	// The server starts before the CAs exist because their certificates carry its URLs;
-	// nobody can reach it before StartPKI returns its address.
-	p.srv = httptest.NewServer(mux)
-	p.OCSPURL = p.srv.URL + "/ocsp"
-	p.CRLURL = p.srv.URL + "/crl/intermediate.crl"
-	p.rootCRLURL = p.srv.URL + "/crl/root.crl"
-	p.TSAURL = p.srv.URL + "/tsa"
+	// The listener exists before the CAs because their certificates carry its URLs; the
+	// server starts serving only once they are made.
+	p.srv = httptest.NewUnstartedServer(mux)
+	base := "http://" + p.srv.Listener.Addr().String()
+	p.OCSPURL = base + "/ocsp"
+	p.CRLURL = base + "/crl/intermediate.crl"
+	p.rootCRLURL = base + "/crl/root.crl"
+	p.TSAURL = base + "/tsa"
 
 	if err := p.init(opts); err != nil {
 		p.srv.Close()
 		return nil, err
 	}
+	p.srv.Start()
 	return p, nil
 }
 
