@@ -20,7 +20,7 @@ func init() {
 				"8 for the entity, 4 for the establishment and 2 mod-11 check digits. From July 2026 " +
 				"(IN RFB 2.229/2024) the first 12 may be letters A-Z as well as digits; each counts as " +
 				"its ASCII code minus 48 in the check digits. Presented as 00.000.000/0000-00.",
-			URL:           "https://www.gov.br/receitafederal/pt-br/assuntos/orientacao-tributaria/cadastros/cnpj/cnpj-alfanumerico",
+			URL:           "https://www.gov.br/receitafederal/pt-br/acesso-a-informacao/acoes-e-programas/programas-e-atividades/cnpj-alfanumerico",
 			HasCheckDigit: true,
 			rule:          rule{seps: " -./", check: checkCNPJ, format: formatCNPJ},
 		},

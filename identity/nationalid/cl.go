@@ -9,7 +9,7 @@ func init() {
 		Description: "Chilean number of a person (RUN, issued by the Registro Civil) and taxpayer (RUT, " +
 			"Servicio de Impuestos Internos): up to 8 digits and a mod-11 check character 0-9 or K. " +
 			"Presented as 12.345.678-5.",
-		URL:           "https://www.sii.cl/preguntas_frecuentes/catastro/001_012_0302.htm",
+		URL:           "https://www.sii.cl/",
 		HasCheckDigit: true,
 		rule:          rule{seps: " -.", prefix: "CL", check: checkCLRUT, format: formatCLRUT},
 	})

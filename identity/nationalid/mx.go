@@ -23,7 +23,7 @@ func init() {
 				"letters, incorporation date, homoclave), or 10 without the homoclave. Validate " +
 				"checks the format and the date but not the last check digit, because numbers in " +
 				"use with a wrong one are common (as python-stdnum). Presented as GODE 561231 GR8.",
-			URL:  "https://www.sat.gob.mx/aplicacion/operacion/31274/consulta-tu-clave-de-rfc-mediante-curp",
+			URL:  "https://www.sat.gob.mx/",
 			rule: rule{seps: "-_ ", check: checkRFC, format: formatRFC},
 		},
 	)
