@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -119,8 +120,27 @@ func joinReasons(rs []string) string {
 // maxClockSkew tolerates a responder whose clock runs slightly ahead.
 const maxClockSkew = 5 * time.Minute
 
+// ocsp asks one responder. The request names the certificate by SHA-256 hashes of its
+// issuer's name and key; a responder that does not understand that (RFC 5019 §2.1.1
+// responders only know SHA-1 identifiers) is asked again with SHA-1. The CertID hash only
+// identifies the certificate: the response is trusted for its signature by the issuer (or
+// a responder the issuer delegated), checked with an allowed algorithm, and for its serial.
 func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response, error) {
-	req, err := ocsp.CreateRequest(c, issuer, &ocsp.RequestOptions{Hash: crypto.SHA256})
+	var resp *ocsp.Response
+	var err error
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA1} {
+		resp, err = v.ocspOnce(u, c, issuer, h)
+		var rerr ocsp.ResponseError
+		if errors.As(err, &rerr) || (err == nil && resp.Status == ocsp.Unknown) {
+			continue
+		}
+		break
+	}
+	return resp, err
+}
+
+func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Hash) (*ocsp.Response, error) {
+	req, err := ocsp.CreateRequest(c, issuer, &ocsp.RequestOptions{Hash: h})
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +150,18 @@ func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response
 	}
 	resp, err := ocsp.ParseResponseForCert(body, c, issuer)
 	if err != nil {
+		var rerr ocsp.ResponseError
+		if errors.As(err, &rerr) {
+			return nil, rerr
+		}
+		return nil, fmt.Errorf("response: %v", err)
+	}
+	if resp.Certificate != nil {
+		if err := keyPolicy(resp.Certificate.PublicKey); err != nil {
+			return nil, fmt.Errorf("responder certificate: %v", err)
+		}
+	}
+	if err := signatureAlgorithmAllowed(resp.SignatureAlgorithm); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
 	now := v.policy.now()
@@ -140,6 +172,16 @@ func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response
 		return nil, fmt.Errorf("response is stale")
 	}
 	return resp, nil
+}
+
+// signatureAlgorithmAllowed refuses SHA-1 and MD5 signatures on revocation data (crypto/x509
+// already refuses them on certificates).
+func signatureAlgorithmAllowed(a x509.SignatureAlgorithm) error {
+	switch a {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1, x509.DSAWithSHA256:
+		return fmt.Errorf("signature algorithm %v is not allowed", a)
+	}
+	return nil
 }
 
 func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time, error) {
@@ -153,6 +195,9 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 	}
 	if !bytes.Equal(list.RawIssuer, issuer.RawSubject) {
 		return false, time.Time{}, fmt.Errorf("crl issuer is not the certificate's issuer")
+	}
+	if err := signatureAlgorithmAllowed(list.SignatureAlgorithm); err != nil {
+		return false, time.Time{}, err
 	}
 	if err := list.CheckSignatureFrom(issuer); err != nil {
 		return false, time.Time{}, fmt.Errorf("signature: %v", err)
