@@ -166,3 +166,22 @@ func TestOpenSSLOCSP(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkOCSP measures one OCSP request and signed response over loopback HTTP.
+func BenchmarkOCSP(b *testing.B) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(b, err)
+	b.Cleanup(pki.Close)
+	c, err := pki.Issue(dpitest.CertOptions{})
+	require.NoError(b, err)
+	req, err := ocsp.CreateRequest(c.Cert, pki.Intermediate, nil)
+	require.NoError(b, err)
+	for b.Loop() {
+		resp, err := http.Post(pki.OCSPURL, "application/ocsp-request", bytes.NewReader(req))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}

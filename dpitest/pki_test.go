@@ -2,6 +2,7 @@ package dpitest_test
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -263,4 +264,26 @@ func TestCertsPEM(t *testing.T) {
 	k, err := dpitest.KeyPEM(c.Key)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(k), "-----BEGIN PRIVATE KEY-----"))
+}
+
+func TestIssueFor(t *testing.T) {
+	pki := startPKI(t, dpitest.PKIOptions{})
+	key, err := dpitest.RSA2048.GenerateKey()
+	require.NoError(t, err)
+	cert, err := pki.IssueFor(key.Public(), dpitest.CertOptions{CommonName: "hsm key", KeyType: dpitest.Ed25519})
+	require.NoError(t, err)
+	assert.True(t, key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(cert.PublicKey), "the given key, not KeyType")
+	require.NoError(t, cert.CheckSignatureFrom(pki.Intermediate))
+	require.NoError(t, pki.Revoke(cert, time.Now()), "IssueFor certificates are known to the responder")
+}
+
+func BenchmarkIssue(b *testing.B) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(b, err)
+	b.Cleanup(pki.Close)
+	for b.Loop() {
+		if _, err := pki.Issue(dpitest.CertOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

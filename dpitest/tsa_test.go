@@ -153,3 +153,18 @@ func readFile(t *testing.T, path string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// BenchmarkTimeStamp measures one RFC 3161 exchange over loopback HTTP.
+func BenchmarkTimeStamp(b *testing.B) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(b, err)
+	b.Cleanup(pki.Close)
+	d := sha256.Sum256([]byte("x"))
+	req, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: d[:], Certificates: true}).Marshal()
+	require.NoError(b, err)
+	for b.Loop() {
+		if code, _ := postTSA(b, pki, "application/timestamp-query", req); code != http.StatusOK {
+			b.Fatal(code)
+		}
+	}
+}

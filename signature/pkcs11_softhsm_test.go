@@ -34,7 +34,7 @@ const softHSMModule = "/usr/lib/softhsm/libsofthsm2.so"
 // softHSM creates a SoftHSM2 token labelled "dpi" (user PIN 1234) in a temporary directory
 // and imports the given keys into it, each under its label with the id at the same index
 // (1, 2, ...). It returns the module path.
-func softHSM(t *testing.T, keys map[string]crypto.Signer, order []string) string {
+func softHSM(t testing.TB, keys map[string]crypto.Signer, order []string) string {
 	t.Helper()
 	if _, err := os.Stat(softHSMModule); err != nil {
 		testenv.Missing(t, "SoftHSM2 (Debian package softhsm2, "+softHSMModule+")")
@@ -272,4 +272,19 @@ func TestPKCS11SoftHSM(t *testing.T) {
 		require.ErrorAs(t, err, &ke)
 		assert.Equal(t, 1024, ke.Bits)
 	})
+}
+
+// BenchmarkPKCS11Sign measures one ECDSA P-256 signature by SoftHSM through PKCS11Signer.
+func BenchmarkPKCS11Sign(b *testing.B) {
+	key := mustKey(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	module := softHSM(b, map[string]crypto.Signer{"k": key}, []string{"k"})
+	s, err := signature.OpenPKCS11("pkcs11:token=dpi;object=k?pin-value=1234", signature.PKCS11Options{Module: module})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = s.Close() })
+	d := sha256.Sum256([]byte("x"))
+	for b.Loop() {
+		if _, err := s.Sign(nil, d[:], crypto.SHA256); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
