@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/digitorus/pkcs7"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -155,6 +156,23 @@ print("ok")
 
 			tampered := writeFile(t, dir, "tampered.txt", append([]byte("x"), document...))
 			assert.Error(t, exec.Command(py, script, sigPath, tampered, certPath, alg).Run())
+		})
+	}
+}
+
+// digitorus/pkcs7, an independent CMS implementation, verifies our CAdES signatures,
+// Ed25519 included (which OpenSSL 3.0 cannot check).
+func TestPKCS7VerifiesOurCAdES(t *testing.T) {
+	f := newFixture(t)
+	for _, kt := range []dpitest.KeyType{dpitest.ECDSAP256, dpitest.ECDSAP384, dpitest.RSA2048, dpitest.Ed25519} {
+		t.Run(kt.String(), func(t *testing.T) {
+			sig := f.sign(t, f.issue(t, kt), signature.SignerOptions{TSAURL: f.pki.TSAURL}, document)
+			p7, err := pkcs7.Parse(sig)
+			require.NoError(t, err)
+			p7.Content = document
+			assert.NoError(t, p7.VerifyWithChain(f.pki.Pool()))
+			p7.Content = append([]byte("x"), document...)
+			assert.Error(t, p7.VerifyWithChain(f.pki.Pool()))
 		})
 	}
 }
