@@ -29,12 +29,13 @@ func (h *Hash) UnmarshalText(b []byte) error {
 	if len(b) != base64.StdEncoding.EncodedLen(HashSize) {
 		return errHashText
 	}
-	var out Hash
+	// Decode needs room for DecodedLen bytes (33 for 44 characters without padding).
+	var out [HashSize + 1]byte
 	n, err := base64.StdEncoding.Strict().Decode(out[:], b)
 	if err != nil || n != HashSize {
 		return errHashText
 	}
-	*h = out
+	copy(h[:], out[:HashSize])
 	return nil
 }
 

@@ -1,0 +1,82 @@
+package tlog_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/tlog"
+)
+
+// The main path: append, checkpoint, prove, and check the proof with the public key alone.
+func Example() {
+	ctx := context.Background()
+	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	defer db.Close()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // in production: an HSM or KMS signer
+
+	l, err := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	if err != nil {
+		panic(err)
+	}
+	for _, purpose := range []string{"benefits", "housing", "health"} {
+		_, err := l.Append(ctx, tlog.Record{
+			Kind:    "consent.given",
+			Meta:    []byte(`{"purpose":"` + purpose + `"}`),
+			Payload: []byte(`{"person":"..."}`), // personal data: erasable
+		})
+		if err != nil {
+			panic(err)
+		}
+	}
+	if _, err := l.Checkpoint(ctx); err != nil {
+		panic(err)
+	}
+	proof, err := l.ProveInclusion(ctx, 1, 0)
+	if err != nil {
+		panic(err)
+	}
+
+	// The auditor holds only the published public key.
+	v, _ := tlog.NewVerifier("agency.example/consent", key.Public())
+	cp, err := v.VerifyInclusion(proof)
+	fmt.Println("entry", proof.Leaf.Seq, "in tree of size", cp.Size, "error:", err)
+
+	report, err := l.Verify(ctx, v)
+	fmt.Println("verified", report.Size, "entries, error:", err)
+	// Output:
+	// entry 1 in tree of size 3 error: <nil>
+	// verified 3 entries, error: <nil>
+}
+
+// Verify names the entry that was changed behind the log's back, and tells erasure apart.
+func ExampleLog_Verify() {
+	ctx := context.Background()
+	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	defer db.Close()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	l, _ := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	for i := range 4 {
+		_, _ = l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i), Payload: []byte("person")})
+	}
+	_, _ = l.Checkpoint(ctx)
+	_ = l.Erase(ctx, 0) // the person's right to erasure
+
+	// Someone with database access rewrites entry 2.
+	_, _ = db.ExecContext(ctx, `UPDATE tlog_entries SET meta = '{"n":7}' WHERE seq = 2`)
+
+	v, _ := tlog.NewVerifier("agency.example/consent", key.Public())
+	report, err := l.Verify(ctx, v)
+	var te *tlog.TamperError
+	if errors.As(err, &te) {
+		for _, f := range te.Faults {
+			fmt.Println(f)
+		}
+	}
+	fmt.Println("erased:", report.Erased)
+	// Output:
+	// entry 2: edited: committed fields do not hash to the stored leaf
+	// erased: 1
+}
