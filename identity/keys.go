@@ -58,14 +58,16 @@ type issuerState struct {
 	prof *Profile
 	algs map[string]bool
 
-	sem        chan struct{} // a mutex that a caller can stop waiting for
-	disc       atomic.Pointer[discoveryDoc]
-	keys       atomic.Pointer[keySet]
-	jwksURL    string    // guarded by sem
-	lastErr    error     // guarded by sem: the last discovery failure
-	lastTry    time.Time // guarded by sem: last discovery attempt
-	lastForced time.Time // guarded by sem: last key refresh forced by an unknown kid
-	registered bool      // guarded by sem
+	sem         chan struct{} // a mutex that a caller can stop waiting for
+	disc        atomic.Pointer[discoveryDoc]
+	keys        atomic.Pointer[keySet]
+	jwksURL     string    // guarded by sem
+	lastErr     error     // guarded by sem: the last discovery failure
+	lastTry     time.Time // guarded by sem: last discovery attempt
+	lastRefresh time.Time // guarded by sem: last refresh of fetched keys (unknown kid or age)
+	keyErr      error     // guarded by sem: the last failure of the first key fetch
+	keyErrAt    time.Time // guarded by sem
+	registered  bool      // guarded by sem
 }
 
 func (st *issuerState) lock(ctx context.Context) error {
@@ -268,17 +270,19 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 	defer st.unlock()
 	now := v.now()
 	ks := st.keys.Load()
-	if ks != nil {
-		fresh := now.Sub(ks.fetched) < v.keyMaxAge
-		if !forced && fresh {
+	switch {
+	case ks != nil:
+		if !forced && now.Sub(ks.fetched) < v.keyMaxAge {
 			return ks, nil // another caller refreshed while we waited
 		}
-		if forced && fresh && now.Sub(st.lastForced) < v.keyRefresh {
-			return ks, nil // rate limit: keep the keys we have
+		// Rate limit: one refresh per interval, whether an unknown kid or the keys' age
+		// asked for it; meanwhile keep the keys we have.
+		if now.Sub(st.lastRefresh) < v.keyRefresh {
+			return ks, nil
 		}
-	}
-	if forced {
-		st.lastForced = now
+		st.lastRefresh = now
+	case st.keyErr != nil && now.Sub(st.keyErrAt) < v.keyRefresh:
+		return nil, st.keyErr // the key set was unreachable a moment ago
 	}
 	if !st.registered {
 		err := v.cache.Register(d.JWKSURI,
@@ -304,7 +308,11 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 			// refresher stops polling a dead URL).
 			_ = v.cache.Unregister(st.jwksURL)
 			st.registered = false
-			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
+			err = fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
+			if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
+				st.keyErr, st.keyErrAt = err, now
+			}
+			return nil, err
 		}
 	} else if _, err := v.cache.Refresh(ctx, st.jwksURL); err != nil {
 		v.log.Warn("identity: key set refresh failed", "issuer", st.cfg.URL, "err", sanitizeFetchErr(err))

@@ -300,10 +300,10 @@ func TestBadKeySetEndpoints(t *testing.T) {
 			_, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, identity.ErrUnavailable)
-			// A second token in the same interval does not ask the broken endpoint again
-			// (discovery failures are remembered; key fetch failures re-register).
+			// A second token in the same interval does not ask the broken endpoint again.
 			_, err = v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
 			assert.ErrorIs(t, err, identity.ErrUnavailable)
+			assert.Equal(t, int64(1), jwks.n.Load(), "a failing key set is not asked again within the refresh interval")
 		})
 	}
 }
