@@ -41,9 +41,12 @@
 //
 // The tests check every scheme that python-stdnum also implements against Debian's
 // python3-stdnum on tens of thousands of generated valid numbers and their mutations. The
-// deliberate differences are listed in the test: the alphanumeric CNPJ, which python-stdnum
-// 1.18 predates; Costa Rican cédulas with province 0 or a zero volume or entry, and the
-// all-zero Paraguayan RUC, which python-stdnum accepts and no authority issues. Unlike
+// deliberate differences are listed in the test: the alphanumeric CNPJ and the CURP with
+// the non-binary sex marker X, which python-stdnum 1.18 predates; Costa Rican cédulas with
+// province 0 or a zero volume or entry, and the all-zero Paraguayan RUC, which
+// python-stdnum accepts and no authority issues. The known-valid and known-invalid numbers,
+// with where each comes from, are in testdata/vectors.json for other implementations to
+// run. Unlike
 // python-stdnum, Compact does not map Unicode look-alikes (full-width digits, en dashes) to
 // ASCII; they make a number invalid.
 //

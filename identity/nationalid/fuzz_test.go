@@ -11,13 +11,8 @@ import (
 // FuzzValidate runs every scheme on arbitrary input: no panic, no allocation, and
 // Compact and Format consistent with Validate.
 func FuzzValidate(f *testing.F) {
-	for _, tc := range valid {
-		f.Add(tc.in)
-	}
-	for _, tc := range invalid {
-		if len(tc.in) < 100 {
-			f.Add(tc.in)
-		}
+	for _, v := range loadVectors(f) {
+		f.Add(v.Input)
 	}
 	f.Add("1-\xc3-\x91-2")
 	f.Add("PE-0-0")

@@ -8,7 +8,7 @@ func init() {
 			Country: "MX", Name: "curp",
 			Title: "CURP (Clave Única de Registro de Población)",
 			Description: "Mexican population registry key issued by RENAPO: 18 characters, 4 letters " +
-				"from the name, the birth date YYMMDD, sex H or M, the state of birth (or NE born " +
+				"from the name, the birth date YYMMDD, sex H, M or X (non-binary, since 2023), the state of birth (or NE born " +
 				"abroad), 3 consonants from the name, a disambiguation character (a digit for births " +
 				"before 2000, a letter after) and a mod-10 check digit.",
 			URL:           "https://www.gob.mx/curp/",
@@ -98,7 +98,9 @@ func checkCURP(c cbuf) reason {
 	if !validDate(year, num2(d[6:]), num2(d[8:])) {
 		return rDate
 	}
-	if d[10] != 'H' && d[10] != 'M' {
+	// X is the non-binary sex marker, on CURPs issued since 2023 (python-stdnum 1.18
+	// accepts H and M only).
+	if d[10] != 'H' && d[10] != 'M' && d[10] != 'X' {
 		return rComponent
 	}
 	if !curpState(string(d[11:13])) {
