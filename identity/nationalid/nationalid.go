@@ -136,10 +136,16 @@ func (s *Scheme) Compact(number string) string {
 	if c, r := s.compactBuf(number); r == ok {
 		return string(c.b[:c.n])
 	}
-	// Too long to be valid: compact the same way without the size cap.
+	// Too long to be valid: compact the same way without the size cap (a scheme's post
+	// rewrite only applies to numbers that can be valid).
 	b, _ := s.compactAppend(make([]byte, 0, len(number)), number, -1)
 	if s.rule.prefix != "" && len(b) >= len(s.rule.prefix) && string(b[:len(s.rule.prefix)]) == s.rule.prefix {
 		b = b[len(s.rule.prefix):]
+	}
+	if s.rule.trimZeros {
+		for len(b) > 0 && b[0] == '0' {
+			b = b[1:]
+		}
 	}
 	return string(b)
 }
