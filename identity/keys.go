@@ -260,6 +260,13 @@ func (v *Verifier) keySet(ctx context.Context, st *issuerState) (*keySet, error)
 // refreshKeys fetches the key set. forced refreshes (unknown kid) happen at most once per
 // refresh interval per issuer; a caller that loses the race reuses the winner's keys.
 func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool) (*keySet, error) {
+	if v.closed.Load() {
+		// The cache's fetchers have stopped; asking them would wait for ctx forever.
+		if ks := st.keys.Load(); ks != nil {
+			return ks, nil
+		}
+		return nil, fmt.Errorf("%w: verifier closed", ErrUnavailable)
+	}
 	d, err := v.discovery(ctx, st)
 	if err != nil {
 		return nil, err

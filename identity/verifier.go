@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -111,6 +112,7 @@ type Verifier struct {
 	log             *slog.Logger
 	cache           *jwk.Cache
 	cancel          context.CancelFunc
+	closed          atomic.Bool
 }
 
 // NewVerifier validates cfg and returns a Verifier. It does not touch the network: each
@@ -224,7 +226,10 @@ func newIssuerState(is Issuer) (*issuerState, error) {
 
 // Close stops the background key refreshes. Verify fails with ErrUnavailable for issuers
 // whose keys were not fetched yet.
-func (v *Verifier) Close() { v.cancel() }
+func (v *Verifier) Close() {
+	v.closed.Store(true)
+	v.cancel()
+}
 
 // idClaims are the ID token claims this package reads (OpenID Connect Core §2, §5.1).
 type idClaims struct {

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -372,4 +373,13 @@ func TestErrorsAreMatchable(t *testing.T) {
 	err := error(&identity.RejectedError{Check: "exp", Err: identity.ErrExpired})
 	assert.True(t, errors.Is(err, identity.ErrExpired))
 	assert.Equal(t, "identity: token rejected: exp check failed", err.Error())
+}
+
+func TestClosedVerifierDoesNotHang(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{})
+	v, err := identity.NewVerifier(identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client"}}})
+	require.NoError(t, err)
+	v.Close()
+	_, err = v.Verify(context.Background(), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
+	assert.ErrorIs(t, err, identity.ErrUnavailable)
 }
