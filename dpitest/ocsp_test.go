@@ -145,8 +145,17 @@ func TestOCSPErrors(t *testing.T) {
 // checks the response signature and the responder's authorisation.
 func TestOpenSSLOCSP(t *testing.T) {
 	openssl := testenv.Tool(t, "openssl")
-	for _, opts := range []dpitest.PKIOptions{{}, {DelegatedOCSP: true}} {
-		t.Run(map[bool]string{false: "direct", true: "delegated"}[opts.DelegatedOCSP], func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts dpitest.PKIOptions
+	}{
+		{"direct", dpitest.PKIOptions{}},
+		{"delegated", dpitest.PKIOptions{DelegatedOCSP: true}},
+		{"rsa", dpitest.PKIOptions{KeyType: dpitest.RSA3072}},
+		{"ed25519 delegated", dpitest.PKIOptions{KeyType: dpitest.Ed25519}},
+	} {
+		opts := tc.opts
+		t.Run(tc.name, func(t *testing.T) {
 			pki := startPKI(t, opts)
 			c := issue(t, pki, dpitest.CertOptions{})
 			dir := t.TempDir()

@@ -108,7 +108,13 @@ func TestTSARejects(t *testing.T) {
 // ESS signing-certificate attribute and the TSA certificate's critical EKU.
 func TestOpenSSLTimeStamp(t *testing.T) {
 	openssl := testenv.Tool(t, "openssl")
-	pki := startPKI(t, dpitest.PKIOptions{})
+	for _, kt := range []dpitest.KeyType{dpitest.ECDSAP256, dpitest.RSA2048, dpitest.Ed25519} {
+		t.Run(kt.String(), func(t *testing.T) { openSSLTimeStamp(t, openssl, kt) })
+	}
+}
+
+func openSSLTimeStamp(t *testing.T, openssl string, caKey dpitest.KeyType) {
+	pki := startPKI(t, dpitest.PKIOptions{KeyType: caKey})
 	dir := t.TempDir()
 	data := writeFile(t, dir, "doc.txt", []byte("a document to time-stamp\n"))
 	root := writeFile(t, dir, "root.pem", pki.RootsPEM())
