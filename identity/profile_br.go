@@ -8,7 +8,10 @@ package identity
 // reliability levels (bronze, prata, ouro: 1, 2, 3) come from a separate REST API called
 // with the access token under the govbr_confiabilidades scope. Without that call the level
 // is unknown, so a service that asks for a minimum level must use the login handler (which
-// makes the call) rather than verify an ID token alone.
+// makes the call) rather than verify an ID token alone. The API answers
+// [{"id": "3", "dataAtualizacao": ...}, ...] with id 1 bronze, 2 prata, 3 ouro. (gov.br also
+// offers the levels inside the ID token as reliability_info under the
+// govbr_confiabilidades_idtoken scope; this profile uses the API, which every account has.)
 var profileGovBR = &Profile{
 	Name:       "gov.br",
 	Country:    "BR",
