@@ -30,7 +30,10 @@
 //
 // # Streaming
 //
-// A document never has to fit in memory. For CAdES the document is hashed as it streams,
+// A document never has to fit in memory. Past its first 256 KiB it is read ahead in 1 MiB
+// chunks on a second goroutine (at most 3 MiB in flight), so that reading overlaps hashing;
+// if the context is cancelled, a read already in progress may finish after Sign or
+// Validate returns. For CAdES the document is hashed as it streams,
 // and only the digest enters the message-digest signed attribute; the key signs the few
 // hundred bytes of DER signed attributes. The CMS structures are built and parsed here with
 // encoding/asn1 and cryptobyte, because github.com/digitorus/pkcs7 hashes content it holds

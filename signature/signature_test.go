@@ -403,3 +403,27 @@ func TestStreamingLargeDocument(t *testing.T) {
 		assert.Equal(t, signature.TotalFailed, r.Indication)
 	}
 }
+
+// failAfter yields n zero bytes, then an error, like a disk failing under a large file.
+type failAfter struct{ n int }
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("input/output error")
+	}
+	k := min(len(p), f.n)
+	clear(p[:k])
+	f.n -= k
+	return k, nil
+}
+
+func TestDocumentReadError(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	s, err := signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{})
+	require.NoError(t, err)
+	for _, n := range []int{0, 100 << 10, 5 << 20} {
+		_, err := s.Sign(context.Background(), &failAfter{n: n})
+		assert.ErrorContains(t, err, "reading document")
+	}
+}
