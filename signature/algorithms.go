@@ -13,10 +13,6 @@ import (
 	"fmt"
 )
 
-// minRSABits is the smallest RSA modulus accepted, for signing and in every certificate of
-// a chain that is validated.
-const minRSABits = 2048
-
 var asn1Null = asn1.RawValue{FullBytes: []byte{0x05, 0x00}}
 
 // keyPolicy checks a public key against the algorithm policy: RSA of 2048 bits or more,
@@ -24,8 +20,8 @@ var asn1Null = asn1.RawValue{FullBytes: []byte{0x05, 0x00}}
 func keyPolicy(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("rsa key of %d bits is under %d", k.N.BitLen(), minRSABits)
+		if k.N.BitLen() < MinRSABits {
+			return fmt.Errorf("rsa key of %d bits is under %d", k.N.BitLen(), MinRSABits)
 		}
 	case *ecdsa.PublicKey:
 		switch k.Curve {

@@ -28,6 +28,13 @@
 // [SignerOptions.Hash] says otherwise; SHA-1 is never used, RSA keys under 2048 bits are
 // refused.
 //
+// # Keys
+//
+// [LoadPrivateKey] reads PEM or DER keys (PKCS #8, encrypted PKCS #8, PKCS #1, SEC 1),
+// [LoadPKCS12] a PKCS #12 file, [LoadCertificates] a chain; [OpenPKCS11] opens a key that
+// stays in an HSM, named by an RFC 7512 pkcs11: URI. All give a [crypto.Signer] for
+// [NewSigner].
+//
 // # Streaming
 //
 // A document never has to fit in memory. Past its first 256 KiB it is read ahead in 1 MiB
