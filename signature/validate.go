@@ -129,6 +129,9 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify with the signing certificate's key")
 		}
 	}
+	if s.certRefsV2 == nil && s.hasCertRefV1 {
+		r.warn("the signing certificate is bound only by a signing-certificate (v1, sha-1) attribute, which is not checked")
+	}
 	if s.certRefsV2 != nil && !signingCertMatches(s) {
 		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate-v2 does not reference the signing certificate")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -114,7 +115,7 @@ func printReport(w io.Writer, r *signature.Report) {
 	}
 	line("best signature time", r.BestSignatureTime.UTC().Format(time.RFC3339))
 	line("validation time", r.ValidationTime.UTC().Format(time.RFC3339))
-	line("algorithms", r.SignatureAlgorithm+" "+r.DigestAlgorithm)
+	line("algorithms", strings.TrimSpace(r.SignatureAlgorithm+" "+r.DigestAlgorithm))
 	if ts := r.Timestamp; ts != nil && ts.Valid {
 		line("time-stamp", ts.Time.UTC().Format(time.RFC3339)+" by "+ts.TSA)
 	}
