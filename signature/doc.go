@@ -20,9 +20,9 @@
 //     signature value; the reply's imprint, nonce and signature are checked before use.
 //   - JAdES-BASELINE-B (ETSI TS 119 182-1 §6.2.1): a compact JWS with a detached,
 //     unencoded payload (RFC 7797: b64 false, crit ["b64","sigT"]), and the protected
-//     header parameters x5t#S256, x5c and sigT (the claimed signing time, TS 119 182-1
-//     §5.2.1, which JAdES uses instead of iat). ES256/ES384/ES512, PS256/PS384/PS512 for
-//     RSA keys, EdDSA.
+//     header parameters x5t#S256, x5c, and the claimed signing time in both iat (TS 119
+//     182-1 v1.2.1) and sigT (v1.1.1), the same second, so that validators of either
+//     version read it. ES256/ES384/ES512, PS256/PS384/PS512 for RSA keys, EdDSA.
 //
 // The digest is SHA-256 (SHA-384 for P-384, SHA-512 for P-521 and Ed25519) unless
 // [SignerOptions.Hash] says otherwise; SHA-1 is never used, RSA keys under 2048 bits are
@@ -59,7 +59,7 @@
 //
 //   - format (§5.2.2, EN 319 122-1 §5.2): one signer, id-data content, content-type,
 //     message-digest, signing-time and signing-certificate-v2 present once with one value
-//     (sigT and x5t#S256 for JAdES): else TOTAL_FAILED/FORMAT_FAILURE;
+//     (iat or sigT, agreeing, and x5t#S256 for JAdES): else TOTAL_FAILED/FORMAT_FAILURE;
 //   - the signing certificate (§5.2.3) found by the signer identifier and bound by
 //     signing-certificate-v2 or x5t#S256: else INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND;
 //   - the digest and the signature value (§5.2.7): TOTAL_FAILED/HASH_FAILURE or

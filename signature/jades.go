@@ -33,6 +33,7 @@ type jwsHeader struct {
 	Crit    []string `json:"crit,omitempty"`
 	X5tS256 string   `json:"x5t#S256,omitempty"`
 	X5c     []string `json:"x5c,omitempty"`
+	Iat     *int64   `json:"iat,omitempty"`
 	SigT    string   `json:"sigT,omitempty"`
 	Typ     string   `json:"typ,omitempty"`
 	Cty     string   `json:"cty,omitempty"`
@@ -101,8 +102,12 @@ func (s *Signer) signJAdES(ctx context.Context, doc io.Reader) ([]byte, error) {
 	h := jwsHeader{
 		Alg: alg.name, B64: &f, Crit: []string{"b64", "sigT"},
 		X5tS256: base64.RawURLEncoding.EncodeToString(thumb[:]),
-		SigT:    s.now().UTC().Format(sigTLayout),
 	}
+	// The claimed signing time goes in both iat (TS 119 182-1 v1.2.1) and sigT (v1.1.1),
+	// to the second, so that validators of either version read it.
+	now := s.now().UTC().Truncate(time.Second)
+	iat := now.Unix()
+	h.Iat, h.SigT = &iat, now.Format(sigTLayout)
 	for _, c := range s.chain {
 		h.X5c = append(h.X5c, base64.StdEncoding.EncodeToString(c.Raw))
 	}
@@ -246,13 +251,7 @@ func parseJWS(sig []byte) (*jwsSignature, error) {
 		}
 		s.certs = append(s.certs, c)
 	}
-	if h.SigT == "" {
-		s.problems = append(s.problems, "sigT header parameter is missing")
-	} else if t, err := time.Parse(sigTLayout, h.SigT); err != nil {
-		s.problems = append(s.problems, "sigT header parameter is malformed")
-	} else {
-		s.signingTime = &t
-	}
+	s.readSigningTime()
 	if h.X5tS256 == "" {
 		s.problems = append(s.problems, "x5t#S256 header parameter is missing")
 	} else if len(s.certs) > 0 {
@@ -263,6 +262,35 @@ func parseJWS(sig []byte) (*jwsSignature, error) {
 		}
 	}
 	return s, nil
+}
+
+// readSigningTime reads the claimed signing time from iat or sigT; when both are present
+// they must name the same second.
+func (s *jwsSignature) readSigningTime() {
+	h := &s.header
+	var fromIat, fromSigT *time.Time
+	if h.Iat != nil {
+		t := time.Unix(*h.Iat, 0).UTC()
+		fromIat = &t
+	}
+	if h.SigT != "" {
+		t, err := time.Parse(sigTLayout, h.SigT)
+		if err != nil {
+			s.problems = append(s.problems, "sigT header parameter is malformed")
+			return
+		}
+		fromSigT = &t
+	}
+	switch {
+	case fromIat == nil && fromSigT == nil:
+		s.problems = append(s.problems, "claimed signing time (iat or sigT) is missing")
+	case fromIat != nil && fromSigT != nil && !fromIat.Equal(*fromSigT):
+		s.problems = append(s.problems, "iat and sigT header parameters disagree")
+	case fromSigT != nil:
+		s.signingTime = fromSigT
+	default:
+		s.signingTime = fromIat
+	}
 }
 
 // jsonObjectKeys returns the member names of a JSON object, refusing duplicates (a header

@@ -3,7 +3,10 @@ package signature
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -125,4 +128,68 @@ func TestOpenSSLVerifiesTimestampToken(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), tsTime, time.Minute)
 	_, _, err = checkTimestamp(parsed.tsTokens[0], []byte("another signature"), pki.Pool(), nil)
 	assert.Error(t, err)
+}
+
+// signJWSHeader signs doc under an arbitrary protected header, to test header rules.
+func signJWSHeader(t *testing.T, cred *dpitest.Credential, header map[string]any, doc []byte) []byte {
+	t.Helper()
+	hj, err := json.Marshal(header)
+	require.NoError(t, err)
+	enc := encodeSeg(hj)
+	d := sha256.Sum256(append([]byte(enc+"."), doc...))
+	sig, err := signJWSDigest(cred.Key, jwsAlgs["ES256"], d[:])
+	require.NoError(t, err)
+	return []byte(enc + ".." + encodeSeg(sig))
+}
+
+func TestJAdESHeaderRules(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	thumb := sha256.Sum256(cred.Cert.Raw)
+	x5c := []string{base64.StdEncoding.EncodeToString(cred.Cert.Raw), base64.StdEncoding.EncodeToString(cred.Chain[1].Raw)}
+	now := time.Now().UTC().Truncate(time.Second)
+	base := func() map[string]any {
+		return map[string]any{"alg": "ES256", "b64": false, "crit": []string{"b64"}, "x5c": x5c,
+			"x5t#S256": encodeSeg(thumb[:]), "iat": now.Unix()}
+	}
+	doc := []byte("document")
+	tests := []struct {
+		name    string
+		edit    func(h map[string]any)
+		wantInd Indication
+		wantSub SubIndication
+	}{
+		{"iat only", func(map[string]any) {}, TotalPassed, ""},
+		{"sigT only", func(h map[string]any) {
+			delete(h, "iat")
+			h["sigT"] = now.Format(sigTLayout)
+			h["crit"] = []string{"b64", "sigT"}
+		}, TotalPassed, ""},
+		{"iat and sigT disagree", func(h map[string]any) {
+			h["sigT"] = now.Add(time.Hour).Format(sigTLayout)
+			h["crit"] = []string{"b64", "sigT"}
+		}, TotalFailed, FormatFailure},
+		{"no signing time", func(h map[string]any) { delete(h, "iat") }, TotalFailed, FormatFailure},
+		{"no x5t#S256", func(h map[string]any) { delete(h, "x5t#S256") }, TotalFailed, FormatFailure},
+		{"x5t#S256 of another certificate", func(h map[string]any) {
+			other := sha256.Sum256(cred.Chain[1].Raw)
+			h["x5t#S256"] = encodeSeg(other[:])
+		}, Indeterminate, NoSigningCertificateFound},
+		{"no x5c", func(h map[string]any) { delete(h, "x5c") }, Indeterminate, NoSigningCertificateFound},
+		{"alg of another key type", func(h map[string]any) { h["alg"] = "PS256" }, Indeterminate, CryptoConstraintsFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := base()
+			tc.edit(h)
+			sig := signJWSHeader(t, cred, h, doc)
+			r, err := Validate(context.Background(), bytes.NewReader(doc), sig, &Policy{Roots: pki.Pool()})
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantInd, r.Indication, r.Errors)
+			assert.Equal(t, tc.wantSub, r.SubIndication)
+		})
+	}
 }
