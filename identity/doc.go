@@ -8,7 +8,9 @@
 // checks an ID token and returns an [Identity]: issuer, subject, names, birth date, a
 // [NationalID] validated by package identity/nationalid, and an [Assurance] on the eIDAS
 // scale (with NIST IAL/AAL). A [Login] is an http.Handler pair (start and callback) for the
-// authorization code flow that hands the verified Identity to the service.
+// authorization code flow that hands the verified Identity to the service. A
+// [CredentialVerifier] verifies SD-JWT verifiable credentials presented by a wallet
+// (selective disclosure with key binding), as the EUDI wallet and OpenID4VP use them.
 //
 // National IdPs differ in ways plain OpenID Connect leaves to every agency; a [Profile]
 // holds those differences as data: gov.br (CPF in sub, reliability levels from a separate
@@ -26,6 +28,8 @@
 //   - RFC 7515 JWS (crit §4.1.11), RFC 7518 algorithms, RFC 7519 JWT, RFC 7516 JWE.
 //   - RFC 7636 PKCE (S256 only), RFC 7523 private_key_jwt, RFC 9207 iss in responses.
 //   - eIDAS levels of assurance (Implementing Regulation (EU) 2015/1502), NIST SP 800-63-3.
+//   - RFC 9901 SD-JWT (disclosures §4.2, key binding §4.3, verification §7) and the IETF
+//     SD-JWT VC draft (typ dc+sd-jwt, vct, JWT VC Issuer Metadata §5).
 //
 // # What is refused by construction
 //
@@ -61,6 +65,7 @@
 //
 // It is not an identity provider, does not keep sessions beyond the login handshake (the
 // service does), and does not implement the implicit or hybrid flows, front- or back-channel
-// logout, or dynamic client registration. SD-JWT verifiable credentials are not yet
-// supported.
+// logout, or dynamic client registration. For SD-JWT VCs it does not check status lists
+// (revocation), x5c-anchored issuer keys, or keys inline in issuer metadata (configure a
+// JWKS URL), and supports the sha-256 digest only.
 package identity

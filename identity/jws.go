@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -100,8 +101,16 @@ var algorithms = map[string]*algorithm{
 // the secure defaults, and RS256 because most national IdPs still sign with it.
 var defaultAlgorithms = []string{"ES256", "EdDSA", "PS256", "RS256"}
 
-// splitJWS parses a compact JWS and checks its header against what we refuse outright.
-func splitJWS(token string) (*parsedJWS, error) {
+// idTokenTypes are the typ values of an ID token or userinfo JWT (absent, or JWT).
+var idTokenTypes = []string{"", "jwt", "application/jwt"}
+
+// splitJWS parses a compact JWS and checks its header against what we refuse outright; its
+// typ must be one of idTokenTypes.
+func splitJWS(token string) (*parsedJWS, error) { return splitTypedJWS(token, idTokenTypes) }
+
+// splitTypedJWS is splitJWS for another kind of token: typ, compared case-insensitively,
+// must be one of types.
+func splitTypedJWS(token string, types []string) (*parsedJWS, error) {
 	if len(token) > limits.MaxIDTokenSize {
 		return nil, reject(ErrMalformed, "format", "token larger than %d bytes", limits.MaxIDTokenSize)
 	}
@@ -118,7 +127,7 @@ func splitJWS(token string) (*parsedJWS, error) {
 	if err := strictUnmarshal(hb, &j.header); err != nil {
 		return nil, reject(ErrMalformed, "format", "header is not a json object")
 	}
-	if err := checkHeader(&j.header); err != nil {
+	if err := checkHeader(&j.header, types); err != nil {
 		return nil, err
 	}
 	if j.payload, err = b64.DecodeString(p); err != nil {
@@ -142,7 +151,7 @@ func strictUnmarshal(b []byte, v any) error {
 
 var errNotObject = errors.New("not a json object")
 
-func checkHeader(h *jwsHeader) error {
+func checkHeader(h *jwsHeader, types []string) error {
 	switch {
 	case len(h.JWK) > 0:
 		return reject(ErrHeader, "header", "jwk header: keys are taken from the issuer's key set only")
@@ -161,12 +170,10 @@ func checkHeader(h *jwsHeader) error {
 	case len(h.Zip) > 0 || len(h.Enc) > 0:
 		return reject(ErrHeader, "header", "jwe member in a jws header")
 	}
-	switch strings.ToLower(h.Typ) {
-	case "", "jwt", "application/jwt":
-	default:
+	if !slices.Contains(types, strings.ToLower(h.Typ)) {
 		// Token confusion: an access token (at+jwt), a logout token (logout+jwt), a DPoP proof
-		// or an SD-JWT are not ID tokens even when signed by the same key.
-		return reject(ErrHeader, "typ", "typ %q is not an id token", truncate(h.Typ, 32))
+		// or an SD-JWT are not ID tokens even when signed by the same key, and the reverse.
+		return reject(ErrHeader, "typ", "typ %q is not expected here", truncate(h.Typ, 32))
 	}
 	if h.Alg == "none" || h.Alg == "" {
 		return reject(ErrAlgorithm, "alg", "unsigned tokens are refused")

@@ -54,9 +54,10 @@ type discoveryDoc struct {
 // refreshes are serialised by sem and rate-limited, so a flood of tokens with unknown kids
 // costs the IdP at most one request per refresh interval.
 type issuerState struct {
-	cfg  Issuer
-	prof *Profile
-	algs map[string]bool
+	cfg        Issuer
+	prof       *Profile
+	algs       map[string]bool
+	credential bool // a credential issuer: JWT VC Issuer Metadata instead of OpenID discovery
 
 	sem         chan struct{} // a mutex that a caller can stop waiting for
 	disc        atomic.Pointer[discoveryDoc]
@@ -222,6 +223,12 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, st *issuerState) (*discov
 		return d, nil
 	}
 	u := strings.TrimSuffix(st.cfg.URL, "/") + "/.well-known/openid-configuration"
+	if st.credential {
+		var err error
+		if u, err = credentialMetadataURL(st.cfg.URL); err != nil {
+			return nil, err
+		}
+	}
 	if err := getJSON(ctx, v.discoveryClient, u, d); err != nil {
 		return nil, err
 	}
@@ -232,6 +239,11 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, st *issuerState) (*discov
 	}
 	if st.cfg.JWKSURL != "" {
 		d.JWKSURI = st.cfg.JWKSURL
+	}
+	if d.JWKSURI == "" {
+		// Keys inline in JWT VC Issuer Metadata ("jwks") are not supported: configure
+		// CredentialIssuer.JWKSURL instead.
+		return nil, errors.New("no jwks_uri")
 	}
 	for _, e := range []struct{ name, u string }{
 		{"jwks_uri", d.JWKSURI}, {"authorization_endpoint", d.AuthorizationEndpoint},

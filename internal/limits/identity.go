@@ -38,6 +38,15 @@ const (
 	// MaxLoginStateCookie caps the login state cookie read back from a browser.
 	MaxLoginStateCookie = 4 << 10
 
+	// MaxSDJWT caps an SD-JWT presentation (issuer-signed JWT, disclosures and key binding).
+	MaxSDJWT = 256 << 10
+
+	// MaxDisclosures caps the disclosures of one SD-JWT.
+	MaxDisclosures = 512
+
+	// MaxSDJWTDepth caps the nesting of objects and arrays walked to resolve disclosures.
+	MaxSDJWTDepth = 32
+
 	// LoginStateLifetime is how long a started login may take before its callback is refused.
 	LoginStateLifetime = 10 * time.Minute
 )
