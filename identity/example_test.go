@@ -2,11 +2,15 @@ package identity_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"time"
 
 	"github.com/dpiblocks/dpi/dpitest"
 	"github.com/dpiblocks/dpi/identity"
@@ -91,4 +95,37 @@ func ExampleLogin() {
 	fmt.Println(string(page))
 	// Output:
 	// welcome Maria (substantial)
+}
+
+// Verify an SD-JWT verifiable credential that a wallet presents: the holder disclosed
+// only some claims and proved possession of the credential's key for this verifier and
+// nonce.
+func ExampleCredentialVerifier_Verify() {
+	issuer, _ := dpitest.StartIdP(dpitest.IdPOptions{})
+	defer issuer.Close()
+
+	// The wallet's key, the credential, and a presentation that discloses the birth date only.
+	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	issued, _ := issuer.IssueCredential("urn:eudi:pid:1",
+		map[string]any{"given_name": "Maria", "family_name": "da Silva", "birthdate": "1990-04-12"},
+		[]string{"given_name", "family_name", "birthdate"}, holder.Public())
+	presentation, _ := dpitest.Present(issued, []string{"birthdate"}, holder,
+		"https://agency.example", "nonce-from-the-agency", time.Now())
+
+	cv, err := identity.NewCredentialVerifier(identity.CredentialConfig{
+		Issuers: []identity.CredentialIssuer{{URL: issuer.Issuer(), Types: []string{"urn:eudi:pid:1"}}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer cv.Close()
+	cred, err := cv.Verify(context.Background(), presentation,
+		identity.Presentation{Audience: "https://agency.example", Nonce: "nonce-from-the-agency"})
+	if err != nil {
+		fmt.Println("rejected:", err)
+		return
+	}
+	fmt.Println(cred.Type, "disclosed:", cred.Disclosed, "key bound:", cred.KeyBound)
+	// Output:
+	// urn:eudi:pid:1 disclosed: [birthdate] key bound: true
 }
