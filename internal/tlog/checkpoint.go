@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/mod/sumdb/note"
@@ -74,6 +75,12 @@ type Verifier struct {
 	origin string
 	nv     note.Verifier
 	vkey   string
+
+	// mu guards the last note that verified. A verifier checking many proofs against one
+	// checkpoint checks its signature once; a note is reused only when byte-for-byte equal.
+	mu       sync.Mutex
+	lastNote string
+	lastCP   Checkpoint
 }
 
 // NewVerifier returns a verifier for the log named origin whose checkpoints are signed by
@@ -123,6 +130,13 @@ func (v *Verifier) OpenCheckpoint(signed []byte) (Checkpoint, error) {
 	if len(signed) > limits.MaxTlogCheckpoint {
 		return Checkpoint{}, checkpointError("format: too large")
 	}
+	v.mu.Lock()
+	if v.lastNote != "" && v.lastNote == string(signed) {
+		c := v.lastCP
+		v.mu.Unlock()
+		return c, nil
+	}
+	v.mu.Unlock()
 	n, err := note.Open(signed, note.VerifierList(v.nv))
 	if err != nil {
 		var inv *note.InvalidSignatureError
@@ -142,6 +156,9 @@ func (v *Verifier) OpenCheckpoint(signed []byte) (Checkpoint, error) {
 	if c.Origin != v.origin {
 		return Checkpoint{}, checkpointError("origin: checkpoint is for another log")
 	}
+	v.mu.Lock()
+	v.lastNote, v.lastCP = string(signed), c
+	v.mu.Unlock()
 	return c, nil
 }
 

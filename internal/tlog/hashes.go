@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
+	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/internal/storage"
 )
 
@@ -23,11 +25,107 @@ type dbReader struct {
 	db    *storage.DB
 	q     querier
 	logID int64
+	// stmts, when set, serves the query as a prepared statement, and cache serves and keeps
+	// the upper levels of the tree (outside transactions only: what they hold is committed).
+	stmts *stmtCache
+	cache *hashCache
+}
+
+// hashCache keeps stored hashes of the upper tree levels in memory. A stored hash never
+// changes once committed, and every proof at any size reads about log2(n)-cacheLevel hashes
+// from the database instead of log2(n). It stops growing at maxCached hashes (a few MiB),
+// enough for the upper levels of a tree of tens of millions of entries.
+type hashCache struct {
+	mu sync.RWMutex
+	m  map[int64]xtlog.Hash
+}
+
+const (
+	cacheLevel = 8
+	maxCached  = 1 << 17
+)
+
+func (c *hashCache) lookup(indexes []int64, out []xtlog.Hash) (missing []int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for i, x := range indexes {
+		if h, ok := c.m[x]; ok {
+			out[i] = h
+		} else {
+			missing = append(missing, x)
+		}
+	}
+	return missing
+}
+
+func (c *hashCache) keep(indexes []int64, hashes []xtlog.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[int64]xtlog.Hash)
+	}
+	for i, x := range indexes {
+		if len(c.m) >= maxCached {
+			return
+		}
+		if level, _ := xtlog.SplitStoredHashIndex(x); level >= cacheLevel {
+			c.m[x] = hashes[i]
+		}
+	}
+}
+
+// stmtCache holds prepared statements for the queries a log runs most: the proofs' hash
+// reads (one per number of hashes, at most limits.MaxTlogProofHashes of them) and entry and
+// checkpoint lookups. Parsing the SQL again on every proof costs more than running it.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, db *storage.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[query]; ok {
+		return s, nil
+	}
+	s, err := db.PrepareContext(ctx, db.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = s
+	return s, nil
 }
 
 var _ xtlog.HashReader = (*dbReader)(nil)
 
 func (r *dbReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
+	if r.cache == nil {
+		return r.read(indexes)
+	}
+	out := make([]xtlog.Hash, len(indexes))
+	missing := r.cache.lookup(indexes, out)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := r.read(missing)
+	if err != nil {
+		return nil, err
+	}
+	r.cache.keep(missing, got)
+	j := 0
+	for i, x := range indexes {
+		if j < len(missing) && missing[j] == x {
+			out[i] = got[j]
+			j++
+		}
+	}
+	return out, nil
+}
+
+func (r *dbReader) read(indexes []int64) ([]xtlog.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
 	}
@@ -43,7 +141,16 @@ func (r *dbReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
 		args = append(args, x)
 	}
 	b.WriteByte(')')
-	rows, err := r.q.QueryContext(r.ctx, r.db.Rebind(b.String()), args...)
+	var rows *sql.Rows
+	var err error
+	if r.stmts != nil && len(indexes) <= 2*limits.MaxTlogProofHashes {
+		var st *sql.Stmt
+		if st, err = r.stmts.get(r.ctx, r.db, b.String()); err == nil {
+			rows, err = st.QueryContext(r.ctx, args...)
+		}
+	} else {
+		rows, err = r.q.QueryContext(r.ctx, r.db.Rebind(b.String()), args...)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,9 @@ type Log struct {
 	every    uint64
 	now      func() time.Time
 	logger   *slog.Logger
+
+	stmts  stmtCache
+	hashes hashCache
 }
 
 // Open opens the log named cfg.Origin in db, creating its tables and its row when needed.
@@ -135,6 +138,11 @@ func (l *Log) Origin() string { return l.origin }
 // Verifier returns the verifier for the log's own signing key, or nil when the log was
 // opened without a signer. Auditors should build theirs from the published public key.
 func (l *Log) Verifier() *Verifier { return l.verifier }
+
+// reader reads stored hashes outside any transaction, through prepared statements.
+func (l *Log) reader(ctx context.Context) *dbReader {
+	return &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id, stmts: &l.stmts, cache: &l.hashes}
+}
 
 // Size returns the number of entries in the log.
 func (l *Log) Size(ctx context.Context) (uint64, error) {
@@ -238,8 +246,11 @@ func (l *Log) Get(ctx context.Context, seq uint64) (*Entry, error) {
 	if seq > 1<<62 {
 		return nil, ErrNotFound
 	}
-	row := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq = ?"), l.id, int64(seq))
-	e, err := scanEntry(row)
+	st, err := l.stmts.get(ctx, l.db, "SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq = ?")
+	if err != nil {
+		return nil, fmt.Errorf("tlog: read entry: %w", err)
+	}
+	e, err := scanEntry(st.QueryRowContext(ctx, l.id, int64(seq)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
 	}
@@ -303,7 +314,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	root, err := xtlog.TreeHash(int64(size), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	root, err := xtlog.TreeHash(int64(size), l.reader(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: compute root: %w", err)
 	}
@@ -323,14 +334,25 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 // own key when it has one. Auditors use [Verifier.OpenCheckpoint] with the published key.
 func (l *Log) LatestCheckpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	var size int64
-	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT COALESCE(MAX(size), -1) FROM tlog_checkpoints WHERE log_id = ?"), l.id).Scan(&size)
+	var text string
+	st, err := l.stmts.get(ctx, l.db, "SELECT size, note FROM tlog_checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
+	if err == nil {
+		err = st.QueryRowContext(ctx, l.id).Scan(&size, &text)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no checkpoint yet", ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
 	}
-	if size < 0 {
-		return nil, fmt.Errorf("%w: no checkpoint yet", ErrNotFound)
+	c, err := l.openNote(text)
+	if err != nil {
+		return nil, err
 	}
-	return l.checkpointAt(ctx, uint64(size))
+	if c.Size != uint64(size) {
+		return nil, checkpointError("size: stored under another size")
+	}
+	return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, nil
 }
 
 // checkpointAt returns the stored checkpoint of the tree of size entries.
@@ -343,16 +365,23 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) (*SignedCheckpoint,
 	if err != nil {
 		return nil, fmt.Errorf("tlog: read checkpoint: %w", err)
 	}
-	var c Checkpoint
-	if l.verifier != nil {
-		c, err = l.verifier.OpenCheckpoint([]byte(text))
-	} else {
-		c, err = parseUnverified(text)
-	}
+	c, err := l.openNote(text)
 	if err != nil {
 		return nil, err
 	}
+	if c.Size != size {
+		return nil, checkpointError("size: stored under another size")
+	}
 	return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, nil
+}
+
+// openNote verifies a stored checkpoint note with the log's own key, or only parses it when
+// the log has no key.
+func (l *Log) openNote(text string) (Checkpoint, error) {
+	if l.verifier == nil {
+		return parseUnverified(text)
+	}
+	return l.verifier.OpenCheckpoint([]byte(text))
 }
 
 // parseUnverified reads the body of a signed note without checking its signature, for a
@@ -379,7 +408,7 @@ func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionP
 	if err != nil {
 		return nil, err
 	}
-	p, err := xtlog.ProveRecord(int64(cp.Size), int64(seq), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	p, err := xtlog.ProveRecord(int64(cp.Size), int64(seq), l.reader(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: prove inclusion: %w", err)
 	}
@@ -404,7 +433,7 @@ func (l *Log) ProveConsistency(ctx context.Context, oldSize, newSize uint64) (*C
 	if oldCP.Size == 0 || oldCP.Size == newCP.Size {
 		return p, nil
 	}
-	tp, err := xtlog.ProveTree(int64(newCP.Size), int64(oldCP.Size), &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id})
+	tp, err := xtlog.ProveTree(int64(newCP.Size), int64(oldCP.Size), l.reader(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("tlog: prove consistency: %w", err)
 	}

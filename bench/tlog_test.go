@@ -1,0 +1,221 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/storage/storagetest"
+	"github.com/dpiblocks/dpi/internal/tlog"
+)
+
+// Tamper-evident log benchmarks (BENCHMARKS.md, "Tamper-evident log").
+//
+//	go test -run '^$' -bench Tlog -benchtime 20000x          append and proofs at 100,000 entries
+//	DPI_BENCH_TLOG_10M=1 go test -run '^$' -bench 'Tlog.*10M' -timeout 3h
+//	                                 proofs at 10 million entries; the log is built once through
+//	                                 AppendBatch and cached in $DPI_BENCH_TLOG_DIR (default
+//	                                 $TMPDIR/dpi-bench-tlog)
+
+const tlogOrigin = "bench.example/log"
+
+var tlogKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+func tlogRecord(i int) tlog.Record {
+	return tlog.Record{
+		Kind:    "consent.given",
+		Meta:    fmt.Appendf(nil, `{"purpose":"benefits","controller":"agency.example","n":%d}`, i),
+		Payload: fmt.Appendf(nil, `{"subject":"person-%08d","name":"Ana Maria da Silva"}`, i),
+	}
+}
+
+// benchAppend appends b.N entries in batches of batch records and reports entries/s.
+func benchAppend(b *testing.B, dsn string, batch int) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, dsn)
+	require.NoError(b, err)
+	defer db.Close()
+	l, err := tlog.Open(ctx, db, tlog.Config{Origin: tlogOrigin, Signer: tlogKey})
+	require.NoError(b, err)
+	recs := make([]tlog.Record, batch)
+	for i := range recs {
+		recs[i] = tlogRecord(i)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for n := 0; n < b.N; n += batch {
+		k := min(batch, b.N-n)
+		if _, err := l.AppendBatch(ctx, recs[:k]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "entries/s")
+}
+
+func BenchmarkTlogAppendSQLite(b *testing.B) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			benchAppend(b, "sqlite://"+filepath.Join(b.TempDir(), "log.db"), batch)
+		})
+	}
+}
+
+func BenchmarkTlogAppendPostgres(b *testing.B) {
+	base := os.Getenv("DPI_TEST_POSTGRES_URL")
+	if base == "" {
+		b.Skip("DPI_TEST_POSTGRES_URL is unset")
+	}
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			benchAppend(b, storagetest.FreshSchema(b, base), batch)
+		})
+	}
+}
+
+// buildLog returns a log of size entries with a checkpoint at that size, built through
+// AppendBatch into path and reused when path already holds it.
+func buildLog(b *testing.B, path string, size int) (*storage.DB, *tlog.Log) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://"+path)
+	require.NoError(b, err)
+	b.Cleanup(func() { db.Close() })
+	l, err := tlog.Open(ctx, db, tlog.Config{Origin: tlogOrigin, Signer: tlogKey})
+	require.NoError(b, err)
+	have, err := l.Size(ctx)
+	require.NoError(b, err)
+	const batch = 10000
+	recs := make([]tlog.Record, batch)
+	start := time.Now()
+	for n := int(have); n < size; n += batch {
+		k := min(batch, size-n)
+		for i := range k {
+			recs[i] = tlogRecord(n + i)
+		}
+		_, err := l.AppendBatch(ctx, recs[:k])
+		require.NoError(b, err)
+		if (n/batch)%100 == 0 {
+			b.Logf("built %d of %d entries in %s", n+k, size, time.Since(start).Round(time.Second))
+		}
+	}
+	if have < uint64(size) {
+		b.Logf("built %d entries in %s", size, time.Since(start).Round(time.Second))
+	}
+	_, err = l.Checkpoint(ctx)
+	require.NoError(b, err)
+	return db, l
+}
+
+func tlogProofBenches(b *testing.B, l *tlog.Log, size int) {
+	ctx := context.Background()
+	v, err := tlog.NewVerifier(tlogOrigin, tlogKey.Public())
+	require.NoError(b, err)
+	cp, err := l.LatestCheckpoint(ctx)
+	require.NoError(b, err)
+	require.Equal(b, uint64(size), cp.Size)
+	// Spread the proven entries over the whole log.
+	seqs := make([]uint64, 1024)
+	for i := range seqs {
+		seqs[i] = uint64(i) * 7919 * 1009 % uint64(size)
+	}
+	proofs := make([]*tlog.InclusionProof, len(seqs))
+	for i, s := range seqs {
+		proofs[i], err = l.ProveInclusion(ctx, s, 0)
+		require.NoError(b, err)
+	}
+	b.Run("prove", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := l.ProveInclusion(ctx, seqs[i%len(seqs)], 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify-cold", func(b *testing.B) {
+		// A verifier that has not seen the checkpoint: its Ed25519 signature, the leaf hash
+		// and the audit path.
+		for i := 0; b.Loop(); i++ {
+			fresh, err := tlog.NewVerifier(tlogOrigin, tlogKey.Public())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := fresh.VerifyInclusion(proofs[i%len(proofs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		// A verifier checking many proofs against one checkpoint checks its signature once:
+		// the leaf hash and the audit path.
+		for i := 0; b.Loop(); i++ {
+			if _, err := v.VerifyInclusion(proofs[i%len(proofs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify-path-only", func(b *testing.B) {
+		// The audit path alone, for a verifier that checked the checkpoint's signature once.
+		for i := 0; b.Loop(); i++ {
+			p := proofs[i%len(proofs)]
+			hashes := make(xtlog.RecordProof, len(p.Hashes))
+			for k, h := range p.Hashes {
+				hashes[k] = xtlog.Hash(h)
+			}
+			if err := xtlog.CheckRecord(hashes, int64(cp.Size), xtlog.Hash(cp.Root), int64(p.Leaf.Seq), xtlog.Hash(p.Leaf.Hash(tlogOrigin))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	var n int
+	for _, p := range proofs {
+		n += len(p.Hashes)
+	}
+	b.Logf("size %d: %.1f hashes per inclusion proof on average (%d bytes)", size, float64(n)/float64(len(proofs)), n*32/len(proofs))
+}
+
+func BenchmarkTlogProof100k(b *testing.B) {
+	_, l := buildLog(b, filepath.Join(b.TempDir(), "log.db"), 100_000)
+	tlogProofBenches(b, l, 100_000)
+}
+
+func BenchmarkTlogProof10M(b *testing.B) {
+	if os.Getenv("DPI_BENCH_TLOG_10M") != "1" {
+		b.Skip("set DPI_BENCH_TLOG_10M=1 to build (once, cached) and measure a 10-million-entry log")
+	}
+	dir := os.Getenv("DPI_BENCH_TLOG_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "dpi-bench-tlog")
+	}
+	require.NoError(b, os.MkdirAll(dir, 0o700))
+	_, l := buildLog(b, filepath.Join(dir, "log-10M.db"), 10_000_000)
+	tlogProofBenches(b, l, 10_000_000)
+}
+
+// BenchmarkHashChainVerify10M is the hash chain a consent history without a Merkle tree
+// keeps (each record carries SHA-256 of the previous record's hash and its own content, as
+// GovStack's consent building block describes): proving that record i is in the history
+// means handing over and re-hashing every record from i to the head, 10 million in the worst
+// case.
+func BenchmarkHashChainVerify10M(b *testing.B) {
+	const n = 10_000_000
+	var leaf [32]byte
+	for b.Loop() {
+		var h [32]byte
+		var buf [64]byte
+		for i := range n {
+			leaf[0], leaf[1], leaf[2] = byte(i), byte(i>>8), byte(i>>16)
+			copy(buf[:32], h[:])
+			copy(buf[32:], leaf[:])
+			h = sha256.Sum256(buf[:])
+		}
+		_ = h
+	}
+	b.ReportMetric(n*32/1e6, "MB-proof")
+}
