@@ -205,11 +205,13 @@ func (v *Verifier) discovery(ctx context.Context, st *issuerState) (*discoveryDo
 	if st.lastErr != nil && now.Sub(st.lastTry) < v.keyRefresh {
 		return nil, st.lastErr
 	}
-	st.lastTry = now
 	d, err := v.fetchDiscovery(ctx, st)
 	if err != nil {
-		st.lastErr = fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
-		return nil, st.lastErr
+		err = fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
+		if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
+			st.lastErr, st.lastTry = err, now
+		}
+		return nil, err
 	}
 	st.lastErr = nil
 	st.disc.Store(d)

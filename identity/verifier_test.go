@@ -383,3 +383,37 @@ func TestClosedVerifierDoesNotHang(t *testing.T) {
 	_, err = v.Verify(context.Background(), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
 	assert.ErrorIs(t, err, identity.ErrUnavailable)
 }
+
+func TestHugeDiscoveryAndUserInfoAreCapped(t *testing.T) {
+	huge := func(w http.ResponseWriter) {
+		_, _ = w.Write([]byte(`{"issuer":"`))
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for range 1600 { // 100 MB unless the reader stops early
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	disc := startJWKS(t, func(w http.ResponseWriter, _ *http.Request) { huge(w) })
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: disc.URL, ClientID: "c"}}})
+	_, err := v.Verify(ctx(t), raw(t, map[string]any{"alg": "ES256"}, map[string]any{"iss": disc.URL}, func([]byte) []byte { return make([]byte, 64) }), identity.Expect{Nonce: nonce})
+	assert.ErrorIs(t, err, identity.ErrUnavailable)
+
+	idp := startIdP(t, dpitest.IdPOptions{})
+	var srv *countingJWKS
+	srv = startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks", "userinfo_endpoint": srv.URL + "/userinfo"})
+		case "/jwks":
+			_, _ = w.Write(idp.JWKS())
+		default:
+			huge(w)
+		}
+	})
+	v = newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: srv.URL, ClientID: "test-client"}}})
+	id, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce, "iss": srv.URL}), identity.Expect{Nonce: nonce})
+	require.NoError(t, err)
+	_, err = v.UserInfo(ctx(t), id, "at")
+	assert.ErrorIs(t, err, identity.ErrUnavailable)
+}
