@@ -2,7 +2,9 @@ package identity_test
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"encoding/json"
+	"github.com/go-jose/go-jose/v4"
 	"net/http"
 	"testing"
 
@@ -165,5 +167,61 @@ func TestIDUruguayACR(t *testing.T) {
 		assert.Equal(t, want, id.Assurance.LoA, acr)
 		assert.Equal(t, "Ana Pérez", id.Name)
 		assert.Equal(t, "UY", id.NationalID.Country)
+	}
+}
+
+func TestAMRMapsWhenNoACRIsMapped(t *testing.T) {
+	p := &identity.Profile{Name: "amr-only", AMR: map[string]identity.Assurance{
+		"pwd": {LoA: identity.LoALow, IAL: 1, AAL: 1},
+		"hwk": {LoA: identity.LoAHigh, IAL: 3, AAL: 3},
+	}}
+	idp := startIdP(t, dpitest.IdPOptions{ACR: "urn:unmapped", AMR: []string{"pwd", "hwk"}})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p}}})
+	id, err := v.Verify(ctx(t), mint(t, idp, map[string]any{"nonce": nonce}), identity.Expect{Nonce: nonce})
+	require.NoError(t, err)
+	assert.Equal(t, identity.Assurance{LoA: identity.LoAHigh, IAL: 3, AAL: 3}, id.Assurance, "the strongest amr wins")
+	assert.Equal(t, "amr", id.AssuranceSource)
+}
+
+func TestSignedUserInfoChecks(t *testing.T) {
+	key := ecKey(t)
+	jwk := jose.JSONWebKey{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}
+	var body string
+	var srv *countingJWKS
+	srv = startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks", "userinfo_endpoint": srv.URL + "/userinfo"})
+		case "/jwks":
+			_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
+		default:
+			w.Header().Set("Content-Type", "application/jwt")
+			_, _ = w.Write([]byte(body))
+		}
+	})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: srv.URL, ClientID: "rp"}}})
+	id := &identity.Identity{Issuer: srv.URL, Subject: "s1"}
+	for _, tt := range []struct {
+		name   string
+		claims map[string]any
+		signer *ecdsa.PrivateKey
+		want   error
+	}{
+		{"good", map[string]any{"iss": srv.URL, "aud": "rp", "sub": "s1", "name": "Ana"}, key, nil},
+		{"other issuer", map[string]any{"iss": "https://evil.example", "aud": "rp", "sub": "s1"}, key, identity.ErrIssuer},
+		{"other audience", map[string]any{"iss": srv.URL, "aud": "other", "sub": "s1"}, key, identity.ErrAudience},
+		{"other subject", map[string]any{"iss": srv.URL, "aud": "rp", "sub": "s2"}, key, identity.ErrClaims},
+		{"forged signature", map[string]any{"iss": srv.URL, "aud": "rp", "sub": "s1"}, ecKey(t), identity.ErrSignature},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body = signWith(t, jose.ES256, tt.signer, "k1", nil, tt.claims)
+			got, err := v.UserInfo(ctx(t), id, "at")
+			if tt.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, "Ana", got.Name)
+				return
+			}
+			assert.ErrorIs(t, err, tt.want)
+		})
 	}
 }
