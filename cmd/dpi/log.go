@@ -89,7 +89,8 @@ func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
 			return nil, nil, fmt.Errorf("the database holds no log %q", origin)
 		}
 	}
-	l, err := tlog.Open(e.ctx, db, tlog.Config{Origin: origin})
+	// Read-only: an auditor's database account may not create anything.
+	l, err := tlog.Open(e.ctx, db, tlog.Config{Origin: origin, ReadOnly: true})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -14,6 +14,8 @@ var (
 	ErrInput = errors.New("tlog: input rejected")
 	// ErrNotFound reports an entry or a checkpoint the log does not hold.
 	ErrNotFound = errors.New("tlog: not found")
+	// ErrReadOnly reports a write to a log opened with Config.ReadOnly.
+	ErrReadOnly = errors.New("tlog: log opened read-only")
 	// ErrNoSigner reports a Checkpoint call on a log opened without a signer.
 	ErrNoSigner = errors.New("tlog: no checkpoint signer configured")
 	// ErrCheckpoint reports a signed checkpoint that is malformed, signed by another key, or

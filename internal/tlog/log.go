@@ -33,6 +33,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives checkpoint failures after an append; nil logs nothing.
 	Logger *slog.Logger
+	// ReadOnly opens an existing log without creating tables or rows, for auditors with a
+	// read-only database account: Get, proofs and Verify work; Append, Erase and Checkpoint
+	// return ErrReadOnly. Opening a log that does not exist fails with ErrNotFound.
+	ReadOnly bool
 }
 
 // Record is what a caller appends.
@@ -76,8 +80,9 @@ type Log struct {
 	now      func() time.Time
 	logger   *slog.Logger
 
-	stmts  stmtCache
-	hashes hashCache
+	readOnly bool
+	stmts    stmtCache
+	hashes   hashCache
 }
 
 // Open opens the log named cfg.Origin in db, creating its tables and its row when needed.
@@ -91,7 +96,10 @@ func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
 	if cfg.CheckpointEvery != 0 && cfg.Signer == nil {
 		return nil, fmt.Errorf("%w: CheckpointEvery needs a Signer", ErrConfig)
 	}
-	l := &Log{db: db, origin: cfg.Origin, every: cfg.CheckpointEvery, now: cfg.Now, logger: cfg.Logger}
+	if cfg.ReadOnly && (cfg.Signer != nil || cfg.CheckpointEvery != 0) {
+		return nil, fmt.Errorf("%w: a read-only log neither signs nor checkpoints", ErrConfig)
+	}
+	l := &Log{db: db, origin: cfg.Origin, every: cfg.CheckpointEvery, now: cfg.Now, logger: cfg.Logger, readOnly: cfg.ReadOnly}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -101,6 +109,16 @@ func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
 			return nil, err
 		}
 		l.signer, l.verifier = s, v
+	}
+	if cfg.ReadOnly {
+		err := db.QueryRowContext(ctx, db.Rebind("SELECT id FROM tlog_logs WHERE origin = ?"), cfg.Origin).Scan(&l.id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("%w: no log with this origin", ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tlog: find log: %w", err)
+		}
+		return l, nil
 	}
 	if err := db.Migrate(ctx, component, migrations); err != nil {
 		return nil, err
@@ -162,6 +180,9 @@ func (l *Log) Append(ctx context.Context, r Record) (uint64, error) {
 // AppendBatch adds records in one transaction, so they get consecutive sequence numbers and
 // are stored whole or not at all. It returns the first sequence number.
 func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error) {
+	if l.readOnly {
+		return 0, ErrReadOnly
+	}
 	if len(records) == 0 || len(records) > limits.MaxTlogBatch {
 		return 0, fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxTlogBatch)
 	}
@@ -286,6 +307,9 @@ func scanEntry(s interface{ Scan(...any) error }) (*Entry, error) {
 // erased. The leaf and every proof stay valid; Verify reports the entry as erased, not as
 // tampered. Erasing an erased entry does nothing.
 func (l *Log) Erase(ctx context.Context, seq uint64) error {
+	if l.readOnly {
+		return ErrReadOnly
+	}
 	if seq > 1<<62 {
 		return ErrNotFound
 	}
@@ -302,6 +326,9 @@ func (l *Log) Erase(ctx context.Context, seq uint64) error {
 // Checkpoint signs and stores a checkpoint of the log as it is now, and returns it. When
 // the latest checkpoint already has the current size, it returns that one.
 func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
+	if l.readOnly {
+		return nil, ErrReadOnly
+	}
 	if l.signer == nil {
 		return nil, ErrNoSigner
 	}
