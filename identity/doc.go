@@ -34,7 +34,8 @@
 // # What is refused by construction
 //
 // There is no code path that accepts alg none, an HMAC (so no key confusion with a public
-// key), a key from the token (jwk, jku, x5u or x5c headers), a crit extension, a kid that
+// key), a key from the token (jwk, jku, x5u headers, or an x5c chain that does not verify
+// to trust anchors the caller configured for that credential issuer), a crit extension, a kid that
 // names a key of another type or curve, an RSA key under 2048 bits, an expired key, or a
 // token without exp. Issuers must be https; plain http is accepted only on loopback hosts,
 // for tests with package dpitest. A nonce is required unless the configuration opts out.
@@ -66,6 +67,6 @@
 // It is not an identity provider, does not keep sessions beyond the login handshake (the
 // service does), and does not implement the implicit or hybrid flows, front- or back-channel
 // logout, or dynamic client registration. For SD-JWT VCs it does not check status lists
-// (revocation), x5c-anchored issuer keys, or keys inline in issuer metadata (configure a
-// JWKS URL), and supports the sha-256 digest only.
+// (revocation) or read keys inline in issuer metadata (configure a JWKS URL, or trust
+// anchors for x5c), and supports the sha-256 digest only.
 package identity

@@ -26,6 +26,9 @@ var (
 	// ErrKeyMismatch: the kid names a key of another type, curve, algorithm or use, a key
 	// that is too weak, or a key that has expired.
 	ErrKeyMismatch = errors.New("identity: signing key does not fit the algorithm")
+	// ErrCertificate: an x5c chain does not verify to the configured trust anchors, or its
+	// leaf does not name the issuer.
+	ErrCertificate = errors.New("identity: issuer certificate not trusted")
 	// ErrSignature: the signature does not verify.
 	ErrSignature = errors.New("identity: invalid signature")
 	// ErrIssuer: the iss claim is not a configured issuer.

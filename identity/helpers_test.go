@@ -138,6 +138,20 @@ func signWith(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, he
 	return out
 }
 
+// signWithOpts signs claims with key under explicit signer options.
+func signWithOpts(t *testing.T, alg jose.SignatureAlgorithm, key any, opts *jose.SignerOptions, claims map[string]any) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	require.NoError(t, err)
+	payload, err := json.Marshal(claims)
+	require.NoError(t, err)
+	obj, err := s.Sign(payload)
+	require.NoError(t, err)
+	out, err := obj.CompactSerialize()
+	require.NoError(t, err)
+	return out
+}
+
 func ecKey(t *testing.T) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)

@@ -106,11 +106,12 @@ var idTokenTypes = []string{"", "jwt", "application/jwt"}
 
 // splitJWS parses a compact JWS and checks its header against what we refuse outright; its
 // typ must be one of idTokenTypes.
-func splitJWS(token string) (*parsedJWS, error) { return splitTypedJWS(token, idTokenTypes) }
+func splitJWS(token string) (*parsedJWS, error) { return splitTypedJWS(token, idTokenTypes, false) }
 
 // splitTypedJWS is splitJWS for another kind of token: typ, compared case-insensitively,
-// must be one of types.
-func splitTypedJWS(token string, types []string) (*parsedJWS, error) {
+// must be one of types. anchoredX5C lets an x5c header through, for a caller that will
+// verify the chain against its own trust anchors before using the key.
+func splitTypedJWS(token string, types []string, anchoredX5C bool) (*parsedJWS, error) {
 	if len(token) > limits.MaxIDTokenSize {
 		return nil, reject(ErrMalformed, "format", "token larger than %d bytes", limits.MaxIDTokenSize)
 	}
@@ -127,7 +128,7 @@ func splitTypedJWS(token string, types []string) (*parsedJWS, error) {
 	if err := strictUnmarshal(hb, &j.header); err != nil {
 		return nil, reject(ErrMalformed, "format", "header is not a json object")
 	}
-	if err := checkHeader(&j.header, types); err != nil {
+	if err := checkHeader(&j.header, types, anchoredX5C); err != nil {
 		return nil, err
 	}
 	if j.payload, err = b64.DecodeString(p); err != nil {
@@ -151,7 +152,7 @@ func strictUnmarshal(b []byte, v any) error {
 
 var errNotObject = errors.New("not a json object")
 
-func checkHeader(h *jwsHeader, types []string) error {
+func checkHeader(h *jwsHeader, types []string, anchoredX5C bool) error {
 	switch {
 	case len(h.JWK) > 0:
 		return reject(ErrHeader, "header", "jwk header: keys are taken from the issuer's key set only")
@@ -159,7 +160,7 @@ func checkHeader(h *jwsHeader, types []string) error {
 		return reject(ErrHeader, "header", "jku header: keys are taken from the issuer's key set only")
 	case len(h.X5U) > 0:
 		return reject(ErrHeader, "header", "x5u header: keys are taken from the issuer's key set only")
-	case len(h.X5C) > 0:
+	case len(h.X5C) > 0 && !anchoredX5C:
 		return reject(ErrHeader, "header", "x5c header: certificates in the token are not anchored")
 	case len(h.Crit) > 0:
 		// RFC 7515 §4.1.11: a recipient must reject a crit extension it does not

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -54,6 +55,12 @@ type CredentialIssuer struct {
 	JWKSURL string
 	// Algorithms allowed for the issuer's signature (default as for Issuer).
 	Algorithms []string
+	// Roots, when set, makes the issuer's key come from the x5c header of each credential
+	// instead of a JWKS (as EUDI PID providers sign): the chain must verify to Roots at the
+	// current time and its leaf must name the issuer, by a URI SAN equal to iss or a DNS
+	// (or IP) SAN matching iss's host (SD-JWT VC §3.5). Without Roots an x5c header is
+	// refused.
+	Roots *x509.CertPool
 }
 
 // Presentation is what the verifier asked the holder for: the key binding JWT must name
@@ -85,6 +92,7 @@ type Credential struct {
 type CredentialVerifier struct {
 	v       *Verifier
 	types   map[string][]string
+	roots   map[string]*x509.CertPool
 	kbAge   time.Duration
 	skipKB  bool
 	kbAlgs  map[string]bool
@@ -106,7 +114,14 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 		Logger: cfg.Logger, InsecureSkipNonce: true,
 	}
 	types := map[string][]string{}
+	roots := map[string]*x509.CertPool{}
 	for _, is := range cfg.Issuers {
+		if is.Roots != nil {
+			if is.JWKSURL != "" {
+				return nil, fmt.Errorf("%w: credential issuer %q has both Roots and a JWKSURL", ErrConfig, truncate(is.URL, 100))
+			}
+			roots[is.URL] = is.Roots
+		}
 		if len(is.Types) == 0 {
 			return nil, fmt.Errorf("%w: credential issuer %q names no credential type", ErrConfig, truncate(is.URL, 100))
 		}
@@ -125,7 +140,7 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 			st.cfg.SkipDiscovery = true
 		}
 	}
-	cv := &CredentialVerifier{v: v, types: types, kbAge: cfg.KeyBindingMaxAge, skipKB: cfg.InsecureSkipKeyBinding, closeFn: v.Close}
+	cv := &CredentialVerifier{v: v, types: types, roots: roots, kbAge: cfg.KeyBindingMaxAge, skipKB: cfg.InsecureSkipKeyBinding, closeFn: v.Close}
 	if cv.kbAge <= 0 {
 		cv.kbAge = 5 * time.Minute
 	}
@@ -184,7 +199,7 @@ func (cv *CredentialVerifier) Verify(ctx context.Context, presentation string, w
 	}
 	issuerJWT, disclosures, kbJWT := parts[0], parts[1:len(parts)-1], parts[len(parts)-1]
 
-	j, err := splitTypedJWS(issuerJWT, sdJWTTypes)
+	j, err := splitTypedJWS(issuerJWT, sdJWTTypes, true)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +215,13 @@ func (cv *CredentialVerifier) Verify(ctx context.Context, presentation string, w
 	if !st.algs[alg.name] {
 		return nil, reject(ErrAlgorithm, "alg", "%s is not allowed for this issuer", alg.name)
 	}
-	if err := cv.v.verifyWithIssuerKeys(ctx, st, j, alg); err != nil {
+	if pool := cv.roots[c.Iss]; pool != nil {
+		if err := verifyWithX5C(j, alg, pool, cv.v.now(), c.Iss); err != nil {
+			return nil, err
+		}
+	} else if len(j.header.X5C) > 0 {
+		return nil, reject(ErrHeader, "header", "x5c header: no trust anchors configured for this issuer")
+	} else if err := cv.v.verifyWithIssuerKeys(ctx, st, j, alg); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(cv.types[c.Iss], c.Vct) {
@@ -269,7 +290,7 @@ func (cv *CredentialVerifier) checkKeyBinding(holderJWK json.RawMessage, kbJWT, 
 	if err != nil || !supportedKey(holder) {
 		return reject(ErrClaims, "cnf", "holder key type is not supported")
 	}
-	j, err := splitTypedJWS(kbJWT, []string{"kb+jwt"})
+	j, err := splitTypedJWS(kbJWT, []string{"kb+jwt"}, false)
 	if err != nil {
 		return err
 	}
@@ -305,6 +326,54 @@ func (cv *CredentialVerifier) checkKeyBinding(holderJWK json.RawMessage, kbJWT, 
 	sum := sha256.Sum256([]byte(sdHashInput))
 	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(kb.SdHash)) != 1 {
 		return reject(ErrHash, "sd_hash", "key binding jwt is for another presentation")
+	}
+	return nil
+}
+
+// verifyWithX5C verifies the issuer-signed JWT with the leaf of its x5c chain, after
+// verifying the chain to roots and that the leaf names the issuer.
+func verifyWithX5C(j *parsedJWS, alg *algorithm, roots *x509.CertPool, now time.Time, iss string) error {
+	var chain []string
+	if len(j.header.X5C) == 0 || json.Unmarshal(j.header.X5C, &chain) != nil || len(chain) == 0 || len(chain) > limits.MaxX5CCertificates {
+		return reject(ErrCertificate, "x5c", "x5c header missing or not a list of 1 to %d certificates", limits.MaxX5CCertificates)
+	}
+	certs := make([]*x509.Certificate, 0, len(chain))
+	for _, c := range chain {
+		der, err := base64.StdEncoding.DecodeString(c) // RFC 7515 §4.1.6: base64, not base64url
+		if err != nil {
+			return reject(ErrCertificate, "x5c", "x5c entry is not base64 der")
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return reject(ErrCertificate, "x5c", "x5c entry is not a certificate")
+		}
+		certs = append(certs, cert)
+	}
+	leaf := certs[0]
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	}); err != nil {
+		return reject(ErrCertificate, "x5c", "chain does not verify to the trust anchors")
+	}
+	u, err := url.Parse(iss)
+	if err != nil {
+		return reject(ErrCertificate, "x5c", "issuer is not a url")
+	}
+	named := slices.ContainsFunc(leaf.URIs, func(s *url.URL) bool { return s.String() == iss }) ||
+		leaf.VerifyHostname(u.Hostname()) == nil
+	if !named {
+		return reject(ErrCertificate, "x5c", "leaf certificate does not name the issuer")
+	}
+	if why := fits(alg, leaf.PublicKey); why != "" {
+		return reject(ErrKeyMismatch, "x5c", "%s", why)
+	}
+	if !verifySignature(alg, leaf.PublicKey, j.signingInput, j.signature) {
+		return reject(ErrSignature, "signature", "signature does not verify with the certificate's key")
 	}
 	return nil
 }

@@ -47,6 +47,9 @@ const (
 	// MaxSDJWTDepth caps the nesting of objects and arrays walked to resolve disclosures.
 	MaxSDJWTDepth = 32
 
+	// MaxX5CCertificates caps the certificates of an x5c header.
+	MaxX5CCertificates = 10
+
 	// LoginStateLifetime is how long a started login may take before its callback is refused.
 	LoginStateLifetime = 10 * time.Minute
 )
