@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,7 @@ func init() {
 		summary: "verify national eID (OpenID Connect) tokens",
 		subs: []command{
 			{name: "verify", summary: "verify an ID token: --issuer URL --audience CLIENT_ID TOKEN", run: runEIDVerify},
+			{name: "credential", summary: "verify an SD-JWT VC presentation: --issuer URL --type VCT --audience A --nonce N PRESENTATION", run: runEIDCredential},
 			{name: "profiles", summary: "list the built-in national IdP profiles", run: runEIDProfiles},
 		},
 	})
@@ -142,6 +144,93 @@ func runEIDVerify(e *env, args []string) int {
 		row("national id", fmt.Sprintf("%s %s %s (%s)", n.Country, n.Scheme, n.Formatted(), state))
 	}
 	row("expires", id.Expiry.UTC().Format("2006-01-02 15:04:05Z"))
+	return result
+}
+
+// credentialVerdict is what "dpi eid credential --json" prints.
+type credentialVerdict struct {
+	Accepted   bool                 `json:"accepted"`
+	Check      string               `json:"check,omitempty"`
+	Error      string               `json:"error,omitempty"`
+	Credential *identity.Credential `json:"credential,omitempty"`
+}
+
+const eidCredentialUsage = "dpi eid credential --issuer URL --type VCT [--roots PEM] --audience A --nonce N [--json] PRESENTATION|-"
+
+func runEIDCredential(e *env, args []string) int {
+	fs := e.newFlags("eid credential", eidCredentialUsage)
+	issuer := fs.String("issuer", "", "credential issuer identifier (https, or http on a loopback host)")
+	vct := fs.String("type", "", "accepted credential type (vct)")
+	roots := fs.String("roots", "", "PEM file of trust anchors for x5c-signed credentials (default: the issuer's JWKS)")
+	audience := fs.String("audience", "", "this verifier's identifier, expected in the key binding JWT")
+	nonce := fs.String("nonce", "", "nonce this verifier sent, expected in the key binding JWT")
+	rest, code, ok := e.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if *issuer == "" || *vct == "" || *audience == "" || *nonce == "" {
+		return e.usageError("eid credential: --issuer, --type, --audience and --nonce are required")
+	}
+	if len(rest) != 1 {
+		return e.usageError("eid credential: give exactly one PRESENTATION, or - to read it from standard input")
+	}
+	pres := rest[0]
+	if pres == "-" {
+		b, err := e.readInput("-", limits.MaxSDJWT)
+		if err != nil {
+			return e.usageError("eid credential: %v", err)
+		}
+		pres = string(b)
+	}
+	pres = strings.TrimSpace(pres)
+	ci := identity.CredentialIssuer{URL: *issuer, Types: []string{*vct}}
+	if *roots != "" {
+		pem, err := e.readInput(*roots, limits.MaxCLIInput)
+		if err != nil {
+			return e.usageError("eid credential: --roots: %v", err)
+		}
+		ci.Roots = x509.NewCertPool()
+		if !ci.Roots.AppendCertsFromPEM(pem) {
+			return e.usageError("eid credential: --roots: no PEM certificate found")
+		}
+	}
+	cv, err := identity.NewCredentialVerifier(identity.CredentialConfig{Issuers: []identity.CredentialIssuer{ci}})
+	if err != nil {
+		return e.usageError("eid credential: %v", err)
+	}
+	defer cv.Close()
+	cred, err := cv.Verify(e.ctx, pres, identity.Presentation{Audience: *audience, Nonce: *nonce})
+	verdict := credentialVerdict{Accepted: err == nil, Credential: cred}
+	result := exitOK
+	if err != nil {
+		verdict.Error = err.Error()
+		var re *identity.RejectedError
+		if errors.As(err, &re) {
+			verdict.Check = re.Check
+		}
+		switch {
+		case errors.Is(err, identity.ErrMalformed):
+			result = exitUsage
+		case errors.Is(err, identity.ErrUnavailable):
+			result = exitIndeterminate
+		default:
+			result = exitRejected
+		}
+		fmt.Fprintf(e.stderr, "dpi: eid credential: %s\n", oneLine(err.Error()))
+	}
+	if e.json {
+		if err := e.printJSON(verdict); err != nil {
+			return exitUsage
+		}
+		return result
+	}
+	if cred == nil {
+		fmt.Fprintf(e.stdout, "REJECTED\n")
+		return result
+	}
+	fmt.Fprintf(e.stdout, "ACCEPTED\n  %-12s %s\n  %-12s %s\n  %-12s %s\n  %-12s %v\n  %-12s %s\n",
+		"issuer:", cred.Issuer, "type:", cred.Type, "disclosed:", strings.Join(cred.Disclosed, ", "),
+		"key bound:", cred.KeyBound, "claims:", cred.Claims)
 	return result
 }
 

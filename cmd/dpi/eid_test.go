@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -98,4 +101,33 @@ func TestEIDProfiles(t *testing.T) {
 	for _, n := range []string{"gov.br", "claveunica", "iduruguay", "miargentina", "esignet", "tara"} {
 		assert.Contains(t, out, n)
 	}
+}
+
+func TestEIDCredential(t *testing.T) {
+	idp, err := dpitest.StartIdP(dpitest.IdPOptions{})
+	require.NoError(t, err)
+	t.Cleanup(idp.Close)
+	holder, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	issued, err := idp.IssueCredential("urn:eudi:pid:1", map[string]any{"given_name": "Maria", "birthdate": "1990-04-12"}, []string{"given_name", "birthdate"}, holder.Public())
+	require.NoError(t, err)
+	pres, err := dpitest.Present(issued, []string{"birthdate"}, holder, "https://agency.example", "n-1", time.Now())
+	require.NoError(t, err)
+	base := []string{"credential", "--issuer", idp.Issuer(), "--type", "urn:eudi:pid:1", "--audience", "https://agency.example"}
+
+	code, out, _ := runEID(t, pres, append(base, "--nonce", "n-1", "--json", "-")...)
+	require.Equal(t, exitOK, code, out)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.Equal(t, true, v["accepted"])
+	assert.Equal(t, []any{"birthdate"}, v["credential"].(map[string]any)["disclosed"])
+
+	code, _, stderr := runEID(t, "", append(base, "--nonce", "other", pres)...)
+	assert.Equal(t, exitRejected, code)
+	assert.Contains(t, stderr, "nonce")
+
+	code, _, _ = runEID(t, "", append(base, "--nonce", "n-1", "garbage")...)
+	assert.Equal(t, exitUsage, code)
+	code, _, _ = runEID(t, "", "credential", "--issuer", idp.Issuer(), pres)
+	assert.Equal(t, exitUsage, code)
 }
