@@ -101,6 +101,9 @@ func (v *Verifier) identity(st *issuerState, c *idClaims, payload []byte) (*Iden
 	}
 	id.Expiry = c.Exp.t
 	id.Assurance, id.AssuranceSource = assess(p, c.Acr, c.Amr)
+	if p.Claims == (ClaimNames{}) && p.NationalID == nil {
+		return id, nil // nothing beyond the standard claims, already decoded
+	}
 	src := &claimSource{raw: payload}
 	if err := applyProfileClaims(p, id, src.get); err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"math/big"
 	"slices"
 	"strings"
 
@@ -227,9 +226,8 @@ func verifySignature(alg *algorithm, key crypto.PublicKey, input string, sig []b
 		if len(sig) != 2*n { // RFC 7518 §3.4: R || S, fixed size, never DER
 			return false
 		}
-		r := new(big.Int).SetBytes(sig[:n])
-		s := new(big.Int).SetBytes(sig[n:])
-		return ecdsa.Verify(k, digest(alg.hash, input), r, s)
+		var buf [2*(3+66) + 3]byte
+		return ecdsa.VerifyASN1(k, digest(alg.hash, input), ecdsaDER(buf[:0], sig[:n], sig[n:]))
 	case *rsa.PublicKey:
 		if alg.pss {
 			// RFC 7518 §3.5: the salt is as long as the hash.
@@ -241,6 +239,38 @@ func verifySignature(alg *algorithm, key crypto.PublicKey, input string, sig []b
 		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k, []byte(input), sig)
 	}
 	return false
+}
+
+// ecdsaDER encodes a raw R || S signature as the DER SEQUENCE of two INTEGERs that
+// crypto/ecdsa verifies, without the big.Int round trip ecdsa.Verify makes.
+func ecdsaDER(dst, r, s []byte) []byte {
+	integer := func(b []byte) []byte {
+		for len(b) > 1 && b[0] == 0 {
+			b = b[1:]
+		}
+		return b
+	}
+	r, s = integer(r), integer(s)
+	size := func(b []byte) int {
+		if b[0] >= 0x80 {
+			return len(b) + 1
+		}
+		return len(b)
+	}
+	body := 2 + size(r) + 2 + size(s)
+	dst = append(dst, 0x30)
+	if body >= 0x80 {
+		dst = append(dst, 0x81)
+	}
+	dst = append(dst, byte(body))
+	for _, b := range [][]byte{r, s} {
+		dst = append(dst, 0x02, byte(size(b)))
+		if b[0] >= 0x80 {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, b...)
+	}
+	return dst
 }
 
 func digest(h crypto.Hash, input string) []byte {
