@@ -66,6 +66,7 @@ type RejectedError struct {
 	Err    error // the sentinel
 }
 
+// Error names the failed check and its reason.
 func (e *RejectedError) Error() string {
 	if e.Reason == "" {
 		return fmt.Sprintf("identity: token rejected: %s check failed", e.Check)
@@ -86,6 +87,7 @@ type LoAError struct {
 	ACR       string // the acr the IdP asserted, if any
 }
 
+// Error names both levels.
 func (e *LoAError) Error() string {
 	return fmt.Sprintf("identity: level of assurance %s is below the required %s", e.Got, e.Want)
 }

@@ -18,6 +18,7 @@ const (
 	LoAHigh
 )
 
+// String returns "low", "substantial", "high" or "unknown".
 func (l LoA) String() string {
 	switch l {
 	case LoALow:
