@@ -171,8 +171,10 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
-	v.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(time.Minute),
-		jwk.WithErrSink(jwkErrSink{v.log}))
+	// The cache looks for due refreshes once per window; a window no longer than the
+	// refresh interval lets a short Cache-Control max-age take effect on time.
+	window := min(max(v.keyRefresh, time.Second), time.Minute)
+	v.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(window), jwk.WithErrSink(jwkErrSink{v.log}))
 	return v, nil
 }
 
