@@ -424,14 +424,7 @@ func parseUnverified(text string) (Checkpoint, error) {
 // ProveInclusion returns a proof that the entry at seq is in the tree of a stored signed
 // checkpoint: the one of size size, or the latest when size is 0.
 func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionProof, error) {
-	cp, err := l.checkpointFor(ctx, size)
-	if err != nil {
-		return nil, err
-	}
-	if seq >= cp.Size {
-		return nil, fmt.Errorf("%w: entry %d is not in the tree of size %d", ErrInput, seq, cp.Size)
-	}
-	e, err := l.Get(ctx, seq)
+	cp, e, err := l.checkpointAndEntry(ctx, seq, size)
 	if err != nil {
 		return nil, err
 	}
@@ -440,6 +433,75 @@ func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionP
 		return nil, fmt.Errorf("tlog: prove inclusion: %w", err)
 	}
 	return &InclusionProof{Format: InclusionFormat, Leaf: e.Leaf, Hashes: fromHashes(p), Checkpoint: string(cp.Note)}, nil
+}
+
+// checkpointAndEntry reads the checkpoint a proof leads to and the entry it proves, in one
+// query on the common path (the latest checkpoint), which a proof's latency is made of.
+func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*SignedCheckpoint, *Entry, error) {
+	if seq > 1<<62 {
+		return nil, nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	}
+	if size == 0 {
+		st, err := l.stmts.get(ctx, l.db, latestWithEntry)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+		}
+		var cpSize int64
+		var text string
+		e, err := scanEntry(prefixScanner{st.QueryRowContext(ctx, int64(seq), l.id), []any{&cpSize, &text}})
+		if err == nil {
+			c, err := l.openNote(text)
+			if err != nil {
+				return nil, nil, err
+			}
+			if c.Size != uint64(cpSize) {
+				return nil, nil, checkpointError("size: stored under another size")
+			}
+			if seq >= c.Size {
+				return nil, nil, fmt.Errorf("%w: entry %d is not in the tree of size %d", ErrInput, seq, c.Size)
+			}
+			return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, e, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+		}
+		// No checkpoint, or no such entry: the slow path says which.
+	}
+	cp, err := l.checkpointFor(ctx, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if seq >= cp.Size {
+		return nil, nil, fmt.Errorf("%w: entry %d is not in the tree of size %d", ErrInput, seq, cp.Size)
+	}
+	e, err := l.Get(ctx, seq)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cp, e, nil
+}
+
+var latestWithEntry = "SELECT c.size, c.note, " + prefixed("e.", entryColumns) +
+	" FROM tlog_checkpoints c JOIN tlog_entries e ON e.log_id = c.log_id AND e.seq = ?" +
+	" WHERE c.log_id = ? ORDER BY c.size DESC LIMIT 1"
+
+// prefixed qualifies each of a comma-separated list of columns with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = alias + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// prefixScanner scans leading columns into pre before handing the rest to the caller.
+type prefixScanner struct {
+	row interface{ Scan(...any) error }
+	pre []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.row.Scan(append(append([]any(nil), p.pre...), dest...)...)
 }
 
 // ProveConsistency returns a proof that the tree of the stored checkpoint of size oldSize is
