@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/storage/storagetest"
 	"github.com/dpiblocks/dpi/internal/tlog"
 )
 
@@ -30,9 +31,14 @@ type logFixture struct {
 
 func newLogFixture(t *testing.T) *logFixture {
 	t.Helper()
+	return newLogFixtureDSN(t, "sqlite://"+filepath.Join(t.TempDir(), "log.db"))
+}
+
+func newLogFixtureDSN(t *testing.T, dsn string) *logFixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	f := &logFixture{dsn: "sqlite://" + filepath.Join(dir, "log.db")}
+	f := &logFixture{dsn: dsn}
 	db, err := storage.Open(ctx, f.dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -78,7 +84,12 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestLogVerifyCLI(t *testing.T) {
-	f := newLogFixture(t)
+	storagetest.Run(t, func(t *testing.T, dsn string, _ *storage.DB) {
+		testLogVerifyCLI(t, newLogFixtureDSN(t, dsn))
+	})
+}
+
+func testLogVerifyCLI(t *testing.T, f *logFixture) {
 	for _, key := range []string{f.pem, f.vkey} {
 		code, out, errs := runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", key)
 		require.Equal(t, exitOK, code, errs)

@@ -192,9 +192,7 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 			return 0, fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
 		}
 	}
-	stamp := time.Unix(0, l.now().UnixNano()).UTC()
-	// Salts and payload hashes do not depend on the sequence number: compute them outside the
-	// transaction that holds the log's lock.
+	// Salts do not depend on the sequence number: draw them before taking the log's lock.
 	salts := make([]byte, 32*len(records))
 	_, _ = rand.Read(salts)
 	var first int64
@@ -208,6 +206,9 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
 			return fmt.Errorf("tlog: lock log head: %w", err)
 		}
+		// Stamped under the lock, so times never go backwards along the sequence (with one
+		// clock for all appenders).
+		stamp := time.Unix(0, l.now().UnixNano()).UTC()
 		br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: map[int64]xtlog.Hash{}}
 		entries := newInserter(l.db, "tlog_entries", []string{"log_id", "seq", "time_ns", "kind", "meta", "payload_hash", "leaf_hash", "payload", "salt"})
 		hashes := newInserter(l.db, "tlog_hashes", []string{"log_id", "idx", "hash"})
