@@ -23,9 +23,9 @@ func init() {
 	}})
 }
 
-// The --pubkey file holds either a PEM "PUBLIC KEY" (PKIX, Ed25519) or a note verifier key,
-// "origin+hash+base64key", on one line.
-const pubkeyHelp = "public key file: PEM PUBLIC KEY (Ed25519) or note verifier key origin+hash+key"
+// The --pubkey file holds either a PEM "PUBLIC KEY" (PKIX, Ed25519 or ECDSA P-256) or a note
+// verifier key, "origin+hash+base64key", on one line.
+const pubkeyHelp = "public key file: PEM PUBLIC KEY (Ed25519 or ECDSA P-256) or note verifier key origin+hash+key"
 
 // errNeedOrigin reports a PEM key read without the origin of the log it verifies.
 var errNeedOrigin = errors.New("a PEM public key does not name its log: pass --log ORIGIN")

@@ -2,8 +2,10 @@ package tlog
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -84,33 +86,48 @@ type Verifier struct {
 }
 
 // NewVerifier returns a verifier for the log named origin whose checkpoints are signed by
-// the private half of pub. Only Ed25519 keys are accepted: the signed-note format (C2SP
-// signed-note) defines no ECDSA algorithm for checkpoints.
+// the private half of pub: an ed25519.PublicKey (C2SP signed-note type 0x01) or a P-256
+// *ecdsa.PublicKey (type 0x02, ECDSA with SHA-256 as transparency-dev and Sigstore sign
+// notes). Other keys are refused.
 func NewVerifier(origin string, pub crypto.PublicKey) (*Verifier, error) {
 	if !validOrigin(origin) {
 		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxTlogOrigin)
 	}
-	k, ok := pub.(ed25519.PublicKey)
-	if !ok || len(k) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: checkpoints are signed with Ed25519 keys only", ErrConfig)
+	var vkey string
+	var err error
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: malformed Ed25519 key", ErrConfig)
+		}
+		vkey, err = note.NewEd25519VerifierKey(origin, k)
+	case *ecdsa.PublicKey:
+		vkey, err = ecdsaVerifierKey(origin, k)
+	default:
+		return nil, fmt.Errorf("%w: checkpoints are signed with Ed25519 or ECDSA P-256 keys only", ErrConfig)
 	}
-	vkey, err := note.NewEd25519VerifierKey(origin, k)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, err
 	}
 	return ParseVerifierKey(vkey)
 }
 
 // ParseVerifierKey returns a verifier from a note verifier key, "origin+hash+base64key"
-// (the form the Go checksum database publishes). The key's name is the log's origin.
+// (the form the Go checksum database and transparency-dev witnesses publish), of type 0x01
+// (Ed25519) or 0x02 (ECDSA P-256). The key's name is the log's origin.
 func ParseVerifierKey(vkey string) (*Verifier, error) {
 	vkey = strings.TrimSpace(vkey)
 	if len(vkey) > 4*limits.MaxTlogOrigin {
 		return nil, fmt.Errorf("%w: verifier key too long", ErrConfig)
 	}
-	nv, err := note.NewVerifier(vkey)
+	nv, isECDSA, err := parseECDSAVerifierKey(vkey)
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed verifier key", ErrConfig)
+		return nil, err
+	}
+	if !isECDSA {
+		if nv, err = note.NewVerifier(vkey); err != nil {
+			return nil, fmt.Errorf("%w: malformed verifier key", ErrConfig)
+		}
 	}
 	if !validOrigin(nv.Name()) {
 		return nil, fmt.Errorf("%w: verifier key name is not a valid origin", ErrConfig)
@@ -162,12 +179,13 @@ func (v *Verifier) OpenCheckpoint(signed []byte) (Checkpoint, error) {
 	return c, nil
 }
 
-// noteSigner signs notes with a crypto.Signer holding an Ed25519 key, which may live in a
-// file, an HSM or a KMS.
+// noteSigner signs notes with a crypto.Signer holding an Ed25519 or ECDSA P-256 key, which
+// may live in a file, an HSM or a KMS.
 type noteSigner struct {
-	name string
-	hash uint32
-	s    crypto.Signer
+	name  string
+	hash  uint32
+	s     crypto.Signer
+	ecdsa bool
 }
 
 var _ note.Signer = (*noteSigner)(nil)
@@ -177,12 +195,18 @@ func newNoteSigner(origin string, s crypto.Signer) (*noteSigner, *Verifier, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	return &noteSigner{name: origin, hash: v.nv.KeyHash(), s: s}, v, nil
+	_, isECDSA := s.Public().(*ecdsa.PublicKey)
+	return &noteSigner{name: origin, hash: v.nv.KeyHash(), s: s, ecdsa: isECDSA}, v, nil
 }
 
 func (s *noteSigner) Name() string    { return s.name }
 func (s *noteSigner) KeyHash() uint32 { return s.hash }
 func (s *noteSigner) Sign(msg []byte) ([]byte, error) {
+	if s.ecdsa {
+		// A crypto.Signer with an ECDSA key returns an ASN.1 DER signature of the digest.
+		d := sha256.Sum256(msg)
+		return s.s.Sign(rand.Reader, d[:], crypto.SHA256)
+	}
 	// Ed25519 signs the message itself: crypto.Hash(0).
 	return s.s.Sign(rand.Reader, msg, crypto.Hash(0))
 }

@@ -20,9 +20,10 @@
 //
 // A [Checkpoint] is the origin, the tree size and the root hash, as three lines (C2SP
 // tlog-checkpoint), signed in the signed-note format (C2SP signed-note,
-// golang.org/x/mod/sumdb/note) with an Ed25519 [crypto.Signer] whose key name is the origin.
-// Checkpoints are signed on demand ([Log.Checkpoint]) or every Config.CheckpointEvery
-// entries, and stored. ECDSA keys are refused: signed-note defines no ECDSA algorithm.
+// golang.org/x/mod/sumdb/note) with a [crypto.Signer] whose key name is the origin: Ed25519
+// (signed-note type 0x01) or ECDSA P-256 over SHA-256 (type 0x02, as transparency-dev
+// witnesses and Sigstore's Rekor sign notes). Checkpoints are signed on demand
+// ([Log.Checkpoint]) or every Config.CheckpointEvery entries, and stored.
 //
 // Appends serialise on the log's head row (SELECT … FOR UPDATE on PostgreSQL, the immediate
 // write lock on SQLite) in the transaction that writes the entries, their hashes and the new

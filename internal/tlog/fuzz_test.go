@@ -80,6 +80,10 @@ func FuzzParseVerifierKey(f *testing.F) {
 	v, _, _, _ := fuzzFixture(f)
 	f.Add(v.Key())
 	f.Add("a+00000000+AQ")
+	_, ec := ecdsaKey(f)
+	ev, err := tlog.NewVerifier(origin, ec.Public())
+	require.NoError(f, err)
+	f.Add(ev.Key())
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = tlog.ParseVerifierKey(s)
 	})

@@ -23,7 +23,8 @@ type Config struct {
 	// name in the database. Use a schema-less URL such as "agency.example/consent".
 	// Several logs, one per origin, share one database.
 	Origin string
-	// Signer signs checkpoints with an Ed25519 key. It may live in a file, an HSM or a KMS.
+	// Signer signs checkpoints with an Ed25519 or ECDSA P-256 key. It may live in a file, an
+	// HSM or a KMS.
 	// A log opened without a signer appends, proves and verifies but cannot checkpoint.
 	Signer crypto.Signer
 	// CheckpointEvery, when non-zero, signs a checkpoint whenever an append makes the log

@@ -2,7 +2,9 @@ package tlog_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
 	"testing"
@@ -165,12 +167,13 @@ func TestConfig(t *testing.T) {
 	db, err := storage.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
-	_, ecKey := ecdsaKey(t)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
 	for name, cfg := range map[string]tlog.Config{
 		"no origin":              {},
 		"origin with space":      {Origin: "a b"},
 		"origin with plus":       {Origin: "a+b"},
-		"ecdsa signer":           {Origin: origin, Signer: ecKey},
+		"ecdsa p-384 signer":     {Origin: origin, Signer: p384},
 		"cadence without signer": {Origin: origin, CheckpointEvery: 5},
 	} {
 		t.Run(name, func(t *testing.T) {
