@@ -37,6 +37,7 @@ type CheckError struct {
 	Check string
 }
 
+// Error names the sentinel and the failed check.
 func (e *CheckError) Error() string { return e.Err.Error() + ": " + e.Check }
 
 // Unwrap returns the sentinel.
@@ -120,6 +121,7 @@ type Fault struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// String describes the fault in one line, as "dpi log verify" prints it.
 func (f Fault) String() string {
 	var b strings.Builder
 	switch {
@@ -151,6 +153,7 @@ type TamperError struct {
 	Truncated bool
 }
 
+// Error lists the first few faults.
 func (e *TamperError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrTampered.Error())
