@@ -110,17 +110,30 @@ type logVerifyResult struct {
 }
 
 func runLogVerify(e *env, args []string) int {
-	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--json]"
+	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--checkpoint FILE]... [--json]"
 	fs := e.newFlags("log verify", usage)
 	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
 	keyPath := fs.String("pubkey", "", pubkeyHelp)
 	origin := fs.String("log", "", "origin of the log (needed when the database holds several, or with a PEM key)")
+	var keptPaths []string
+	fs.Func("checkpoint", "a signed checkpoint kept from earlier, which the log must still contain (repeatable)", func(p string) error {
+		keptPaths = append(keptPaths, p)
+		return nil
+	})
 	rest, code, ok := e.parse(fs, args)
 	if !ok {
 		return code
 	}
 	if len(rest) > 0 || *dsn == "" || *keyPath == "" {
 		return e.usageError("usage: %s", usage)
+	}
+	var kept [][]byte
+	for _, p := range keptPaths {
+		b, err := e.readInput(p, limits.MaxTlogCheckpoint)
+		if err != nil {
+			return e.usageError("log verify: %s", oneLine(err.Error()))
+		}
+		kept = append(kept, b)
 	}
 	v, err := loadVerifier(e, *keyPath, *origin)
 	if errors.Is(err, errNeedOrigin) {
@@ -141,7 +154,7 @@ func runLogVerify(e *env, args []string) int {
 	}
 	defer db.Close()
 
-	rep, err := l.Verify(e.ctx, v)
+	rep, err := l.Verify(e.ctx, v, kept...)
 	res := logVerifyResult{Origin: l.Origin(), Report: rep}
 	var te *tlog.TamperError
 	switch {

@@ -103,6 +103,18 @@ func testLogVerifyCLI(t *testing.T, f *logFixture) {
 	assert.True(t, res.Intact)
 	assert.Equal(t, uint64(12), res.Report.Size)
 
+	// A checkpoint the auditor kept, then a truncation behind it.
+	code, out, _ = runCLI(t, "log", "proof", "--db", f.dsn, "--seq", "0", "--json")
+	require.Equal(t, exitOK, code)
+	var p tlog.InclusionProof
+	require.NoError(t, json.Unmarshal([]byte(out), &p))
+	keptPath := filepath.Join(t.TempDir(), "kept.note")
+	require.NoError(t, os.WriteFile(keptPath, []byte(p.Checkpoint), 0o600))
+	code, _, errs := runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey, "--checkpoint", keptPath)
+	require.Equal(t, exitOK, code, errs)
+	code, _, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey, "--checkpoint", keptPath+".missing")
+	assert.Equal(t, exitUsage, code)
+
 	// Another key: every stored checkpoint fails its signature check.
 	code, out, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.otherPEM)
 	assert.Equal(t, exitRejected, code)
@@ -198,4 +210,29 @@ func readFile(t *testing.T, p string) string {
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)
 	return string(b)
+}
+
+func TestLogVerifyKeptCheckpointCLI(t *testing.T) {
+	f := newLogFixture(t)
+	ctx := context.Background()
+	var note string
+	require.NoError(t, f.db.QueryRowContext(ctx, "SELECT note FROM tlog_checkpoints WHERE size = 12").Scan(&note))
+	kept := filepath.Join(t.TempDir(), "kept.note")
+	require.NoError(t, os.WriteFile(kept, []byte(note), 0o600))
+
+	// Truncate the log to 8 entries and drop the checkpoint that covered the rest.
+	for _, q := range []string{
+		"DELETE FROM tlog_entries WHERE seq >= 8",
+		"DELETE FROM tlog_hashes WHERE idx >= 15", // StoredHashIndex(0, 8)
+		"DELETE FROM tlog_checkpoints WHERE size = 12",
+		"UPDATE tlog_logs SET size = 8",
+	} {
+		_, err := f.db.ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	code, out, _ := runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey)
+	assert.Equal(t, exitOK, code, "the database alone cannot show what it lost: %s", out)
+	code, out, _ = runCLI(t, "log", "verify", "--db", f.dsn, "--pubkey", f.vkey, "--checkpoint", kept)
+	assert.Equal(t, exitRejected, code)
+	assert.Contains(t, out, "entries 8-11: removed")
 }

@@ -39,8 +39,9 @@
 //     stored checkpoint, which they cannot forge without the signing key.
 //   - They can also delete the newest entries together with the checkpoints that covered
 //     them. A database cannot prove what it no longer holds: auditors and citizens therefore
-//     keep the checkpoints (and proofs) they were given, and a [ConsistencyProof] from a kept
-//     checkpoint to the current one fails if anything it covered was removed or rewritten.
+//     keep the checkpoints (and proofs) they were given, pass them to Verify (or "dpi log
+//     verify --checkpoint"), and a [ConsistencyProof] from a kept checkpoint to the current
+//     one fails if anything it covered was removed or rewritten.
 //   - Whoever holds the signing key can sign a second, different history (a fork). Two
 //     signed checkpoints that fail a consistency proof are evidence of that; publish
 //     checkpoints widely (or to witnesses) to make forks visible.

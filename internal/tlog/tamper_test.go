@@ -157,3 +157,41 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 		}
 	})
 }
+
+func TestVerifyAgainstKeptCheckpoint(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		v := independent(t, key)
+		l := openLog(t, db, key)
+		appendN(t, l, 12)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+		appendN(t, l, 8)
+		kept, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+
+		_, err = l.Verify(ctx, v, kept.Note)
+		require.NoError(t, err)
+
+		// Whoever holds the database removes the last five entries and the checkpoint that
+		// covered them. The database alone still verifies...
+		sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 15")
+		sqlExec(t, db, "DELETE FROM tlog_hashes WHERE log_id = "+logID+" AND idx >= ?", xtlog.StoredHashIndex(0, 15))
+		sqlExec(t, db, "DELETE FROM tlog_checkpoints WHERE log_id = "+logID+" AND size = 20")
+		sqlExec(t, db, "UPDATE tlog_logs SET size = 15 WHERE origin = '"+origin+"'")
+		_, err = l.Verify(ctx, v)
+		require.NoError(t, err)
+
+		// ...but not against the checkpoint the auditor kept.
+		_, err = l.Verify(ctx, v, kept.Note)
+		faults := faultsOf(t, err)
+		assert.True(t, hasFault(faults, tlog.FaultRemoved, 15, 20), "%v", faults)
+
+		// A kept checkpoint that does not verify is the caller's error, not tampering.
+		other := independentFor(t, origin, newKey(t))
+		_, err = l.Verify(ctx, other, kept.Note)
+		assert.ErrorIs(t, err, tlog.ErrCheckpoint)
+		assert.NotErrorIs(t, err, tlog.ErrTampered)
+	})
+}

@@ -1,10 +1,12 @@
 package tlog
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 )
@@ -16,7 +18,8 @@ type Report struct {
 	Size uint64 `json:"size"`
 	// Erased counts the entries whose payload was erased through Erase.
 	Erased uint64 `json:"erased"`
-	// Checkpoints counts the stored checkpoints whose signature and root were checked.
+	// Checkpoints counts the checkpoints, stored or kept by the caller, whose signature and
+	// root were checked.
 	Checkpoints int `json:"checkpoints"`
 	// Latest is the largest verified checkpoint, or nil when the log has none: its entries
 	// are then consistent with their stored hashes but anchored to no signature.
@@ -37,11 +40,14 @@ const verifyChunk = 4096
 // inserted, and each payload that no longer matches its commitment, in a [*TamperError]
 // matching ErrTampered. Erased entries are counted, not reported.
 //
-// Verify reads the log in chunks and holds O(log n) hashes in memory. It checks what the
-// database holds now: a log truncated together with its later checkpoints verifies against
-// its remaining checkpoints, which is why auditors keep the checkpoints they have seen and
-// ask for consistency proofs from them.
-func (l *Log) Verify(ctx context.Context, v *Verifier) (*Report, error) {
+// The database alone cannot show what it no longer holds: a log truncated together with its
+// later checkpoints verifies against the checkpoints that remain. Pass the signed checkpoints
+// an auditor kept from earlier as kept: each must verify with v (or Verify fails with its
+// [*CheckError]), and the tree must have its root, so a truncation or a rewritten history
+// behind it is reported.
+//
+// Verify reads the log in chunks and holds O(log n) hashes in memory.
+func (l *Log) Verify(ctx context.Context, v *Verifier, kept ...[]byte) (*Report, error) {
 	if v == nil {
 		return nil, fmt.Errorf("%w: Verify needs the verifier of the log's public key", ErrConfig)
 	}
@@ -57,6 +63,14 @@ func (l *Log) Verify(ctx context.Context, v *Verifier) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, k := range kept {
+		c, err := v.OpenCheckpoint(k)
+		if err != nil {
+			return nil, err
+		}
+		cps = append(cps, storedCheckpoint{Checkpoint: c, note: string(k), kept: true})
+	}
+	slices.SortStableFunc(cps, func(a, b storedCheckpoint) int { return cmp.Compare(a.Size, b.Size) })
 	rep := &Report{Origin: l.origin, Size: size, Checkpoints: len(cps)}
 	end := size
 	if len(cps) > 0 {
@@ -97,6 +111,7 @@ func (l *Log) Verify(ctx context.Context, v *Verifier) (*Report, error) {
 type storedCheckpoint struct {
 	Checkpoint
 	note string
+	kept bool // given by the caller, not read from the database
 }
 
 // verifiedCheckpoints loads every stored checkpoint, reports those that do not verify, and
@@ -321,7 +336,11 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 				return err
 			}
 			if Hash(root) != cp.Root {
-				w.f.add(Fault{Kind: FaultCheckpoint, Seq: w.good, End: cp.Size, CheckpointSize: cp.Size, Detail: "the recomputed tree does not have the signed root"})
+				detail := "the recomputed tree does not have the signed root"
+				if cp.kept {
+					detail = "the recomputed tree does not have the root of the checkpoint kept by the caller"
+				}
+				w.f.add(Fault{Kind: FaultCheckpoint, Seq: w.good, End: cp.Size, CheckpointSize: cp.Size, Detail: detail})
 			} else {
 				w.good = cp.Size
 			}
