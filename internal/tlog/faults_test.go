@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -289,7 +290,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// appendForever appends batches of 1 to 13 records until it is killed or, when
+// DPI_TLOG_TEST_CHILD_BATCHES is set, until it has appended that many batches.
 func appendForever(dsn, seed string) int {
+	limit, _ := strconv.Atoi(os.Getenv(childEnv + "_BATCHES"))
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dsn)
 	if err != nil {
@@ -301,7 +305,7 @@ func appendForever(dsn, seed string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	for i := 0; ; i++ {
+	for i := 0; limit == 0 || i < limit; i++ {
 		rs := make([]tlog.Record, 1+i%13)
 		for k := range rs {
 			rs[k] = record(i)
@@ -312,6 +316,43 @@ func appendForever(dsn, seed string) int {
 		}
 		fmt.Println("appended", i)
 	}
+	return 0
+}
+
+// batchesRecords is how many records appendForever appends in n batches.
+func batchesRecords(n int) int {
+	total := 0
+	for i := range n {
+		total += 1 + i%13
+	}
+	return total
+}
+
+func TestManyProcessesAppendOneTree(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		seed, key := seededKey(t)
+		const procs, batches = 4, 40
+		cmds := make([]*exec.Cmd, procs)
+		for i := range cmds {
+			cmds[i] = exec.Command(os.Args[0], "-test.run=^$")
+			cmds[i].Env = append(os.Environ(), childEnv+"="+dsn, childEnv+"_KEY="+seed, childEnv+"_BATCHES="+strconv.Itoa(batches))
+			cmds[i].Stderr = os.Stderr
+			require.NoError(t, cmds[i].Start())
+		}
+		for _, c := range cmds {
+			require.NoError(t, c.Wait())
+		}
+		l := openLog(t, db, key)
+		size, err := l.Size(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(procs*batchesRecords(batches)), size)
+		_, err = l.Checkpoint(ctx)
+		require.NoError(t, err)
+		rep, err := l.Verify(ctx, independent(t, key))
+		require.NoError(t, err)
+		assert.Equal(t, size, rep.Size)
+	})
 }
 
 func TestKilledAppenderLeavesAVerifiableLog(t *testing.T) {
