@@ -3,6 +3,7 @@ package tlog_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -79,4 +80,39 @@ func ExampleLog_Verify() {
 	// Output:
 	// entry 2: edited: committed fields do not hash to the stored leaf
 	// erased: 1
+}
+
+// An auditor checks a proof document offline, with nothing but the log's published
+// verifier key: no database, no network.
+func ExampleVerifier_VerifyInclusion() {
+	ctx := context.Background()
+	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	defer db.Close()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	l, _ := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	for i := range 5 {
+		_, _ = l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i)})
+	}
+	_, _ = l.Checkpoint(ctx)
+	p, _ := l.ProveInclusion(ctx, 3, 0)
+	doc, _ := json.Marshal(p) // what "dpi log proof --json" prints
+
+	published := l.Verifier().Key() // "agency.example/consent+<key hash>+<key>"
+	v, err := tlog.ParseVerifierKey(published)
+	if err != nil {
+		panic(err)
+	}
+	proof, err := tlog.ParseInclusionProof(doc)
+	if err != nil {
+		panic(err)
+	}
+	cp, err := v.VerifyInclusion(proof)
+	fmt.Println(v.Origin(), "entry", proof.Leaf.Seq, "of", cp.Size, "error:", err)
+
+	proof.Hashes = proof.Hashes[1:] // a truncated proof
+	_, err = v.VerifyInclusion(proof)
+	fmt.Println(err)
+	// Output:
+	// agency.example/consent entry 3 of 5 error: <nil>
+	// tlog: proof rejected: audit path: does not lead to the checkpoint's root
 }
