@@ -33,7 +33,7 @@ var errNeedOrigin = errors.New("a PEM public key does not name its log: pass --l
 // loadVerifier reads a --pubkey file. origin may be empty when the file is a note verifier
 // key, which names its log.
 func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
-	b, err := e.readInput(path, 64<<10)
+	b, err := e.readInput(path, limits.MaxTlogKeyFile)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ const (
 	// entries needs at most 63 for inclusion and about twice that for consistency.
 	MaxTlogProofHashes = 128
 
+	// MaxTlogKeyFile caps a public key file the dpi command reads for a log: a PEM public
+	// key or a note verifier key is a few hundred bytes.
+	MaxTlogKeyFile = 16 << 10
+
 	// MaxTlogProof caps a JSON proof document read by the dpi command or a verifier: the
 	// hashes, two checkpoints and the entry's metadata.
 	MaxTlogProof = MaxTlogMeta*2 + 64<<10
