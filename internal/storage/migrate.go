@@ -12,12 +12,12 @@ import (
 // Migration is one versioned step of a store's schema. Versions start at 1 and increase by
 // one; an applied migration is never edited, only followed by a new one.
 type Migration struct {
-	Version int
-	Name    string
+	Version int    // 1 for the first migration, then one more for each
+	Name    string // what the step does; recorded, and checked on every later Migrate
 	// SQL runs on both dialects. Where the dialects differ, set SQLite and Postgres instead.
 	SQL      string
-	SQLite   string
-	Postgres string
+	SQLite   string // the statement for SQLite, when it differs from SQL
+	Postgres string // the statement for PostgreSQL, when it differs from SQL
 }
 
 // ErrMigration reports a list of migrations that is malformed, or a database whose recorded
