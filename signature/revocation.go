@@ -156,15 +156,15 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 		}
 		return nil, fmt.Errorf("response: %v", err)
 	}
+	now := v.policy.now()
 	if resp.Certificate != nil {
-		if err := keyPolicy(resp.Certificate.PublicKey); err != nil {
+		if err := delegatedResponder(resp.Certificate, now); err != nil {
 			return nil, fmt.Errorf("responder certificate: %v", err)
 		}
 	}
 	if err := signatureAlgorithmAllowed(resp.SignatureAlgorithm); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
-	now := v.policy.now()
 	if resp.ThisUpdate.After(now.Add(maxClockSkew)) {
 		return nil, fmt.Errorf("response is from the future")
 	}
@@ -172,6 +172,29 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 		return nil, fmt.Errorf("response is stale")
 	}
 	return resp, nil
+}
+
+// delegatedResponder checks the certificate an OCSP response was signed with, when it is
+// not the issuer's own key (RFC 6960 §4.2.2.2). golang.org/x/crypto/ocsp only checks that
+// the issuer signed it: without the id-kp-OCSPSigning check here, any certificate of the
+// same CA (any other signer's) could vouch for a revoked one.
+func delegatedResponder(c *x509.Certificate, now time.Time) error {
+	ocspSigning := false
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageOCSPSigning {
+			ocspSigning = true
+		}
+	}
+	if !ocspSigning {
+		return fmt.Errorf("not authorised for ocsp signing (no id-kp-ocspsigning)")
+	}
+	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+		return fmt.Errorf("outside its validity period")
+	}
+	if err := signatureAlgorithmAllowed(c.SignatureAlgorithm); err != nil {
+		return err
+	}
+	return keyPolicy(c.PublicKey)
 }
 
 // signatureAlgorithmAllowed refuses SHA-1 and MD5 signatures on revocation data (crypto/x509
