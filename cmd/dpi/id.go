@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/dpiblocks/dpi/identity/nationalid"
@@ -81,12 +82,13 @@ func runIDValidate(e *env, args []string) int {
 
 // idScheme is one element of the JSON array "dpi id schemes --json" prints.
 type idScheme struct {
-	Country       string `json:"country"`
-	Name          string `json:"name"`
-	Title         string `json:"title"`
-	Description   string `json:"description"`
-	URL           string `json:"url"`
-	HasCheckDigit bool   `json:"hasCheckDigit"`
+	Country       string   `json:"country"`
+	Name          string   `json:"name"`
+	Title         string   `json:"title"`
+	Description   string   `json:"description"`
+	URL           string   `json:"url"`
+	HasCheckDigit bool     `json:"hasCheckDigit"`
+	Aliases       []string `json:"aliases,omitempty"`
 }
 
 func runIDSchemes(e *env, args []string) int {
@@ -98,7 +100,7 @@ func runIDSchemes(e *env, args []string) int {
 	}
 	var list []idScheme
 	for _, s := range nationalid.Schemes() {
-		list = append(list, idScheme{s.Country, s.Name, s.Title, s.Description, s.URL, s.HasCheckDigit})
+		list = append(list, idScheme{s.Country, s.Name, s.Title, s.Description, s.URL, s.HasCheckDigit, s.Aliases})
 	}
 	if e.json {
 		if err := e.printJSON(list); err != nil {
@@ -113,7 +115,11 @@ func runIDSchemes(e *env, args []string) int {
 		if s.HasCheckDigit {
 			check = "digit"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Country, s.Name, check, s.Title)
+		name := s.Name
+		if len(s.Aliases) > 0 {
+			name += " (" + strings.Join(s.Aliases, ", ") + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Country, name, check, s.Title)
 	}
 	if err := w.Flush(); err != nil {
 		return exitUsage

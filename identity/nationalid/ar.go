@@ -14,7 +14,7 @@ func init() {
 			rule: rule{seps: " .", check: checkARDNI, format: formatARDNI},
 		},
 		&Scheme{
-			Country: "AR", Name: "cuit",
+			Country: "AR", Name: "cuit", Aliases: []string{"cuil"},
 			Title: "CUIT/CUIL (Clave Única de Identificación Tributaria / Laboral)",
 			Description: "Argentinian tax (CUIT) and labour (CUIL) number issued by ARCA (formerly AFIP): " +
 				"11 digits, a type prefix (20, 23, 24, 27 persons; 30, 33, 34 companies; 50, 51, 55 " +

@@ -4,7 +4,7 @@ package nationalid
 
 func init() {
 	register(&Scheme{
-		Country: "CL", Name: "rut",
+		Country: "CL", Name: "rut", Aliases: []string{"run"},
 		Title: "RUT (Rol Único Tributario) / RUN (Rol Único Nacional)",
 		Description: "Chilean number of a person (RUN, issued by the Registro Civil) and taxpayer (RUT, " +
 			"Servicio de Impuestos Internos): up to 8 digits and a mod-11 check character 0-9 or K. " +

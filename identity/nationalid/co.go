@@ -15,7 +15,7 @@ func init() {
 			rule:          rule{seps: ".,- ", check: checkCONIT, format: formatCONIT},
 		},
 		&Scheme{
-			Country: "CO", Name: "cedula",
+			Country: "CO", Name: "cedula", Aliases: []string{"cc"},
 			Title: "CC (Cédula de Ciudadanía)",
 			Description: "Colombian citizen identity number issued by the Registraduría Nacional del " +
 				"Estado Civil: 3 to 10 digits, not starting with 0. It has no check digit; Validate " +

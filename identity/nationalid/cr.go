@@ -7,7 +7,7 @@ const crURL = "https://www.hacienda.go.cr/consultapagos/ayuda_cedulas.htm"
 func init() {
 	register(
 		&Scheme{
-			Country: "CR", Name: "cpf",
+			Country: "CR", Name: "cpf", Aliases: []string{"cedula"},
 			Title: "Cédula de Persona Física (cédula de identidad)",
 			Description: "Costa Rican identity number issued by the Tribunal Supremo de Elecciones: 10 " +
 				"digits 0P-TTTT-AAAA (province 1-9, volume, entry); the leading zeros of each group are " +
@@ -26,7 +26,7 @@ func init() {
 			rule: rule{seps: " -", check: checkCRCPJ, format: formatCRCPJ},
 		},
 		&Scheme{
-			Country: "CR", Name: "cr",
+			Country: "CR", Name: "cr", Aliases: []string{"dimex"},
 			Title: "DIMEX (Documento de Identidad Migratorio para Extranjeros), cédula de residencia",
 			Description: "Costa Rican number of a resident foreigner issued by the Dirección General de " +
 				"Migración y Extranjería: 11 or 12 digits starting with 1. It has no check digit; " +

@@ -5,7 +5,7 @@ package nationalid
 func init() {
 	register(
 		&Scheme{
-			Country: "EC", Name: "ci",
+			Country: "EC", Name: "ci", Aliases: []string{"cedula"},
 			Title: "CI (Cédula de Identidad)",
 			Description: "Ecuadorian identity number issued by the Registro Civil: 10 digits, a province " +
 				"code (01-24, 30 abroad, 50), a third digit below 7, and a mod-10 check digit " +

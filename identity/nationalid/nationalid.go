@@ -111,6 +111,9 @@ type Scheme struct {
 	Description   string // what the number identifies and what Validate checks
 	URL           string // where the issuing authority defines or describes it
 	HasCheckDigit bool   // whether Validate verifies a check digit (else it checks the format only)
+	// Aliases are other names Lookup accepts for the scheme, the names people use where
+	// python-stdnum's differs: "cuil" for AR cuit, "dni" for PE cui, "run" for CL rut.
+	Aliases []string
 
 	rule rule
 	errs [numReasons]error
@@ -262,8 +265,10 @@ func register(schemes ...*Scheme) {
 			panic("nationalid: incomplete scheme " + s.Country + " " + s.Name)
 		}
 		for _, t := range registry {
-			if t.Country == s.Country && strings.EqualFold(t.Name, s.Name) {
-				panic("nationalid: duplicate scheme " + s.Country + " " + s.Name)
+			for _, n := range append([]string{s.Name}, s.Aliases...) {
+				if t.Country == s.Country && t.named(n) {
+					panic("nationalid: duplicate scheme " + s.Country + " " + n)
+				}
 			}
 		}
 		for _, ch := range []byte(" \t\n\r\v\f" + s.rule.seps) {
@@ -286,16 +291,29 @@ func register(schemes ...*Scheme) {
 	})
 }
 
-// Lookup returns the scheme named name in the country with ISO 3166-1 alpha-2 code
-// country. Both are matched case-insensitively. It returns an error wrapping
-// [ErrUnknownScheme] when there is no such scheme.
+// Lookup returns the scheme named name, or one of its Aliases, in the country with ISO
+// 3166-1 alpha-2 code country. Both are matched case-insensitively. It returns an error
+// wrapping [ErrUnknownScheme] when there is no such scheme.
 func Lookup(country, name string) (*Scheme, error) {
 	for _, s := range registry {
-		if strings.EqualFold(s.Country, country) && strings.EqualFold(s.Name, name) {
+		if strings.EqualFold(s.Country, country) && s.named(name) {
 			return s, nil
 		}
 	}
 	return nil, ErrUnknownScheme
+}
+
+// named reports whether name is the scheme's name or one of its aliases.
+func (s *Scheme) named(name string) bool {
+	if strings.EqualFold(s.Name, name) {
+		return true
+	}
+	for _, a := range s.Aliases {
+		if strings.EqualFold(a, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Schemes returns every registered scheme, sorted by country then name. The slice is the

@@ -160,6 +160,23 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestLookupAliases(t *testing.T) {
+	tests := []struct{ country, alias, name string }{
+		{"AR", "cuil", "cuit"},
+		{"cl", "RUN", "rut"},
+		{"PE", "dni", "cui"},
+		{"UY", "cedula", "ci"},
+		{"CR", "dimex", "cr"},
+	}
+	for _, tc := range tests {
+		s, err := nationalid.Lookup(tc.country, tc.alias)
+		require.NoError(t, err, tc.alias)
+		assert.Equal(t, tc.name, s.Name, "an alias resolves to the canonical scheme")
+	}
+	_, err := nationalid.Lookup("BR", "cuil")
+	assert.ErrorIs(t, err, nationalid.ErrUnknownScheme, "aliases belong to their country")
+}
+
 func TestSchemes(t *testing.T) {
 	all := nationalid.Schemes()
 	require.GreaterOrEqual(t, len(all), 29)

@@ -5,7 +5,7 @@ package nationalid
 func init() {
 	register(
 		&Scheme{
-			Country: "PE", Name: "cui",
+			Country: "PE", Name: "cui", Aliases: []string{"dni"},
 			Title: "CUI (Código Único de Identificación), the DNI number",
 			Description: "Peruvian personal identity number issued by RENIEC and printed on the DNI: 8 " +
 				"digits, optionally followed by the check character printed beside it on the card " +

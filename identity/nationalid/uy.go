@@ -5,7 +5,7 @@ package nationalid
 func init() {
 	register(
 		&Scheme{
-			Country: "UY", Name: "ci",
+			Country: "UY", Name: "ci", Aliases: []string{"cedula"},
 			Title: "CI (Cédula de Identidad)",
 			Description: "Uruguayan identity number issued by the Dirección Nacional de Identificación " +
 				"Civil: up to 7 digits and a check digit (weights 2,9,8,7,6,3,4, mod 10). Presented " +
