@@ -69,6 +69,11 @@ type issuerState struct {
 	keyErr      error     // guarded by sem: the last failure of the first key fetch
 	keyErrAt    time.Time // guarded by sem
 	registered  bool      // guarded by sem
+	// cache is this issuer's own key cache, created on the first fetch (guarded by sem).
+	// The jwx cache keeps one entry per URL, so a cache shared by issuers would let the
+	// last issuer to register a jwks_uri take the other's refreshes: the first would keep
+	// serving keys the IdP withdrew.
+	cache *jwk.Cache
 }
 
 func (st *issuerState) lock(ctx context.Context) error {
@@ -306,7 +311,10 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 		return nil, st.keyErr // the key set was unreachable a moment ago
 	}
 	if !st.registered {
-		err := v.cache.Register(d.JWKSURI,
+		if st.cache == nil {
+			st.cache = jwk.NewCache(v.bg, jwk.WithRefreshWindow(v.cacheWindow), jwk.WithErrSink(jwkErrSink{v.log}))
+		}
+		err := st.cache.Register(d.JWKSURI,
 			jwk.WithHTTPClient(v.jwksClient),
 			jwk.WithMinRefreshInterval(v.keyRefresh),
 			jwk.WithIgnoreParseError(true), // one odd key (an X25519 encryption key, say) must not hide the others
@@ -323,11 +331,11 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 		}
 		st.jwksURL = d.JWKSURI
 		st.registered = true
-		_, err = v.cache.Get(ctx, st.jwksURL)
+		_, err = st.cache.Get(ctx, st.jwksURL)
 		if err != nil {
 			// Unregister so the next attempt starts from scratch (and the background
 			// refresher stops polling a dead URL).
-			_ = v.cache.Unregister(st.jwksURL)
+			_ = st.cache.Unregister(st.jwksURL)
 			st.registered = false
 			err = fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
 			if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
@@ -335,7 +343,7 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 			}
 			return nil, err
 		}
-	} else if _, err := v.cache.Refresh(ctx, st.jwksURL); err != nil {
+	} else if _, err := st.cache.Refresh(ctx, st.jwksURL); err != nil {
 		v.log.Warn("identity: key set refresh failed", "issuer", st.cfg.URL, "err", sanitizeFetchErr(err))
 		if ks == nil {
 			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-
 	"github.com/dpiblocks/dpi/internal/limits"
 )
 
@@ -110,7 +108,8 @@ type Verifier struct {
 	keyRefresh      time.Duration
 	keyMaxAge       time.Duration
 	log             *slog.Logger
-	cache           *jwk.Cache
+	bg              context.Context // ends at Close; runs the issuers' key caches
+	cacheWindow     time.Duration
 	cancel          context.CancelFunc
 	closed          atomic.Bool
 }
@@ -169,12 +168,10 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		}
 		v.issuers[st.cfg.URL] = st
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	v.cancel = cancel
-	// The cache looks for due refreshes once per window; a window no longer than the
+	v.bg, v.cancel = context.WithCancel(context.Background())
+	// A key cache looks for due refreshes once per window; a window no longer than the
 	// refresh interval lets a short Cache-Control max-age take effect on time.
-	window := min(max(v.keyRefresh, time.Second), time.Minute)
-	v.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(window), jwk.WithErrSink(jwkErrSink{v.log}))
+	v.cacheWindow = min(max(v.keyRefresh, time.Second), time.Minute)
 	return v, nil
 }
 

@@ -1,0 +1,74 @@
+package identity_test
+
+import (
+	"crypto/ecdsa"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/identity"
+)
+
+// mutableJWKS serves a key set that the test can change.
+type mutableJWKS struct {
+	mu   sync.Mutex
+	keys []jose.JSONWebKey
+}
+
+func (m *mutableJWKS) set(keys ...jose.JSONWebKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = keys
+}
+
+func (m *mutableJWKS) serve(w http.ResponseWriter, _ *http.Request) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: m.keys})
+}
+
+func pubJWK(k *ecdsa.PrivateKey, kid string) jose.JSONWebKey {
+	return jose.JSONWebKey{Key: k.Public(), KeyID: kid, Algorithm: "ES256", Use: "sig"}
+}
+
+// Two issuers publishing one key set (two tenants of one IdP, or an issuer naming
+// another's jwks_uri) must each see the IdP remove a key: a removed key, perhaps a
+// compromised one, must not stay trusted for the issuer that fetched first.
+func TestSharedJWKSURLRefreshesEveryIssuer(t *testing.T) {
+	clk := newClock()
+	k1, k2 := ecKey(t), ecKey(t)
+	set := &mutableJWKS{}
+	set.set(pubJWK(k1, "k1"))
+	jwks := startJWKS(t, set.serve)
+	const a, b = "https://a.example", "https://b.example"
+	v := newVerifier(t, identity.Config{Now: clk.Now, KeyMaxAge: time.Hour, InsecureSkipNonce: true,
+		Issuers: []identity.Issuer{
+			{URL: a, ClientID: "c", JWKSURL: jwks.URL, SkipDiscovery: true},
+			{URL: b, ClientID: "c", JWKSURL: jwks.URL, SkipDiscovery: true},
+		}})
+	token := func(iss string, k *ecdsa.PrivateKey, kid string) string {
+		now := clk.Now()
+		return signWith(t, jose.ES256, k, kid, nil, map[string]any{
+			"iss": iss, "sub": "s", "aud": "c", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		})
+	}
+	for _, iss := range []string{a, b} {
+		_, err := v.Verify(ctx(t), token(iss, k1, "k1"), identity.Expect{})
+		require.NoError(t, err, iss)
+	}
+	// The IdP rotates: k1 is withdrawn, k2 published.
+	set.set(pubJWK(k2, "k2"))
+	clk.Advance(2 * time.Hour)
+	for _, iss := range []string{a, b} {
+		_, err := v.Verify(ctx(t), token(iss, k1, "k1"), identity.Expect{})
+		assert.ErrorIs(t, err, identity.ErrUnknownKey, "withdrawn key still trusted for %s", iss)
+		_, err = v.Verify(ctx(t), token(iss, k2, "k2"), identity.Expect{})
+		assert.NoError(t, err, iss)
+	}
+}
