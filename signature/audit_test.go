@@ -2,14 +2,27 @@ package signature_test
 
 import (
 	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"io"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/dpiblocks/dpi/dpitest"
@@ -56,4 +69,157 @@ func TestOCSPResponderMustBeAuthorised(t *testing.T) {
 	assert.Equal(t, signature.Revoked, r.SubIndication, r.Errors) // the CRL still says so
 	require.NotEmpty(t, r.Revocation)
 	assert.Equal(t, "CRL", r.Revocation[0].Source)
+}
+
+// miniCA is a one-level CA whose key the test holds, so that it can issue the revocation
+// data an attacker could replay or pick from the CA's own (validly signed) publications.
+type miniCA struct {
+	root *x509.Certificate
+	key  crypto.Signer
+	srv  *httptest.Server
+	mu   sync.Mutex
+	body map[string][]byte
+}
+
+func newMiniCA(t *testing.T) *miniCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Mini Root"},
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	require.NoError(t, err)
+	root, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	m := &miniCA{root: root, key: key, body: map[string][]byte{}}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		b, ok := m.body[r.URL.Path]
+		m.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *miniCA) serve(path string, b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.body[path] = b
+}
+
+func (m *miniCA) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(m.root)
+	return p
+}
+
+// issue returns a document signer's key and certificate, edited by edit before signing.
+func (m *miniCA) issue(t *testing.T, edit func(*x509.Certificate)) (crypto.Signer, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	require.NoError(t, err)
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "Mini Signer"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		CRLDistributionPoints: []string{m.srv.URL + "/ca.crl"}}
+	if edit != nil {
+		edit(tmpl)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, m.root, key.Public(), m.key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return key, cert
+}
+
+func (m *miniCA) crl(t *testing.T, tmpl *x509.RevocationList) []byte {
+	t.Helper()
+	if tmpl.Number == nil {
+		tmpl.Number = big.NewInt(1)
+	}
+	if tmpl.ThisUpdate.IsZero() {
+		tmpl.ThisUpdate = time.Now().Add(-time.Minute)
+		tmpl.NextUpdate = time.Now().Add(time.Hour)
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, m.root, m.key)
+	require.NoError(t, err)
+	return der
+}
+
+func signWith(t *testing.T, key crypto.Signer, chain ...*x509.Certificate) []byte {
+	t.Helper()
+	s, err := signature.NewSigner(key, chain, signature.SignerOptions{})
+	require.NoError(t, err)
+	sig, err := s.Sign(context.Background(), bytes.NewReader(document))
+	require.NoError(t, err)
+	return sig
+}
+
+// idp encodes an issuing distribution point extension (RFC 5280 §5.2.5).
+func idp(t *testing.T, url string, flagTag uint8) pkix.Extension {
+	t.Helper()
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		if url != "" {
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes([]byte(url)) })
+				})
+			})
+		}
+		if flagTag != 0 {
+			b.AddASN1(cbasn1.Tag(flagTag).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddUint8(0xff) })
+		}
+	})
+	der, err := b.Bytes()
+	require.NoError(t, err)
+	return pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 28}, Critical: true, Value: der}
+}
+
+// A CRL that is not the complete list for the certificate (a delta, another partition,
+// CA certificates only, or with a critical extension nobody here understands) must not
+// show a revoked certificate as good: the CA publishes such lists, validly signed, and an
+// attacker on the path can serve one in place of the full CRL.
+func TestCRLMustBeCompleteForTheCertificate(t *testing.T) {
+	m := newMiniCA(t)
+	key, cert := m.issue(t, nil)
+	sig := signWith(t, key, cert)
+	url := m.srv.URL + "/ca.crl"
+	tests := []struct {
+		name   string
+		ext    []pkix.Extension
+		passes bool
+	}{
+		{"complete crl", nil, true},
+		{"idp naming this distribution point", []pkix.Extension{idp(t, url, 0)}, true},
+		{"idp end-entity certificates only", []pkix.Extension{idp(t, "", 1)}, true},
+		{"delta crl", []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: []byte{0x02, 0x01, 0x01}}}, false},
+		{"idp of another partition", []pkix.Extension{idp(t, m.srv.URL+"/part2.crl", 0)}, false},
+		{"idp ca certificates only", []pkix.Extension{idp(t, "", 2)}, false},
+		{"idp some reasons only", []pkix.Extension{idp(t, "", 3)}, false},
+		{"idp indirect", []pkix.Extension{idp(t, "", 4)}, false},
+		{"unknown critical extension", []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte{0x05, 0x00}}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m.serve("/ca.crl", m.crl(t, &x509.RevocationList{ExtraExtensions: tc.ext}))
+			r := validate(t, document, sig, &signature.Policy{Roots: m.pool()})
+			if tc.passes {
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+			assert.Equal(t, signature.TryLater, r.SubIndication)
+		})
+	}
 }

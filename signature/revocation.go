@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"net/url"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -225,6 +228,9 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 	if err := list.CheckSignatureFrom(issuer); err != nil {
 		return false, time.Time{}, fmt.Errorf("signature: %v", err)
 	}
+	if err := crlScope(list, u, c); err != nil {
+		return false, time.Time{}, err
+	}
 	now := v.policy.now()
 	if list.ThisUpdate.After(now.Add(maxClockSkew)) {
 		return false, time.Time{}, fmt.Errorf("crl is from the future")
@@ -238,6 +244,131 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 		}
 	}
 	return false, time.Time{}, nil
+}
+
+// Object identifiers of RFC 5280 §5.2 that change what a CRL covers.
+var (
+	oidExtDeltaCRLIndicator         = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidExtIssuingDistributionPoint  = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidExtAuthorityKeyIdentifierCRL = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidExtCRLNumber                 = asn1.ObjectIdentifier{2, 5, 29, 20}
+)
+
+// crlScope refuses a CRL that is not a complete list for c (RFC 5280 §5.2, §6.3.3): a delta
+// CRL, a CRL whose issuing distribution point limits it to other certificates, to some
+// reasons, to another partition or to an indirect issuer, or one with a critical extension
+// (in the CRL or in an entry) this package does not process. crypto/x509 parses such lists
+// without complaint; read as complete, they would show a revoked certificate as good.
+func crlScope(list *x509.RevocationList, u string, c *x509.Certificate) error {
+	for _, ext := range list.Extensions {
+		switch {
+		case ext.Id.Equal(oidExtDeltaCRLIndicator):
+			return fmt.Errorf("delta crl is not a complete crl")
+		case ext.Id.Equal(oidExtIssuingDistributionPoint):
+			if err := issuingDistributionPoint(ext.Value, u, c); err != nil {
+				return fmt.Errorf("issuing distribution point: %v", err)
+			}
+		case ext.Id.Equal(oidExtAuthorityKeyIdentifierCRL), ext.Id.Equal(oidExtCRLNumber):
+		default:
+			if ext.Critical {
+				return fmt.Errorf("unsupported critical crl extension %v", ext.Id)
+			}
+		}
+	}
+	for _, e := range list.RevokedCertificateEntries {
+		for _, ext := range e.Extensions {
+			if ext.Critical {
+				return fmt.Errorf("unsupported critical crl entry extension %v", ext.Id)
+			}
+		}
+	}
+	return nil
+}
+
+// issuingDistributionPoint checks the extension of RFC 5280 §5.2.5: a full name must
+// include the URL the CRL was fetched from, and the CRL must cover every kind of
+// certificate c is, for every reason, from its own issuer.
+func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
+	in := cryptobyte.String(der)
+	var idp cryptobyte.String
+	if !in.ReadASN1(&idp, cbasn1.SEQUENCE) || !in.Empty() {
+		return fmt.Errorf("malformed")
+	}
+	var dpn cryptobyte.String
+	var hasDP bool
+	if !idp.ReadOptionalASN1(&dpn, &hasDP, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		return fmt.Errorf("malformed")
+	}
+	if hasDP {
+		var names cryptobyte.String
+		if !dpn.ReadASN1(&names, cbasn1.Tag(0).Constructed().ContextSpecific()) || !dpn.Empty() {
+			return fmt.Errorf("distribution point is not a full name")
+		}
+		found := false
+		for !names.Empty() {
+			var name cryptobyte.String
+			var tag cbasn1.Tag
+			if !names.ReadAnyASN1(&name, &tag) {
+				return fmt.Errorf("malformed")
+			}
+			if tag == cbasn1.Tag(6).ContextSpecific() && string(name) == u {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("crl is for another distribution point")
+		}
+	}
+	flag := func(n uint8) (bool, error) {
+		var v cryptobyte.String
+		var present bool
+		if !idp.ReadOptionalASN1(&v, &present, cbasn1.Tag(n).ContextSpecific()) {
+			return false, fmt.Errorf("malformed")
+		}
+		if !present {
+			return false, nil
+		}
+		if len(v) != 1 || (v[0] != 0x00 && v[0] != 0xff) {
+			return false, fmt.Errorf("malformed")
+		}
+		return v[0] == 0xff, nil
+	}
+	userOnly, err := flag(1)
+	if err != nil {
+		return err
+	}
+	caOnly, err := flag(2)
+	if err != nil {
+		return err
+	}
+	var reasons cryptobyte.String
+	var someReasons bool
+	if !idp.ReadOptionalASN1(&reasons, &someReasons, cbasn1.Tag(3).ContextSpecific()) {
+		return fmt.Errorf("malformed")
+	}
+	indirect, err := flag(4)
+	if err != nil {
+		return err
+	}
+	attrOnly, err := flag(5)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !idp.Empty():
+		return fmt.Errorf("malformed")
+	case userOnly && c.IsCA:
+		return fmt.Errorf("crl covers only end-entity certificates")
+	case caOnly && !c.IsCA:
+		return fmt.Errorf("crl covers only ca certificates")
+	case attrOnly:
+		return fmt.Errorf("crl covers only attribute certificates")
+	case someReasons:
+		return fmt.Errorf("crl covers only some revocation reasons")
+	case indirect:
+		return fmt.Errorf("indirect crl is not supported")
+	}
+	return nil
 }
 
 // fetch GETs (body nil) or POSTs to an http or https URL taken from a certificate and reads
