@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dpiblocks/dpi/dpitest"
 	"github.com/dpiblocks/dpi/identity"
 )
 
@@ -71,4 +73,22 @@ func TestSharedJWKSURLRefreshesEveryIssuer(t *testing.T) {
 		_, err = v.Verify(ctx(t), token(iss, k2, "k2"), identity.Expect{})
 		assert.NoError(t, err, iss)
 	}
+}
+
+// gov.br puts the CPF in sub and sub in the levels API path: a failed call must not put
+// the URL, and so the CPF, in the error a service logs.
+func TestLevelsAPIErrorDoesNotLeakTheNationalNumber(t *testing.T) {
+	cpf := "52998224725"
+	idp := startIdP(t, dpitest.IdPOptions{Algorithm: "RS256", Users: map[string]map[string]any{cpf: {"name": "Maria"}}})
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connection refused
+	p := profile(t, "gov.br")
+	p.Levels.URL = down.URL + "/confiabilidades/v3/contas/{sub}/niveis"
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client", Profile: p}}})
+	a := startApp(t, identity.LoginConfig{Verifier: v, ClientSecret: "test-secret"})
+	res, _ := a.signIn(t)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	err := <-a.errs
+	require.ErrorIs(t, err, identity.ErrUnavailable)
+	assert.NotContains(t, err.Error(), cpf)
 }

@@ -356,9 +356,14 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 	return nil, fmt.Errorf("%w: jwks: no usable key", ErrUnavailable)
 }
 
+// sanitizeFetchErr makes a fetch error fit for an error message: a *url.Error names the
+// URL, and a levels API URL carries the subject, which for gov.br is the person's CPF.
 func sanitizeFetchErr(err error) error {
 	if errors.Is(err, errTooLarge) {
 		return fmt.Errorf("key set larger than %d bytes", limits.MaxJWKSDocument)
+	}
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
 	}
 	return err
 }

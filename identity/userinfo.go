@@ -222,7 +222,7 @@ func (v *Verifier) fetchLevels(ctx context.Context, api *LevelsAPI, sub, accessT
 	u := strings.ReplaceAll(api.URL, "{sub}", url.PathEscape(sub))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return Assurance{}, fmt.Errorf("%w: levels: %v", ErrUnavailable, err)
+		return Assurance{}, fmt.Errorf("%w: levels: %v", ErrUnavailable, sanitizeFetchErr(err))
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
