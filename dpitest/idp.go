@@ -356,6 +356,7 @@ func (p *IdP) discovery(w http.ResponseWriter, _ *http.Request) {
 		"scopes_supported":                                 []string{"openid", "profile", "email"},
 		"claims_parameter_supported":                       true,
 		"acr_values_supported":                             []string{p.acr},
+		"authorization_response_iss_parameter_supported":   true, // RFC 9207 §3
 	})
 }
 

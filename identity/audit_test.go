@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -91,4 +92,43 @@ func TestLevelsAPIErrorDoesNotLeakTheNationalNumber(t *testing.T) {
 	err := <-a.errs
 	require.ErrorIs(t, err, identity.ErrUnavailable)
 	assert.NotContains(t, err.Error(), cpf)
+}
+
+// driveToCallback starts a login in a browser that does not follow redirects, lets the IdP
+// answer, and returns the client and the callback URL the IdP redirected to.
+func driveToCallback(t *testing.T, a *app) (*http.Client, *url.URL) {
+	t.Helper()
+	c := &http.Client{Jar: a.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(a.URL + "/login")
+	require.NoError(t, err)
+	res.Body.Close()
+	res, err = c.Get(res.Header.Get("Location"))
+	require.NoError(t, err)
+	res.Body.Close()
+	cb, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	return c, cb
+}
+
+// RFC 9207 §2.4: when the IdP's metadata says it sends iss in authorization responses, a
+// response without it is refused (it may come from a mix-up).
+func TestLoginRequiresIssWhenAdvertised(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client"}}})
+	a := startApp(t, identity.LoginConfig{Verifier: v, ClientSecret: "test-secret"})
+	c, cb := driveToCallback(t, a)
+	q := cb.Query()
+	require.Equal(t, idp.Issuer(), q.Get("iss"))
+	q.Del("iss")
+	cb.RawQuery = q.Encode()
+	res, err := c.Get(cb.String())
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	select {
+	case err := <-a.errs:
+		assert.ErrorIs(t, err, identity.ErrLogin)
+	case id := <-a.got:
+		t.Fatalf("login accepted without iss for %s", id.Subject)
+	}
 }

@@ -48,6 +48,8 @@ type discoveryDoc struct {
 	JWKSURI               string   `json:"jwks_uri"`
 	EndSessionEndpoint    string   `json:"end_session_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+	// IssParameter is RFC 9207 §3's authorization_response_iss_parameter_supported.
+	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // issuerState is what the Verifier learns about one issuer at run time. Discovery and key

@@ -314,9 +314,20 @@ func (l *Login) callback(r *http.Request) (*Identity, error) {
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(s.State)) != 1 {
 		return nil, loginErr("state mismatch")
 	}
-	// RFC 9207: an iss parameter must name the IdP this login went to (mix-up defence).
-	if iss, ok := q["iss"]; ok && (len(iss) != 1 || iss[0] != l.st.cfg.URL) {
+	// RFC 9207: an iss parameter must name the IdP this login went to (mix-up defence),
+	// and must be there when the IdP says it sends one (§2.4).
+	iss, ok := q["iss"]
+	if ok && (len(iss) != 1 || iss[0] != l.st.cfg.URL) {
 		return nil, loginErr("response from another issuer")
+	}
+	if !ok {
+		d, err := l.v.discovery(r.Context(), l.st)
+		if err != nil {
+			return nil, err
+		}
+		if d.IssParameter {
+			return nil, loginErr("response lacks the iss parameter its issuer sends")
+		}
 	}
 	if e := q.Get("error"); e != "" {
 		return nil, loginErr("identity provider returned error %q", truncate(e, 40))
