@@ -132,3 +132,41 @@ func TestLoginRequiresIssWhenAdvertised(t *testing.T) {
 		t.Fatalf("login accepted without iss for %s", id.Subject)
 	}
 }
+
+// A login's state cookie is bound to the Login (issuer and redirect URL) that started it:
+// two Logins of one service sharing a CookieKey (the documented way to run several
+// instances) must not accept each other's state, or a response from one IdP completes a
+// login begun with another (OAuth mix-up, RFC 9700 §4.4).
+func TestLoginStateIsBoundToItsLogin(t *testing.T) {
+	key := make([]byte, 32)
+	idpA, idpB := startIdP(t, dpitest.IdPOptions{}), startIdP(t, dpitest.IdPOptions{})
+	vA := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idpA.Issuer(), ClientID: "test-client"}}})
+	vB := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idpB.Issuer(), ClientID: "test-client"}}})
+	appA := startApp(t, identity.LoginConfig{Verifier: vA, ClientSecret: "test-secret", CookieKey: key})
+	appB := startApp(t, identity.LoginConfig{Verifier: vB, ClientSecret: "test-secret", CookieKey: key})
+	appB.client.Jar = appA.client.Jar // one browser; cookies do not isolate ports
+
+	c := &http.Client{Jar: appA.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(appA.URL + "/login")
+	require.NoError(t, err)
+	res.Body.Close()
+	authA, err := url.Parse(res.Header.Get("Location"))
+	require.NoError(t, err)
+	// IdP A, malicious, forwards the request (state, nonce, PKCE challenge) to IdP B with
+	// the service's redirect URL at B.
+	q := authA.Query()
+	q.Set("redirect_uri", appB.URL+"/callback")
+	res, err = c.Get(idpB.Issuer() + "/authorize?" + q.Encode())
+	require.NoError(t, err)
+	res.Body.Close()
+	res, err = c.Get(res.Header.Get("Location"))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	select {
+	case err := <-appB.errs:
+		assert.ErrorIs(t, err, identity.ErrLogin)
+	case id := <-appB.got:
+		t.Fatalf("login begun with A completed at B for %s", id.Subject)
+	}
+}

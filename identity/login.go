@@ -91,6 +91,7 @@ type Login struct {
 	st       *issuerState
 	v        *Verifier
 	aead     cipher.AEAD
+	aad      []byte // binds a sealed state to this Login: cookie name, issuer, redirect URL
 	cookie   string
 	secure   bool
 	scopes   string
@@ -140,6 +141,10 @@ func NewLogin(cfg LoginConfig) (*Login, error) {
 	}
 	block, _ := aes.NewCipher(key)
 	l.aead, _ = cipher.NewGCM(block)
+	// Logins sharing a CookieKey share the cookie name too; without the issuer and
+	// redirect URL in the associated data, one Login would take another's state and a
+	// response from one IdP could complete a login begun with another (mix-up).
+	l.aad = []byte(l.cookie + "\x00" + l.st.cfg.URL + "\x00" + cfg.RedirectURL)
 
 	l.auth = cfg.ClientAuth
 	if l.auth == "" {
@@ -469,7 +474,7 @@ func (l *Login) LogoutURL(ctx context.Context) (string, error) {
 	return d.EndSessionEndpoint + "?" + q.Encode(), nil
 }
 
-// seal encrypts the state with a random nonce; the cookie name is the associated data.
+// seal encrypts the state with a random nonce; l.aad is the associated data.
 func (l *Login) seal(s loginState) (string, error) {
 	plain, err := json.Marshal(s)
 	if err != nil {
@@ -477,7 +482,7 @@ func (l *Login) seal(s loginState) (string, error) {
 	}
 	nonce := make([]byte, l.aead.NonceSize())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(l.aead.Seal(nonce, nonce, plain, []byte(l.cookie))), nil
+	return base64.RawURLEncoding.EncodeToString(l.aead.Seal(nonce, nonce, plain, l.aad)), nil
 }
 
 func (l *Login) open(v string) (*loginState, error) {
@@ -485,7 +490,7 @@ func (l *Login) open(v string) (*loginState, error) {
 	if err != nil || len(b) < l.aead.NonceSize() {
 		return nil, errors.New("bad cookie")
 	}
-	plain, err := l.aead.Open(nil, b[:l.aead.NonceSize()], b[l.aead.NonceSize():], []byte(l.cookie))
+	plain, err := l.aead.Open(nil, b[:l.aead.NonceSize()], b[l.aead.NonceSize():], l.aad)
 	if err != nil {
 		return nil, err
 	}
