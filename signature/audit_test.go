@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
@@ -220,6 +221,82 @@ func TestCRLMustBeCompleteForTheCertificate(t *testing.T) {
 			}
 			assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
 			assert.Equal(t, signature.TryLater, r.SubIndication)
+		})
+	}
+}
+
+// tsaServer is an RFC 3161 time-stamp authority over HTTP whose certificate and token
+// digest the test chooses.
+func tsaServer(t *testing.T, cert *x509.Certificate, key crypto.Signer, h crypto.Hash) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "read", http.StatusBadRequest)
+			return
+		}
+		q, err := timestamp.ParseRequest(body)
+		if err != nil {
+			http.Error(w, "parse", http.StatusBadRequest)
+			return
+		}
+		ts := timestamp.Timestamp{HashAlgorithm: q.HashAlgorithm, HashedMessage: q.HashedMessage,
+			Time: time.Now().Add(-time.Minute), Policy: asn1.ObjectIdentifier{2, 999, 1}, Nonce: q.Nonce,
+			AddTSACertificate: true}
+		resp, err := ts.CreateResponseWithOpts(cert, key, h)
+		if err != nil {
+			http.Error(w, "sign", http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A signature time-stamp moves the best signature time back, so it is a proof of
+// existence only from a TSA certificate for that purpose alone (RFC 3161 §2.3: a critical
+// extended key usage with id-kp-timeStamping only) and a token digest the policy allows.
+func TestTimestampTokenRules(t *testing.T) {
+	m := newMiniCA(t)
+	key, cert := m.issue(t, nil)
+	tsaCert := func(eku []x509.ExtKeyUsage, critical bool) (crypto.Signer, *x509.Certificate) {
+		return m.issue(t, func(c *x509.Certificate) {
+			c.Subject.CommonName = "Mini TSA"
+			c.ExtKeyUsage = eku
+			if critical {
+				v, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+				require.NoError(t, err)
+				c.ExtKeyUsage = nil
+				c.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: v}}
+			}
+		})
+	}
+	tests := []struct {
+		name  string
+		eku   []x509.ExtKeyUsage
+		crit  bool
+		hash  crypto.Hash
+		valid bool
+	}{
+		{"critical timeStamping, sha-256", nil, true, crypto.SHA256, true},
+		{"critical timeStamping, sha-1 token", nil, true, crypto.SHA1, false},
+		{"non-critical timeStamping", []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}, false, crypto.SHA256, false},
+		{"timeStamping among others", []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping, x509.ExtKeyUsageServerAuth}, false, crypto.SHA256, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m.serve("/ca.crl", m.crl(t, &x509.RevocationList{}))
+			tkey, tcert := tsaCert(tc.eku, tc.crit)
+			s, err := signature.NewSigner(key, []*x509.Certificate{cert},
+				signature.SignerOptions{TSAURL: tsaServer(t, tcert, tkey, tc.hash)})
+			require.NoError(t, err)
+			sig, err := s.Sign(context.Background(), bytes.NewReader(document))
+			require.NoError(t, err)
+			r := validate(t, document, sig, &signature.Policy{Roots: m.pool()})
+			require.NotNil(t, r.Timestamp)
+			assert.Equal(t, tc.valid, r.Timestamp.Valid, r.Timestamp.Reason)
+			assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
 		})
 	}
 }

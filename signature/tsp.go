@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 	"io"
 	"math/big"
@@ -134,6 +135,14 @@ func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool)
 	if tsa == nil {
 		return time.Time{}, nil, fmt.Errorf("time-stamp token has no single signer")
 	}
+	// pkcs7 checks the token's signature with whatever digest it names, SHA-1 included.
+	si := p7.Signers[0]
+	if !hashAllowed(hashFromOID(si.DigestAlgorithm.Algorithm)) || !tokenSignatureAlgorithmAllowed(si.DigestEncryptionAlgorithm.Algorithm) {
+		return time.Time{}, nil, fmt.Errorf("time-stamp token signature algorithm is not allowed")
+	}
+	if err := timeStampingOnly(tsa); err != nil {
+		return time.Time{}, nil, fmt.Errorf("time-stamp authority certificate: %v", err)
+	}
 	pool := x509.NewCertPool()
 	if intermediates != nil {
 		pool = intermediates.Clone()
@@ -152,4 +161,33 @@ func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool)
 		return time.Time{}, nil, fmt.Errorf("time-stamp authority chain: %v", err)
 	}
 	return ts.Time.UTC(), tsa, nil
+}
+
+// tokenSignatureAlgorithmAllowed is the allow-list of SignerInfo signature algorithms for
+// time-stamp tokens: none of them names SHA-1 or MD5.
+func tokenSignatureAlgorithmAllowed(oid asn1.ObjectIdentifier) bool {
+	for _, a := range []asn1.ObjectIdentifier{oidRSAEncryption, oidSHA256WithRSA, oidSHA384WithRSA, oidSHA512WithRSA,
+		oidECPublicKey, oidECDSAWithS256, oidECDSAWithS384, oidECDSAWithS512, oidEd25519} {
+		if a.Equal(oid) {
+			return true
+		}
+	}
+	return false
+}
+
+var oidExtExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
+
+// timeStampingOnly applies RFC 3161 §2.3: the TSA certificate has one extended key usage,
+// id-kp-timeStamping, in a critical extension. crypto/x509 only checks that the purpose is
+// present, so a certificate for any purpose that also lists timeStamping would pass.
+func timeStampingOnly(c *x509.Certificate) error {
+	if len(c.ExtKeyUsage) != 1 || c.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping || len(c.UnknownExtKeyUsage) != 0 {
+		return fmt.Errorf("extended key usage must be id-kp-timestamping only")
+	}
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidExtExtKeyUsage) && !e.Critical {
+			return fmt.Errorf("extended key usage extension must be critical")
+		}
+	}
+	return nil
 }
