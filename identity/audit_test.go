@@ -2,6 +2,9 @@ package identity_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -169,4 +172,47 @@ func TestLoginStateIsBoundToItsLogin(t *testing.T) {
 	case id := <-appB.got:
 		t.Fatalf("login begun with A completed at B for %s", id.Subject)
 	}
+}
+
+// crypto/ed25519 panics on a public key that is not 32 bytes, and jwx does not check the
+// length of an OKP key's x: a key set (or an SD-JWT cnf) with a short Ed25519 key must be
+// refused, not crash the service.
+func TestShortEd25519KeyDoesNotPanic(t *testing.T) {
+	clk := newClock()
+	short := b64(make([]byte, 31))
+	jwks := startJWKS(t, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"short","x":"` + short + `"},` +
+			`{"kty":"OKP","crv":"Ed25519","kid":"ok","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
+	})
+	const iss = "https://a.example"
+	v := newVerifier(t, identity.Config{Now: clk.Now, InsecureSkipNonce: true,
+		Issuers: []identity.Issuer{{URL: iss, ClientID: "c", JWKSURL: jwks.URL, SkipDiscovery: true}}})
+	now := clk.Now()
+	tok := raw(t, map[string]any{"alg": "EdDSA", "kid": "short"},
+		map[string]any{"iss": iss, "sub": "s", "aud": "c", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()},
+		func([]byte) []byte { return make([]byte, 64) })
+	assert.NotPanics(t, func() {
+		_, err := v.Verify(ctx(t), tok, identity.Expect{})
+		assert.ErrorIs(t, err, identity.ErrUnknownKey)
+	})
+}
+
+func TestShortEd25519HolderKeyDoesNotPanic(t *testing.T) {
+	idp, cv, clk, _ := credentialSetup(t)
+	_, signer, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	now := clk.Now()
+	issued, err := idp.MintToken(map[string]any{"typ": "dc+sd-jwt"}, map[string]any{
+		"iss": idp.Issuer(), "vct": pidType, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"cnf": map[string]any{"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(make([]byte, 31))}},
+	})
+	require.NoError(t, err)
+	sdHash := sha256.Sum256([]byte(issued + "~"))
+	kb := raw(t, map[string]any{"alg": "EdDSA", "typ": "kb+jwt"}, map[string]any{
+		"iat": now.Unix(), "aud": "https://verifier.example", "nonce": "vn-1", "sd_hash": b64(sdHash[:]),
+	}, func(in []byte) []byte { return ed25519.Sign(signer, in) })
+	assert.NotPanics(t, func() {
+		_, err := cv.Verify(ctx(t), issued+"~"+kb, identity.Presentation{Audience: "https://verifier.example", Nonce: "vn-1"})
+		assert.ErrorIs(t, err, identity.ErrClaims)
+	})
 }

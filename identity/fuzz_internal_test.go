@@ -42,14 +42,16 @@ func FuzzParseToken(f *testing.F) {
 }
 
 // FuzzKeySet feeds arbitrary JWK set documents through the same parse and conversion the
-// key cache applies, then looks a key up with every algorithm: no panic, and no key that
-// does not fit an algorithm is ever returned for it.
+// key cache applies, then looks a key up and verifies with it under every algorithm: no
+// panic (a short Ed25519 x once made ed25519.Verify panic), and no key that does not fit an
+// algorithm is ever returned for it.
 func FuzzKeySet(f *testing.F) {
 	for _, s := range []string{
 		`{"keys":[{"kty":"EC","crv":"P-256","kid":"k","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`,
 		`{"keys":[{"kty":"RSA","kid":"r","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]}`,
 		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
 		`{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}`,
 		`{"keys":[]}`, `{}`, `[]`, `null`,
 	} {
 		f.Add([]byte(s), "k")
@@ -68,6 +70,9 @@ func FuzzKeySet(f *testing.F) {
 			key, err := findKey(ks, kid, a, time.Now())
 			if err == nil && fits(a, key) != "" {
 				t.Fatalf("key of the wrong kind returned for %s", a.name)
+			}
+			if err == nil && verifySignature(a, key, "input", make([]byte, 64)) {
+				t.Fatalf("a zero signature verified under %s", a.name)
 			}
 		}
 	})

@@ -236,7 +236,7 @@ func verifySignature(alg *algorithm, key crypto.PublicKey, input string, sig []b
 		}
 		return rsa.VerifyPKCS1v15(k, alg.hash, digest(alg.hash, input), sig) == nil
 	case ed25519.PublicKey:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k, []byte(input), sig)
+		return len(k) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize && ed25519.Verify(k, []byte(input), sig)
 	}
 	return false
 }

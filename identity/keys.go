@@ -443,8 +443,12 @@ func supportedKey(k crypto.PublicKey) bool {
 	switch k := k.(type) {
 	case *ecdsa.PublicKey:
 		return k.Curve == elliptic.P256() || k.Curve == elliptic.P384() || k.Curve == elliptic.P521()
-	case *rsa.PublicKey, ed25519.PublicKey:
+	case *rsa.PublicKey:
 		return true
+	case ed25519.PublicKey:
+		// jwx does not check the length of an OKP x, and ed25519.Verify panics on a key
+		// that is not 32 bytes.
+		return len(k) == ed25519.PublicKeySize
 	}
 	return false
 }
