@@ -81,6 +81,9 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 	if leaf.KeyUsage != 0 && leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return nil, fmt.Errorf("%w: key usage allows neither digitalSignature nor nonRepudiation", ErrCertificate)
 	}
+	if err := documentSigningPurpose(leaf); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCertificate, err)
+	}
 	s := &Signer{key: key, chain: append([]*x509.Certificate(nil), chain...), now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -249,6 +250,9 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	if signer.KeyUsage != 0 && signer.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate key usage allows neither digitalSignature nor nonRepudiation")
 	}
+	if err := documentSigningPurpose(signer); err != nil {
+		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate "+err.Error())
+	}
 	at := bst
 	if at.After(signer.NotAfter) {
 		at = signer.NotAfter
@@ -325,4 +329,37 @@ func signingCertMatches(s *cmsSignature) bool {
 		return false
 	}
 	return true
+}
+
+// Extended key usages, beside anyExtendedKeyUsage and emailProtection, that let a
+// certificate sign documents: id-kp-documentSigning (RFC 9336), Microsoft Document
+// Signing and Adobe Authentic Documents Trust.
+var documentSigningEKUs = []asn1.ObjectIdentifier{
+	{1, 3, 6, 1, 5, 5, 7, 3, 36},
+	{1, 3, 6, 1, 4, 1, 311, 10, 3, 12},
+	{1, 2, 840, 113583, 1, 1, 5},
+}
+
+// documentSigningPurpose refuses a certificate whose extended key usage names only other
+// purposes: a TSA, an OCSP responder, a TLS server or an authentication-only (clientAuth)
+// key must not make document signatures, whatever its key usage says. A certificate with
+// no extended key usage extension is not limited by it (RFC 5280 §4.2.1.12). This is the
+// rule of OpenSSL's S/MIME signing purpose, widened to the document signing purposes.
+func documentSigningPurpose(c *x509.Certificate) error {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return nil
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageAny || u == x509.ExtKeyUsageEmailProtection {
+			return nil
+		}
+	}
+	for _, u := range c.UnknownExtKeyUsage {
+		for _, d := range documentSigningEKUs {
+			if u.Equal(d) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("extended key usage does not allow document signing")
 }
