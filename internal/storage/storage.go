@@ -5,6 +5,14 @@
 //	sqlite://:memory:      an SQLite database in memory, gone when closed
 //	postgres://…           PostgreSQL through pgx (postgresql:// works too)
 //
+// An SQLite DSN may end with tuning parameters, each a whole number:
+//
+//	?cache_size=KIB        page cache per connection, in KiB (default 65536, 64 MiB; pages
+//	                       are cached only as they are read)
+//	&mmap_size=BYTES       read the file through a memory map of up to BYTES (default 0, off).
+//	                       Faster reads of a large log; an I/O error on a mapped page then
+//	                       stops the process instead of returning an error.
+//
 // SQLite is the embedded default for one service process; PostgreSQL lets many service
 // instances share one database. Each store declares its schema as versioned migrations and
 // applies them with [DB.Migrate], which is safe to call from many processes at once.
@@ -64,12 +72,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	var db *DB
 	switch {
 	case strings.HasPrefix(dsn, "sqlite://"):
-		path := strings.TrimPrefix(dsn, "sqlite://")
-		if path == "" {
-			return nil, ErrDSN
+		path, tuning, err := parseSQLite(strings.TrimPrefix(dsn, "sqlite://"))
+		if err != nil {
+			return nil, err
 		}
-		var err error
-		db, err = openSQLite(path)
+		db, err = openSQLite(path, tuning)
 		if err != nil {
 			return nil, err
 		}
@@ -89,10 +96,47 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-func openSQLite(path string) (*DB, error) {
+// sqliteTuning holds the tuning parameters of an SQLite DSN.
+type sqliteTuning struct {
+	cacheKiB int64
+	mmap     int64
+}
+
+// parseSQLite splits what follows sqlite:// into the path and the tuning parameters.
+func parseSQLite(rest string) (string, sqliteTuning, error) {
+	t := sqliteTuning{cacheKiB: 64 << 10}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", t, ErrDSN
+	}
+	if query == "" {
+		return path, t, nil
+	}
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return "", t, fmt.Errorf("%w: %s wants a whole number", ErrDSN, k)
+		}
+		switch k {
+		case "cache_size":
+			t.cacheKiB = n
+		case "mmap_size":
+			t.mmap = n
+		default:
+			return "", t, fmt.Errorf("%w: unknown SQLite parameter %q", ErrDSN, k)
+		}
+	}
+	return path, t, nil
+}
+
+func openSQLite(path string, t sqliteTuning) (*DB, error) {
 	pragmas := []string{
 		"busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")",
 		"foreign_keys(1)",
+		// A negative cache_size is in KiB rather than pages.
+		"cache_size(-" + strconv.FormatInt(t.cacheKiB, 10) + ")",
+		"mmap_size(" + strconv.FormatInt(t.mmap, 10) + ")",
 	}
 	memory := path == ":memory:"
 	if !memory {

@@ -14,7 +14,8 @@ import (
 )
 
 func TestOpenRejectsUnknownDSN(t *testing.T) {
-	for _, dsn := range []string{"", "sqlite://", "mysql://u:secret@h/db", "/tmp/x.db", "postgres:/x"} {
+	for _, dsn := range []string{"", "sqlite://", "mysql://u:secret@h/db", "/tmp/x.db", "postgres:/x",
+		"sqlite://x.db?journal_mode=off", "sqlite://x.db?cache_size=-1", "sqlite://x.db?mmap_size=big", "sqlite://?cache_size=1"} {
 		_, err := storage.Open(context.Background(), dsn)
 		assert.ErrorIs(t, err, storage.ErrDSN, dsn)
 		if err != nil {
@@ -105,4 +106,16 @@ func TestSQLiteFileIsWAL(t *testing.T) {
 	var mode string
 	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
 	assert.Equal(t, "wal", mode)
+}
+
+func TestSQLiteTuning(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "t.db")+"?cache_size=1024&mmap_size=1048576")
+	require.NoError(t, err)
+	defer db.Close()
+	var cache, mmap int64
+	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache))
+	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&mmap))
+	assert.Equal(t, int64(-1024), cache)
+	assert.Equal(t, int64(1048576), mmap)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
@@ -84,6 +85,16 @@ type Log struct {
 	readOnly bool
 	stmts    stmtCache
 	hashes   hashCache
+	notes    noteCache
+}
+
+// noteCache remembers the last checkpoint note whose signature checked out, so that proofs
+// against the same latest checkpoint do not verify the same signature again: the exact
+// same bytes under the same key verify the same way.
+type noteCache struct {
+	mu   sync.Mutex
+	text string
+	cp   Checkpoint
 }
 
 // Open opens the log named cfg.Origin in db, creating its tables and its row when needed.
@@ -410,7 +421,21 @@ func (l *Log) openNote(text string) (Checkpoint, error) {
 	if l.verifier == nil {
 		return parseUnverified(text)
 	}
-	return l.verifier.OpenCheckpoint([]byte(text))
+	l.notes.mu.Lock()
+	if l.notes.text != "" && l.notes.text == text {
+		cp := l.notes.cp
+		l.notes.mu.Unlock()
+		return cp, nil
+	}
+	l.notes.mu.Unlock()
+	cp, err := l.verifier.OpenCheckpoint([]byte(text))
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	l.notes.mu.Lock()
+	l.notes.text, l.notes.cp = text, cp
+	l.notes.mu.Unlock()
+	return cp, nil
 }
 
 // parseUnverified reads the body of a signed note without checking its signature, for a
