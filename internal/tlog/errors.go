@@ -108,6 +108,7 @@ func (k *FaultKind) UnmarshalText(b []byte) error {
 
 // Fault is one thing Verify found wrong.
 type Fault struct {
+	// Kind says what is wrong: edited, removed, reordered, inserted, ...
 	Kind FaultKind `json:"kind"`
 	// Seq is the entry's sequence number, or the first of a range.
 	Seq uint64 `json:"seq"`
@@ -148,6 +149,7 @@ func (f Fault) String() string {
 
 // TamperError lists what Verify found. It matches ErrTampered with errors.Is.
 type TamperError struct {
+	// Faults lists each fault found, in the order of the entries.
 	Faults []Fault
 	// Truncated reports that Verify stopped listing faults at the cap.
 	Truncated bool

@@ -44,9 +44,9 @@ var errHashText = errors.New("tlog: hash is not base64 of 32 bytes")
 // Leaf is the part of an entry the tree commits to: everything but the payload itself,
 // which is committed through a salted hash so that it can be erased.
 type Leaf struct {
-	Seq  uint64    `json:"seq"`
-	Time time.Time `json:"time"`
-	Kind string    `json:"kind"`
+	Seq  uint64    `json:"seq"`  // the entry's position in the log, from 0
+	Time time.Time `json:"time"` // when the entry was appended
+	Kind string    `json:"kind"` // what the entry records, such as "consent.given"
 	// Meta is the non-personal metadata, kept for as long as the log.
 	Meta []byte `json:"meta,omitempty"`
 	// PayloadHash is SHA-256(salt || payload). The random salt is erased with the payload,

@@ -18,6 +18,7 @@ const (
 // (RFC 6962 §2.1.1 audit path). It holds no personal data: the payload enters only through
 // its salted hash. Its JSON form is what "dpi log proof" prints.
 type InclusionProof struct {
+	// Format names the JSON form and its version, so a verifier refuses what it cannot read.
 	Format string `json:"format"`
 	// Leaf is the entry as the tree commits to it.
 	Leaf Leaf `json:"leaf"`
@@ -30,10 +31,12 @@ type InclusionProof struct {
 // ConsistencyProof proves that the tree of one signed checkpoint is a prefix of the tree of
 // a later one (RFC 6962 §2.1.2): nothing the first committed to was rewritten or removed.
 type ConsistencyProof struct {
+	// Format names the JSON form and its version, so a verifier refuses what it cannot read.
 	Format string `json:"format"`
 	// Old and New are the signed checkpoint notes of the smaller and the larger tree.
-	Old    string `json:"old"`
-	New    string `json:"new"`
+	Old string `json:"old"`
+	New string `json:"new"`
+	// Hashes is the consistency proof between the two trees.
 	Hashes []Hash `json:"hashes"`
 }
 

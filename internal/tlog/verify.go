@@ -13,6 +13,7 @@ import (
 
 // Report is what Verify found in a log that verifies.
 type Report struct {
+	// Origin is the name of the log that was verified.
 	Origin string `json:"origin"`
 	// Size is the number of entries checked.
 	Size uint64 `json:"size"`
