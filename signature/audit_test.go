@@ -300,3 +300,36 @@ func TestTimestampTokenRules(t *testing.T) {
 		})
 	}
 }
+
+// An OCSP answer without nextUpdate is fresh only for a while: recorded once, it must not
+// vouch for the certificate for ever (an on-path replay after revocation).
+func TestOCSPWithoutNextUpdateAges(t *testing.T) {
+	m := newMiniCA(t)
+	key, cert := m.issue(t, func(c *x509.Certificate) {
+		c.CRLDistributionPoints = nil
+		c.OCSPServer = []string{m.srv.URL + "/ocsp"}
+	})
+	sig := signWith(t, key, cert)
+	for _, tc := range []struct {
+		name   string
+		age    time.Duration
+		passes bool
+	}{
+		{"an hour old", time.Hour, true},
+		{"a month old", 30 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := ocsp.CreateResponse(m.root, m.root, ocsp.Response{Status: ocsp.Good,
+				SerialNumber: cert.SerialNumber, ThisUpdate: time.Now().Add(-tc.age)}, m.key)
+			require.NoError(t, err)
+			m.serve("/ocsp", resp)
+			r := validate(t, document, sig, &signature.Policy{Roots: m.pool()})
+			if tc.passes {
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+			assert.Equal(t, signature.TryLater, r.SubIndication)
+		})
+	}
+}

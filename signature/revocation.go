@@ -120,6 +120,21 @@ func joinReasons(rs []string) string {
 	return b.String()
 }
 
+// maxRevocationAge is how old revocation data without a nextUpdate may be. RFC 6960
+// §4.2.2.1 lets an OCSP responder omit nextUpdate ("newer information is always
+// available"); taken as valid forever, a "good" answer recorded once could be replayed by
+// anyone on the path long after the certificate was revoked.
+const maxRevocationAge = 24 * time.Hour
+
+// stale reports whether revocation data issued at thisUpdate is out of date at now: past
+// its nextUpdate, or, without one, older than maxRevocationAge.
+func stale(thisUpdate, nextUpdate, now time.Time) bool {
+	if nextUpdate.IsZero() {
+		return thisUpdate.Before(now.Add(-maxRevocationAge))
+	}
+	return nextUpdate.Before(now)
+}
+
 // maxClockSkew tolerates a responder whose clock runs slightly ahead.
 const maxClockSkew = 5 * time.Minute
 
@@ -171,7 +186,7 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 	if resp.ThisUpdate.After(now.Add(maxClockSkew)) {
 		return nil, fmt.Errorf("response is from the future")
 	}
-	if !resp.NextUpdate.IsZero() && resp.NextUpdate.Before(now) {
+	if stale(resp.ThisUpdate, resp.NextUpdate, now) {
 		return nil, fmt.Errorf("response is stale")
 	}
 	return resp, nil
@@ -235,7 +250,7 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 	if list.ThisUpdate.After(now.Add(maxClockSkew)) {
 		return false, time.Time{}, fmt.Errorf("crl is from the future")
 	}
-	if !list.NextUpdate.IsZero() && list.NextUpdate.Before(now) {
+	if stale(list.ThisUpdate, list.NextUpdate, now) {
 		return false, time.Time{}, fmt.Errorf("crl is stale")
 	}
 	for _, e := range list.RevokedCertificateEntries {
