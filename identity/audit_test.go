@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -215,4 +216,93 @@ func TestShortEd25519HolderKeyDoesNotPanic(t *testing.T) {
 		_, err := cv.Verify(ctx(t), issued+"~"+kb, identity.Presentation{Audience: "https://verifier.example", Nonce: "vn-1"})
 		assert.ErrorIs(t, err, identity.ErrClaims)
 	})
+}
+
+// An encrypted userinfo is refused unless it uses an allowed key management algorithm
+// (no RSA1_5, PBES2, dir or AES key wrap) and no compression (zip: DEF).
+func TestEncryptedUserInfoAlgorithms(t *testing.T) {
+	sig := ecKey(t)
+	rp := rsaKey(t)
+	jwk := jose.JSONWebKey{Key: sig.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}
+	var body string
+	var srv *countingJWKS
+	srv = startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks", "userinfo_endpoint": srv.URL + "/userinfo"})
+		case "/jwks":
+			_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
+		default:
+			w.Header().Set("Content-Type", "application/jwt")
+			_, _ = w.Write([]byte(body))
+		}
+	})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: srv.URL, ClientID: "rp", DecryptionKey: rp}}})
+	id := &identity.Identity{Issuer: srv.URL, Subject: "s1"}
+	signed := signWith(t, jose.ES256, sig, "k1", nil, map[string]any{"iss": srv.URL, "aud": "rp", "sub": "s1", "name": "Ana"})
+	encrypt := func(r jose.Recipient, opts *jose.EncrypterOptions) string {
+		enc, err := jose.NewEncrypter(jose.A256GCM, r, opts)
+		require.NoError(t, err)
+		obj, err := enc.Encrypt([]byte(signed))
+		require.NoError(t, err)
+		out, err := obj.CompactSerialize()
+		require.NoError(t, err)
+		return out
+	}
+	tests := []struct {
+		name string
+		jwe  string
+		want error // nil: accepted
+	}{
+		{"RSA-OAEP-256", encrypt(jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: rp.Public()}, nil), nil},
+		{"RSA1_5", encrypt(jose.Recipient{Algorithm: jose.RSA1_5, Key: rp.Public()}, nil), identity.ErrMalformed},
+		{"PBES2", encrypt(jose.Recipient{Algorithm: jose.PBES2_HS256_A128KW, Key: []byte("password"), PBES2Count: 1000}, nil), identity.ErrMalformed},
+		{"dir", encrypt(jose.Recipient{Algorithm: jose.DIRECT, Key: make([]byte, 32)}, nil), identity.ErrMalformed},
+		{"A256KW", encrypt(jose.Recipient{Algorithm: jose.A256KW, Key: make([]byte, 32)}, nil), identity.ErrMalformed},
+		{"zip DEF", encrypt(jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: rp.Public()}, &jose.EncrypterOptions{Compression: jose.DEFLATE}), identity.ErrHeader},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body = tt.jwe
+			got, err := v.UserInfo(ctx(t), id, "at")
+			if tt.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, "Ana", got.Name)
+				return
+			}
+			assert.ErrorIs(t, err, tt.want)
+			assert.Nil(t, got)
+		})
+	}
+}
+
+// A flood of tokens with unknown kids arriving at once costs the IdP the first fetch and
+// one forced refresh, not one request per token.
+func TestUnknownKidFloodIsRateLimitedUnderConcurrency(t *testing.T) {
+	clk := newClock()
+	good := ecKey(t)
+	set := &mutableJWKS{}
+	set.set(pubJWK(good, "good"))
+	jwks := startJWKS(t, set.serve)
+	const iss = "https://a.example"
+	v := newVerifier(t, identity.Config{Now: clk.Now, InsecureSkipNonce: true,
+		Issuers: []identity.Issuer{{URL: iss, ClientID: "c", JWKSURL: jwks.URL, SkipDiscovery: true}}})
+	attacker := ecKey(t)
+	now := clk.Now()
+	claims := map[string]any{"iss": iss, "sub": "s", "aud": "c", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 64 {
+		tok := signWith(t, jose.ES256, attacker, "kid-"+strconv.Itoa(i), nil, claims)
+		wg.Go(func() {
+			_, err := v.Verify(ctx(t), tok, identity.Expect{})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.ErrorIs(t, err, identity.ErrUnknownKey)
+	}
+	assert.LessOrEqual(t, jwks.n.Load(), int64(2))
 }
