@@ -40,6 +40,9 @@ type jwsHeader struct {
 	Kid     string   `json:"kid,omitempty"`
 }
 
+// headerNames are the JSON names of jwsHeader's fields.
+var headerNames = []string{"alg", "b64", "crit", "x5t#S256", "x5c", "iat", "sigT", "typ", "cty", "kid"}
+
 // sigTLayout is the claimed signing time format of TS 119 182-1 §5.2.1 (UTC, seconds).
 const sigTLayout = "2006-01-02T15:04:05Z"
 
@@ -316,6 +319,14 @@ func jsonObjectKeys(b []byte) (map[string]bool, error) {
 		}
 		if keys[k] {
 			return nil, fmt.Errorf("duplicate member %q", k)
+		}
+		// encoding/json matches member names to fields case-insensitively (with Unicode
+		// folding: "ſigT" is sigT), and the last one wins: {"b64":true,"B64":false} would
+		// read as b64 false here and true to every other JOSE library.
+		for _, name := range headerNames {
+			if k != name && strings.EqualFold(k, name) {
+				return nil, fmt.Errorf("member %q differs from %q only in case", k, name)
+			}
 		}
 		keys[k] = true
 		var skip json.RawMessage
