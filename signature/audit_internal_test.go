@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,6 +100,87 @@ func TestJWSHeaderCaseVariants(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, ErrMalformed)
+		})
+	}
+}
+
+// cadesWithAttributes signs doc with key under hand-made signed attributes: content-type,
+// signing-time, message-digest, then extra (each a DER Attribute), naming chain[0] as the
+// signer.
+func cadesWithAttributes(t *testing.T, key crypto.Signer, chain []*x509.Certificate, doc []byte, extra ...[]byte) []byte {
+	t.Helper()
+	attr := func(oid asn1.ObjectIdentifier, value func(b *cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(cbasn1.SET, value)
+		})
+		return b.BytesOrPanic()
+	}
+	digest := sha256.Sum256(doc)
+	elems := [][]byte{
+		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }),
+		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) { b.AddASN1UTCTime(time.Now().UTC().Truncate(time.Second)) }),
+		attr(oidAttrMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
+	}
+	elems = append(elems, extra...)
+	attrs, err := derSetOf(elems)
+	require.NoError(t, err)
+	sigAlg, err := cmsSignatureAlgorithm(key.Public(), crypto.SHA256)
+	require.NoError(t, err)
+	sv, err := signDigest(key, crypto.SHA256, attrs, false)
+	require.NoError(t, err)
+	sig, err := buildSignedData(crypto.SHA256, sigAlg, attrs, sv, chain, nil)
+	require.NoError(t, err)
+	return sig
+}
+
+// signingCertificateV1 encodes a signing-certificate attribute (RFC 2634 §5.4) naming c.
+func signingCertificateV1Attr(c *x509.Certificate) []byte {
+	h := sha1.Sum(c.Raw)
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidAttrSigningCertV1)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1OctetString(h[:]) })
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+// A signing-certificate (v1) reference binds the signer as v2 does: a second certificate
+// the CA issued for the same key (another name) must not take the signer's place.
+func TestSigningCertificateV1Binds(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	clerk, err := pki.Issue(dpitest.CertOptions{CommonName: "Clerk", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	minister, err := pki.IssueFor(clerk.Key.Public(), dpitest.CertOptions{CommonName: "Minister", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	doc := []byte("decree")
+	for _, tc := range []struct {
+		name   string
+		chain  []*x509.Certificate
+		passes bool
+	}{
+		{"v1 names the signer", []*x509.Certificate{clerk.Cert, pki.Intermediate}, true},
+		{"v1 names another certificate for the key", []*x509.Certificate{minister, pki.Intermediate}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := cadesWithAttributes(t, clerk.Key, tc.chain, doc, signingCertificateV1Attr(clerk.Cert))
+			r, err := Validate(context.Background(), bytes.NewReader(doc), sig, &Policy{Roots: pki.Pool()})
+			require.NoError(t, err)
+			if tc.passes {
+				assert.Equal(t, TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, Indeterminate, r.Indication, r.Errors)
+			assert.Equal(t, NoSigningCertificateFound, r.SubIndication)
 		})
 	}
 }

@@ -127,6 +127,16 @@ type essCertIDv2 struct {
 	IssuerSerial  asn1.RawValue `asn1:"optional"`
 }
 
+// signingCertificateV1 is RFC 2634 §5.4: ESSCertID is certHash (SHA-1), issuerSerial
+// OPTIONAL.
+type signingCertificateV1 struct {
+	Certs []struct {
+		CertHash     []byte
+		IssuerSerial asn1.RawValue `asn1:"optional"`
+	}
+	Policies asn1.RawValue `asn1:"optional"`
+}
+
 type signingCertificateV2 struct {
 	Certs    []essCertIDv2
 	Policies asn1.RawValue `asn1:"optional"`
@@ -146,6 +156,7 @@ type cmsSignature struct {
 	signingTime  *time.Time
 	certRefsV2   []essCertIDv2
 	hasCertRefV1 bool
+	certRefV1    []byte // SHA-1 hash of the first ESSCertID of a signing-certificate (v1)
 	tsTokens     [][]byte
 	problems     []string // EN 319 122-1 / RFC 5652 attribute rules broken
 }
@@ -334,6 +345,12 @@ func (s *cmsSignature) readSignedAttributes(attrs []parsedAttribute) {
 			s.certRefsV2 = sc.Certs
 		case a.Type.Equal(oidAttrSigningCertV1):
 			s.hasCertRefV1 = true
+			var sc signingCertificateV1
+			if rest, err := asn1.Unmarshal(v, &sc); err != nil || len(rest) != 0 || len(sc.Certs) == 0 {
+				s.problems = append(s.problems, "signing-certificate attribute is malformed")
+				continue
+			}
+			s.certRefV1 = sc.Certs[0].CertHash
 		}
 	}
 	if s.contentType == nil {

@@ -130,8 +130,14 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify with the signing certificate's key")
 		}
 	}
+	// A v1 reference still binds the certificate: a SHA-1 second preimage is out of reach,
+	// and unchecked it would let a second certificate for the same key (another name,
+	// another policy) take the signer's place.
+	if s.hasCertRefV1 && s.certRefV1 != nil && !bytes.Equal(s.certRefV1, digestOf(crypto.SHA1, s.signer.Raw)) {
+		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate does not reference the signing certificate")
+	}
 	if s.certRefsV2 == nil && s.hasCertRefV1 {
-		r.warn("the signing certificate is bound only by a signing-certificate (v1, sha-1) attribute, which is not checked")
+		r.warn("the signing certificate is bound only by a signing-certificate (v1, sha-1) attribute")
 	}
 	if s.certRefsV2 != nil && !signingCertMatches(s) {
 		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate-v2 does not reference the signing certificate")
