@@ -306,3 +306,38 @@ func TestUnknownKidFloodIsRateLimitedUnderConcurrency(t *testing.T) {
 	}
 	assert.LessOrEqual(t, jwks.n.Load(), int64(2))
 }
+
+// The login state cookie of an https service is __Host- prefixed, Secure, HttpOnly,
+// SameSite=Lax, Path=/ and has no Domain; the callback clears it with the same attributes.
+func TestLoginCookieAttributes(t *testing.T) {
+	idp := startIdP(t, dpitest.IdPOptions{})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: idp.Issuer(), ClientID: "test-client"}}})
+	l, err := identity.NewLogin(identity.LoginConfig{Verifier: v, ClientSecret: "test-secret",
+		RedirectURL: "https://rp.example/callback", OnLogin: func(http.ResponseWriter, *http.Request, *identity.Identity) {}})
+	require.NoError(t, err)
+	check := func(res *http.Response) *http.Cookie {
+		cookies := res.Cookies()
+		require.Len(t, cookies, 1)
+		c := cookies[0]
+		assert.Equal(t, "__Host-dpi-login", c.Name)
+		assert.True(t, c.Secure)
+		assert.True(t, c.HttpOnly)
+		assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+		assert.Equal(t, "/", c.Path)
+		assert.Empty(t, c.Domain)
+		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+		return c
+	}
+	w := httptest.NewRecorder()
+	l.Start().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://rp.example/login", nil))
+	require.Equal(t, http.StatusFound, w.Code)
+	c := check(w.Result())
+	assert.Positive(t, c.MaxAge)
+
+	w = httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "https://rp.example/callback?state=x&code=y", nil)
+	r.AddCookie(c)
+	l.Callback().ServeHTTP(w, r)
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Negative(t, check(w.Result()).MaxAge)
+}
