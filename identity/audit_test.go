@@ -1,6 +1,8 @@
 package identity_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -340,4 +342,32 @@ func TestLoginCookieAttributes(t *testing.T) {
 	l.Callback().ServeHTTP(w, r)
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.Negative(t, check(w.Result()).MaxAge)
+}
+
+// A key set served gzip-compressed is capped after decompression: a few kilobytes on the
+// wire that inflate past limits.MaxJWKSDocument are refused, though the JSON is valid.
+func TestGzipKeySetIsCappedAfterDecompression(t *testing.T) {
+	clk := newClock()
+	k := ecKey(t)
+	keyJSON, err := json.Marshal(pubJWK(k, "k1"))
+	require.NoError(t, err)
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	_, _ = zw.Write([]byte(`{"keys":[`))
+	_, _ = zw.Write(bytes.Repeat([]byte(" "), 8<<20))
+	_, _ = zw.Write(keyJSON)
+	_, _ = zw.Write([]byte(`]}`))
+	require.NoError(t, zw.Close())
+	jwks := startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bomb.Bytes())
+	})
+	const iss = "https://a.example"
+	v := newVerifier(t, identity.Config{Now: clk.Now, InsecureSkipNonce: true,
+		Issuers: []identity.Issuer{{URL: iss, ClientID: "c", JWKSURL: jwks.URL, SkipDiscovery: true}}})
+	now := clk.Now()
+	tok := signWith(t, jose.ES256, k, "k1", nil, map[string]any{"iss": iss, "sub": "s", "aud": "c", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+	_, err = v.Verify(ctx(t), tok, identity.Expect{})
+	assert.ErrorIs(t, err, identity.ErrUnavailable)
 }
