@@ -9,9 +9,14 @@ import (
 
 // Identity is a verified person, normalised across IdPs.
 type Identity struct {
-	Issuer     string `json:"issuer"`
-	Subject    string `json:"subject"`
-	Profile    string `json:"profile"`
+	// Issuer is the iss of the ID token, one of the configured issuers; Subject its sub,
+	// the person's stable identifier at that issuer (issuer and subject together identify
+	// the person); Profile the name of the issuer's Profile ("oidc" without one).
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+	Profile string `json:"profile"`
+	// Name, GivenName and FamilyName are the person's names as the IdP gives them (from
+	// the profile's claims, else the OpenID Connect Core §5.1 ones), empty when absent.
 	Name       string `json:"name,omitempty"`
 	GivenName  string `json:"given_name,omitempty"`
 	FamilyName string `json:"family_name,omitempty"`
@@ -24,11 +29,13 @@ type Identity struct {
 	Assurance Assurance `json:"assurance"`
 	// ACR, AMR and AssuranceSource ("acr", "amr", "levels" or "none") say where the level
 	// came from.
-	ACR             string    `json:"acr,omitempty"`
-	AMR             []string  `json:"amr,omitempty"`
-	AssuranceSource string    `json:"assurance_source"`
-	AuthTime        time.Time `json:"auth_time,omitzero"`
-	Expiry          time.Time `json:"expiry"`
+	ACR             string   `json:"acr,omitempty"`
+	AMR             []string `json:"amr,omitempty"`
+	AssuranceSource string   `json:"assurance_source"`
+	// AuthTime is when the person authenticated at the IdP (auth_time), zero when the
+	// token does not say; Expiry is the ID token's exp.
+	AuthTime time.Time `json:"auth_time,omitzero"`
+	Expiry   time.Time `json:"expiry"`
 	// Claims are the ID token's claims as signed, for anything the normalised fields do
 	// not carry. UserInfo holds the verified userinfo claims once fetched.
 	Claims   json.RawMessage `json:"claims"`

@@ -52,7 +52,7 @@ func ParseLoA(s string) (LoA, error) {
 // NIST SP 800-63-3's identity (IAL, 800-63A §5.2) and authenticator (AAL, 800-63B §4)
 // assurance levels. The two scales are not equivalent; a profile states both explicitly.
 type Assurance struct {
-	LoA LoA `json:"loa"`
+	LoA LoA `json:"loa"`           // the eIDAS level
 	IAL int `json:"ial,omitempty"` // 1..3, 0 when unknown
 	AAL int `json:"aal,omitempty"` // 1..3, 0 when unknown
 }

@@ -66,14 +66,19 @@ type CredentialIssuer struct {
 // Presentation is what the verifier asked the holder for: the key binding JWT must name
 // this audience and nonce (RFC 9901 §7.3).
 type Presentation struct {
+	// Audience is this verifier's identifier (the key binding JWT's aud); Nonce the fresh
+	// value it sent the wallet. Both are required unless key binding is skipped.
 	Audience, Nonce string
 }
 
 // Credential is a verified SD-JWT VC with the disclosures the holder chose to reveal.
 type Credential struct {
-	Issuer   string    `json:"issuer"`
-	Type     string    `json:"vct"`
-	Subject  string    `json:"subject,omitempty"`
+	// Issuer is the credential's iss, a configured credential issuer; Type its vct, one of
+	// the types trusted from that issuer; Subject its sub in the clear, if any.
+	Issuer  string `json:"issuer"`
+	Type    string `json:"vct"`
+	Subject string `json:"subject,omitempty"`
+	// IssuedAt and Expiry are the credential's iat and exp, zero when absent.
 	IssuedAt time.Time `json:"issued_at,omitzero"`
 	Expiry   time.Time `json:"expiry,omitzero"`
 	// Claims are the issuer-signed claims with the disclosed ones in place and the
