@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
@@ -100,7 +101,7 @@ func runVerify(e *env, args []string) int {
 func printReport(w io.Writer, r *signature.Report) {
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-20s %s\n", k+":", v)
+			fmt.Fprintf(w, "%-20s %s\n", k+":", printable(v))
 		}
 	}
 	ind := string(r.Indication)
@@ -124,7 +125,7 @@ func printReport(w io.Writer, r *signature.Report) {
 		if i == 0 {
 			k = "chain"
 		}
-		fmt.Fprintf(w, "%-20s %s\n", k+map[bool]string{true: ":", false: ""}[k != ""], c.Subject)
+		fmt.Fprintf(w, "%-20s %s\n", k+map[bool]string{true: ":", false: ""}[k != ""], printable(c.Subject))
 	}
 	for _, s := range r.Revocation {
 		v := s.Status
@@ -145,6 +146,21 @@ func printReport(w io.Writer, r *signature.Report) {
 	for _, wn := range r.Warnings {
 		line("warning", oneLine(wn))
 	}
+}
+
+// printable escapes control and bidirectional formatting characters, as \u00XX: names in
+// the report come from certificates anyone can make, and a newline, an ANSI escape or a
+// right-to-left override in a subject must not forge or hide a line of the report.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func poolOf(certs []*x509.Certificate) *x509.CertPool {
