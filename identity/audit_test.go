@@ -371,3 +371,23 @@ func TestGzipKeySetIsCappedAfterDecompression(t *testing.T) {
 	_, err = v.Verify(ctx(t), tok, identity.Expect{})
 	assert.ErrorIs(t, err, identity.ErrUnavailable)
 }
+
+// An end-session endpoint that already has a query keeps it: the logout parameters are
+// appended with &, not a second ?.
+func TestLogoutURLKeepsEndpointQuery(t *testing.T) {
+	var srv *countingJWKS
+	srv = startJWKS(t, func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks",
+			"end_session_endpoint": srv.URL + "/logout?tenant=gov"})
+	})
+	v := newVerifier(t, identity.Config{Issuers: []identity.Issuer{{URL: srv.URL, ClientID: "rp"}}})
+	l, err := identity.NewLogin(identity.LoginConfig{Verifier: v, ClientSecret: "s", RedirectURL: "http://127.0.0.1/cb",
+		PostLogoutRedirectURL: "http://127.0.0.1/bye", OnLogin: func(http.ResponseWriter, *http.Request, *identity.Identity) {}})
+	require.NoError(t, err)
+	raw, err := l.LogoutURL(ctx(t))
+	require.NoError(t, err)
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "/logout", u.Path)
+	assert.Equal(t, url.Values{"tenant": {"gov"}, "client_id": {"rp"}, "post_logout_redirect_uri": {"http://127.0.0.1/bye"}}, u.Query())
+}

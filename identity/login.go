@@ -262,14 +262,8 @@ func (l *Login) Start() http.Handler {
 		if l.cfg.MaxAge > 0 {
 			q.Set("max_age", fmt.Sprint(int64(l.cfg.MaxAge/time.Second)))
 		}
-		target := d.AuthorizationEndpoint
-		if strings.Contains(target, "?") {
-			target += "&" + q.Encode()
-		} else {
-			target += "?" + q.Encode()
-		}
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, target, http.StatusFound)
+		http.Redirect(w, r, withQuery(d.AuthorizationEndpoint, q), http.StatusFound)
 	})
 }
 
@@ -458,7 +452,8 @@ func (l *Login) clientAssertion(aud string) (string, error) {
 
 // LogoutURL returns the IdP's end-session URL (OpenID Connect RP-Initiated Logout 1.0
 // §2) that sends the browser back to PostLogoutRedirectURL. The service clears its own
-// session first.
+// session first, on a POST it protects against cross-site requests, so that another site
+// cannot sign the person out.
 func (l *Login) LogoutURL(ctx context.Context) (string, error) {
 	d, err := l.v.discovery(ctx, l.st)
 	if err != nil {
@@ -471,7 +466,15 @@ func (l *Login) LogoutURL(ctx context.Context) (string, error) {
 	if l.cfg.PostLogoutRedirectURL != "" {
 		q.Set("post_logout_redirect_uri", l.cfg.PostLogoutRedirectURL)
 	}
-	return d.EndSessionEndpoint + "?" + q.Encode(), nil
+	return withQuery(d.EndSessionEndpoint, q), nil
+}
+
+// withQuery appends q to an endpoint URL that may already have a query of its own.
+func withQuery(endpoint string, q url.Values) string {
+	if strings.Contains(endpoint, "?") {
+		return endpoint + "&" + q.Encode()
+	}
+	return endpoint + "?" + q.Encode()
 }
 
 // seal encrypts the state with a random nonce; l.aad is the associated data.
