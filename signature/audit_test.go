@@ -333,3 +333,57 @@ func TestOCSPWithoutNextUpdateAges(t *testing.T) {
 		})
 	}
 }
+
+// An OCSP answer is about a certificate only if its CertID names that certificate's
+// issuer: a response the same key signed about another CA's certificate with the same
+// serial number (a responder serving both, a CA re-issued under a new name) says nothing
+// about this one.
+func TestOCSPCertIDMustNameTheIssuer(t *testing.T) {
+	m := newMiniCA(t)
+	key, cert := m.issue(t, func(c *x509.Certificate) {
+		c.CRLDistributionPoints = nil
+		c.OCSPServer = []string{m.srv.URL + "/ocsp"}
+	})
+	sig := signWith(t, key, cert)
+	other := *m.root
+	other.RawSubject = []byte{0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x04, 'O', 't', 'h', 'r'}
+	for _, tc := range []struct {
+		name   string
+		issuer *x509.Certificate
+		passes bool
+	}{
+		{"this issuer", m.root, true},
+		{"another issuer's certificate, same serial", &other, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := ocsp.CreateResponse(tc.issuer, m.root, ocsp.Response{Status: ocsp.Good,
+				SerialNumber: cert.SerialNumber, ThisUpdate: time.Now().Add(-time.Minute),
+				NextUpdate: time.Now().Add(time.Hour)}, m.key)
+			require.NoError(t, err)
+			m.serve("/ocsp", resp)
+			r := validate(t, document, sig, &signature.Policy{Roots: m.pool()})
+			if tc.passes {
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+			assert.Equal(t, signature.TryLater, r.SubIndication)
+		})
+	}
+}
+
+// A delegated responder (id-kp-OCSPSigning, issued by the CA) still answers.
+func TestDelegatedOCSPResponderAccepted(t *testing.T) {
+	c := newClock()
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{Now: c.Now, DelegatedOCSP: true})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	f := &fixture{pki: pki, clock: c}
+	sig := f.sign(t, cred, signature.SignerOptions{}, document)
+	r := validate(t, document, sig, f.policy())
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	require.NotEmpty(t, r.Revocation)
+	assert.Equal(t, "OCSP", r.Revocation[0].Source)
+}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"time"
@@ -174,6 +176,9 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 		}
 		return nil, fmt.Errorf("response: %v", err)
 	}
+	if err := certIDNamesIssuer(resp.TBSResponseData, c, issuer); err != nil {
+		return nil, fmt.Errorf("response: %v", err)
+	}
 	now := v.policy.now()
 	if resp.Certificate != nil {
 		if err := delegatedResponder(resp.Certificate, now); err != nil {
@@ -190,6 +195,57 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 		return nil, fmt.Errorf("response is stale")
 	}
 	return resp, nil
+}
+
+// certIDNamesIssuer checks that the single response x/crypto/ocsp chose (the first whose
+// serial number is c's) names c's issuer by the hashes of its name and key (RFC 6960
+// §4.1.1). The library matches the serial number alone, so an answer about another CA's
+// certificate with the same serial, signed by a responder both CAs trust, would be taken
+// for c's status.
+func certIDNamesIssuer(tbs []byte, c, issuer *x509.Certificate) error {
+	bad := fmt.Errorf("malformed response data")
+	in := cryptobyte.String(tbs)
+	var rd, responderID, responses cryptobyte.String
+	if !in.ReadASN1(&rd, cbasn1.SEQUENCE) ||
+		!rd.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!rd.ReadAnyASN1(&responderID, nil) || // checked by x/crypto/ocsp
+		!rd.SkipASN1(cbasn1.GeneralizedTime) ||
+		!rd.ReadASN1(&responses, cbasn1.SEQUENCE) {
+		return bad
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil || len(rest) != 0 {
+		return bad
+	}
+	for !responses.Empty() {
+		var single, certID, alg cryptobyte.String
+		var hashOID asn1.ObjectIdentifier
+		var nameHash, keyHash []byte
+		serial := new(big.Int)
+		if !responses.ReadASN1(&single, cbasn1.SEQUENCE) ||
+			!single.ReadASN1(&certID, cbasn1.SEQUENCE) ||
+			!certID.ReadASN1(&alg, cbasn1.SEQUENCE) ||
+			!alg.ReadASN1ObjectIdentifier(&hashOID) ||
+			!certID.ReadASN1Bytes(&nameHash, cbasn1.OCTET_STRING) ||
+			!certID.ReadASN1Bytes(&keyHash, cbasn1.OCTET_STRING) ||
+			!certID.ReadASN1Integer(serial) {
+			return bad
+		}
+		if serial.Cmp(c.SerialNumber) != 0 {
+			continue
+		}
+		h := hashFromOID(hashOID)
+		if h == 0 || !h.Available() ||
+			!bytes.Equal(nameHash, digestOf(h, issuer.RawSubject)) ||
+			!bytes.Equal(keyHash, digestOf(h, spki.PublicKey.RightAlign())) {
+			return fmt.Errorf("certificate id names another issuer")
+		}
+		return nil
+	}
+	return fmt.Errorf("no single response for the certificate")
 }
 
 // delegatedResponder checks the certificate an OCSP response was signed with, when it is
