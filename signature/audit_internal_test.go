@@ -184,3 +184,21 @@ func TestSigningCertificateV1Binds(t *testing.T) {
 		})
 	}
 }
+
+// A time-stamp token is parsed by digitorus/pkcs7, whose BER rewriting is recursive: a
+// token of megabytes of nested indefinite lengths is refused before it reaches it.
+func TestOversizedTimestampTokenIgnored(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	const depth = 1 << 20
+	token := append(bytes.Repeat([]byte{0x30, 0x80}, depth), make([]byte, 2*depth)...)
+	v := &validation{ctx: context.Background(), policy: &Policy{Roots: pki.Pool()},
+		report: &Report{BestSignatureTime: time.Now()}}
+	v.timestamp(token, []byte("signature value"), []*x509.Certificate{cred.Cert})
+	require.NotNil(t, v.report.Timestamp)
+	assert.False(t, v.report.Timestamp.Valid)
+	assert.Contains(t, v.report.Timestamp.Reason, "time-stamp token over")
+}

@@ -208,7 +208,16 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 		roots = v.policy.Roots
 	}
 	inter := v.intermediates(certs)
-	t, tsa, err := checkTimestamp(token, sigValue, roots, inter)
+	var t time.Time
+	var tsa *x509.Certificate
+	var err error
+	if len(token) > limits.MaxTSAResponse {
+		// digitorus/pkcs7 rewrites BER recursively: a few MiB of nested indefinite
+		// lengths cost seconds and a hundred MiB. No real token is near this size.
+		err = fmt.Errorf("time-stamp token over %d bytes", limits.MaxTSAResponse)
+	} else {
+		t, tsa, err = checkTimestamp(token, sigValue, roots, inter)
+	}
 	if err != nil {
 		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
 		v.report.warn("signature time-stamp ignored: " + err.Error())
