@@ -61,22 +61,31 @@
 //     message-digest, signing-time and signing-certificate-v2 present once with one value
 //     (iat or sigT, agreeing, and x5t#S256 for JAdES): else TOTAL_FAILED/FORMAT_FAILURE;
 //   - the signing certificate (§5.2.3) found by the signer identifier and bound by
-//     signing-certificate-v2 or x5t#S256: else INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND;
+//     signing-certificate-v2 (or v1) or x5t#S256: else INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND;
 //   - the digest and the signature value (§5.2.7): TOTAL_FAILED/HASH_FAILURE or
 //     SIG_CRYPTO_FAILURE (a JWS signs the payload directly, so a changed JAdES document
 //     gives SIG_CRYPTO_FAILURE);
 //   - algorithms (§5.2.8): SHA-256 or stronger, RSA of 2048 bits or more, P-256/384/521,
 //     Ed25519, in the signature and in every certificate of the chain: else
 //     INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE;
-//   - the signature time-stamp (§5.4): its signature, its imprint over the signature value,
-//     its TSA chain to TSARoots (or Roots) with id-kp-timeStamping. A valid one is the best
-//     signature time; an invalid one is a warning and proves nothing;
+//   - the signature time-stamp (§5.4): its signature (SHA-2), its imprint over the signature
+//     value, its TSA chain to TSARoots (or Roots) with a critical extended key usage of
+//     id-kp-timeStamping alone (RFC 3161 §2.3). A valid one is the best signature time; an
+//     invalid one is a warning and proves nothing;
 //   - the chain (§5.2.6) to Roots at the best signature time, key usage digitalSignature or
-//     nonRepudiation: NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
+//     nonRepudiation, and no extended key usage that names only other purposes (a TSA, an
+//     OCSP responder, a TLS server or client authentication key does not sign documents;
+//     emailProtection, anyExtendedKeyUsage and RFC 9336 documentSigning do):
+//     NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
 //     CERTIFICATE_CHAIN_GENERAL_FAILURE; a signer claiming a signing time outside the
 //     certificate's validity is TOTAL_FAILED/EXPIRED or NOT_YET_VALID; a certificate expired
 //     at the best signature time with no earlier proof is INDETERMINATE/OUT_OF_BOUNDS_NO_POE;
-//   - revocation of every certificate but the anchor, by OCSP then CRL: revoked after the
+//   - revocation of every certificate but the anchor, by OCSP then CRL. An OCSP response
+//     counts when signed by the issuer or by a responder it certified for id-kp-OCSPSigning,
+//     for a CertID that names the issuer; a CRL when signed by the issuer and complete for
+//     the certificate (no delta CRL, no issuing distribution point for another partition,
+//     other certificates or some reasons, no unknown critical extension); either only while
+//     fresh (before nextUpdate, or within 24 hours without one). Revoked after the
 //     best signature time passes with a warning; the signing certificate revoked before
 //     the signer's own claimed signing time (to the second) is TOTAL_FAILED/REVOKED;
 //     revoked with no proof that the signature existed before is

@@ -40,6 +40,7 @@ type FormatError struct {
 	Err    error  // the underlying parse error, if any
 }
 
+// Error describes the failed check, with the format and the underlying error.
 func (e *FormatError) Error() string {
 	f := e.Format
 	if f == "" {

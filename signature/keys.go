@@ -39,6 +39,7 @@ type KeyError struct {
 	Reason string
 }
 
+// Error names the key type and size and the failed check.
 func (e *KeyError) Error() string {
 	if e.Bits > 0 {
 		return fmt.Sprintf("signature: unsupported %s-%d key: %s", e.Type, e.Bits, e.Reason)

@@ -83,29 +83,29 @@ func (r *Report) Passed() bool { return r != nil && r.Indication == TotalPassed 
 
 // CertificateInfo describes one certificate of the chain.
 type CertificateInfo struct {
-	Subject      string    `json:"subject"`
-	Issuer       string    `json:"issuer"`
+	Subject      string    `json:"subject"`      // distinguished name, RFC 4514 string form
+	Issuer       string    `json:"issuer"`       // distinguished name, RFC 4514 string form
 	SerialNumber string    `json:"serialNumber"` // hexadecimal
-	NotBefore    time.Time `json:"notBefore"`
-	NotAfter     time.Time `json:"notAfter"`
-	SHA256       string    `json:"sha256"` // hexadecimal fingerprint of the DER certificate
+	NotBefore    time.Time `json:"notBefore"`    // start of validity, UTC
+	NotAfter     time.Time `json:"notAfter"`     // end of validity, UTC
+	SHA256       string    `json:"sha256"`       // hexadecimal fingerprint of the DER certificate
 }
 
 // TimestampInfo describes a signature time-stamp (RFC 3161).
 type TimestampInfo struct {
-	Time   time.Time `json:"time"`
-	TSA    string    `json:"tsa"`   // subject of the TSA certificate
-	Valid  bool      `json:"valid"` // imprint, signature and TSA chain checked
-	Reason string    `json:"reason,omitempty"`
+	Time   time.Time `json:"time"`             // genTime, when Valid
+	TSA    string    `json:"tsa"`              // subject of the TSA certificate
+	Valid  bool      `json:"valid"`            // imprint, signature and TSA chain checked
+	Reason string    `json:"reason,omitempty"` // why the time-stamp was ignored, lower-case
 }
 
 // RevocationStatus is the revocation status found for one certificate of the chain.
 type RevocationStatus struct {
-	Subject   string     `json:"subject"`
-	Source    string     `json:"source,omitempty"` // "OCSP" or "CRL"
-	Status    string     `json:"status"`           // "good", "revoked" or "unknown"
-	RevokedAt *time.Time `json:"revokedAt,omitempty"`
-	Reason    string     `json:"reason,omitempty"` // why the status is unknown
+	Subject   string     `json:"subject"`             // the certificate's subject
+	Source    string     `json:"source,omitempty"`    // "OCSP" or "CRL"
+	Status    string     `json:"status"`              // "good", "revoked" or "unknown"
+	RevokedAt *time.Time `json:"revokedAt,omitempty"` // revocation time, when revoked
+	Reason    string     `json:"reason,omitempty"`    // why the status is unknown
 }
 
 func certInfo(c *x509.Certificate) CertificateInfo {
