@@ -7,7 +7,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -390,4 +392,37 @@ func TestLogoutURLKeepsEndpointQuery(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "/logout", u.Path)
 	assert.Equal(t, url.Values{"tenant": {"gov"}, "client_id": {"rp"}, "post_logout_redirect_uri": {"http://127.0.0.1/bye"}}, u.Query())
+}
+
+// The key that signs an x5c credential is an end-entity certificate's, for digital
+// signatures: a CA certificate that happens to name the issuer's host signs certificates,
+// not credentials.
+func TestCredentialX5CLeafMustBeAnEndEntitySigningCertificate(t *testing.T) {
+	const iss = "https://pid-provider.example"
+	ca := newTestCA(t)
+	holder := ecKey(t)
+	want := identity.Presentation{Audience: "https://verifier.example", Nonce: "n-1"}
+	cv, err := identity.NewCredentialVerifier(identity.CredentialConfig{Issuers: []identity.CredentialIssuer{
+		{URL: iss, Types: []string{pidType}, Roots: ca.pool()},
+	}})
+	require.NoError(t, err)
+	t.Cleanup(cv.Close)
+	issue := func(tmpl *x509.Certificate) string {
+		key := ecKey(t)
+		tmpl.SerialNumber, tmpl.DNSNames = big.NewInt(3), []string{"pid-provider.example"}
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+		require.NoError(t, err)
+		cert, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		p, err := dpitest.Present(x5cCredential(t, iss, cert, key, holder), nil, holder, want.Audience, want.Nonce, time.Now())
+		require.NoError(t, err)
+		return p
+	}
+	_, err = cv.Verify(ctx(t), issue(&x509.Certificate{IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}), want)
+	assert.ErrorIs(t, err, identity.ErrCertificate, "intermediate CA")
+	_, err = cv.Verify(ctx(t), issue(&x509.Certificate{KeyUsage: x509.KeyUsageKeyAgreement}), want)
+	assert.ErrorIs(t, err, identity.ErrCertificate, "key agreement only")
+	_, err = cv.Verify(ctx(t), issue(&x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature}), want)
+	assert.NoError(t, err)
 }

@@ -355,6 +355,11 @@ func verifyWithX5C(j *parsedJWS, alg *algorithm, roots *x509.CertPool, now time.
 		certs = append(certs, cert)
 	}
 	leaf := certs[0]
+	// The signing key is an end entity's, for signatures (RFC 5280 §4.2.1.3, §4.2.1.9): a
+	// CA certificate that names the issuer's host signs certificates, not credentials.
+	if leaf.IsCA || leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return reject(ErrCertificate, "x5c", "leaf certificate is not an end-entity signing certificate")
+	}
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
