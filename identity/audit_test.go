@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -425,4 +426,47 @@ func TestCredentialX5CLeafMustBeAnEndEntitySigningCertificate(t *testing.T) {
 	assert.ErrorIs(t, err, identity.ErrCertificate, "key agreement only")
 	_, err = cv.Verify(ctx(t), issue(&x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature}), want)
 	assert.NoError(t, err)
+}
+
+// A discovery document is refused when its issuer is not exactly the configured one
+// (OpenID Connect Discovery §4.3) or an endpoint is plain http off loopback.
+func TestDiscoveryDocumentsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		doc  func(base string) map[string]string
+	}{
+		{"valid (control)", func(b string) map[string]string { return map[string]string{"issuer": b, "jwks_uri": b + "/jwks"} }},
+		{"trailing slash on issuer", func(b string) map[string]string { return map[string]string{"issuer": b + "/", "jwks_uri": b + "/jwks"} }},
+		{"issuer in upper case", func(b string) map[string]string {
+			return map[string]string{"issuer": strings.ToUpper(b), "jwks_uri": b + "/jwks"}
+		}},
+		{"http jwks_uri off loopback", func(b string) map[string]string {
+			return map[string]string{"issuer": b, "jwks_uri": "http://keys.example/jwks"}
+		}},
+		{"http token endpoint off loopback", func(b string) map[string]string {
+			return map[string]string{"issuer": b, "jwks_uri": b + "/jwks", "token_endpoint": "http://idp.example/token"}
+		}},
+		{"no jwks_uri", func(b string) map[string]string { return map[string]string{"issuer": b} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := ecKey(t)
+			var srv *countingJWKS
+			srv = startJWKS(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/jwks" {
+					_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pubJWK(k, "k1")}})
+					return
+				}
+				_ = json.NewEncoder(w).Encode(tt.doc(srv.URL))
+			})
+			v := newVerifier(t, identity.Config{InsecureSkipNonce: true, Issuers: []identity.Issuer{{URL: srv.URL, ClientID: "c"}}})
+			now := time.Now()
+			tok := signWith(t, jose.ES256, k, "k1", nil, map[string]any{"iss": srv.URL, "sub": "s", "aud": "c", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+			_, err := v.Verify(ctx(t), tok, identity.Expect{})
+			if tt.name == "valid (control)" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, identity.ErrUnavailable)
+		})
+	}
 }
