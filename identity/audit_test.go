@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -469,4 +470,47 @@ func TestDiscoveryDocumentsRefused(t *testing.T) {
 			assert.ErrorIs(t, err, identity.ErrUnavailable)
 		})
 	}
+}
+
+// Absent or null claims fail closed.
+func TestMissingClaimsFailClosed(t *testing.T) {
+	idp, v, _ := setup(t, dpitest.IdPOptions{}, identity.Config{})
+	for _, tt := range []struct {
+		name   string
+		claims map[string]any
+		want   error
+	}{
+		{"no aud", map[string]any{"aud": nil}, identity.ErrAudience},
+		{"empty aud", map[string]any{"aud": []string{}}, identity.ErrAudience},
+		{"aud null", map[string]any{"aud": json.RawMessage("null")}, identity.ErrAudience},
+		{"aud of empty string", map[string]any{"aud": ""}, identity.ErrAudience},
+		{"no iss", map[string]any{"iss": nil}, identity.ErrIssuer},
+		{"exp null", map[string]any{"exp": json.RawMessage("null")}, identity.ErrExpired},
+		{"iat null", map[string]any{"iat": json.RawMessage("null")}, identity.ErrIssuedAt},
+		{"nonce null", map[string]any{"nonce": json.RawMessage("null")}, identity.ErrNonce},
+		{"negative exp", map[string]any{"exp": -1}, identity.ErrClaims},
+		{"exp NaN-like", map[string]any{"exp": "NaN"}, identity.ErrClaims},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := map[string]any{"nonce": nonce}
+			for k, val := range tt.claims {
+				c[k] = val
+			}
+			_, err := v.Verify(ctx(t), mint(t, idp, c), identity.Expect{Nonce: nonce})
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
+// An ES384 token whose kid names a P-256 key is refused before any signature check.
+func TestCurveMismatchRefused(t *testing.T) {
+	clk := newClock()
+	idp := startIdP(t, dpitest.IdPOptions{Now: clk.Now})
+	v := newVerifier(t, identity.Config{Now: clk.Now, Issuers: []identity.Issuer{{
+		URL: idp.Issuer(), ClientID: "test-client", Algorithms: []string{"ES256", "ES384"},
+	}}})
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	_, err = v.Verify(ctx(t), signWith(t, jose.ES384, p384, idp.KeyID(), nil, claimsFor(idp, clk.Now())), identity.Expect{Nonce: nonce})
+	assert.ErrorIs(t, err, identity.ErrKeyMismatch)
 }
