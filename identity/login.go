@@ -84,8 +84,9 @@ type LoginConfig struct {
 // Login is a relying-party login for the OpenID Connect authorization code flow with PKCE
 // (RFC 7636, S256), state and nonce. Mount Start on the route that begins a login and
 // Callback on the redirect URL. State, nonce and the PKCE verifier travel in a sealed,
-// HttpOnly, SameSite=Lax, Secure cookie bound to the browser that started the login, and
-// are compared in constant time. A Login is immutable and safe for concurrent use.
+// HttpOnly, SameSite=Lax, Secure cookie bound to the browser and to the Login (issuer and
+// redirect URL) that started the login, and are compared in constant time. A Login is
+// immutable and safe for concurrent use.
 type Login struct {
 	cfg      LoginConfig
 	st       *issuerState
