@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -357,7 +358,7 @@ func crlScope(list *x509.RevocationList, u string, c *x509.Certificate) error {
 }
 
 // issuingDistributionPoint checks the extension of RFC 5280 §5.2.5: a full name must
-// include the URL the CRL was fetched from, and the CRL must cover every kind of
+// include the URL the CRL was fetched from or another of c's distribution points (§6.3.3), and the CRL must cover every kind of
 // certificate c is, for every reason, from its own issuer.
 func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
 	in := cryptobyte.String(der)
@@ -382,7 +383,7 @@ func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
 			if !names.ReadAnyASN1(&name, &tag) {
 				return fmt.Errorf("malformed")
 			}
-			if tag == cbasn1.Tag(6).ContextSpecific() && string(name) == u {
+			if tag == cbasn1.Tag(6).ContextSpecific() && (string(name) == u || slices.Contains(c.CRLDistributionPoints, string(name))) {
 				found = true
 			}
 		}
