@@ -45,6 +45,10 @@
 // refresh per [Config.KeyRefreshInterval], so a flood of made-up kids cannot hammer the
 // IdP. Discovery, key set and userinfo responses are size-capped (internal/limits) and time
 // out; a slow, huge or garbage key set makes Verify fail with [ErrUnavailable], never hang.
+// When a refresh fails, the keys last fetched stay in use, so that an IdP's key endpoint
+// being down does not lock citizens out of services; a key the IdP has withdrawn is
+// therefore trusted until a refresh succeeds. Each failed refresh is logged to
+// [Config.Logger]; watch for them.
 //
 // # Errors
 //
