@@ -387,3 +387,27 @@ func TestDelegatedOCSPResponderAccepted(t *testing.T) {
 	require.NotEmpty(t, r.Revocation)
 	assert.Equal(t, "OCSP", r.Revocation[0].Source)
 }
+
+// A time-stamp is a proof of existence only while its TSA certificate is not revoked:
+// whoever holds a compromised TSA key can date a signature before its signer's revocation.
+func TestRevokedTSAProvesNothing(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	signedAt := f.clock.Now()
+	sig := f.sign(t, cred, signature.SignerOptions{TSAURL: f.pki.TSAURL}, document)
+	f.clock.Add(time.Hour)
+	require.NoError(t, f.pki.Revoke(cred.Cert, signedAt.Add(30*time.Minute)))
+
+	r := validate(t, document, sig, f.policy())
+	require.NotNil(t, r.Timestamp)
+	assert.True(t, r.Timestamp.Valid, r.Timestamp.Reason)
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+
+	require.NoError(t, f.pki.Revoke(f.pki.TSA().Cert, signedAt.Add(10*time.Minute)))
+	r = validate(t, document, sig, f.policy())
+	require.NotNil(t, r.Timestamp)
+	assert.False(t, r.Timestamp.Valid)
+	assert.Contains(t, r.Timestamp.Reason, "revoked")
+	assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+	assert.Equal(t, signature.RevokedNoPOE, r.SubIndication)
+}

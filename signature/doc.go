@@ -70,8 +70,8 @@
 //     INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE;
 //   - the signature time-stamp (§5.4): its signature (SHA-2), its imprint over the signature
 //     value, its TSA chain to TSARoots (or Roots) with a critical extended key usage of
-//     id-kp-timeStamping alone (RFC 3161 §2.3). A valid one is the best signature time; an
-//     invalid one is a warning and proves nothing;
+//     id-kp-timeStamping alone (RFC 3161 §2.3), not revoked (by OCSP or CRL, as below). A
+//     valid one is the best signature time; an invalid one is a warning and proves nothing;
 //   - the chain (§5.2.6) to Roots at the best signature time, key usage digitalSignature or
 //     nonRepudiation, and no extended key usage that names only other purposes (a TSA, an
 //     OCSP responder, a TLS server or client authentication key does not sign documents;
@@ -110,7 +110,7 @@
 // It does not make or fully validate the long-term levels (-LT, -LTA), counter-signatures,
 // signature policies, attribute certificates, enveloping or enveloped signatures, or JWS
 // JSON serialization (so no JAdES-T: the compact form has no unprotected header). A CMS
-// with several signers is refused. Revocation of the TSA's certificate is not checked.
+// with several signers is refused.
 // Revocation status is what the responders say now; nothing is cached between calls. OCSP
 // and CRL URLs come from the certificates, so a validator fetches from hosts a signer's CA
 // names: only http and https, with bounded answers and timeouts.

@@ -116,8 +116,9 @@ func parseTSToken(b []byte) (ts *timestamp.Timestamp, p7 *pkcs7.PKCS7, err error
 
 // checkTimestamp validates a signature time-stamp token over sigValue: its signature, its
 // imprint, and its TSA certificate's chain (with the timeStamping extended key usage) to
-// roots at the time it states. It returns that time and the TSA certificate.
-func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool) (time.Time, *x509.Certificate, error) {
+// roots at the time it states. It returns that time and the TSA certificate's chain, the
+// TSA certificate first.
+func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool) (time.Time, []*x509.Certificate, error) {
 	ts, p7, err := parseTSToken(token)
 	if err != nil {
 		return time.Time{}, nil, fmt.Errorf("time-stamp token: %v", err)
@@ -160,7 +161,7 @@ func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool)
 	if err := chainKeyPolicy(chains[0]); err != nil {
 		return time.Time{}, nil, fmt.Errorf("time-stamp authority chain: %v", err)
 	}
-	return ts.Time.UTC(), tsa, nil
+	return ts.Time.UTC(), chains[0], nil
 }
 
 // tokenSignatureAlgorithmAllowed is the allow-list of SignerInfo signature algorithms for

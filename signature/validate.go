@@ -209,7 +209,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	}
 	inter := v.intermediates(certs)
 	var t time.Time
-	var tsa *x509.Certificate
+	var tsa []*x509.Certificate
 	var err error
 	if len(token) > limits.MaxTSAResponse {
 		// digitorus/pkcs7 rewrites BER recursively: a few MiB of nested indefinite
@@ -218,15 +218,36 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	} else {
 		t, tsa, err = checkTimestamp(token, sigValue, roots, inter)
 	}
+	if err == nil {
+		err = v.tsaRevocation(tsa)
+	}
 	if err != nil {
 		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
 		v.report.warn("signature time-stamp ignored: " + err.Error())
 		return
 	}
-	v.report.Timestamp = &TimestampInfo{Time: t, TSA: tsa.Subject.String(), Valid: true}
+	v.report.Timestamp = &TimestampInfo{Time: t, TSA: tsa[0].Subject.String(), Valid: true}
 	if t.Before(v.report.BestSignatureTime) {
 		v.report.BestSignatureTime = t
 	}
+}
+
+// tsaRevocation checks the TSA's chain for revocation, as the signer's is checked (EN 319
+// 102-1 §5.4 validates the TSA certificate like any other): a time-stamp from a revoked
+// TSA key, or one whose status nobody can tell, is no proof of existence, since whoever
+// holds a compromised TSA key can date anything.
+func (v *validation) tsaRevocation(chain []*x509.Certificate) error {
+	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
+		st := v.status(chain[i], chain[i+1])
+		switch st.Status {
+		case "good":
+		case "revoked":
+			return fmt.Errorf("time-stamp authority chain: %q is revoked", chain[i].Subject.CommonName)
+		default:
+			return fmt.Errorf("time-stamp authority chain: revocation status of %q is unknown: %s", chain[i].Subject.CommonName, st.Reason)
+		}
+	}
+	return nil
 }
 
 func (v *validation) intermediates(certs []*x509.Certificate) *x509.CertPool {
