@@ -100,7 +100,6 @@ type CredentialVerifier struct {
 	roots   map[string]*x509.CertPool
 	kbAge   time.Duration
 	skipKB  bool
-	kbAlgs  map[string]bool
 	closeFn func()
 }
 
@@ -148,10 +147,6 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 	cv := &CredentialVerifier{v: v, types: types, roots: roots, kbAge: cfg.KeyBindingMaxAge, skipKB: cfg.InsecureSkipKeyBinding, closeFn: v.Close}
 	if cv.kbAge <= 0 {
 		cv.kbAge = 5 * time.Minute
-	}
-	cv.kbAlgs = map[string]bool{}
-	for name := range algorithms {
-		cv.kbAlgs[name] = true
 	}
 	return cv, nil
 }
