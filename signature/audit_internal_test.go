@@ -202,3 +202,70 @@ func TestOversizedTimestampTokenIgnored(t *testing.T) {
 	assert.False(t, v.report.Timestamp.Valid)
 	assert.Contains(t, v.report.Timestamp.Reason, "time-stamp token over")
 }
+
+// Each of content-type, message-digest and signing-time appears once with one value: a
+// second message-digest (say, of another document) makes the signature unusable rather
+// than letting one of the two be chosen.
+func TestCAdESAttributeMultiplicity(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	doc, other := []byte("decree"), []byte("another decree")
+	od := sha256.Sum256(other)
+	dd := sha256.Sum256(doc)
+	attr := func(oid asn1.ObjectIdentifier, values ...[]byte) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+				for _, v := range values {
+					b.AddASN1OctetString(v)
+				}
+			})
+		})
+		return b.BytesOrPanic()
+	}
+	v2 := func() []byte {
+		// signing-certificate-v2 as NewSigner writes it, taken from a real signature.
+		attrs, err := buildSignedAttributes(dd[:], time.Now(), cred.Cert)
+		require.NoError(t, err)
+		parsed, err := parseAttributes(setContent(attrs))
+		require.NoError(t, err)
+		for _, a := range parsed {
+			if a.Type.Equal(oidAttrSigningCertV2) {
+				var b cryptobyte.Builder
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(oidAttrSigningCertV2)
+					b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(a.values[0]) })
+				})
+				return b.BytesOrPanic()
+			}
+		}
+		t.Fatal("no signing-certificate-v2")
+		return nil
+	}()
+	for _, tc := range []struct {
+		name  string
+		extra [][]byte
+		want  Indication
+	}{
+		{"well-formed", [][]byte{v2}, TotalPassed},
+		{"second message-digest attribute", [][]byte{v2, attr(oidAttrMessageDigest, od[:])}, TotalFailed},
+		{"second message-digest value", [][]byte{v2, attr(oidAttrMessageDigest, od[:], dd[:])}, TotalFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := cadesWithAttributes(t, cred.Key, cred.Chain, doc, tc.extra...)
+			for _, d := range [][]byte{doc, other} {
+				r, err := Validate(context.Background(), bytes.NewReader(d), sig, &Policy{Roots: pki.Pool()})
+				require.NoError(t, err)
+				if tc.want == TotalPassed && bytes.Equal(d, doc) {
+					assert.Equal(t, TotalPassed, r.Indication, r.Errors)
+					continue
+				}
+				assert.Equal(t, TotalFailed, r.Indication, r.Errors)
+			}
+		})
+	}
+}
