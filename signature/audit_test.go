@@ -411,3 +411,19 @@ func TestRevokedTSAProvesNothing(t *testing.T) {
 	assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
 	assert.Equal(t, signature.RevokedNoPOE, r.SubIndication)
 }
+
+// A CA that signs its OCSP answers itself may include its own certificate: that is not a
+// delegated responder and needs no id-kp-OCSPSigning.
+func TestOCSPSignedByIssuerWithItsCertificate(t *testing.T) {
+	m := newMiniCA(t)
+	key, cert := m.issue(t, func(c *x509.Certificate) {
+		c.CRLDistributionPoints = nil
+		c.OCSPServer = []string{m.srv.URL + "/ocsp"}
+	})
+	resp, err := ocsp.CreateResponse(m.root, m.root, ocsp.Response{Status: ocsp.Good, Certificate: m.root,
+		SerialNumber: cert.SerialNumber, ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}, m.key)
+	require.NoError(t, err)
+	m.serve("/ocsp", resp)
+	r := validate(t, document, signWith(t, key, cert), &signature.Policy{Roots: m.pool()})
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+}

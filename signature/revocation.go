@@ -181,7 +181,7 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 		return nil, fmt.Errorf("response: %v", err)
 	}
 	now := v.policy.now()
-	if resp.Certificate != nil {
+	if resp.Certificate != nil && !resp.Certificate.Equal(issuer) {
 		if err := delegatedResponder(resp.Certificate, now); err != nil {
 			return nil, fmt.Errorf("responder certificate: %v", err)
 		}
