@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"testing"
+
+	"github.com/dpiblocks/dpi/dpitest"
 )
 
 func encodeSeg(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -50,5 +52,26 @@ func FuzzTimestampToken(f *testing.F) {
 	roots := x509.NewCertPool()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = checkTimestamp(b, []byte("signature"), roots, nil)
+	})
+}
+
+// FuzzRevocationData feeds arbitrary bytes to the parsers of an OCSP ResponseData (the
+// CertID check) and of a CRL issuing distribution point: they run on responders' answers
+// and must return an error, never panic.
+func FuzzRevocationData(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{Usage: dpitest.UsageSigning})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte{0x30, 0x06, 0xa0, 0x04, 0xa0, 0x02, 0x86, 0x00})
+	f.Add([]byte{0x30, 0x03, 0x82, 0x01, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = issuingDistributionPoint(b, "http://ca.example/crl", cred.Cert)
+		_ = certIDNamesIssuer(b, cred.Cert, pki.Intermediate)
 	})
 }
