@@ -427,3 +427,59 @@ func TestOCSPSignedByIssuerWithItsCertificate(t *testing.T) {
 	r := validate(t, document, signWith(t, key, cert), &signature.Policy{Roots: m.pool()})
 	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
 }
+
+// An intermediate CA limited to TLS (extended key usage serverAuth, clientAuth) does not
+// issue document signing certificates, even ones without an extended key usage of their own.
+func TestIssuingCAPurpose(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		eku    []x509.ExtKeyUsage
+		passes bool
+	}{
+		{"no extended key usage", nil, true},
+		{"emailProtection", []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth}, true},
+		{"tls only", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMiniCA(t)
+			ikey, inter := m.issue(t, func(c *x509.Certificate) {
+				c.Subject.CommonName = "Mini Intermediate"
+				c.IsCA, c.BasicConstraintsValid = true, true
+				c.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+				c.ExtKeyUsage = tc.eku
+			})
+			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			require.NoError(t, err)
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "Signer"},
+				NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+				KeyUsage:              x509.KeyUsageDigitalSignature,
+				CRLDistributionPoints: []string{m.srv.URL + "/inter.crl"}}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, inter, key.Public(), ikey)
+			require.NoError(t, err)
+			leaf, err := x509.ParseCertificate(der)
+			require.NoError(t, err)
+			icrl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+				ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}, inter, ikey)
+			require.NoError(t, err)
+			m.serve("/inter.crl", icrl)
+			m.serve("/ca.crl", m.crl(t, &x509.RevocationList{}))
+			r := validate(t, document, signWith(t, key, leaf, inter), &signature.Policy{Roots: m.pool()})
+			if tc.passes {
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+			assert.Equal(t, signature.ChainConstraintsFailure, r.SubIndication)
+		})
+	}
+}
+
+// A signing certificate that is itself the trust anchor gives a chain of one.
+func TestSignerIsTheTrustAnchor(t *testing.T) {
+	cred := selfSigned(t, x509.KeyUsageDigitalSignature)
+	pool := x509.NewCertPool()
+	pool.AddCert(cred.Cert)
+	r := validate(t, document, signWith(t, cred.Key, cred.Cert), &signature.Policy{Roots: pool})
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	assert.Len(t, r.Chain, 1)
+}

@@ -324,6 +324,14 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	if err := chainKeyPolicy(chain); err != nil {
 		r.fail(Indeterminate, CryptoConstraintsFailure, "chain: "+err.Error())
 	}
+	// An issuing CA whose extended key usage names only other purposes (a TLS issuing CA)
+	// constrains what its certificates may do (the nesting crypto/x509 applies when given
+	// a purpose, and skips for ExtKeyUsageAny). The trust anchor is the caller's decision.
+	for i := 1; i+1 < len(chain); i++ {
+		if c := chain[i]; documentSigningPurpose(c) != nil {
+			r.fail(Indeterminate, ChainConstraintsFailure, fmt.Sprintf("ca certificate %q extended key usage does not allow document signing", c.Subject.CommonName))
+		}
+	}
 	v.revocation(chain, claimed)
 }
 
