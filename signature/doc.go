@@ -75,7 +75,8 @@
 //   - the chain (§5.2.6) to Roots at the best signature time, key usage digitalSignature or
 //     nonRepudiation, and no extended key usage that names only other purposes (a TSA, an
 //     OCSP responder, a TLS server or client authentication key does not sign documents;
-//     emailProtection, anyExtendedKeyUsage and RFC 9336 documentSigning do):
+//     emailProtection, anyExtendedKeyUsage and RFC 9336 documentSigning do; the same holds
+//     for intermediate CAs):
 //     NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
 //     CERTIFICATE_CHAIN_GENERAL_FAILURE; a signer claiming a signing time outside the
 //     certificate's validity is TOTAL_FAILED/EXPIRED or NOT_YET_VALID; a certificate expired
