@@ -3,11 +3,16 @@ package dpitest
 import (
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"math/big"
 	"net/http"
 	"sort"
 	"time"
 )
+
+// oidExpiredCertsOnCRL is the expiredCertsOnCRL CRL extension (ITU-T X.509 §9.6.2.9).
+var oidExpiredCertsOnCRL = asn1.ObjectIdentifier{2, 5, 29, 60}
 
 // crlValidity is how long a CRL is current (its nextUpdate minus thisUpdate).
 const crlValidity = 24 * time.Hour
@@ -32,6 +37,12 @@ func (p *PKI) crl(a *authority) ([]byte, error) {
 		Number:     big.NewInt(a.crlNumber),
 		ThisUpdate: now,
 		NextUpdate: now.Add(crlValidity),
+	}
+	// Revoked certificates stay listed after they expire; expiredCertsOnCRL (X.509
+	// §9.6.2.9) at the CA's own start says so, so that a validator can trust the CRL's
+	// silence about an expired certificate.
+	if since, err := asn1.MarshalWithParams(a.cert.NotBefore.UTC(), "generalized"); err == nil {
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidExpiredCertsOnCRL, Value: since}}
 	}
 	for _, e := range a.revoked {
 		if !now.Before(e.RevocationTime) {

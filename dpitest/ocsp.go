@@ -3,6 +3,7 @@ package dpitest
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"io"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/dpiblocks/dpi/internal/limits"
 )
+
+// oidArchiveCutoff is id-pkix-ocsp-archive-cutoff (RFC 6960 §4.4.4).
+var oidArchiveCutoff = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 6}
 
 // ocspValidity is how long an OCSP response is fresh (its nextUpdate minus thisUpdate).
 const ocspValidity = time.Hour
@@ -82,6 +86,12 @@ func (p *PKI) ocspResponse(der []byte) []byte {
 		ThisUpdate:   now,
 		NextUpdate:   now.Add(ocspValidity),
 		Status:       ocsp.Unknown,
+	}
+	// The responder never forgets a certificate, expired or not: it says so with an
+	// archive cutoff at the CA's own start (RFC 6960 §4.4.4), so that "good" still
+	// speaks for a certificate that has expired.
+	if cutoff, err := asn1.MarshalWithParams(a.cert.NotBefore.UTC(), "generalized"); err == nil {
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidArchiveCutoff, Value: cutoff}}
 	}
 	serial := req.SerialNumber.String()
 	a.mu.Lock()

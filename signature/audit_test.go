@@ -483,3 +483,67 @@ func TestSignerIsTheTrustAnchor(t *testing.T) {
 	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
 	assert.Len(t, r.Chain, 1)
 }
+
+// A CA may forget a certificate once it has expired: a CRL or OCSP answer issued after the
+// expiry that does not list it proves nothing, unless it says that it keeps expired
+// certificates (expiredCertsOnCRL, archiveCutoff). Otherwise a certificate revoked, then
+// expired and dropped, reads as never revoked for a signature dated before its expiry.
+func TestRevocationSilenceAfterExpiry(t *testing.T) {
+	since := func(t *testing.T, tm time.Time) []byte {
+		v, err := asn1.MarshalWithParams(tm.UTC(), "generalized")
+		require.NoError(t, err)
+		return v
+	}
+	m := newMiniCA(t)
+	notAfter := time.Now().Add(-time.Hour)
+	expired := func(c *x509.Certificate) {
+		c.NotBefore, c.NotAfter = notAfter.Add(-2*time.Hour), notAfter
+	}
+	sign := func(t *testing.T, key crypto.Signer, cert *x509.Certificate) []byte {
+		s, err := signature.NewSigner(key, []*x509.Certificate{cert},
+			signature.SignerOptions{Now: func() time.Time { return notAfter.Add(-time.Hour) }})
+		require.NoError(t, err)
+		sig, err := s.Sign(context.Background(), bytes.NewReader(document))
+		require.NoError(t, err)
+		return sig
+	}
+	// Validated as of a time the certificate was valid: the best signature time.
+	policy := &signature.Policy{Roots: m.pool(), At: notAfter.Add(-30 * time.Minute)}
+
+	t.Run("crl", func(t *testing.T) {
+		key, cert := m.issue(t, expired)
+		sig := sign(t, key, cert)
+		m.serve("/ca.crl", m.crl(t, &x509.RevocationList{}))
+		r := validate(t, document, sig, policy)
+		assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+		assert.Equal(t, signature.TryLater, r.SubIndication)
+
+		m.serve("/ca.crl", m.crl(t, &x509.RevocationList{ExtraExtensions: []pkix.Extension{
+			{Id: asn1.ObjectIdentifier{2, 5, 29, 60}, Value: since(t, notAfter.Add(-24*time.Hour))}}}))
+		r = validate(t, document, sig, policy)
+		assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	})
+	t.Run("ocsp", func(t *testing.T) {
+		key, cert := m.issue(t, func(c *x509.Certificate) {
+			expired(c)
+			c.CRLDistributionPoints = nil
+			c.OCSPServer = []string{m.srv.URL + "/ocsp"}
+		})
+		sig := sign(t, key, cert)
+		answer := func(ext []pkix.Extension) []byte {
+			resp, err := ocsp.CreateResponse(m.root, m.root, ocsp.Response{Status: ocsp.Good, ExtraExtensions: ext,
+				SerialNumber: cert.SerialNumber, ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}, m.key)
+			require.NoError(t, err)
+			return resp
+		}
+		m.serve("/ocsp", answer(nil))
+		r := validate(t, document, sig, policy)
+		assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+		assert.Equal(t, signature.TryLater, r.SubIndication)
+
+		m.serve("/ocsp", answer([]pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 6},
+			Value: since(t, notAfter.Add(-24*time.Hour))}}))
+		r = validate(t, document, sig, policy)
+		assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	})
+}

@@ -86,7 +86,9 @@
 //     for a CertID that names the issuer; a CRL when signed by the issuer and complete for
 //     the certificate (no delta CRL, no issuing distribution point for another partition,
 //     other certificates or some reasons, no unknown critical extension); either only while
-//     fresh (before nextUpdate, or within 24 hours without one). Revoked after the
+//     fresh (before nextUpdate, or within 24 hours without one). For a certificate that had
+//     expired when the answer was issued, "not revoked" counts only with an OCSP archive
+//     cutoff or a CRL expiredCertsOnCRL date no later than its expiry. Revoked after the
 //     best signature time passes with a warning; the signing certificate revoked before
 //     the signer's own claimed signing time (to the second) is TOTAL_FAILED/REVOKED;
 //     revoked with no proof that the signature existed before is

@@ -82,6 +82,10 @@ func (v *validation) status(c, issuer *x509.Certificate) RevocationStatus {
 		}
 		switch resp.Status {
 		case ocsp.Good:
+			if !coversExpired(c, resp.ThisUpdate, resp.Extensions, oidOCSPArchiveCutoff) {
+				reasons = append(reasons, "ocsp: "+errExpiredNotCovered.Error())
+				continue
+			}
 			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "good"}
 		case ocsp.Revoked:
 			at := resp.RevokedAt.UTC()
@@ -315,7 +319,40 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 			return true, e.RevocationTime, nil
 		}
 	}
+	if !coversExpired(c, list.ThisUpdate, list.Extensions, oidExtExpiredCertsOnCRL) {
+		return false, time.Time{}, errExpiredNotCovered
+	}
 	return false, time.Time{}, nil
+}
+
+var (
+	oidOCSPArchiveCutoff    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 6}
+	oidExtExpiredCertsOnCRL = asn1.ObjectIdentifier{2, 5, 29, 60}
+
+	errExpiredNotCovered = fmt.Errorf("the certificate had expired when this status was issued, and it does not say it keeps expired certificates")
+)
+
+// coversExpired reports whether a "not revoked" answer issued at thisUpdate still speaks
+// for c. A CA may drop a certificate from its CRL, and its responder forget it, once the
+// certificate has expired (RFC 5280 §3.3, RFC 6960 §4.4.4): silence about an expired
+// certificate proves nothing unless the answer carries an archive cutoff (OCSP) or an
+// expiredCertsOnCRL date (X.509 §9.6.2.9) no later than the certificate's expiry. Without
+// this, a certificate revoked, then expired and dropped, would read as never revoked.
+func coversExpired(c *x509.Certificate, thisUpdate time.Time, exts []pkix.Extension, oid asn1.ObjectIdentifier) bool {
+	if !thisUpdate.After(c.NotAfter) {
+		return true
+	}
+	for _, e := range exts {
+		if !e.Id.Equal(oid) {
+			continue
+		}
+		var since time.Time
+		if rest, err := asn1.Unmarshal(e.Value, &since); err != nil || len(rest) != 0 {
+			return false
+		}
+		return !since.After(c.NotAfter)
+	}
+	return false
 }
 
 // Object identifiers of RFC 5280 §5.2 that change what a CRL covers.
