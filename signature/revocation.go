@@ -502,7 +502,7 @@ func (v *validation) fetch(rawURL, contentType string, body []byte, limit int64)
 	}
 	client := v.policy.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
+		client = &http.Client{Timeout: 15 * time.Second, CheckRedirect: revocationRedirect}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -520,4 +520,19 @@ func (v *validation) fetch(rawURL, contentType string, body []byte, limit int64)
 		return nil, fmt.Errorf("answer from %s over %d bytes", u.Host, limit)
 	}
 	return b, nil
+}
+
+// maxRevocationRedirects caps the redirects followed when fetching OCSP answers and CRLs.
+const maxRevocationRedirects = 3
+
+// revocationRedirect lets the default client follow a few redirects, as CRL servers behind
+// CDNs send them, but only to http and https URLs.
+func revocationRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRevocationRedirects {
+		return fmt.Errorf("more than %d redirects", maxRevocationRedirects)
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect to a %q URL", req.URL.Scheme)
+	}
+	return nil
 }

@@ -37,7 +37,8 @@ type Policy struct {
 	Now func() time.Time
 
 	// HTTPClient fetches OCSP responses and CRLs; nil uses a client with a 15 second
-	// timeout. Only http and https URLs from the certificates are fetched.
+	// timeout that follows at most 3 redirects, to http and https URLs only. Only http and
+	// https URLs from the certificates are fetched.
 	HTTPClient *http.Client
 }
 
