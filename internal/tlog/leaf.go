@@ -92,7 +92,12 @@ func (l *Leaf) valid() bool {
 
 const payloadPrefix = "dpi-tlog-payload/v1\x00"
 
-// PayloadHash returns the commitment to a payload under salt.
+// SaltSize is the length of the random salt under which a payload is committed. It is fixed
+// because the commitment does not encode where the salt ends and the payload begins.
+const SaltSize = 32
+
+// PayloadHash returns the commitment to a payload under salt, which should be SaltSize bytes
+// (CheckPayload refuses any other length).
 func PayloadHash(salt, payload []byte) Hash {
 	h := sha256.New()
 	h.Write([]byte(payloadPrefix))
@@ -105,7 +110,12 @@ func PayloadHash(salt, payload []byte) Hash {
 
 // CheckPayload reports whether payload and salt are what the leaf committed to. A person
 // who kept their payload and salt checks it against a leaf proved by [Verifier.VerifyInclusion].
+// A salt of any length but SaltSize is refused: otherwise bytes moved between the end of the
+// salt and the start of the payload would keep the commitment.
 func (l *Leaf) CheckPayload(salt, payload []byte) bool {
+	if len(salt) != SaltSize {
+		return false
+	}
 	h := PayloadHash(salt, payload)
 	return subtle.ConstantTimeCompare(h[:], l.PayloadHash[:]) == 1
 }

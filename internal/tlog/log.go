@@ -205,7 +205,7 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		}
 	}
 	// Salts do not depend on the sequence number: draw them before taking the log's lock.
-	salts := make([]byte, 32*len(records))
+	salts := make([]byte, SaltSize*len(records))
 	_, _ = rand.Read(salts)
 	var first int64
 	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -227,7 +227,7 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		for i := range records {
 			r := &records[i]
 			seq := first + int64(i)
-			salt := salts[32*i : 32*i+32]
+			salt := salts[SaltSize*i : SaltSize*(i+1)]
 			leaf := Leaf{Seq: uint64(seq), Time: stamp, Kind: r.Kind, Meta: nonNil(r.Meta), PayloadHash: PayloadHash(salt, r.Payload)}
 			lh := leaf.Hash(l.origin)
 			stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)

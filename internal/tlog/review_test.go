@@ -1,0 +1,44 @@
+package tlog_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/internal/storage/storagetest"
+	"github.com/dpiblocks/dpi/internal/tlog"
+)
+
+// Regression tests from the adversarial review of the log (issue 3).
+
+// The payload commitment is SHA-256(prefix || salt || payload) with no length between salt
+// and payload: moving the payload's first bytes into the salt kept the commitment, so whoever
+// holds the database could shorten a stored payload (or hand a citizen a shortened one)
+// without Verify or CheckPayload noticing. The salt's length is now fixed.
+func TestPayloadCannotShiftIntoSalt(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := openLog(t, db, key)
+		seq, err := l.Append(ctx, tlog.Record{Kind: "test.event", Meta: []byte(`{}`), Payload: []byte("ID 12345678 consents")})
+		require.NoError(t, err)
+		_, err = l.Checkpoint(ctx)
+		require.NoError(t, err)
+		e, err := l.Get(ctx, seq)
+		require.NoError(t, err)
+
+		salt := append(append([]byte(nil), e.Salt...), e.Payload[:12]...)
+		payload := e.Payload[12:]
+		assert.False(t, e.CheckPayload(salt, payload), "a payload shortened into the salt still matches")
+		assert.False(t, e.CheckPayload(e.Salt[:31], append([]byte{e.Salt[31]}, e.Payload...)), "a payload lengthened from the salt still matches")
+		assert.True(t, e.CheckPayload(e.Salt, e.Payload))
+
+		sqlExec(t, db, "UPDATE tlog_entries SET salt = ?, payload = ? WHERE log_id = "+logID+" AND seq = ?", salt, payload, int64(seq))
+		_, err = l.Verify(ctx, independent(t, key))
+		faults := faultsOf(t, err)
+		assert.True(t, hasFault(faults, tlog.FaultPayload, seq, seq+1), "%v", faults)
+	})
+}
