@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +26,10 @@ const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
 	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
-	"RFC 3161 signature time-stamp (CAdES-BASELINE-T)."
+	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
+	"Exit 0 signed; 2 usage error or unusable input (unreadable files, a key that does not\n" +
+	"match the certificate, a certificate that cannot sign); 3 the time-stamp authority gave\n" +
+	"no usable time-stamp (try later). Nothing is written unless the signature is complete."
 
 func runSign(e *env, args []string) int {
 	fs := e.newFlags("sign", signUsage)
@@ -76,8 +80,8 @@ func runSign(e *env, args []string) int {
 		Format: signature.Format(*format), TSAURL: *tsa,
 	})
 	if err != nil {
-		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
-		return exitRejected
+		// The key, the certificate or the format cannot make a signature: unusable input.
+		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
 	doc, closeDoc, err := openDocument(e, rest[0])
 	if err != nil {
@@ -87,7 +91,12 @@ func runSign(e *env, args []string) int {
 	sig, err := signer.Sign(e.ctx, doc)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
-		return exitRejected
+		if errors.Is(err, signature.ErrTimestamp) {
+			// Nothing was checked and rejected: an outside service did not answer usably,
+			// as with an unreachable OCSP responder (TRY_LATER) or eID issuer.
+			return exitIndeterminate
+		}
+		return exitUsage
 	}
 	if *out == "" {
 		if _, err := e.stdout.Write(sig); err != nil {
