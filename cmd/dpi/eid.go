@@ -30,7 +30,11 @@ type eidVerdict struct {
 	Identity *identity.Identity `json:"identity,omitempty"`
 }
 
-const eidVerifyUsage = "dpi eid verify --issuer URL --audience CLIENT_ID [--nonce N] [--min-loa LEVEL] [--profile NAME] [--json] TOKEN|-"
+const eidVerifyUsage = "dpi eid verify --issuer URL --audience CLIENT_ID [--nonce N] [--min-loa LEVEL] [--profile NAME] [--json] TOKEN|-\n\n" +
+	"Fetches the issuer's discovery document and keys, verifies the ID token TOKEN (\"-\" reads it\n" +
+	"from standard input) and prints the normalised identity. Exit 0 accepted; 1 rejected, the\n" +
+	"failed check on standard error and in the JSON; 2 usage error or unusable input (not a\n" +
+	"token); 3 indeterminate: the issuer's discovery document or keys could not be fetched."
 
 func runEIDVerify(e *env, args []string) int {
 	fs := e.newFlags("eid verify", eidVerifyUsage)
@@ -116,7 +120,7 @@ func runEIDVerify(e *env, args []string) int {
 		return result
 	}
 	if id == nil {
-		fmt.Fprintf(e.stdout, "REJECTED\n")
+		fmt.Fprintln(e.stdout, verdictWord(result))
 		return result
 	}
 	fmt.Fprintf(e.stdout, "ACCEPTED\n")
@@ -155,7 +159,9 @@ type credentialVerdict struct {
 	Credential *identity.Credential `json:"credential,omitempty"`
 }
 
-const eidCredentialUsage = "dpi eid credential --issuer URL --type VCT [--roots PEM] --audience A --nonce N [--json] PRESENTATION|-"
+const eidCredentialUsage = "dpi eid credential --issuer URL --type VCT [--roots PEM] --audience A --nonce N [--json] PRESENTATION|-\n\n" +
+	"Exit 0 accepted; 1 rejected, the failed check on standard error and in the JSON; 2 usage\n" +
+	"error or unusable input; 3 indeterminate: the issuer's metadata or keys could not be fetched."
 
 func runEIDCredential(e *env, args []string) int {
 	fs := e.newFlags("eid credential", eidCredentialUsage)
@@ -225,7 +231,7 @@ func runEIDCredential(e *env, args []string) int {
 		return result
 	}
 	if cred == nil {
-		fmt.Fprintf(e.stdout, "REJECTED\n")
+		fmt.Fprintln(e.stdout, verdictWord(result))
 		return result
 	}
 	fmt.Fprintf(e.stdout, "ACCEPTED\n  %-12s %s\n  %-12s %s\n  %-12s %s\n  %-12s %v\n  %-12s %s\n",
@@ -263,4 +269,18 @@ func runEIDProfiles(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%-12s %-3s %-45s %s\n", r.Name, r.Country, r.Issuer, r.ClientAuth)
 	}
 	return exitOK
+}
+
+// verdictWord is the first line of the human report of a token that was not accepted: it
+// says the same as the exit code, so that an unusable input or an unreachable issuer is
+// not reported as a rejection.
+func verdictWord(code int) string {
+	switch code {
+	case exitUsage:
+		return "UNUSABLE INPUT"
+	case exitIndeterminate:
+		return "INDETERMINATE"
+	default:
+		return "REJECTED"
+	}
 }
