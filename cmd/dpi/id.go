@@ -32,7 +32,9 @@ type idVerdict struct {
 }
 
 func runIDValidate(e *env, args []string) int {
-	fs := e.newFlags("id validate", "dpi id validate --country CC --scheme NAME [--json] NUMBER...")
+	fs := e.newFlags("id validate", "dpi id validate --country CC --scheme NAME [--json] NUMBER...\n\n"+
+		"Validates each NUMBER and prints its verdict, compact and formatted forms. Exit 0 all\n"+
+		"valid; 1 any invalid; 2 usage error, or an unknown country or scheme (see: dpi id schemes).")
 	country := fs.String("country", "", "ISO 3166-1 alpha-2 country code, such as BR (any case)")
 	scheme := fs.String("scheme", "", "scheme name, such as cpf (see: dpi id schemes)")
 	numbers, code, ok := e.parse(fs, args)
@@ -46,7 +48,9 @@ func runIDValidate(e *env, args []string) int {
 		return e.usageError("id validate: no number given")
 	}
 	s, err := nationalid.Lookup(*country, *scheme)
-	if errors.Is(err, nationalid.ErrUnknownScheme) {
+	if errors.Is(err, nationalid.ErrUnknownScheme) && !knownCountry(*country) {
+		return e.usageError("id validate: unknown country %q (see: dpi id schemes)", *country)
+	} else if errors.Is(err, nationalid.ErrUnknownScheme) {
 		return e.usageError("id validate: unknown scheme %q for country %q (see: dpi id schemes)", *scheme, *country)
 	} else if err != nil {
 		return e.usageError("id validate: %v", err)
@@ -125,4 +129,14 @@ func runIDSchemes(e *env, args []string) int {
 		return exitUsage
 	}
 	return exitOK
+}
+
+// knownCountry reports whether any scheme is registered for the country code, in any case.
+func knownCountry(cc string) bool {
+	for _, s := range nationalid.Schemes() {
+		if strings.EqualFold(s.Country, cc) {
+			return true
+		}
+	}
+	return false
 }

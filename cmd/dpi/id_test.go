@@ -23,7 +23,7 @@ func TestIDValidate(t *testing.T) {
 		{"one invalid among valid", []string{"id", "validate", "--country=BR", "--scheme=cpf", "390.533.447-05", "390.533.447-06"},
 			exitRejected, `invalid  BR cpf "390.533.447-06": nationalid: BR cpf: check digit mismatch`, ""},
 		{"unknown country", []string{"id", "validate", "--country", "XX", "--scheme", "cpf", "1"},
-			exitUsage, "", "unknown scheme"},
+			exitUsage, "", "unknown country"},
 		{"unknown scheme", []string{"id", "validate", "--country", "BR", "--scheme", "nope", "1"},
 			exitUsage, "", "unknown scheme"},
 		{"no number", []string{"id", "validate", "--country", "BR", "--scheme", "cpf"},
