@@ -82,7 +82,7 @@ func runVerify(e *env, args []string) int {
 		return e.usageError("verify: %s", oneLine(err.Error()))
 	}
 	if e.json {
-		if err := e.printJSON(report); err != nil {
+		if err := e.printJSON(newVerifyJSON(report)); err != nil {
 			return exitUsage
 		}
 	} else {
@@ -96,6 +96,30 @@ func runVerify(e *env, args []string) int {
 	default:
 		return exitIndeterminate
 	}
+}
+
+// verifyJSON is what "dpi verify --json" prints: the report, with the top-level fields of
+// the command line contract (issue 6: indication, subIndication, format, signedBy,
+// signingTime) always present, null when the report has no value for them, so that a
+// script can read them without testing for their presence.
+type verifyJSON struct {
+	Indication    signature.Indication     `json:"indication"`
+	SubIndication *signature.SubIndication `json:"subIndication"`
+	Format        string                   `json:"format"`
+	SignedBy      *string                  `json:"signedBy"`
+	SigningTime   *time.Time               `json:"signingTime"`
+	*signature.Report
+}
+
+func newVerifyJSON(r *signature.Report) verifyJSON {
+	v := verifyJSON{Indication: r.Indication, Format: r.Format, SigningTime: r.SigningTime, Report: r}
+	if r.SubIndication != "" {
+		v.SubIndication = &r.SubIndication
+	}
+	if r.SignedBy != "" {
+		v.SignedBy = &r.SignedBy
+	}
+	return v
 }
 
 func printReport(w io.Writer, r *signature.Report) {
