@@ -85,9 +85,12 @@ func (l *Leaf) Hash(origin string) Hash {
 	return Hash(xtlog.RecordHash(l.Bytes(origin)))
 }
 
-// valid checks the caps the encoding relies on.
+// valid checks what the encoding relies on: the caps that keep the length prefixes from
+// wrapping, and a time that int64 Unix nanoseconds represent (years 1678 to 2262), since
+// times 2^64 ns apart would otherwise encode alike.
 func (l *Leaf) valid() bool {
-	return len(l.Kind) <= limits.MaxTlogKind && len(l.Meta) <= limits.MaxTlogMeta
+	return len(l.Kind) <= limits.MaxTlogKind && len(l.Meta) <= limits.MaxTlogMeta &&
+		l.Time.Equal(time.Unix(0, l.Time.UnixNano()))
 }
 
 const payloadPrefix = "dpi-tlog-payload/v1\x00"

@@ -103,7 +103,7 @@ func (v *Verifier) VerifyInclusion(p *InclusionProof) (Checkpoint, error) {
 		return Checkpoint{}, err
 	}
 	if !p.Leaf.valid() {
-		return Checkpoint{}, proofError("format: leaf fields too large")
+		return Checkpoint{}, proofError("format: leaf fields out of range")
 	}
 	if p.Leaf.Seq >= cp.Size {
 		return Checkpoint{}, proofError("tree size: entry is beyond the checkpoint's tree")

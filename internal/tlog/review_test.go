@@ -3,6 +3,7 @@ package tlog_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,4 +42,35 @@ func TestPayloadCannotShiftIntoSalt(t *testing.T) {
 		faults := faultsOf(t, err)
 		assert.True(t, hasFault(faults, tlog.FaultPayload, seq, seq+1), "%v", faults)
 	})
+}
+
+// The leaf encodes its time as int64 Unix nanoseconds, which wrap outside the years
+// 1678-2262: a proof whose leaf claims a time 2^64 ns (about 585 years) away encoded to the
+// same bytes and verified, so the time a verifier displays was not the time committed to.
+func TestInclusionProofRefusesTimeOutsideEncoding(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	key := newKey(t)
+	l := openLog(t, db, key)
+	appendN(t, l, 3)
+	_, err = l.Checkpoint(ctx)
+	require.NoError(t, err)
+	p, err := l.ProveInclusion(ctx, 1, 0)
+	require.NoError(t, err)
+	v := independent(t, key)
+	_, err = v.VerifyInclusion(p)
+	require.NoError(t, err)
+
+	for _, shift := range []int{4, -4} {
+		forged := *p
+		for range 4 {
+			forged.Leaf.Time = forged.Leaf.Time.Add(time.Duration(shift/4) << 62)
+		}
+		require.Equal(t, p.Leaf.Time.UnixNano(), forged.Leaf.Time.UnixNano(), "the shifted time wraps to the same encoding")
+		require.False(t, forged.Leaf.Time.Equal(p.Leaf.Time))
+		_, err = v.VerifyInclusion(&forged)
+		assert.ErrorIs(t, err, tlog.ErrProof, "time %s", forged.Leaf.Time)
+	}
 }
