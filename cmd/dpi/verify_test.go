@@ -34,8 +34,9 @@ func TestVerifyJSON(t *testing.T) {
 	assert.Contains(t, report["signedBy"], "CN=Civil Registry")
 	assert.NotEmpty(t, report["signingTime"])
 	assert.NotEmpty(t, report["bestSignatureTime"])
-	_, hasSub := report["subIndication"]
-	assert.False(t, hasSub, "no sub-indication when passed")
+	sub, hasSub := report["subIndication"]
+	assert.True(t, hasSub, "subIndication is a contract field, present even when passed")
+	assert.Nil(t, sub, "no sub-indication when passed")
 }
 
 func TestVerifyOutcomes(t *testing.T) {
