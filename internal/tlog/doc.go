@@ -42,6 +42,10 @@
 //     keep the checkpoints (and proofs) they were given, pass them to Verify (or "dpi log
 //     verify --checkpoint"), and a [ConsistencyProof] from a kept checkpoint to the current
 //     one fails if anything it covered was removed or rewritten.
+//   - [Log.Checkpoint] refuses (ErrTampered) to sign a tree smaller than, or not consistent
+//     with, the latest checkpoint stored or signed by the same [Log], so the log's own key
+//     does not sign a rollback or a rewritten history; a process started after the stored
+//     checkpoints were deleted cannot tell, which is why auditors keep them.
 //   - Whoever holds the signing key can sign a second, different history (a fork). Two
 //     signed checkpoints that fail a consistency proof are evidence of that; publish
 //     checkpoints widely (or to witnesses) to make forks visible.

@@ -86,6 +86,14 @@ type Log struct {
 	stmts    stmtCache
 	hashes   hashCache
 	notes    noteCache
+	signed   signedCache
+}
+
+// signedCache remembers the largest checkpoint this Log signed, so that Checkpoint refuses
+// to sign a rollback even after the stored checkpoints were deleted.
+type signedCache struct {
+	mu sync.Mutex
+	cp *Checkpoint
 }
 
 // noteCache remembers the last checkpoint note whose signature checked out, so that proofs
@@ -337,7 +345,9 @@ func (l *Log) Erase(ctx context.Context, seq uint64) error {
 }
 
 // Checkpoint signs and stores a checkpoint of the log as it is now, and returns it. When
-// the latest checkpoint already has the current size, it returns that one.
+// the latest checkpoint already has the current size, it returns that one. It fails with
+// ErrTampered, signing nothing, when the tree is smaller than or not consistent with the
+// latest checkpoint stored or signed by l.
 func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	if l.readOnly {
 		return nil, ErrReadOnly
@@ -345,11 +355,20 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	if l.signer == nil {
 		return nil, ErrNoSigner
 	}
+	// The previous checkpoint is read before the size: the log only grows, so any
+	// checkpoint stored by then covers at most the size read next.
+	prev, err := l.previousCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
 	size, err := l.Size(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if cp, err := l.checkpointAt(ctx, size); err == nil {
+		if err := l.checkExtends(ctx, prev, cp.Checkpoint); err != nil {
+			return nil, err
+		}
 		return cp, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -359,15 +378,67 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 		return nil, fmt.Errorf("tlog: compute root: %w", err)
 	}
 	c := Checkpoint{Origin: l.origin, Size: size, Root: Hash(root)}
+	if err := l.checkExtends(ctx, prev, c); err != nil {
+		return nil, err
+	}
 	signed, err := l.signer.sign(c)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: sign checkpoint: %w", err)
 	}
+	l.signed.mu.Lock()
+	if l.signed.cp == nil || l.signed.cp.Size < c.Size {
+		l.signed.cp = &c
+	}
+	l.signed.mu.Unlock()
 	// Two processes may sign the same size at once; the first stored note wins.
 	if _, err := l.db.ExecContext(ctx, l.db.Rebind("INSERT INTO tlog_checkpoints (log_id, size, note) VALUES (?, ?, ?) ON CONFLICT (log_id, size) DO NOTHING"), l.id, int64(size), string(signed)); err != nil {
 		return nil, fmt.Errorf("tlog: store checkpoint: %w", err)
 	}
 	return l.checkpointAt(ctx, size)
+}
+
+// previousCheckpoint returns the larger of the latest stored checkpoint and the latest one
+// this Log signed, or nil when there is neither.
+func (l *Log) previousCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	l.signed.mu.Lock()
+	prev := l.signed.cp
+	l.signed.mu.Unlock()
+	stored, err := l.LatestCheckpoint(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return prev, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev == nil || stored.Size >= prev.Size {
+		return &stored.Checkpoint, nil
+	}
+	return prev, nil
+}
+
+// checkExtends refuses to sign (or hand out) c unless its tree extends prev's: whoever holds
+// the database could otherwise roll the log back, or rewrite its history with every hash
+// recomputed, and have the log's own key sign the result.
+func (l *Log) checkExtends(ctx context.Context, prev *Checkpoint, c Checkpoint) error {
+	switch {
+	case prev == nil || prev.Size == 0:
+		return nil
+	case c.Size < prev.Size:
+		return fmt.Errorf("%w: the log holds %d entries but a checkpoint of %d was signed; not signing a rollback", ErrTampered, c.Size, prev.Size)
+	case c.Size == prev.Size:
+		if c.Root != prev.Root {
+			return fmt.Errorf("%w: the tree of %d entries no longer has its signed root; not signing", ErrTampered, c.Size)
+		}
+		return nil
+	}
+	proof, err := xtlog.ProveTree(int64(c.Size), int64(prev.Size), l.reader(ctx))
+	if err != nil {
+		return fmt.Errorf("tlog: prove consistency with the previous checkpoint: %w", err)
+	}
+	if xtlog.CheckTree(proof, int64(c.Size), xtlog.Hash(c.Root), int64(prev.Size), xtlog.Hash(prev.Root)) != nil {
+		return fmt.Errorf("%w: the tree of %d entries does not extend the signed checkpoint of %d; not signing", ErrTampered, c.Size, prev.Size)
+	}
+	return nil
 }
 
 // LatestCheckpoint returns the stored checkpoint of the largest tree, checked with the log's

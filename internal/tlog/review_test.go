@@ -74,3 +74,92 @@ func TestInclusionProofRefusesTimeOutsideEncoding(t *testing.T) {
 		assert.ErrorIs(t, err, tlog.ErrProof, "time %s", forged.Leaf.Time)
 	}
 }
+
+// copyTree replaces the entries and stored hashes of the test log in dst by those of src:
+// a history rewritten with every hash recomputed, as whoever holds the database can do.
+func copyTree(t *testing.T, dst, src *storage.DB) {
+	t.Helper()
+	ctx := context.Background()
+	sqlExec(t, dst, "DELETE FROM tlog_hashes WHERE log_id = "+logID)
+	rows, err := src.QueryContext(ctx, "SELECT idx, hash FROM tlog_hashes WHERE log_id = "+logID)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		require.NoError(t, rows.Scan(&idx, &h))
+		sqlExec(t, dst, "INSERT INTO tlog_hashes (log_id, idx, hash) VALUES ("+logID+", ?, ?)", idx, h)
+	}
+	require.NoError(t, rows.Err())
+}
+
+// Checkpoint signed whatever tree the stored hashes described. After the database was
+// rolled back or its history rewritten with recomputed hashes, the log's own key signed
+// the rollback or the fork, which then verified on its own. Checkpoint now refuses to sign
+// a tree that is smaller than, or not consistent with, the latest checkpoint it stored or
+// signed.
+func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
+	ctx := context.Background()
+	newDB := func(t *testing.T) *storage.DB {
+		db, err := storage.Open(ctx, "sqlite://:memory:")
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	t.Run("rolled back", func(t *testing.T) {
+		db := newDB(t)
+		l := openLog(t, db, newKey(t))
+		appendN(t, l, 10)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+		sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 5")
+		sqlExec(t, db, "UPDATE tlog_logs SET size = 5 WHERE origin = '"+origin+"'")
+		_, err = l.Checkpoint(ctx)
+		assert.ErrorIs(t, err, tlog.ErrTampered)
+	})
+	t.Run("rolled back and its checkpoints deleted", func(t *testing.T) {
+		db := newDB(t)
+		l := openLog(t, db, newKey(t))
+		appendN(t, l, 10)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+		sqlExec(t, db, "DELETE FROM tlog_checkpoints")
+		sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 5")
+		sqlExec(t, db, "UPDATE tlog_logs SET size = 5 WHERE origin = '"+origin+"'")
+		_, err = l.Checkpoint(ctx)
+		assert.ErrorIs(t, err, tlog.ErrTampered)
+	})
+	t.Run("history rewritten with recomputed hashes", func(t *testing.T) {
+		key := newKey(t)
+		db := newDB(t)
+		l := openLog(t, db, key)
+		appendN(t, l, 8)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+
+		other := newDB(t)
+		forger := openLog(t, other, newKey(t))
+		for i := range 8 {
+			_, err := forger.Append(ctx, tlog.Record{Kind: "test.event", Meta: []byte(`{"forged":true}`), Payload: []byte{byte(i)}})
+			require.NoError(t, err)
+		}
+		copyTree(t, db, other)
+		appendN(t, l, 2)
+		_, err = l.Checkpoint(ctx)
+		assert.ErrorIs(t, err, tlog.ErrTampered)
+
+		// Another process, which never signed, finds the stored checkpoint and refuses too.
+		fresh := openLog(t, db, key)
+		_, err = fresh.Checkpoint(ctx)
+		assert.ErrorIs(t, err, tlog.ErrTampered)
+	})
+	t.Run("honest growth still signs", func(t *testing.T) {
+		db := newDB(t)
+		l := openLog(t, db, newKey(t))
+		for range 5 {
+			appendN(t, l, 3)
+			_, err := l.Checkpoint(ctx)
+			require.NoError(t, err)
+		}
+	})
+}
