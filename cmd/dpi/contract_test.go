@@ -386,6 +386,8 @@ func TestContractSign(t *testing.T) {
 		{"pkcs11 module missing", []string{"--key", "pkcs11:token=t;object=k?module-path=/nonexistent/p11.so&pin-value=" + pin, "--cert", f.cert, f.doc}, exitUsage},
 		// An outside service that does not answer is indeterminate, as in verify.
 		{"tsa down", []string{"--key", f.key, "--cert", f.cert, "--tsa", "http://127.0.0.1:1/tsa", f.doc}, exitIndeterminate},
+		// The output is the signature, never JSON: --json is refused rather than ignored.
+		{"--json", []string{"--json", "--key", f.key, "--cert", f.cert, f.doc}, exitUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,11 @@ func runSign(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	if e.json {
+		// The output is the signature itself; printing it under --json would hand a
+		// script that parses stdout as JSON something that is not.
+		return e.usageError("sign: no JSON output: the signature is written as is (DER for cades, a compact JWS for jades)")
+	}
 	if *keyArg == "" || *certArg == "" {
 		return e.usageError("sign: --key and --cert are required")
 	}
