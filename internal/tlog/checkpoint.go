@@ -45,7 +45,7 @@ func parseCheckpointText(text string) (Checkpoint, error) {
 	}
 	c.Origin = lines[0]
 	n, err := strconv.ParseUint(lines[1], 10, 64)
-	if err != nil || lines[1] != strconv.FormatUint(n, 10) || n > 1<<62 {
+	if err != nil || lines[1] != strconv.FormatUint(n, 10) || n > maxSize {
 		return Checkpoint{}, checkpointError("format: tree size")
 	}
 	c.Size = n

@@ -69,6 +69,9 @@ const (
 	// FaultCheckpoint: a stored checkpoint does not verify, or the tree of its size does not
 	// have its signed root; the change lies in entries [Seq, End).
 	FaultCheckpoint
+	// FaultSize: the log's stored size is negative or beyond 2^62, which no append wrote;
+	// Verify checks the entries stored instead.
+	FaultSize
 )
 
 // String returns the fault's name as reports print it.
@@ -88,6 +91,8 @@ func (k FaultKind) String() string {
 		return "tree-hash-edited"
 	case FaultCheckpoint:
 		return "checkpoint-mismatch"
+	case FaultSize:
+		return "size-out-of-range"
 	}
 	return "unknown"
 }
@@ -97,7 +102,7 @@ func (k FaultKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 
 // UnmarshalText decodes a fault kind's name.
 func (k *FaultKind) UnmarshalText(b []byte) error {
-	for c := FaultEdited; c <= FaultCheckpoint; c++ {
+	for c := FaultEdited; c <= FaultSize; c++ {
 		if c.String() == string(b) {
 			*k = c
 			return nil
@@ -132,6 +137,8 @@ func (f Fault) String() string {
 			fmt.Fprintf(&b, " (the change lies in entries %d-%d)", f.Seq, f.End-1)
 		}
 		return b.String()
+	case f.Kind == FaultSize:
+		return "log size: " + f.Detail
 	case f.End > f.Seq+1:
 		fmt.Fprintf(&b, "entries %d-%d: %s", f.Seq, f.End-1, f.Kind)
 	default:

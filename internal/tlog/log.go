@@ -182,14 +182,33 @@ func (l *Log) reader(ctx context.Context) *dbReader {
 	return &dbReader{ctx: ctx, db: l.db, q: l.db, logID: l.id, stmts: &l.stmts, cache: &l.hashes}
 }
 
-// Size returns the number of entries in the log.
+// maxSize bounds a log's size, as it bounds checkpoints' and sequence numbers: far beyond
+// any real log, and far from int64's overflow.
+const maxSize = 1 << 62
+
+// Size returns the number of entries in the log. A stored size out of range fails with
+// ErrTampered.
 func (l *Log) Size(ctx context.Context) (uint64, error) {
+	n, err := l.headSize(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > maxSize {
+		return 0, errSizeRange
+	}
+	return uint64(n), nil
+}
+
+var errSizeRange = fmt.Errorf("%w: the log's stored size is out of range", ErrTampered)
+
+// headSize returns the size stored in the log's head row, unchecked.
+func (l *Log) headSize(ctx context.Context) (int64, error) {
 	var n int64
 	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT size FROM tlog_logs WHERE id = ?"), l.id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("tlog: read size: %w", err)
 	}
-	return uint64(n), nil
+	return n, nil
 }
 
 // Append adds one record and returns its sequence number.
@@ -225,6 +244,9 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		}
 		if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
 			return fmt.Errorf("tlog: lock log head: %w", err)
+		}
+		if first < 0 || first > maxSize-int64(len(records)) {
+			return errSizeRange
 		}
 		// Stamped under the lock, so times never go backwards along the sequence (with one
 		// clock for all appenders).
@@ -285,7 +307,7 @@ func nonNil(b []byte) []byte {
 
 // Get returns the entry at seq.
 func (l *Log) Get(ctx context.Context, seq uint64) (*Entry, error) {
-	if seq > 1<<62 {
+	if seq > maxSize {
 		return nil, ErrNotFound
 	}
 	st, err := l.stmts.get(ctx, l.db, "SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq = ?")
@@ -331,7 +353,7 @@ func (l *Log) Erase(ctx context.Context, seq uint64) error {
 	if l.readOnly {
 		return ErrReadOnly
 	}
-	if seq > 1<<62 {
+	if seq > maxSize {
 		return ErrNotFound
 	}
 	res, err := l.db.ExecContext(ctx, l.db.Rebind("UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1 WHERE log_id = ? AND seq = ?"), l.id, int64(seq))
@@ -536,7 +558,7 @@ func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionP
 // checkpointAndEntry reads the checkpoint a proof leads to and the entry it proves, in one
 // query on the common path (the latest checkpoint), which a proof's latency is made of.
 func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*SignedCheckpoint, *Entry, error) {
-	if seq > 1<<62 {
+	if seq > maxSize {
 		return nil, nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
 	}
 	if size == 0 {

@@ -2,6 +2,7 @@ package tlog_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -162,4 +163,47 @@ func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+// The log's size is one integer in the database. Set to a negative number or a huge one,
+// Verify walked 2^64 (or 2^40) missing entries one chunk at a time, which never ends, and
+// Append went on from a negative sequence number. Verify now reports the size and checks
+// the rows that exist; Size and Append refuse to go on.
+func TestCorruptedSize(t *testing.T) {
+	for _, bad := range []int64{-1, -1 << 40, 1 << 40, 1 << 62, 1<<62 + 1, 1<<63 - 1} {
+		t.Run(fmt.Sprint(bad), func(t *testing.T) {
+			// The deadline only turns the old endless walk into a failure.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			db, err := storage.Open(ctx, "sqlite://:memory:")
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			key := newKey(t)
+			l := openLog(t, db, key)
+			appendN(t, l, 6)
+			_, err = l.Checkpoint(ctx)
+			require.NoError(t, err)
+			appendN(t, l, 2)
+			sqlExec(t, db, "UPDATE tlog_logs SET size = ? WHERE origin = '"+origin+"'", bad)
+
+			rep, err := l.Verify(ctx, independent(t, key))
+			faults := faultsOf(t, err)
+			require.NotNil(t, rep)
+			if bad < 0 || bad > 1<<62 {
+				assert.True(t, hasFault(faults, tlog.FaultSize, 0, 0), "%v", faults)
+			} else {
+				assert.True(t, hasFault(faults, tlog.FaultRemoved, 8, uint64(bad)), "%v", faults)
+			}
+			assert.Len(t, faults, 1, "%v", faults)
+
+			_, err = l.Append(ctx, record(9))
+			if bad < 0 || bad >= 1<<62 {
+				assert.ErrorIs(t, err, tlog.ErrTampered, "append")
+			}
+			_, err = l.Size(ctx)
+			if bad < 0 || bad > 1<<62 {
+				assert.ErrorIs(t, err, tlog.ErrTampered, "size")
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,11 +56,18 @@ func (l *Log) Verify(ctx context.Context, v *Verifier, kept ...[]byte) (*Report,
 	if v.Origin() != l.origin {
 		return nil, fmt.Errorf("%w: verifier is for another log", ErrConfig)
 	}
-	size, err := l.Size(ctx)
+	f := &faults{}
+	head, err := l.headSize(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f := &faults{}
+	size := uint64(head)
+	if head < 0 || head > maxSize {
+		f.add(Fault{Kind: FaultSize, Detail: "the stored size is out of range; the stored entries are checked instead"})
+		if size, err = l.rowsEnd(ctx); err != nil {
+			return nil, err
+		}
+	}
 	cps, err := l.verifiedCheckpoints(ctx, v, f)
 	if err != nil {
 		return nil, err
@@ -86,7 +94,7 @@ func (l *Log) Verify(ctx context.Context, v *Verifier, kept ...[]byte) (*Report,
 
 	w := &walker{l: l, f: f, cps: cps, rep: rep}
 	w.checkEmptyCheckpoint()
-	for lo := uint64(0); lo < end; lo += verifyChunk {
+	for lo := uint64(0); lo < end; {
 		hi := min(lo+verifyChunk, end)
 		if err := w.chunk(ctx, lo, hi); err != nil {
 			return nil, err
@@ -94,11 +102,26 @@ func (l *Log) Verify(ctx context.Context, v *Verifier, kept ...[]byte) (*Report,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		lo = hi
+		if w.broken && lo < end {
+			// Past a gap in both the entries and their leaf hashes nothing is compared
+			// but rows: jump over the missing ones, however many a forged size claims.
+			next, err := l.nextRow(ctx, lo, end)
+			if err != nil {
+				return nil, err
+			}
+			if next > lo {
+				f.add(Fault{Kind: FaultRemoved, Seq: lo, End: next})
+				lo = next
+			}
+		}
 	}
 	// Entries appended while Verify ran are not extra rows.
-	now, err := l.Size(ctx)
-	if err != nil {
+	now := end
+	if h, err := l.headSize(ctx); err != nil {
 		return nil, err
+	} else if h >= 0 && h <= maxSize {
+		now = uint64(h)
 	}
 	if err := l.extraRows(ctx, max(end, now), f); err != nil {
 		return nil, err
@@ -156,7 +179,7 @@ type faults struct {
 }
 
 func (f *faults) add(x Fault) {
-	if x.End == 0 && x.Kind != FaultCheckpoint {
+	if x.End == 0 && x.Kind != FaultCheckpoint && x.Kind != FaultSize {
 		x.End = x.Seq + 1
 	}
 	if n := len(f.list); n > 0 && (x.Kind == FaultRemoved || x.Kind == FaultInserted) {
@@ -379,6 +402,33 @@ func (w *walker) checkPayload(e *Entry, i uint64) {
 			w.f.add(Fault{Kind: FaultPayload, Seq: i, Detail: "payload does not match its commitment"})
 		}
 	}
+}
+
+// rowsEnd returns one past the largest sequence number stored, within the range a log may
+// have.
+func (l *Log) rowsEnd(ctx context.Context) (uint64, error) {
+	var last sql.NullInt64
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT MAX(seq) FROM tlog_entries WHERE log_id = ? AND seq >= 0 AND seq < ?"), l.id, int64(maxSize)).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("tlog: read entries: %w", err)
+	}
+	if !last.Valid {
+		return 0, nil
+	}
+	return uint64(last.Int64) + 1, nil
+}
+
+// nextRow returns the smallest sequence number stored in [lo, end), or end.
+func (l *Log) nextRow(ctx context.Context, lo, end uint64) (uint64, error) {
+	var next sql.NullInt64
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT MIN(seq) FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ?"), l.id, int64(lo), int64(end)).Scan(&next)
+	if err != nil {
+		return 0, fmt.Errorf("tlog: read entries: %w", err)
+	}
+	if !next.Valid {
+		return end, nil
+	}
+	return uint64(next.Int64), nil
 }
 
 // extraRows reports entries stored beyond the end of the log.
