@@ -265,8 +265,18 @@ func TestContractEIDVerify(t *testing.T) {
 	downTok, err := down.MintIDToken(nil)
 	require.NoError(t, err)
 	down.Close()
+	forged, err := idp.MintIDToken(map[string]any{"name": "Maria\x1b[8m\nACCEPTED\u202e"})
+	require.NoError(t, err)
 	iss := idp.Issuer()
 	base := []string{"eid", "verify", "--issuer", iss, "--audience", "test-client"}
+	t.Run("claims cannot forge lines of the human report", func(t *testing.T) {
+		code, out, errOut := contractRun(t, "", append(base, forged)...)
+		require.Equal(t, exitOK, code, errOut)
+		assert.Equal(t, 1, strings.Count(out, "ACCEPTED\n"), out)
+		assert.NotContains(t, out, "\x1b")
+		assert.NotContains(t, out, "\u202e")
+		assert.Contains(t, out, `Maria\u001b[8m\u000aACCEPTED\u202e`)
+	})
 
 	tests := []struct {
 		name  string

@@ -126,7 +126,9 @@ func runEIDVerify(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "ACCEPTED\n")
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", v)
+			// Claims are the issuer's words: escape control characters so that a name
+			// cannot forge or hide a line of the report.
+			fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", printable(v))
 		}
 	}
 	row("issuer", id.Issuer)
@@ -235,8 +237,8 @@ func runEIDCredential(e *env, args []string) int {
 		return result
 	}
 	fmt.Fprintf(e.stdout, "ACCEPTED\n  %-12s %s\n  %-12s %s\n  %-12s %s\n  %-12s %v\n  %-12s %s\n",
-		"issuer:", cred.Issuer, "type:", cred.Type, "disclosed:", strings.Join(cred.Disclosed, ", "),
-		"key bound:", cred.KeyBound, "claims:", cred.Claims)
+		"issuer:", printable(cred.Issuer), "type:", printable(cred.Type), "disclosed:", printable(strings.Join(cred.Disclosed, ", ")),
+		"key bound:", cred.KeyBound, "claims:", printable(fmt.Sprint(cred.Claims)))
 	return result
 }
 
