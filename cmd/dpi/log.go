@@ -315,13 +315,14 @@ func runLogCheckProof(e *env, args []string) int {
 	if err := json.Unmarshal(doc, &head); err != nil {
 		return e.usageError("log check-proof: %s is not a JSON proof", displayName(rest[0]))
 	}
-	claimed := *origin
-	if claimed == "" {
-		// With a PEM key the proof names the log; the signature check below binds it.
-		first, _, _ := strings.Cut(head.Checkpoint+head.New, "\n")
-		claimed = first
+	v, err := loadVerifier(e, *keyPath, *origin)
+	if errors.Is(err, errNeedOrigin) {
+		// A PEM key does not name its log: the proof does, and the signature check below
+		// binds it. A note verifier key names its log itself, and a proof for another log
+		// is then rejected by the check, not taken for a usage error.
+		claimed, _, _ := strings.Cut(head.Checkpoint+head.New, "\n")
+		v, err = loadVerifier(e, *keyPath, claimed)
 	}
-	v, err := loadVerifier(e, *keyPath, claimed)
 	if err != nil {
 		return e.usageError("log check-proof: %s", oneLine(err.Error()))
 	}
