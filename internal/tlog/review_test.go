@@ -207,3 +207,23 @@ func TestCorruptedSize(t *testing.T) {
 		})
 	}
 }
+
+// Typed.Get wrapped encoding/json's error, which quotes a number it cannot fit (here in an
+// int8): a personal number (an ID number stored as a JSON number) ended up in error
+// messages and logs. The payload's decoding error now names the entry only.
+func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	l := openLog(t, db, newKey(t))
+	asNumber, err := tlog.NewTyped[struct{}, int64](l, "person.id")
+	require.NoError(t, err)
+	seq, err := asNumber.Append(ctx, struct{}{}, 4111222333)
+	require.NoError(t, err)
+	asText, err := tlog.NewTyped[struct{}, int8](l, "person.id")
+	require.NoError(t, err)
+	_, _, err = asText.Get(ctx, seq)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "4111222333")
+}

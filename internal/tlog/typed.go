@@ -61,7 +61,9 @@ func (t *Typed[M, P]) Get(ctx context.Context, seq uint64) (meta M, payload *P, 
 	}
 	payload = new(P)
 	if err := json.Unmarshal(e.Payload, payload); err != nil {
-		return meta, nil, fmt.Errorf("tlog: decode payload of entry %d: %w", seq, err)
+		// encoding/json's errors may quote the payload (a number it cannot fit), which is
+		// personal data: name the entry only.
+		return meta, nil, fmt.Errorf("tlog: decode payload of entry %d: not the JSON of this typed log's payload type", seq)
 	}
 	return meta, payload, nil
 }
