@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
@@ -43,7 +44,8 @@ type Config struct {
 
 // Record is what a caller appends.
 type Record struct {
-	// Kind labels the record, for example "consent.given". Not personal data.
+	// Kind labels the record, for example "consent.given": UTF-8 without NUL, not personal
+	// data.
 	Kind string
 	// Meta is non-personal metadata, kept for as long as the log.
 	Meta []byte
@@ -229,6 +231,11 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		r := &records[i]
 		if len(r.Kind) > limits.MaxTlogKind || len(r.Meta) > limits.MaxTlogMeta || len(r.Payload) > limits.MaxTlogPayload {
 			return 0, fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
+		}
+		// A proof's JSON carries the kind as a string, and PostgreSQL's TEXT holds neither
+		// invalid UTF-8 nor NUL: such a kind would make the entry unprovable.
+		if !utf8.ValidString(r.Kind) || strings.IndexByte(r.Kind, 0) >= 0 {
+			return 0, fmt.Errorf("%w: record %d: kind must be UTF-8 without NUL", ErrInput, i)
 		}
 	}
 	// Salts do not depend on the sequence number: draw them before taking the log's lock.

@@ -2,6 +2,7 @@ package tlog_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -226,4 +227,30 @@ func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
 	_, _, err = asText.Get(ctx, seq)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "4111222333")
+}
+
+// A kind that is not UTF-8 was stored as is on SQLite (PostgreSQL refuses it, and NUL, in
+// TEXT), but the JSON form of a proof replaces invalid bytes, so the entry's proofs never
+// verified. Append now refuses such a kind on every database.
+func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		l := openLog(t, db, newKey(t))
+		for _, kind := range []string{"consent\xff", "consent\x00given"} {
+			_, err := l.Append(ctx, tlog.Record{Kind: kind, Payload: []byte("x")})
+			assert.ErrorIs(t, err, tlog.ErrInput, "%q", kind)
+		}
+		seq, err := l.Append(ctx, tlog.Record{Kind: "consentimiento.otorgado·ñ", Payload: []byte("x")})
+		require.NoError(t, err)
+		_, err = l.Checkpoint(ctx)
+		require.NoError(t, err)
+		p, err := l.ProveInclusion(ctx, seq, 0)
+		require.NoError(t, err)
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		parsed, err := tlog.ParseInclusionProof(b)
+		require.NoError(t, err)
+		_, err = l.Verifier().VerifyInclusion(parsed)
+		assert.NoError(t, err)
+	})
 }
