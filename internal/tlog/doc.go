@@ -52,7 +52,11 @@
 //   - Erasure ([Log.Erase]) deletes a payload and its salt and marks the entry erased; the
 //     leaf keeps the salted commitment, so proofs and Verify still pass, and a short payload
 //     (a national ID number) cannot be guessed from the commitment once the salt is gone.
-//     Verify tells an erased entry from a payload deleted or edited behind the log's back.
+//     Verify tells an erased entry from a payload edited, or deleted without the erased
+//     mark, and still checks every other field of an erased entry against its leaf. It
+//     cannot tell an erasure through the log from the same three column updates made by
+//     whoever holds the database: deleting a payload is always possible to them, and the
+//     commitment that stays shows that something was there, not what.
 //
 // A person holding an [InclusionProof] (which carries no personal data) and their own
 // payload and salt checks, offline, with the log's public key only: the checkpoint's

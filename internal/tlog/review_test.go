@@ -254,3 +254,24 @@ func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
 		assert.NoError(t, err)
 	})
 }
+
+// Marking an entry erased hides its payload, which whoever holds the database can always
+// delete, but not an edit of its other fields.
+func TestErasedMarkDoesNotHideEdits(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	key := newKey(t)
+	l := openLog(t, db, key)
+	appendN(t, l, 6)
+	_, err = l.Checkpoint(ctx)
+	require.NoError(t, err)
+	sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1, meta = ? WHERE log_id = "+logID+" AND seq = 2", []byte(`{"n":"forged"}`))
+	sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1, kind = 'other' WHERE log_id = "+logID+" AND seq = 4")
+	rep, err := l.Verify(ctx, independent(t, key))
+	faults := faultsOf(t, err)
+	assert.True(t, hasFault(faults, tlog.FaultEdited, 2, 3), "%v", faults)
+	assert.True(t, hasFault(faults, tlog.FaultEdited, 4, 5), "%v", faults)
+	assert.Equal(t, uint64(2), rep.Erased)
+}

@@ -18,7 +18,8 @@ type Report struct {
 	Origin string `json:"origin"`
 	// Size is the number of entries checked.
 	Size uint64 `json:"size"`
-	// Erased counts the entries whose payload was erased through Erase.
+	// Erased counts the entries whose payload is erased, through Erase or by the same
+	// update made directly in the database, which Verify cannot tell apart.
 	Erased uint64 `json:"erased"`
 	// Checkpoints counts the checkpoints, stored or kept by the caller, whose signature and
 	// root were checked.
@@ -26,7 +27,9 @@ type Report struct {
 	// Latest is the largest verified checkpoint, or nil when the log has none: its entries
 	// are then consistent with their stored hashes but anchored to no signature.
 	Latest *Checkpoint `json:"latest,omitempty"`
-	// Unanchored counts the entries appended after Latest.
+	// Unanchored counts the entries appended after Latest. They match their stored hashes,
+	// but no signature vouches for them yet: whoever holds the database could have
+	// rewritten them together with those hashes.
 	Unanchored uint64 `json:"unanchored"`
 }
 
