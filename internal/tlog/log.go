@@ -28,6 +28,9 @@ type Config struct {
 	// Signer signs checkpoints with an Ed25519 or ECDSA P-256 key. It may live in a file, an
 	// HSM or a KMS.
 	// A log opened without a signer appends, proves and verifies but cannot checkpoint.
+	// A log keeps its key: its stored checkpoints verify with that key only, and Checkpoint
+	// refuses to sign after a latest checkpoint it cannot verify. Rotate by starting a log
+	// under a new origin.
 	Signer crypto.Signer
 	// CheckpointEvery, when non-zero, signs a checkpoint whenever an append makes the log
 	// cross a multiple of this many entries. Zero signs only when Checkpoint is called.

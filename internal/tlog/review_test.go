@@ -275,3 +275,20 @@ func TestErasedMarkDoesNotHideEdits(t *testing.T) {
 	assert.True(t, hasFault(faults, tlog.FaultEdited, 4, 5), "%v", faults)
 	assert.Equal(t, uint64(2), rep.Erased)
 }
+
+// A log reopened with another key cannot verify its latest checkpoint, so it cannot tell
+// whether the tree extends it: Checkpoint fails closed rather than sign.
+func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	l := openLog(t, db, newKey(t))
+	appendN(t, l, 3)
+	_, err = l.Checkpoint(ctx)
+	require.NoError(t, err)
+	rotated := openLog(t, db, newKey(t))
+	appendN(t, rotated, 1)
+	_, err = rotated.Checkpoint(ctx)
+	assert.ErrorIs(t, err, tlog.ErrCheckpoint)
+}
