@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,4 +292,43 @@ func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
 	appendN(t, rotated, 1)
 	_, err = rotated.Checkpoint(ctx)
 	assert.ErrorIs(t, err, tlog.ErrCheckpoint)
+}
+
+// Checkpoint's check against the previous checkpoint must not mistake honest concurrent
+// appenders and checkpointers, in several processes, for a rollback.
+func TestConcurrentCheckpointsAreNotRollbacks(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		const writers, each = 4, 12
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for w := range writers {
+			wdb, err := storage.Open(ctx, dsn)
+			require.NoError(t, err)
+			t.Cleanup(func() { wdb.Close() })
+			l := openLog(t, wdb, key)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					if _, err := l.Append(ctx, record(w*1000+i)); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := l.Checkpoint(ctx); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		_, err := openLog(t, db, key).Verify(ctx, independent(t, key))
+		require.NoError(t, err)
+	})
 }
