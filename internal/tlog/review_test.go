@@ -332,3 +332,28 @@ func TestConcurrentCheckpointsAreNotRollbacks(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// Verify read every row of a 4096-entry chunk into memory at once, whatever its size: up to
+// 4 GiB of legitimate 1 MiB payloads, and without limit for a row whoever holds the
+// database blew up. It now streams the rows, and reports a row beyond the size caps
+// without reading it.
+func TestVerifyDoesNotReadOversizedRows(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := openLog(t, db, key)
+		appendN(t, l, 5)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+		huge := make([]byte, 4<<20)
+		sqlExec(t, db, "UPDATE tlog_entries SET payload = ? WHERE log_id = "+logID+" AND seq = 1", huge)
+		sqlExec(t, db, "UPDATE tlog_entries SET salt = ? WHERE log_id = "+logID+" AND seq = 2", huge)
+		sqlExec(t, db, "UPDATE tlog_entries SET meta = ? WHERE log_id = "+logID+" AND seq = 3", huge)
+		_, err = l.Verify(ctx, independent(t, key))
+		faults := faultsOf(t, err)
+		require.Len(t, faults, 3, "%v", faults)
+		for i, f := range faults {
+			assert.Equal(t, tlog.Fault{Kind: tlog.FaultEdited, Seq: uint64(i + 1), End: uint64(i + 2), Detail: "fields exceed the size caps"}, f)
+		}
+	})
+}

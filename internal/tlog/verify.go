@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/limits"
 )
 
 // Report is what Verify found in a log that verifies.
@@ -259,23 +261,6 @@ func (w *walker) checkEmptyCheckpoint() {
 // chunk checks entries [lo, hi).
 func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	l := w.l
-	rows := make(map[uint64]*Entry, hi-lo)
-	q, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq"), l.id, int64(lo), int64(hi))
-	if err != nil {
-		return fmt.Errorf("tlog: read entries: %w", err)
-	}
-	for q.Next() {
-		e, err := scanEntry(q)
-		if err != nil {
-			q.Close()
-			return err
-		}
-		rows[e.Seq] = e
-	}
-	if err := q.Close(); err != nil {
-		return err
-	}
-
 	first := xtlog.StoredHashIndex(0, int64(lo))
 	last := xtlog.StoredHashCount(int64(hi))
 	stored := make(map[int64]xtlog.Hash, last-first)
@@ -300,6 +285,41 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	if err := hq.Close(); err != nil {
 		return err
 	}
+	// Rows beyond the caps are named, not read: whoever holds the database could make one
+	// as large as memory. The others are streamed, one in memory at a time.
+	caps := []any{l.id, int64(lo), int64(hi), limits.MaxTlogKind, limits.MaxTlogMeta, limits.MaxTlogPayload, limits.MaxTlogPayload}
+	big := make(map[uint64]bool)
+	bq, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? AND "+oversized), caps...)
+	if err != nil {
+		return fmt.Errorf("tlog: read entries: %w", err)
+	}
+	for bq.Next() {
+		var seq int64
+		if err := bq.Scan(&seq); err != nil {
+			bq.Close()
+			return err
+		}
+		big[uint64(seq)] = true
+	}
+	if err := bq.Close(); err != nil {
+		return err
+	}
+	q, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? AND NOT "+oversized+" ORDER BY seq"), caps...)
+	if err != nil {
+		return fmt.Errorf("tlog: read entries: %w", err)
+	}
+	defer q.Close()
+	next := func() (*Entry, error) {
+		if q.Next() {
+			return scanEntry(q)
+		}
+		return nil, q.Err()
+	}
+	pending, err := next()
+	if err != nil {
+		return err
+	}
+
 	// Leaf hashes of this chunk, to recognise an entry that was moved.
 	leafAt := make(map[xtlog.Hash]uint64, hi-lo)
 	for i := lo; i < hi; i++ {
@@ -316,10 +336,19 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 		if haveH0 {
 			tree = h0
 		}
-		e := rows[i]
-		if e == nil {
+		var e *Entry
+		if pending != nil && pending.Seq == i {
+			e = pending
+			if pending, err = next(); err != nil {
+				return err
+			}
+		}
+		switch {
+		case big[i]:
+			w.f.add(Fault{Kind: FaultEdited, Seq: i, Detail: "fields exceed the size caps"})
+		case e == nil:
 			w.f.add(Fault{Kind: FaultRemoved, Seq: i})
-		} else {
+		default:
 			got := xtlog.Hash(e.Leaf.Hash(l.origin))
 			switch {
 			case !e.Leaf.valid():
@@ -376,6 +405,11 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	}
 	return nil
 }
+
+// oversized matches the rows whose fields exceed the caps (kind in characters, which
+// bounds its bytes fourfold; Leaf.valid checks the bytes), with the caps as its last four
+// parameters.
+const oversized = "(length(kind) > ? OR length(meta) > ? OR COALESCE(length(payload), 0) > ? OR COALESCE(length(salt), 0) > ?)"
 
 // entryMismatch classifies an entry whose fields do not hash to the leaf the tree holds.
 func (w *walker) entryMismatch(e *Entry, i uint64, leafAt map[xtlog.Hash]uint64, stored map[int64]xtlog.Hash) {
