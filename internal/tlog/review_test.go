@@ -1,7 +1,9 @@
 package tlog_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -354,6 +356,64 @@ func TestVerifyDoesNotReadOversizedRows(t *testing.T) {
 		require.Len(t, faults, 3, "%v", faults)
 		for i, f := range faults {
 			assert.Equal(t, tlog.Fault{Kind: tlog.FaultEdited, Seq: uint64(i + 1), End: uint64(i + 2), Detail: "fields exceed the size caps"}, f)
+		}
+	})
+}
+
+// decodeLeaf reads the canonical encoding back, so the fuzz target below can show that no
+// two different (origin, leaf) pairs the verifier accepts share an encoding.
+func decodeLeaf(b []byte) (origin string, l tlog.Leaf, ok bool) {
+	const prefix = "dpi-tlog-leaf/v1\x00"
+	take := func(n int) []byte {
+		if n < 0 || len(b) < n {
+			ok = false
+			return nil
+		}
+		out := b[:n]
+		b = b[n:]
+		return out
+	}
+	ok = true
+	if string(take(len(prefix))) != prefix || !ok {
+		return "", l, false
+	}
+	origin = string(take(int(binary.BigEndian.Uint16(take(2)))))
+	if !ok {
+		return "", l, false
+	}
+	l.Seq = binary.BigEndian.Uint64(take(8))
+	if !ok {
+		return "", l, false
+	}
+	l.Time = time.Unix(0, int64(binary.BigEndian.Uint64(take(8)))).UTC()
+	if !ok {
+		return "", l, false
+	}
+	l.Kind = string(take(int(binary.BigEndian.Uint16(take(2)))))
+	if !ok {
+		return "", l, false
+	}
+	l.Meta = take(int(binary.BigEndian.Uint32(take(4))))
+	if !ok {
+		return "", l, false
+	}
+	copy(l.PayloadHash[:], take(tlog.HashSize))
+	return origin, l, ok && len(b) == 0
+}
+
+func FuzzLeafEncodingInjective(f *testing.F) {
+	f.Add("agency.example/log", uint64(3), int64(1700000000123456789), "consent.given", []byte(`{"n":1}`), []byte("salt"))
+	f.Add("a", uint64(0), int64(0), "", []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, origin string, seq uint64, ns int64, kind string, meta, ph []byte) {
+		if len(origin) > 255 || len(kind) > 128 || len(meta) > 64<<10 {
+			return
+		}
+		l := tlog.Leaf{Seq: seq, Time: time.Unix(0, ns).UTC(), Kind: kind, Meta: meta}
+		copy(l.PayloadHash[:], ph)
+		gotOrigin, got, ok := decodeLeaf(l.Bytes(origin))
+		if !ok || gotOrigin != origin || got.Seq != l.Seq || !got.Time.Equal(l.Time) || got.Kind != l.Kind ||
+			!bytes.Equal(got.Meta, l.Meta) || got.PayloadHash != l.PayloadHash {
+			t.Fatalf("leaf encoding does not decode to its fields")
 		}
 	})
 }
