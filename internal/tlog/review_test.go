@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -415,5 +416,26 @@ func FuzzLeafEncodingInjective(f *testing.F) {
 			!bytes.Equal(got.Meta, l.Meta) || got.PayloadHash != l.PayloadHash {
 			t.Fatalf("leaf encoding does not decode to its fields")
 		}
+	})
+}
+
+// A stored checkpoint note is read by the auditor's Verify; one blown up in the database
+// is reported without being read.
+func TestVerifyDoesNotReadOversizedCheckpoint(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := openLog(t, db, key)
+		appendN(t, l, 3)
+		_, err := l.Checkpoint(ctx)
+		require.NoError(t, err)
+		appendN(t, l, 2)
+		_, err = l.Checkpoint(ctx)
+		require.NoError(t, err)
+		sqlExec(t, db, "UPDATE tlog_checkpoints SET note = ? WHERE log_id = "+logID+" AND size = 3", strings.Repeat("x", 4<<20))
+		_, err = l.Verify(ctx, independent(t, key))
+		faults := faultsOf(t, err)
+		require.Len(t, faults, 1, "%v", faults)
+		assert.Equal(t, tlog.Fault{Kind: tlog.FaultCheckpoint, CheckpointSize: 3, Detail: "format: too large"}, faults[0])
 	})
 }

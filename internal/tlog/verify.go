@@ -146,7 +146,9 @@ type storedCheckpoint struct {
 // verifiedCheckpoints loads every stored checkpoint, reports those that do not verify, and
 // returns the others by increasing size.
 func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) ([]storedCheckpoint, error) {
-	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT size, note FROM tlog_checkpoints WHERE log_id = ? ORDER BY size"), l.id)
+	// A note beyond the cap is not read: it could be as large as memory.
+	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT size, CASE WHEN length(note) > ? THEN '' ELSE note END, length(note) > ? FROM tlog_checkpoints WHERE log_id = ? ORDER BY size"),
+		limits.MaxTlogCheckpoint, limits.MaxTlogCheckpoint, l.id)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
 	}
@@ -155,8 +157,13 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) (
 	for rows.Next() {
 		var size int64
 		var text string
-		if err := rows.Scan(&size, &text); err != nil {
+		var big bool
+		if err := rows.Scan(&size, &text, &big); err != nil {
 			return nil, err
+		}
+		if big {
+			f.add(Fault{Kind: FaultCheckpoint, CheckpointSize: uint64(max(size, 0)), Detail: "format: too large"})
+			continue
 		}
 		c, err := v.OpenCheckpoint([]byte(text))
 		if err != nil {
