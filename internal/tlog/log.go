@@ -258,6 +258,18 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		if first < 0 || first > maxSize-int64(len(records)) {
 			return errSizeRange
 		}
+		if first > 0 {
+			// The size is one integer whoever holds the database can set: appending past
+			// entries that are not there would file records where no proof reaches.
+			var n int
+			err := tx.QueryRowContext(ctx, l.db.Rebind("SELECT COUNT(*) FROM tlog_hashes WHERE log_id = ? AND idx = ?"), l.id, xtlog.StoredHashIndex(0, first-1)).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("tlog: read log head: %w", err)
+			}
+			if n == 0 {
+				return fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
+			}
+		}
 		// Stamped under the lock, so times never go backwards along the sequence (with one
 		// clock for all appenders).
 		stamp := time.Unix(0, l.now().UnixNano()).UTC()

@@ -201,10 +201,9 @@ func TestCorruptedSize(t *testing.T) {
 			}
 			assert.Len(t, faults, 1, "%v", faults)
 
+			// Appending after a forged gap would file real records where no proof can reach.
 			_, err = l.Append(ctx, record(9))
-			if bad < 0 || bad >= 1<<62 {
-				assert.ErrorIs(t, err, tlog.ErrTampered, "append")
-			}
+			assert.ErrorIs(t, err, tlog.ErrTampered, "append")
 			_, err = l.Size(ctx)
 			if bad < 0 || bad > 1<<62 {
 				assert.ErrorIs(t, err, tlog.ErrTampered, "size")
