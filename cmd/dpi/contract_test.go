@@ -126,8 +126,7 @@ func TestContractFlags(t *testing.T) {
 		{cmd: []string{"verify"}, flags: []string{"trust", "at", "json"},
 			usage: []string{"Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input"}},
 		{cmd: []string{"log", "verify"}, flags: []string{"db", "pubkey", "json"}},
-		{cmd: []string{"log", "verify"}, usage: []string{"3", "sqlite://:memory:"},
-			skip: "log verify's usage does not document exit 3 (no signed checkpoint) nor the sqlite://:memory: DSN form; cmd/dpi/log.go is under security review, reported to the lead"},
+		{cmd: []string{"log", "verify"}, usage: []string{"Exit 0 intact, 1 tampered", "3 indeterminate", "sqlite://:memory:"}},
 		{cmd: []string{"log", "proof"}, flags: []string{"db", "json"}},
 	}
 	for _, tc := range tests {
@@ -575,8 +574,17 @@ func TestContractLog(t *testing.T) {
 			code, out, errOut := contractRun(t, "", args...)
 			assert.Equal(t, exitUsage, code)
 			assert.Empty(t, out)
-			assert.Contains(t, errOut, "holds no tamper-evident log")
+			assert.Contains(t, errOut, "sqlite://:memory: is a new, empty database")
 		}
+	})
+	t.Run("a missing SQLite file is named, not created", func(t *testing.T) {
+		f := newLogFixture(t)
+		missing := filepath.Join(t.TempDir(), "typo.db")
+		code, out, errOut := contractRun(t, "", "log", "verify", "--db", "sqlite://"+missing, "--pubkey", f.vkey)
+		assert.Equal(t, exitUsage, code)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, "no database file at "+missing)
+		assert.NoFileExists(t, missing, "an auditor's check creates nothing")
 	})
 	t.Run("usage errors", func(t *testing.T) {
 		f := newLogFixture(t)

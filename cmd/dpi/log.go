@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -64,6 +65,9 @@ func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
 
 // openLogDB opens the database and the log named origin, or its only log when origin is "".
 func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
+	if err := existingSQLite(dsn); err != nil {
+		return nil, nil, err
+	}
 	db, err := storage.Open(e.ctx, dsn)
 	if err != nil {
 		return nil, nil, err
@@ -98,6 +102,26 @@ func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
 	return db, l, nil
 }
 
+// existingSQLite refuses an SQLite DSN that cannot hold a log to check: an in-memory
+// database, always empty, or a file that does not exist, which opening would create.
+func existingSQLite(dsn string) error {
+	rest, ok := strings.CutPrefix(dsn, "sqlite://")
+	if !ok {
+		return nil
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	if path == ":memory:" {
+		return errors.New("sqlite://:memory: is a new, empty database: there is no log in it to check; name the database file (sqlite://PATH)")
+	}
+	if path == "" {
+		return nil // storage.Open says what is wrong
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database file at %s", path)
+	}
+	return nil
+}
+
 // logVerifyResult is the JSON form of "dpi log verify --json".
 type logVerifyResult struct {
 	Origin    string       `json:"origin"`
@@ -110,9 +134,12 @@ type logVerifyResult struct {
 }
 
 func runLogVerify(e *env, args []string) int {
-	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--checkpoint FILE]... [--json]"
+	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--checkpoint FILE]... [--json]\n\n" +
+		"Recomputes the log from the database and checks it against its latest signed checkpoint\n" +
+		"(and any checkpoints kept earlier). Exit 0 intact, 1 tampered (each faulty entry is named),\n" +
+		"2 usage error or unreadable input, 3 indeterminate: the log has no signed checkpoint yet."
 	fs := e.newFlags("log verify", usage)
-	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	keyPath := fs.String("pubkey", "", pubkeyHelp)
 	origin := fs.String("log", "", "origin of the log (needed when the database holds several, or with a PEM key)")
 	var keptPaths []string
@@ -209,7 +236,7 @@ func runLogVerify(e *env, args []string) int {
 func runLogProof(e *env, args []string) int {
 	const usage = "dpi log proof --db DSN --seq N [--size M] [--log ORIGIN] [--json]"
 	fs := e.newFlags("log proof", usage)
-	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	seq := fs.Int64("seq", -1, "sequence number of the entry")
 	size := fs.Uint64("size", 0, "tree size of the signed checkpoint to prove against (default: the latest)")
 	origin := fs.String("log", "", "origin of the log (needed when the database holds several)")
@@ -249,7 +276,7 @@ func runLogProof(e *env, args []string) int {
 func runLogConsistency(e *env, args []string) int {
 	const usage = "dpi log consistency --db DSN --old N [--new M] [--log ORIGIN] [--json]"
 	fs := e.newFlags("log consistency", usage)
-	dsn := fs.String("db", "", "database: sqlite://PATH or postgres://...")
+	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	oldSize := fs.Int64("old", -1, "tree size of the older signed checkpoint")
 	newSize := fs.Uint64("new", 0, "tree size of the newer signed checkpoint (default: the latest)")
 	origin := fs.String("log", "", "origin of the log (needed when the database holds several)")

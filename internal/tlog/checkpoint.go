@@ -22,9 +22,9 @@ import (
 // Checkpoint is a tree head: the log's origin, its size and the root hash of the tree of
 // that many entries (C2SP tlog-checkpoint).
 type Checkpoint struct {
-	Origin string // the log's name, the first line of the note
-	Size   uint64 // how many entries the tree holds
-	Root   Hash   // the RFC 6962 root hash of the tree of Size entries
+	Origin string `json:"origin"` // the log's name, the first line of the note
+	Size   uint64 `json:"size"`   // how many entries the tree holds
+	Root   Hash   `json:"root"`   // the RFC 6962 root hash of the tree of Size entries
 }
 
 // text returns the checkpoint body: origin, size in decimal, base64 root, each on a line.
