@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Exit codes shared by every subcommand (DESIGN.md, "The command line contract").
@@ -195,4 +196,19 @@ func displayName(name string) string {
 // oneLine keeps an error message on one line for the human report.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// printable escapes control and bidirectional formatting characters, as \u00XX: names in
+// the report come from certificates anyone can make, and a newline, an ANSI escape or a
+// right-to-left override in a subject must not forge or hide a line of the report.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

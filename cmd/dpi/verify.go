@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
@@ -170,21 +169,6 @@ func printReport(w io.Writer, r *signature.Report) {
 	for _, wn := range r.Warnings {
 		line("warning", oneLine(wn))
 	}
-}
-
-// printable escapes control and bidirectional formatting characters, as \u00XX: names in
-// the report come from certificates anyone can make, and a newline, an ANSI escape or a
-// right-to-left override in a subject must not forge or hide a line of the report.
-func printable(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func poolOf(certs []*x509.Certificate) *x509.CertPool {
