@@ -22,6 +22,15 @@ import (
 
 const origin = "agency.example/test-log"
 
+// memoryDB opens an in-memory SQLite database that is closed when the test ends.
+func memoryDB(t testing.TB) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func newKey(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

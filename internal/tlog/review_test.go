@@ -55,13 +55,11 @@ func TestPayloadCannotShiftIntoSalt(t *testing.T) {
 // same bytes and verified, so the time a verifier displays was not the time committed to.
 func TestInclusionProofRefusesTimeOutsideEncoding(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := memoryDB(t)
 	key := newKey(t)
 	l := openLog(t, db, key)
 	appendN(t, l, 3)
-	_, err = l.Checkpoint(ctx)
+	_, err := l.Checkpoint(ctx)
 	require.NoError(t, err)
 	p, err := l.ProveInclusion(ctx, 1, 0)
 	require.NoError(t, err)
@@ -107,9 +105,7 @@ func copyTree(t *testing.T, dst, src *storage.DB) {
 func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 	ctx := context.Background()
 	newDB := func(t *testing.T) *storage.DB {
-		db, err := storage.Open(ctx, "sqlite://:memory:")
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
+		db := memoryDB(t)
 		return db
 	}
 	t.Run("rolled back", func(t *testing.T) {
@@ -180,13 +176,11 @@ func TestCorruptedSize(t *testing.T) {
 			// The deadline only turns the old endless walk into a failure.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			db, err := storage.Open(ctx, "sqlite://:memory:")
-			require.NoError(t, err)
-			t.Cleanup(func() { db.Close() })
+			db := memoryDB(t)
 			key := newKey(t)
 			l := openLog(t, db, key)
 			appendN(t, l, 6)
-			_, err = l.Checkpoint(ctx)
+			_, err := l.Checkpoint(ctx)
 			require.NoError(t, err)
 			appendN(t, l, 2)
 			sqlExec(t, db, "UPDATE tlog_logs SET size = ? WHERE origin = '"+origin+"'", bad)
@@ -217,9 +211,7 @@ func TestCorruptedSize(t *testing.T) {
 // messages and logs. The payload's decoding error now names the entry only.
 func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := memoryDB(t)
 	l := openLog(t, db, newKey(t))
 	asNumber, err := tlog.NewTyped[struct{}, int64](l, "person.id")
 	require.NoError(t, err)
@@ -262,13 +254,11 @@ func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
 // delete, but not an edit of its other fields.
 func TestErasedMarkDoesNotHideEdits(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := memoryDB(t)
 	key := newKey(t)
 	l := openLog(t, db, key)
 	appendN(t, l, 6)
-	_, err = l.Checkpoint(ctx)
+	_, err := l.Checkpoint(ctx)
 	require.NoError(t, err)
 	sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1, meta = ? WHERE log_id = "+logID+" AND seq = 2", []byte(`{"n":"forged"}`))
 	sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1, kind = 'other' WHERE log_id = "+logID+" AND seq = 4")
@@ -283,12 +273,10 @@ func TestErasedMarkDoesNotHideEdits(t *testing.T) {
 // whether the tree extends it: Checkpoint fails closed rather than sign.
 func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := memoryDB(t)
 	l := openLog(t, db, newKey(t))
 	appendN(t, l, 3)
-	_, err = l.Checkpoint(ctx)
+	_, err := l.Checkpoint(ctx)
 	require.NoError(t, err)
 	rotated := openLog(t, db, newKey(t))
 	appendN(t, rotated, 1)
