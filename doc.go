@@ -22,9 +22,10 @@
 //   - [github.com/dpiblocks/dpi/dpitest]: real protocol peers on loopback for tests: a test
 //     PKI (CAs, OCSP, CRL, time-stamp authority) and a test national identity provider.
 //
-// Consent history, the interop message log and delivery evidence are kept in an append-only
-// log with an RFC 6962 Merkle tree and signed checkpoints, so that a person or an auditor can
-// prove a record is there and that nothing was rewritten.
+// Evidence goes into an append-only log with an RFC 6962 Merkle tree and signed checkpoints,
+// so that a person or an auditor can prove a record is there and that nothing was rewritten.
+// Consent history, the interop message log and delivery evidence will be kept there as those
+// blocks arrive.
 //
 // # Standards
 //
