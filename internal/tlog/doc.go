@@ -2,9 +2,9 @@
 // whose entries are the leaves of an RFC 6962 SHA-256 Merkle tree, with signed checkpoints,
 // inclusion and consistency proofs anyone can check with the log's public key alone, a
 // Verify that names every entry that was edited, removed, reordered or inserted, and erasure
-// of personal data that keeps every proof valid. Consent history, the interop message log
-// and notification evidence each keep a log of their own here, one per origin, in the
-// block's database (SQLite or PostgreSQL through internal/storage).
+// of personal data that keeps every proof valid. It is built for consent history, the
+// interop message log and notification evidence, each a log of its own, one per origin, in
+// the block's database (SQLite or PostgreSQL through internal/storage).
 //
 // # Model
 //
