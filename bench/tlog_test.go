@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // Tamper-evident log benchmarks (BENCHMARKS.md, "Tamper-evident log").
@@ -31,8 +31,8 @@ const tlogOrigin = "bench.example/log"
 
 var tlogKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
-func tlogRecord(i int) tlog.Record {
-	return tlog.Record{
+func tlogRecord(i int) evidence.Record {
+	return evidence.Record{
 		Kind:    "consent.given",
 		Meta:    fmt.Appendf(nil, `{"purpose":"benefits","controller":"agency.example","n":%d}`, i),
 		Payload: fmt.Appendf(nil, `{"subject":"person-%08d","name":"Ana Maria da Silva"}`, i),
@@ -42,12 +42,12 @@ func tlogRecord(i int) tlog.Record {
 // benchAppend appends b.N entries in batches of batch records and reports entries/s.
 func benchAppend(b *testing.B, dsn string, batch int) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	require.NoError(b, err)
 	defer db.Close()
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: tlogOrigin, Signer: tlogKey})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: tlogOrigin, Signer: tlogKey})
 	require.NoError(b, err)
-	recs := make([]tlog.Record, batch)
+	recs := make([]evidence.Record, batch)
 	for i := range recs {
 		recs[i] = tlogRecord(i)
 	}
@@ -77,28 +77,28 @@ func BenchmarkTlogAppendPostgres(b *testing.B) {
 	}
 	for _, batch := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			benchAppend(b, storagetest.FreshSchema(b, base), batch)
+			benchAppend(b, storetest.FreshSchema(b, base), batch)
 		})
 	}
 }
 
 // buildLog returns a log of size entries with a checkpoint at that size, built through
 // AppendBatch into the SQLite file path and reused when it already holds them.
-func buildLog(b *testing.B, path string, size int) (*storage.DB, *tlog.Log) {
+func buildLog(b *testing.B, path string, size int) (*store.DB, *evidence.Log) {
 	return buildLogDSN(b, "sqlite://"+path, size)
 }
 
-func buildLogDSN(b *testing.B, dsn string, size int) (*storage.DB, *tlog.Log) {
+func buildLogDSN(b *testing.B, dsn string, size int) (*store.DB, *evidence.Log) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	require.NoError(b, err)
 	b.Cleanup(func() { db.Close() })
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: tlogOrigin, Signer: tlogKey})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: tlogOrigin, Signer: tlogKey})
 	require.NoError(b, err)
 	have, err := l.Size(ctx)
 	require.NoError(b, err)
 	const batch = 10000
-	recs := make([]tlog.Record, batch)
+	recs := make([]evidence.Record, batch)
 	start := time.Now()
 	for n := int(have); n < size; n += batch {
 		k := min(batch, size-n)
@@ -119,9 +119,9 @@ func buildLogDSN(b *testing.B, dsn string, size int) (*storage.DB, *tlog.Log) {
 	return db, l
 }
 
-func tlogProofBenches(b *testing.B, l *tlog.Log, size int) {
+func tlogProofBenches(b *testing.B, l *evidence.Log, size int) {
 	ctx := context.Background()
-	v, err := tlog.NewVerifier(tlogOrigin, tlogKey.Public())
+	v, err := evidence.NewVerifier(tlogOrigin, tlogKey.Public())
 	require.NoError(b, err)
 	cp, err := l.LatestCheckpoint(ctx)
 	require.NoError(b, err)
@@ -131,7 +131,7 @@ func tlogProofBenches(b *testing.B, l *tlog.Log, size int) {
 	for i := range seqs {
 		seqs[i] = uint64(i) * 7919 * 1009 % uint64(size)
 	}
-	proofs := make([]*tlog.InclusionProof, len(seqs))
+	proofs := make([]*evidence.InclusionProof, len(seqs))
 	for i, s := range seqs {
 		proofs[i], err = l.ProveInclusion(ctx, s, 0)
 		require.NoError(b, err)
@@ -157,7 +157,7 @@ func tlogProofBenches(b *testing.B, l *tlog.Log, size int) {
 		// A verifier that has not seen the checkpoint: its Ed25519 signature, the leaf hash
 		// and the audit path.
 		for i := 0; b.Loop(); i++ {
-			fresh, err := tlog.NewVerifier(tlogOrigin, tlogKey.Public())
+			fresh, err := evidence.NewVerifier(tlogOrigin, tlogKey.Public())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func BenchmarkTlogProofPostgres100k(b *testing.B) {
 	if base == "" {
 		b.Skip("DPI_TEST_POSTGRES_URL is unset")
 	}
-	_, l := buildLogDSN(b, storagetest.FreshSchema(b, base), 100_000)
+	_, l := buildLogDSN(b, storetest.FreshSchema(b, base), 100_000)
 	tlogProofBenches(b, l, 100_000)
 }
 
@@ -219,7 +219,7 @@ func BenchmarkTlogProof10M(b *testing.B) {
 	}
 	require.NoError(b, os.MkdirAll(dir, 0o700))
 	path := filepath.Join(dir, "log-10M.db")
-	// The same file through internal/storage's default SQLite settings (64 MiB page cache
+	// The same file through package store's default SQLite settings (64 MiB page cache
 	// per connection), then with a memory map over the whole file (?mmap_size=).
 	for _, tc := range []struct{ name, params string }{{"default", ""}, {"mmap", "?mmap_size=17179869184"}} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -229,8 +229,8 @@ func BenchmarkTlogProof10M(b *testing.B) {
 	}
 }
 
-func benchVerifyLog(b *testing.B, l *tlog.Log) {
-	v, err := tlog.NewVerifier(tlogOrigin, tlogKey.Public())
+func benchVerifyLog(b *testing.B, l *evidence.Log) {
+	v, err := evidence.NewVerifier(tlogOrigin, tlogKey.Public())
 	require.NoError(b, err)
 	var size uint64
 	for b.Loop() {

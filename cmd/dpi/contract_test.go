@@ -24,9 +24,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dpiblocks/dpi/dpitest"
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // contractRun runs dpi in-process with stdin and returns its exit code, stdout and stderr.
@@ -503,16 +503,16 @@ func TestContractVerify(t *testing.T) {
 func newUnanchoredLog(t *testing.T, dsn string) (vkey string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	require.NoError(t, err)
 	defer db.Close()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: testLogOrigin, Signer: priv})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: testLogOrigin, Signer: priv})
 	require.NoError(t, err)
-	_, err = l.Append(ctx, tlog.Record{Kind: "cli.test", Meta: []byte(`{}`), Payload: []byte("person")})
+	_, err = l.Append(ctx, evidence.Record{Kind: "cli.test", Meta: []byte(`{}`), Payload: []byte("person")})
 	require.NoError(t, err)
-	v, err := tlog.NewVerifier(testLogOrigin, pub)
+	v, err := evidence.NewVerifier(testLogOrigin, pub)
 	require.NoError(t, err)
 	vkey = filepath.Join(t.TempDir(), "unanchored.vkey")
 	require.NoError(t, os.WriteFile(vkey, []byte(v.Key()+"\n"), 0o600))
@@ -520,10 +520,10 @@ func newUnanchoredLog(t *testing.T, dsn string) (vkey string) {
 }
 
 // TestContractLog checks dpi log verify and dpi log proof with each DSN form of issue 2:
-// sqlite://PATH and postgres://… (through storagetest, PostgreSQL when
+// sqlite://PATH and postgres://… (through storetest, PostgreSQL when
 // DPI_TEST_POSTGRES_URL is set) and sqlite://:memory:.
 func TestContractLog(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, _ *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, _ *store.DB) {
 		f := newLogFixtureDSN(t, dsn)
 		for _, key := range []string{f.vkey, f.pem} {
 			code, out, errOut := contractRun(t, "", "log", "verify", "--db", f.dsn, "--pubkey", key, "--json")

@@ -10,9 +10,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/internal/limits"
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/store"
 )
 
 func init() {
@@ -33,8 +33,8 @@ var errNeedOrigin = errors.New("a PEM public key does not name its log: pass --l
 
 // loadVerifier reads a --pubkey file. origin may be empty when the file is a note verifier
 // key, which names its log.
-func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
-	b, err := e.readInput(path, limits.MaxTlogKeyFile)
+func loadVerifier(e *env, path, origin string) (*evidence.Verifier, error) {
+	b, err := e.readInput(path, limits.MaxEvidenceKeyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +51,9 @@ func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
 		if origin == "" {
 			return nil, errNeedOrigin
 		}
-		return tlog.NewVerifier(origin, pub)
+		return evidence.NewVerifier(origin, pub)
 	}
-	v, err := tlog.ParseVerifierKey(string(b))
+	v, err := evidence.ParseVerifierKey(string(b))
 	if err != nil {
 		return nil, err
 	}
@@ -64,15 +64,15 @@ func loadVerifier(e *env, path, origin string) (*tlog.Verifier, error) {
 }
 
 // openLogDB opens the database and the log named origin, or its only log when origin is "".
-func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
+func openLogDB(e *env, dsn, origin string) (*store.DB, *evidence.Log, error) {
 	if err := existingSQLite(dsn); err != nil {
 		return nil, nil, err
 	}
-	db, err := storage.Open(e.ctx, dsn)
+	db, err := store.Open(e.ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
-	origins, err := tlog.Origins(e.ctx, db)
+	origins, err := evidence.Origins(e.ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, errors.New("the database holds no tamper-evident log")
@@ -94,7 +94,7 @@ func openLogDB(e *env, dsn, origin string) (*storage.DB, *tlog.Log, error) {
 		}
 	}
 	// Read-only: an auditor's database account may not create anything.
-	l, err := tlog.Open(e.ctx, db, tlog.Config{Origin: origin, ReadOnly: true})
+	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: origin, ReadOnly: true})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -114,7 +114,7 @@ func existingSQLite(dsn string) error {
 		return errors.New("sqlite://:memory: is a new, empty database: there is no log in it to check; name the database file (sqlite://PATH)")
 	}
 	if path == "" {
-		return nil // storage.Open says what is wrong
+		return nil // store.Open says what is wrong
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database file at %s", path)
@@ -124,13 +124,13 @@ func existingSQLite(dsn string) error {
 
 // logVerifyResult is the JSON form of "dpi log verify --json".
 type logVerifyResult struct {
-	Origin    string       `json:"origin"`
-	Intact    bool         `json:"intact"`
-	Anchored  bool         `json:"anchored"`
-	Report    *tlog.Report `json:"report,omitempty"`
-	Faults    []tlog.Fault `json:"faults,omitempty"`
-	Truncated bool         `json:"faultsTruncated,omitempty"`
-	Error     string       `json:"error,omitempty"`
+	Origin    string           `json:"origin"`
+	Intact    bool             `json:"intact"`
+	Anchored  bool             `json:"anchored"`
+	Report    *evidence.Report `json:"report,omitempty"`
+	Faults    []evidence.Fault `json:"faults,omitempty"`
+	Truncated bool             `json:"faultsTruncated,omitempty"`
+	Error     string           `json:"error,omitempty"`
 }
 
 func runLogVerify(e *env, args []string) int {
@@ -156,7 +156,7 @@ func runLogVerify(e *env, args []string) int {
 	}
 	var kept [][]byte
 	for _, p := range keptPaths {
-		b, err := e.readInput(p, limits.MaxTlogCheckpoint)
+		b, err := e.readInput(p, limits.MaxEvidenceCheckpoint)
 		if err != nil {
 			return e.usageError("log verify: %s", oneLine(err.Error()))
 		}
@@ -165,8 +165,8 @@ func runLogVerify(e *env, args []string) int {
 	v, err := loadVerifier(e, *keyPath, *origin)
 	if errors.Is(err, errNeedOrigin) {
 		// A PEM key and a database that holds one log: verify that log.
-		var db *storage.DB
-		var l *tlog.Log
+		var db *store.DB
+		var l *evidence.Log
 		if db, l, err = openLogDB(e, *dsn, ""); err == nil {
 			db.Close()
 			v, err = loadVerifier(e, *keyPath, l.Origin())
@@ -183,7 +183,7 @@ func runLogVerify(e *env, args []string) int {
 
 	rep, err := l.Verify(e.ctx, v, kept...)
 	res := logVerifyResult{Origin: l.Origin(), Report: rep}
-	var te *tlog.TamperError
+	var te *evidence.TamperError
 	switch {
 	case errors.As(err, &te):
 		res.Faults, res.Truncated = te.Faults, te.Truncated
@@ -330,7 +330,7 @@ func runLogCheckProof(e *env, args []string) int {
 	if len(rest) != 1 || *keyPath == "" {
 		return e.usageError("usage: %s", usage)
 	}
-	doc, err := e.readInput(rest[0], limits.MaxTlogProof)
+	doc, err := e.readInput(rest[0], limits.MaxEvidenceProof)
 	if err != nil {
 		return e.usageError("log check-proof: %s", oneLine(err.Error()))
 	}
@@ -355,23 +355,23 @@ func runLogCheckProof(e *env, args []string) int {
 	}
 	res := logCheckResult{Origin: v.Origin()}
 	switch head.Format {
-	case tlog.InclusionFormat:
+	case evidence.InclusionFormat:
 		res.Kind = "inclusion"
-		p, perr := tlog.ParseInclusionProof(doc)
+		p, perr := evidence.ParseInclusionProof(doc)
 		err = perr
 		if err == nil {
-			var cp tlog.Checkpoint
+			var cp evidence.Checkpoint
 			cp, err = v.VerifyInclusion(p)
 			res.Seq, res.Size = p.Leaf.Seq, cp.Size
 			root, _ := cp.Root.MarshalText()
 			res.Root = string(root)
 		}
-	case tlog.ConsistencyFormat:
+	case evidence.ConsistencyFormat:
 		res.Kind = "consistency"
-		p, perr := tlog.ParseConsistencyProof(doc)
+		p, perr := evidence.ParseConsistencyProof(doc)
 		err = perr
 		if err == nil {
-			var old, cur tlog.Checkpoint
+			var old, cur evidence.Checkpoint
 			old, cur, err = v.VerifyConsistency(p)
 			res.Old, res.Size = old.Size, cur.Size
 			root, _ := cur.Root.MarshalText()

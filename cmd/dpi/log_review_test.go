@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
 )
 
 // A proof that names another log, checked with a note verifier key, is a proof checked and
@@ -22,7 +22,7 @@ func TestLogCheckProofForAnotherLogIsRejected(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errs := runCLI(t, "log", "proof", "--db", f.dsn, "--seq", "2", "--json")
 	require.Equal(t, exitOK, code, errs)
-	var p tlog.InclusionProof
+	var p evidence.InclusionProof
 	require.NoError(t, json.Unmarshal([]byte(out), &p))
 	p.Checkpoint = strings.Replace(p.Checkpoint, testLogOrigin+"\n", "agency.example/other-log\n", 1)
 	b, err := json.Marshal(&p)

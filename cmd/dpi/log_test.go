@@ -17,16 +17,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 const testLogOrigin = "agency.example/cli-log"
 
 type logFixture struct {
 	dsn, pem, vkey, otherPEM string
-	db                       *storage.DB
+	db                       *store.DB
 }
 
 func newLogFixture(t *testing.T) *logFixture {
@@ -39,16 +39,16 @@ func newLogFixtureDSN(t *testing.T, dsn string) *logFixture {
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := &logFixture{dsn: dsn}
-	db, err := storage.Open(ctx, f.dsn)
+	db, err := store.Open(ctx, f.dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	f.db = db
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: testLogOrigin, Signer: priv})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: testLogOrigin, Signer: priv})
 	require.NoError(t, err)
 	for i := range 12 {
-		_, err := l.Append(ctx, tlog.Record{Kind: "cli.test", Meta: fmt.Appendf(nil, `{"i":%d}`, i), Payload: []byte("person")})
+		_, err := l.Append(ctx, evidence.Record{Kind: "cli.test", Meta: fmt.Appendf(nil, `{"i":%d}`, i), Payload: []byte("person")})
 		require.NoError(t, err)
 		if i == 5 {
 			_, err = l.Checkpoint(ctx)
@@ -69,7 +69,7 @@ func newLogFixtureDSN(t *testing.T, dsn string) *logFixture {
 	other, _, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	f.otherPEM = writePEM("other.pem", other)
-	v, err := tlog.NewVerifier(testLogOrigin, pub)
+	v, err := evidence.NewVerifier(testLogOrigin, pub)
 	require.NoError(t, err)
 	f.vkey = filepath.Join(dir, "pub.vkey")
 	require.NoError(t, os.WriteFile(f.vkey, []byte(v.Key()+"\n"), 0o600))
@@ -84,7 +84,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestLogVerifyCLI(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, _ *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, _ *store.DB) {
 		testLogVerifyCLI(t, newLogFixtureDSN(t, dsn))
 	})
 }
@@ -106,7 +106,7 @@ func testLogVerifyCLI(t *testing.T, f *logFixture) {
 	// A checkpoint the auditor kept, then a truncation behind it.
 	code, out, _ = runCLI(t, "log", "proof", "--db", f.dsn, "--seq", "0", "--json")
 	require.Equal(t, exitOK, code)
-	var p tlog.InclusionProof
+	var p evidence.InclusionProof
 	require.NoError(t, json.Unmarshal([]byte(out), &p))
 	keptPath := filepath.Join(t.TempDir(), "kept.note")
 	require.NoError(t, os.WriteFile(keptPath, []byte(p.Checkpoint), 0o600))
@@ -130,7 +130,7 @@ func testLogVerifyCLI(t *testing.T, f *logFixture) {
 	assert.Equal(t, exitRejected, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Len(t, res.Faults, 1)
-	assert.Equal(t, tlog.FaultEdited, res.Faults[0].Kind)
+	assert.Equal(t, evidence.FaultEdited, res.Faults[0].Kind)
 	assert.Equal(t, uint64(3), res.Faults[0].Seq)
 }
 
@@ -182,7 +182,7 @@ func TestLogProofCLI(t *testing.T) {
 	assert.Equal(t, exitRejected, code)
 	assert.Contains(t, out, "INVALID")
 
-	var p tlog.InclusionProof
+	var p evidence.InclusionProof
 	require.NoError(t, json.Unmarshal([]byte(readFile(t, proofPath)), &p))
 	p.Hashes = p.Hashes[1:]
 	b, err := json.Marshal(&p)

@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // auditEvidence: the agency keeps its evidence in a tamper-evident log (an SQLite file) with
@@ -26,7 +26,7 @@ func auditEvidence(j *journey) error {
 		return err
 	}
 	j.cleanup = append(j.cleanup, func() { os.RemoveAll(dir) })
-	db, err := storage.Open(j.ctx, "sqlite://"+filepath.Join(dir, "evidence.db"))
+	db, err := store.Open(j.ctx, "sqlite://"+filepath.Join(dir, "evidence.db"))
 	if err != nil {
 		return err
 	}
@@ -37,19 +37,19 @@ func auditEvidence(j *journey) error {
 	if err != nil {
 		return err
 	}
-	log, err := tlog.Open(j.ctx, db, tlog.Config{Origin: origin, Signer: key})
+	log, err := evidence.Open(j.ctx, db, evidence.Config{Origin: origin, Signer: key})
 	if err != nil {
 		return err
 	}
 
-	var records []tlog.Record
+	var records []evidence.Record
 	if p := j.person; p != nil {
 		meta, _ := json.Marshal(map[string]any{"profile": p.Profile, "assurance": p.Assurance, "acr": p.ACR})
 		payload, _ := json.Marshal(map[string]string{"subject": p.Subject, "name": p.Name})
-		records = append(records, tlog.Record{Kind: "identity.login", Meta: meta, Payload: payload})
+		records = append(records, evidence.Record{Kind: "identity.login", Meta: meta, Payload: payload})
 	}
 	for i := range 5 {
-		records = append(records, tlog.Record{
+		records = append(records, evidence.Record{
 			Kind:    "journey.record",
 			Meta:    fmt.Appendf(nil, `{"n":%d,"note":"generic journey record"}`, i),
 			Payload: fmt.Appendf(nil, `{"case":"2026-0042","n":%d}`, i),
@@ -65,7 +65,7 @@ func auditEvidence(j *journey) error {
 	j.logf("evidence log %s: %d records appended, checkpoint signed (Ed25519, signed note) at size %d", origin, len(records), first.Size)
 
 	// The auditor trusts the published key and nothing else: no database access.
-	auditor, err := tlog.NewVerifier(origin, pub)
+	auditor, err := evidence.NewVerifier(origin, pub)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func auditEvidence(j *journey) error {
 	if err != nil {
 		return err
 	}
-	received, err := tlog.ParseInclusionProof(doc)
+	received, err := evidence.ParseInclusionProof(doc)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func auditEvidence(j *journey) error {
 	}
 	j.logf("the person's payload in record 0 is erased; the record's proof still verifies")
 
-	if _, err := log.Append(j.ctx, tlog.Record{Kind: "audit.request", Meta: []byte(`{"by":"oversight office"}`)}); err != nil {
+	if _, err := log.Append(j.ctx, evidence.Record{Kind: "audit.request", Meta: []byte(`{"by":"oversight office"}`)}); err != nil {
 		return err
 	}
 	latest, err := log.Checkpoint(j.ctx)
@@ -132,7 +132,7 @@ func auditEvidence(j *journey) error {
 		return err
 	}
 	_, err = log.Verify(j.ctx, auditor)
-	var te *tlog.TamperError
+	var te *evidence.TamperError
 	if !errors.As(err, &te) || len(te.Faults) != 1 || te.Faults[0].Seq != 2 {
 		return fmt.Errorf("a row edited in the database was not named: %v", err)
 	}

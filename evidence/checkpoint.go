@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"crypto"
@@ -58,9 +58,9 @@ func parseCheckpointText(text string) (Checkpoint, error) {
 }
 
 // validOrigin accepts what both the checkpoint format and the note key name allow: printable
-// characters without spaces or '+', at most limits.MaxTlogOrigin bytes.
+// characters without spaces or '+', at most limits.MaxEvidenceOrigin bytes.
 func validOrigin(s string) bool {
-	if s == "" || len(s) > limits.MaxTlogOrigin || strings.Contains(s, "+") {
+	if s == "" || len(s) > limits.MaxEvidenceOrigin || strings.Contains(s, "+") {
 		return false
 	}
 	for _, r := range s {
@@ -91,7 +91,7 @@ type Verifier struct {
 // notes). Other keys are refused.
 func NewVerifier(origin string, pub crypto.PublicKey) (*Verifier, error) {
 	if !validOrigin(origin) {
-		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxTlogOrigin)
+		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxEvidenceOrigin)
 	}
 	var vkey string
 	var err error
@@ -117,7 +117,7 @@ func NewVerifier(origin string, pub crypto.PublicKey) (*Verifier, error) {
 // (Ed25519) or 0x02 (ECDSA P-256). The key's name is the log's origin.
 func ParseVerifierKey(vkey string) (*Verifier, error) {
 	vkey = strings.TrimSpace(vkey)
-	if len(vkey) > 4*limits.MaxTlogOrigin {
+	if len(vkey) > 4*limits.MaxEvidenceOrigin {
 		return nil, fmt.Errorf("%w: verifier key too long", ErrConfig)
 	}
 	nv, isECDSA, err := parseECDSAVerifierKey(vkey)
@@ -144,7 +144,7 @@ func (v *Verifier) Key() string { return v.vkey }
 // OpenCheckpoint verifies a signed checkpoint note and returns the checkpoint. It fails with
 // a [*CheckError] matching ErrCheckpoint that names the failed check.
 func (v *Verifier) OpenCheckpoint(signed []byte) (Checkpoint, error) {
-	if len(signed) > limits.MaxTlogCheckpoint {
+	if len(signed) > limits.MaxEvidenceCheckpoint {
 		return Checkpoint{}, checkpointError("format: too large")
 	}
 	v.mu.Lock()

@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"encoding/json"
@@ -43,7 +43,7 @@ type ConsistencyProof struct {
 // ParseInclusionProof decodes the JSON form of an inclusion proof, within the caps of
 // package limits. It checks the form only; [Verifier.VerifyInclusion] checks the proof.
 func ParseInclusionProof(b []byte) (*InclusionProof, error) {
-	if len(b) > limits.MaxTlogProof {
+	if len(b) > limits.MaxEvidenceProof {
 		return nil, proofError("format: too large")
 	}
 	var p InclusionProof
@@ -58,7 +58,7 @@ func ParseInclusionProof(b []byte) (*InclusionProof, error) {
 
 // ParseConsistencyProof decodes the JSON form of a consistency proof.
 func ParseConsistencyProof(b []byte) (*ConsistencyProof, error) {
-	if len(b) > limits.MaxTlogProof {
+	if len(b) > limits.MaxEvidenceProof {
 		return nil, proofError("format: too large")
 	}
 	var p ConsistencyProof
@@ -72,7 +72,7 @@ func ParseConsistencyProof(b []byte) (*ConsistencyProof, error) {
 }
 
 func toHashes(in []Hash) ([]xtlog.Hash, error) {
-	if len(in) > limits.MaxTlogProofHashes {
+	if len(in) > limits.MaxEvidenceProofHashes {
 		return nil, proofError("format: too many hashes")
 	}
 	out := make([]xtlog.Hash, len(in))

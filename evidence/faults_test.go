@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"bufio"
@@ -17,13 +17,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 func TestEraseKeepsProofs(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
@@ -58,20 +58,20 @@ func TestEraseKeepsProofs(t *testing.T) {
 		_, err = l.Verify(ctx, v)
 		faults := faultsOf(t, err)
 		require.Len(t, faults, 1)
-		assert.Equal(t, tlog.FaultPayload, faults[0].Kind)
+		assert.Equal(t, evidence.FaultPayload, faults[0].Kind)
 		assert.Equal(t, uint64(5), faults[0].Seq)
 	})
 }
 
 func TestTypedFace(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
+	db, err := store.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
 	l := openLog(t, db, newKey(t))
 	type event struct{ Purpose string }
 	type subject struct{ Name string }
-	h, err := tlog.NewTyped[event, subject](l, "consent.given")
+	h, err := evidence.NewTyped[event, subject](l, "consent.given")
 	require.NoError(t, err)
 	seq, err := h.Append(ctx, event{"benefits"}, subject{"Ana"})
 	require.NoError(t, err)
@@ -86,17 +86,17 @@ func TestTypedFace(t *testing.T) {
 	assert.Equal(t, "benefits", m.Purpose)
 	assert.Nil(t, p)
 
-	other, err := tlog.NewTyped[event, subject](l, "consent.withdrawn")
+	other, err := evidence.NewTyped[event, subject](l, "consent.withdrawn")
 	require.NoError(t, err)
 	_, _, err = other.Get(ctx, seq)
-	assert.ErrorIs(t, err, tlog.ErrNotFound)
-	_, err = tlog.NewTyped[event, subject](l, "")
-	assert.ErrorIs(t, err, tlog.ErrConfig)
+	assert.ErrorIs(t, err, evidence.ErrNotFound)
+	_, err = evidence.NewTyped[event, subject](l, "")
+	assert.ErrorIs(t, err, evidence.ErrConfig)
 }
 
 func TestRejectsBadProofsAndCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "log.db"))
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "log.db"))
 	require.NoError(t, err)
 	defer db.Close()
 	key := newKey(t)
@@ -118,24 +118,24 @@ func TestRejectsBadProofsAndCheckpoints(t *testing.T) {
 	cons, err := l.ProveConsistency(ctx, 10, 20)
 	require.NoError(t, err)
 
-	clone := func() *tlog.InclusionProof {
+	clone := func() *evidence.InclusionProof {
 		c := *good
-		c.Hashes = append([]tlog.Hash(nil), good.Hashes...)
+		c.Hashes = append([]evidence.Hash(nil), good.Hashes...)
 		c.Leaf.Meta = append([]byte(nil), good.Leaf.Meta...)
 		return &c
 	}
 	otherKey := independentFor(t, origin, newKey(t))
-	otherLog, err := tlog.NewVerifier("agency.example/other-log", key.Public())
+	otherLog, err := evidence.NewVerifier("agency.example/other-log", key.Public())
 	require.NoError(t, err)
 
 	cases := []struct {
 		name   string
-		v      *tlog.Verifier
-		proof  func() *tlog.InclusionProof
+		v      *evidence.Verifier
+		proof  func() *evidence.InclusionProof
 		target error
 		check  string
 	}{
-		{"bad signature", v, func() *tlog.InclusionProof {
+		{"bad signature", v, func() *evidence.InclusionProof {
 			p := clone()
 			i := strings.LastIndex(p.Checkpoint, " ")
 			sig := []byte(p.Checkpoint[i+1:])
@@ -147,56 +147,56 @@ func TestRejectsBadProofsAndCheckpoints(t *testing.T) {
 			}
 			p.Checkpoint = p.Checkpoint[:i+1] + string(sig)
 			return p
-		}, tlog.ErrCheckpoint, "signature"},
-		{"another key", otherKey, clone, tlog.ErrCheckpoint, "signature: not signed by the log's key"},
-		{"another log", otherLog, clone, tlog.ErrCheckpoint, "signature: not signed by the log's key"},
-		{"proof for another tree", v, func() *tlog.InclusionProof {
+		}, evidence.ErrCheckpoint, "signature"},
+		{"another key", otherKey, clone, evidence.ErrCheckpoint, "signature: not signed by the log's key"},
+		{"another log", otherLog, clone, evidence.ErrCheckpoint, "signature: not signed by the log's key"},
+		{"proof for another tree", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Hashes = small.Hashes
 			return p
-		}, tlog.ErrProof, "audit path"},
-		{"checkpoint of another tree", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "audit path"},
+		{"checkpoint of another tree", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Checkpoint = small.Checkpoint
 			return p
-		}, tlog.ErrProof, "audit path"},
-		{"truncated proof", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "audit path"},
+		{"truncated proof", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Hashes = p.Hashes[:len(p.Hashes)-1]
 			return p
-		}, tlog.ErrProof, "audit path"},
-		{"edited leaf", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "audit path"},
+		{"edited leaf", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Leaf.Meta = []byte(`{"n":99}`)
 			return p
-		}, tlog.ErrProof, "audit path"},
-		{"other position", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "audit path"},
+		{"other position", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Leaf.Seq = 2
 			return p
-		}, tlog.ErrProof, "audit path"},
-		{"beyond the tree", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "audit path"},
+		{"beyond the tree", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Leaf.Seq = 20
 			return p
-		}, tlog.ErrProof, "tree size"},
-		{"wrong format", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "tree size"},
+		{"wrong format", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Format = "x"
 			return p
-		}, tlog.ErrProof, "format"},
-		{"truncated checkpoint", v, func() *tlog.InclusionProof {
+		}, evidence.ErrProof, "format"},
+		{"truncated checkpoint", v, func() *evidence.InclusionProof {
 			p := clone()
 			p.Checkpoint = p.Checkpoint[:len(p.Checkpoint)/2]
 			return p
-		}, tlog.ErrCheckpoint, "format"},
+		}, evidence.ErrCheckpoint, "format"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.v.VerifyInclusion(tc.proof())
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.target)
-			var ce *tlog.CheckError
+			var ce *evidence.CheckError
 			require.True(t, errors.As(err, &ce))
 			assert.True(t, strings.HasPrefix(ce.Check, tc.check), "check %q", ce.Check)
 		})
@@ -208,36 +208,36 @@ func TestRejectsBadProofsAndCheckpoints(t *testing.T) {
 		bad := *cons
 		bad.Hashes = cons.Hashes[1:]
 		_, _, err = v.VerifyConsistency(&bad)
-		assert.ErrorIs(t, err, tlog.ErrProof)
+		assert.ErrorIs(t, err, evidence.ErrProof)
 		swapped := *cons
 		swapped.Old, swapped.New = cons.New, cons.Old
 		_, _, err = v.VerifyConsistency(&swapped)
-		assert.ErrorIs(t, err, tlog.ErrProof)
+		assert.ErrorIs(t, err, evidence.ErrProof)
 		_, _, err = otherKey.VerifyConsistency(cons)
-		assert.ErrorIs(t, err, tlog.ErrCheckpoint)
+		assert.ErrorIs(t, err, evidence.ErrCheckpoint)
 	})
 
 	t.Run("json round trip", func(t *testing.T) {
 		b, err := jsonMarshal(good)
 		require.NoError(t, err)
-		p, err := tlog.ParseInclusionProof(b)
+		p, err := evidence.ParseInclusionProof(b)
 		require.NoError(t, err)
 		_, err = v.VerifyInclusion(p)
 		require.NoError(t, err)
-		_, err = tlog.ParseInclusionProof([]byte(`{"format":"dpi-tlog-inclusion/v1","hashes":["AAAA"]}`))
-		assert.ErrorIs(t, err, tlog.ErrProof)
+		_, err = evidence.ParseInclusionProof([]byte(`{"format":"dpi-tlog-inclusion/v1","hashes":["AAAA"]}`))
+		assert.ErrorIs(t, err, evidence.ErrProof)
 	})
 }
 
-func independentFor(t *testing.T, origin string, key crypto.Signer) *tlog.Verifier {
+func independentFor(t *testing.T, origin string, key crypto.Signer) *evidence.Verifier {
 	t.Helper()
-	v, err := tlog.NewVerifier(origin, key.Public())
+	v, err := evidence.NewVerifier(origin, key.Public())
 	require.NoError(t, err)
 	return v
 }
 
 func TestConcurrentAppenders(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		const writers, each = 6, 20
@@ -245,7 +245,7 @@ func TestConcurrentAppenders(t *testing.T) {
 		errs := make(chan error, writers)
 		for w := range writers {
 			// Each writer has a connection pool of its own, as a separate process would.
-			wdb, err := storage.Open(ctx, dsn)
+			wdb, err := store.Open(ctx, dsn)
 			require.NoError(t, err)
 			t.Cleanup(func() { wdb.Close() })
 			l := openLog(t, wdb, key)
@@ -253,7 +253,7 @@ func TestConcurrentAppenders(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range each {
-					rs := []tlog.Record{record(w*1000 + i)}
+					rs := []evidence.Record{record(w*1000 + i)}
 					if i%4 == 0 {
 						rs = append(rs, record(w*1000+i+500))
 					}
@@ -295,18 +295,18 @@ func TestMain(m *testing.M) {
 func appendForever(dsn, seed string) int {
 	limit, _ := strconv.Atoi(os.Getenv(childEnv + "_BATCHES"))
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: origin, Signer: keyFromSeed(seed), CheckpointEvery: 50})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: origin, Signer: keyFromSeed(seed), CheckpointEvery: 50})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	for i := 0; limit == 0 || i < limit; i++ {
-		rs := make([]tlog.Record, 1+i%13)
+		rs := make([]evidence.Record, 1+i%13)
 		for k := range rs {
 			rs[k] = record(i)
 		}
@@ -330,7 +330,7 @@ func batchesRecords(n int) int {
 
 // Three processes append to one log at once; the tree must hold every entry exactly once.
 func TestManyProcessesAppendOneTree(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		seed, key := seededKey(t)
 		const procs, batches = 3, 30
@@ -357,7 +357,7 @@ func TestManyProcessesAppendOneTree(t *testing.T) {
 }
 
 func TestKilledAppenderLeavesAVerifiableLog(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		seed, key := seededKey(t)
 		for round := range 3 {

@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"errors"
@@ -9,23 +9,23 @@ import (
 // Sentinel errors, one per class of failure. The typed errors below wrap them.
 var (
 	// ErrConfig reports a Config that is missing something or contradicts itself.
-	ErrConfig = errors.New("tlog: invalid configuration")
+	ErrConfig = errors.New("evidence: invalid configuration")
 	// ErrInput reports a record, sequence number or size the log refuses.
-	ErrInput = errors.New("tlog: input rejected")
+	ErrInput = errors.New("evidence: input rejected")
 	// ErrNotFound reports an entry or a checkpoint the log does not hold.
-	ErrNotFound = errors.New("tlog: not found")
+	ErrNotFound = errors.New("evidence: not found")
 	// ErrReadOnly reports a write to a log opened with Config.ReadOnly.
-	ErrReadOnly = errors.New("tlog: log opened read-only")
+	ErrReadOnly = errors.New("evidence: log opened read-only")
 	// ErrNoSigner reports a Checkpoint call on a log opened without a signer.
-	ErrNoSigner = errors.New("tlog: no checkpoint signer configured")
+	ErrNoSigner = errors.New("evidence: no checkpoint signer configured")
 	// ErrCheckpoint reports a signed checkpoint that is malformed, signed by another key, or
 	// whose signature does not verify.
-	ErrCheckpoint = errors.New("tlog: checkpoint rejected")
+	ErrCheckpoint = errors.New("evidence: checkpoint rejected")
 	// ErrProof reports an inclusion or consistency proof that is malformed or does not lead
 	// to the signed root.
-	ErrProof = errors.New("tlog: proof rejected")
+	ErrProof = errors.New("evidence: proof rejected")
 	// ErrTampered reports a log whose stored entries, hashes or checkpoints disagree.
-	ErrTampered = errors.New("tlog: log does not verify")
+	ErrTampered = errors.New("evidence: log does not verify")
 )
 
 // CheckError says which check rejected a checkpoint or a proof. It matches ErrCheckpoint or

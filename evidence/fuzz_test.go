@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // fuzzFixture builds a small log with a fixed key and returns its verifier and proofs, as
 // seeds for the parsers.
-func fuzzFixture(f *testing.F) (*tlog.Verifier, []byte, []byte, []byte) {
+func fuzzFixture(f *testing.F) (*evidence.Verifier, []byte, []byte, []byte) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
+	db, err := store.Open(ctx, "sqlite://:memory:")
 	require.NoError(f, err)
 	f.Cleanup(func() { db.Close() })
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
@@ -56,7 +56,7 @@ func FuzzInclusionProof(f *testing.F) {
 	f.Add(inc)
 	f.Add([]byte(`{"format":"dpi-tlog-inclusion/v1","leaf":{"seq":99},"hashes":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := tlog.ParseInclusionProof(b)
+		p, err := evidence.ParseInclusionProof(b)
 		if err != nil {
 			return
 		}
@@ -68,7 +68,7 @@ func FuzzConsistencyProof(f *testing.F) {
 	v, _, _, cons := fuzzFixture(f)
 	f.Add(cons)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := tlog.ParseConsistencyProof(b)
+		p, err := evidence.ParseConsistencyProof(b)
 		if err != nil {
 			return
 		}
@@ -81,10 +81,10 @@ func FuzzParseVerifierKey(f *testing.F) {
 	f.Add(v.Key())
 	f.Add("a+00000000+AQ")
 	_, ec := ecdsaKey(f)
-	ev, err := tlog.NewVerifier(origin, ec.Public())
+	ev, err := evidence.NewVerifier(origin, ec.Public())
 	require.NoError(f, err)
 	f.Add(ev.Key())
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = tlog.ParseVerifierKey(s)
+		_, _ = evidence.ParseVerifierKey(s)
 	})
 }

@@ -16,7 +16,7 @@
 // SQLite is the embedded default for one service process; PostgreSQL lets many service
 // instances share one database. Each store declares its schema as versioned migrations and
 // applies them with [DB.Migrate], which is safe to call from many processes at once.
-package storage
+package store
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (d Dialect) String() string {
 
 // ErrDSN reports a DSN that is empty or has an unsupported form. Its message never repeats
 // the DSN, which may hold a password.
-var ErrDSN = errors.New("storage: unsupported DSN (want sqlite://PATH, sqlite://:memory: or postgres://...)")
+var ErrDSN = errors.New("store: unsupported DSN (want sqlite://PATH, sqlite://:memory: or postgres://...)")
 
 // DB is an open database and its dialect. It is safe for concurrent use.
 type DB struct {
@@ -83,7 +83,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		sdb, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, fmt.Errorf("storage: open postgres: %w", err)
+			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
 		db = &DB{DB: sdb, dialect: Postgres}
 	default:
@@ -91,7 +91,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("storage: connect to %s: %w", db.dialect, err)
+		return nil, fmt.Errorf("store: connect to %s: %w", db.dialect, err)
 	}
 	return db, nil
 }
@@ -156,7 +156,7 @@ func openSQLite(path string, t sqliteTuning) (*DB, error) {
 	}
 	sdb, err := sql.Open("sqlite", q.String())
 	if err != nil {
-		return nil, fmt.Errorf("storage: open sqlite: %w", err)
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	if memory {
 		// Every connection to :memory: is a database of its own: keep exactly one.

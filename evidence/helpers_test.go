@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"crypto/ecdsa"

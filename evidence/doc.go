@@ -1,10 +1,10 @@
-// Package tlog is dpi's tamper-evident log: an append-only log in the block's database
+// Package evidence is dpi's tamper-evident log: an append-only log in the block's database
 // whose entries are the leaves of an RFC 6962 SHA-256 Merkle tree, with signed checkpoints,
 // inclusion and consistency proofs anyone can check with the log's public key alone, a
 // Verify that names every entry that was edited, removed, reordered or inserted, and erasure
 // of personal data that keeps every proof valid. It is built for consent history, the
 // interop message log and notification evidence, each a log of its own, one per origin, in
-// the block's database (SQLite or PostgreSQL through internal/storage).
+// the block's database (SQLite or PostgreSQL, opened with package store).
 //
 // # Model
 //
@@ -66,11 +66,11 @@
 //
 // # Example
 //
-//	l, err := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
-//	seq, err := l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: meta, Payload: personal})
+//	l, err := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/consent", Signer: key})
+//	seq, err := l.Append(ctx, evidence.Record{Kind: "consent.given", Meta: meta, Payload: personal})
 //	_, err = l.Checkpoint(ctx)
 //	proof, err := l.ProveInclusion(ctx, seq, 0)
-//	v, err := tlog.NewVerifier("agency.example/consent", publicKey)
+//	v, err := evidence.NewVerifier("agency.example/consent", publicKey)
 //	cp, err := v.VerifyInclusion(proof)
 //	report, err := l.Verify(ctx, v)
 //
@@ -82,4 +82,4 @@
 // metadata (keep personal data out of Kind and Meta); it does not encrypt payloads at rest
 // (the database does); and it keeps no history of erasures beyond the erased flag — append
 // a record of the erasure if the block must show who erased what.
-package tlog
+package evidence

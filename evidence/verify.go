@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"cmp"
@@ -148,9 +148,9 @@ type storedCheckpoint struct {
 func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) ([]storedCheckpoint, error) {
 	// A note beyond the cap is not read: it could be as large as memory.
 	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT size, CASE WHEN length(note) > ? THEN '' ELSE note END, length(note) > ? FROM tlog_checkpoints WHERE log_id = ? ORDER BY size"),
-		limits.MaxTlogCheckpoint, limits.MaxTlogCheckpoint, l.id)
+		limits.MaxEvidenceCheckpoint, limits.MaxEvidenceCheckpoint, l.id)
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
+		return nil, fmt.Errorf("evidence: read checkpoints: %w", err)
 	}
 	defer rows.Close()
 	var out []storedCheckpoint
@@ -226,7 +226,7 @@ next:
 				continue next
 			}
 		}
-		return nil, fmt.Errorf("tlog: hash %d is not on the tree's edge", x)
+		return nil, fmt.Errorf("evidence: hash %d is not on the tree's edge", x)
 	}
 	return out, nil
 }
@@ -274,7 +274,7 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	badLen := make(map[int64]bool)
 	hq, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT idx, hash FROM tlog_hashes WHERE log_id = ? AND idx >= ? AND idx < ?"), l.id, first, last)
 	if err != nil {
-		return fmt.Errorf("tlog: read hashes: %w", err)
+		return fmt.Errorf("evidence: read hashes: %w", err)
 	}
 	for hq.Next() {
 		var idx int64
@@ -294,11 +294,11 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	}
 	// Rows beyond the caps are named, not read: whoever holds the database could make one
 	// as large as memory. The others are streamed, one in memory at a time.
-	caps := []any{l.id, int64(lo), int64(hi), limits.MaxTlogKind, limits.MaxTlogMeta, limits.MaxTlogPayload, limits.MaxTlogPayload}
+	caps := []any{l.id, int64(lo), int64(hi), limits.MaxEvidenceKind, limits.MaxEvidenceMeta, limits.MaxEvidencePayload, limits.MaxEvidencePayload}
 	big := make(map[uint64]bool)
 	bq, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? AND "+oversized), caps...)
 	if err != nil {
-		return fmt.Errorf("tlog: read entries: %w", err)
+		return fmt.Errorf("evidence: read entries: %w", err)
 	}
 	for bq.Next() {
 		var seq int64
@@ -313,7 +313,7 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	}
 	q, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ? AND NOT "+oversized+" ORDER BY seq"), caps...)
 	if err != nil {
-		return fmt.Errorf("tlog: read entries: %w", err)
+		return fmt.Errorf("evidence: read entries: %w", err)
 	}
 	defer q.Close()
 	next := func() (*Entry, error) {
@@ -454,7 +454,7 @@ func (l *Log) rowsEnd(ctx context.Context) (uint64, error) {
 	var last sql.NullInt64
 	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT MAX(seq) FROM tlog_entries WHERE log_id = ? AND seq >= 0 AND seq < ?"), l.id, int64(maxSize)).Scan(&last)
 	if err != nil {
-		return 0, fmt.Errorf("tlog: read entries: %w", err)
+		return 0, fmt.Errorf("evidence: read entries: %w", err)
 	}
 	if !last.Valid {
 		return 0, nil
@@ -467,7 +467,7 @@ func (l *Log) nextRow(ctx context.Context, lo, end uint64) (uint64, error) {
 	var next sql.NullInt64
 	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT MIN(seq) FROM tlog_entries WHERE log_id = ? AND seq >= ? AND seq < ?"), l.id, int64(lo), int64(end)).Scan(&next)
 	if err != nil {
-		return 0, fmt.Errorf("tlog: read entries: %w", err)
+		return 0, fmt.Errorf("evidence: read entries: %w", err)
 	}
 	if !next.Valid {
 		return end, nil
@@ -479,7 +479,7 @@ func (l *Log) nextRow(ctx context.Context, lo, end uint64) (uint64, error) {
 func (l *Log) extraRows(ctx context.Context, end uint64, f *faults) error {
 	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?"), l.id, int64(end), maxFaults+1)
 	if err != nil {
-		return fmt.Errorf("tlog: read entries: %w", err)
+		return fmt.Errorf("evidence: read entries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {

@@ -1,4 +1,4 @@
-package storage_test
+package store_test
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 func TestOpenRejectsUnknownDSN(t *testing.T) {
 	for _, dsn := range []string{"", "sqlite://", "mysql://u:secret@h/db", "/tmp/x.db", "postgres:/x",
 		"sqlite://x.db?journal_mode=off", "sqlite://x.db?cache_size=-1", "sqlite://x.db?mmap_size=big", "sqlite://?cache_size=1"} {
-		_, err := storage.Open(context.Background(), dsn)
-		assert.ErrorIs(t, err, storage.ErrDSN, dsn)
+		_, err := store.Open(context.Background(), dsn)
+		assert.ErrorIs(t, err, store.ErrDSN, dsn)
 		if err != nil {
 			assert.NotContains(t, err.Error(), "secret")
 		}
@@ -25,10 +25,10 @@ func TestOpenRejectsUnknownDSN(t *testing.T) {
 }
 
 func TestOpenMemory(t *testing.T) {
-	db, err := storage.Open(context.Background(), "sqlite://:memory:")
+	db, err := store.Open(context.Background(), "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
-	assert.Equal(t, storage.SQLite, db.Dialect())
+	assert.Equal(t, store.SQLite, db.Dialect())
 	_, err = db.Exec("CREATE TABLE t (x INTEGER)")
 	require.NoError(t, err)
 	// A second query runs on the same in-memory database, not a fresh one.
@@ -38,21 +38,21 @@ func TestOpenMemory(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
+	db, err := store.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
 	assert.Equal(t, "SELECT ? FROM t", db.Rebind("SELECT ? FROM t"))
 }
 
-var migrations = []storage.Migration{
+var migrations = []store.Migration{
 	{Version: 1, Name: "create items", SQL: "CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"},
 	{Version: 2, Name: "add kind", SQL: "ALTER TABLE items ADD COLUMN kind TEXT NOT NULL DEFAULT 'a'"},
 }
 
 func TestMigrate(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
-		if db.Dialect() == storage.Postgres {
+		if db.Dialect() == store.Postgres {
 			assert.Equal(t, "SELECT $1, '?', $2", db.Rebind("SELECT ?, '?', ?"))
 		}
 		require.NoError(t, db.Migrate(ctx, "test", migrations[:1]))
@@ -63,18 +63,18 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, err)
 
 		err = db.Migrate(ctx, "test", migrations[:1])
-		assert.ErrorIs(t, err, storage.ErrMigration, "a database newer than the code is refused")
+		assert.ErrorIs(t, err, store.ErrMigration, "a database newer than the code is refused")
 
-		renamed := append([]storage.Migration(nil), migrations...)
+		renamed := append([]store.Migration(nil), migrations...)
 		renamed[1].Name = "something else"
-		assert.ErrorIs(t, db.Migrate(ctx, "test", renamed), storage.ErrMigration)
+		assert.ErrorIs(t, db.Migrate(ctx, "test", renamed), store.ErrMigration)
 
-		assert.ErrorIs(t, db.Migrate(ctx, "bad", []storage.Migration{{Version: 2, Name: "x", SQL: "SELECT 1"}}), storage.ErrMigration)
+		assert.ErrorIs(t, db.Migrate(ctx, "bad", []store.Migration{{Version: 2, Name: "x", SQL: "SELECT 1"}}), store.ErrMigration)
 	})
 }
 
 func TestMigrateConcurrently(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, _ *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, _ *store.DB) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
@@ -82,7 +82,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				db, err := storage.Open(ctx, dsn)
+				db, err := store.Open(ctx, dsn)
 				if err != nil {
 					errs[i] = err
 					return
@@ -100,7 +100,7 @@ func TestMigrateConcurrently(t *testing.T) {
 
 func TestSQLiteFileIsWAL(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "w.db"))
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "w.db"))
 	require.NoError(t, err)
 	defer db.Close()
 	var mode string
@@ -110,7 +110,7 @@ func TestSQLiteFileIsWAL(t *testing.T) {
 
 func TestSQLiteTuning(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "t.db")+"?cache_size=1024&mmap_size=1048576")
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "t.db")+"?cache_size=1024&mmap_size=1048576")
 	require.NoError(t, err)
 	defer db.Close()
 	var cache, mmap int64

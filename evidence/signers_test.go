@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/internal/testenv"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // splitNote returns a signed note's text and the signature bytes after the 4-byte key ID.
@@ -39,23 +39,23 @@ func TestCheckpointSignersAgainstOpenSSL(t *testing.T) {
 	for name, key := range map[string]crypto.Signer{"ed25519": newKey(t), "ecdsa-p256": ec} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := storage.Open(ctx, "sqlite://:memory:")
+			db, err := store.Open(ctx, "sqlite://:memory:")
 			require.NoError(t, err)
 			defer db.Close()
-			l, err := tlog.Open(ctx, db, tlog.Config{Origin: origin, Signer: key})
+			l, err := evidence.Open(ctx, db, evidence.Config{Origin: origin, Signer: key})
 			require.NoError(t, err)
 			appendN(t, l, 9)
 			cp, err := l.Checkpoint(ctx)
 			require.NoError(t, err)
 
 			// The independent verifier, from the public key or from the published key string.
-			v, err := tlog.NewVerifier(origin, key.Public())
+			v, err := evidence.NewVerifier(origin, key.Public())
 			require.NoError(t, err)
-			fromKey, err := tlog.ParseVerifierKey(v.Key())
+			fromKey, err := evidence.ParseVerifierKey(v.Key())
 			require.NoError(t, err)
 			p, err := l.ProveInclusion(ctx, 4, 0)
 			require.NoError(t, err)
-			for _, vv := range []*tlog.Verifier{v, fromKey} {
+			for _, vv := range []*evidence.Verifier{v, fromKey} {
 				_, err = vv.VerifyInclusion(p)
 				require.NoError(t, err)
 			}
@@ -64,8 +64,8 @@ func TestCheckpointSignersAgainstOpenSSL(t *testing.T) {
 
 			// A key string whose hash does not match its key is refused.
 			parts := strings.SplitN(v.Key(), "+", 3)
-			_, err = tlog.ParseVerifierKey(parts[0] + "+00000000+" + parts[2])
-			assert.ErrorIs(t, err, tlog.ErrConfig)
+			_, err = evidence.ParseVerifierKey(parts[0] + "+00000000+" + parts[2])
+			assert.ErrorIs(t, err, evidence.ErrConfig)
 
 			// openssl checks the note signature over the checkpoint text.
 			dir := t.TempDir()

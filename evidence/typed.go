@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // payload P are JSON. A block keeps its own log (its own origin) and wraps it in a few
 // lines:
 //
-//	history, _ := tlog.NewTyped[ConsentEvent, ConsentSubject](log, "consent.event")
+//	history, _ := evidence.NewTyped[ConsentEvent, ConsentSubject](log, "consent.event")
 //	seq, err := history.Append(ctx, ev, subject)
 type Typed[M, P any] struct {
 	log  *Log
@@ -21,8 +21,8 @@ type Typed[M, P any] struct {
 
 // NewTyped returns the typed face of l for records of the given kind.
 func NewTyped[M, P any](l *Log, kind string) (*Typed[M, P], error) {
-	if l == nil || kind == "" || len(kind) > limits.MaxTlogKind {
-		return nil, fmt.Errorf("%w: a typed log needs a log and a kind of 1-%d bytes", ErrConfig, limits.MaxTlogKind)
+	if l == nil || kind == "" || len(kind) > limits.MaxEvidenceKind {
+		return nil, fmt.Errorf("%w: a typed log needs a log and a kind of 1-%d bytes", ErrConfig, limits.MaxEvidenceKind)
 	}
 	return &Typed[M, P]{log: l, kind: kind}, nil
 }
@@ -54,7 +54,7 @@ func (t *Typed[M, P]) Get(ctx context.Context, seq uint64) (meta M, payload *P, 
 		return meta, nil, fmt.Errorf("%w: entry %d is of another kind", ErrNotFound, seq)
 	}
 	if err := json.Unmarshal(e.Meta, &meta); err != nil {
-		return meta, nil, fmt.Errorf("tlog: decode metadata of entry %d: %w", seq, err)
+		return meta, nil, fmt.Errorf("evidence: decode metadata of entry %d: %w", seq, err)
 	}
 	if e.Erased {
 		return meta, nil, nil
@@ -63,7 +63,7 @@ func (t *Typed[M, P]) Get(ctx context.Context, seq uint64) (meta M, payload *P, 
 	if err := json.Unmarshal(e.Payload, payload); err != nil {
 		// encoding/json's errors may quote the payload (a number it cannot fit), which is
 		// personal data: name the entry only.
-		return meta, nil, fmt.Errorf("tlog: decode payload of entry %d: not the JSON of this typed log's payload type", seq)
+		return meta, nil, fmt.Errorf("evidence: decode payload of entry %d: not the JSON of this typed log's payload type", seq)
 	}
 	return meta, payload, nil
 }

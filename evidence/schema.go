@@ -1,6 +1,6 @@
-package tlog
+package evidence
 
-import "github.com/dpiblocks/dpi/internal/storage"
+import "github.com/dpiblocks/dpi/store"
 
 // component is the name the log's migrations are recorded under.
 const component = "tlog"
@@ -9,7 +9,7 @@ const component = "tlog"
 // that appenders lock to serialise sequence numbers; tlog_hashes holds the stored hashes of
 // the tree (golang.org/x/mod/sumdb/tlog's StoredHashIndex order: every leaf hash and the
 // hash of every complete subtree), so a proof reads O(log n) rows.
-var migrations = []storage.Migration{{
+var migrations = []store.Migration{{
 	Version: 1,
 	Name:    "create tlog tables",
 	SQLite: `

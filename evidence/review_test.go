@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // Regression tests from the adversarial review of the log (issue 3).
@@ -26,11 +26,11 @@ import (
 // holds the database could shorten a stored payload (or hand a citizen a shortened one)
 // without Verify or CheckPayload noticing. The salt's length is now fixed.
 func TestPayloadCannotShiftIntoSalt(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
-		seq, err := l.Append(ctx, tlog.Record{Kind: "test.event", Meta: []byte(`{}`), Payload: []byte("ID 12345678 consents")})
+		seq, err := l.Append(ctx, evidence.Record{Kind: "test.event", Meta: []byte(`{}`), Payload: []byte("ID 12345678 consents")})
 		require.NoError(t, err)
 		_, err = l.Checkpoint(ctx)
 		require.NoError(t, err)
@@ -46,7 +46,7 @@ func TestPayloadCannotShiftIntoSalt(t *testing.T) {
 		sqlExec(t, db, "UPDATE tlog_entries SET salt = ?, payload = ? WHERE log_id = "+logID+" AND seq = ?", salt, payload, int64(seq))
 		_, err = l.Verify(ctx, independent(t, key))
 		faults := faultsOf(t, err)
-		assert.True(t, hasFault(faults, tlog.FaultPayload, seq, seq+1), "%v", faults)
+		assert.True(t, hasFault(faults, evidence.FaultPayload, seq, seq+1), "%v", faults)
 	})
 }
 
@@ -75,13 +75,13 @@ func TestInclusionProofRefusesTimeOutsideEncoding(t *testing.T) {
 		require.Equal(t, p.Leaf.Time.UnixNano(), forged.Leaf.Time.UnixNano(), "the shifted time wraps to the same encoding")
 		require.False(t, forged.Leaf.Time.Equal(p.Leaf.Time))
 		_, err = v.VerifyInclusion(&forged)
-		assert.ErrorIs(t, err, tlog.ErrProof, "time %s", forged.Leaf.Time)
+		assert.ErrorIs(t, err, evidence.ErrProof, "time %s", forged.Leaf.Time)
 	}
 }
 
 // copyTree replaces the entries and stored hashes of the test log in dst by those of src:
 // a history rewritten with every hash recomputed, as whoever holds the database can do.
-func copyTree(t *testing.T, dst, src *storage.DB) {
+func copyTree(t *testing.T, dst, src *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	sqlExec(t, dst, "DELETE FROM tlog_hashes WHERE log_id = "+logID)
@@ -104,7 +104,7 @@ func copyTree(t *testing.T, dst, src *storage.DB) {
 // signed.
 func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 	ctx := context.Background()
-	newDB := func(t *testing.T) *storage.DB {
+	newDB := func(t *testing.T) *store.DB {
 		db := memoryDB(t)
 		return db
 	}
@@ -117,7 +117,7 @@ func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 		sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 5")
 		sqlExec(t, db, "UPDATE tlog_logs SET size = 5 WHERE origin = '"+origin+"'")
 		_, err = l.Checkpoint(ctx)
-		assert.ErrorIs(t, err, tlog.ErrTampered)
+		assert.ErrorIs(t, err, evidence.ErrTampered)
 	})
 	t.Run("rolled back and its checkpoints deleted", func(t *testing.T) {
 		db := newDB(t)
@@ -129,7 +129,7 @@ func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 		sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 5")
 		sqlExec(t, db, "UPDATE tlog_logs SET size = 5 WHERE origin = '"+origin+"'")
 		_, err = l.Checkpoint(ctx)
-		assert.ErrorIs(t, err, tlog.ErrTampered)
+		assert.ErrorIs(t, err, evidence.ErrTampered)
 	})
 	t.Run("history rewritten with recomputed hashes", func(t *testing.T) {
 		key := newKey(t)
@@ -142,18 +142,18 @@ func TestCheckpointRefusesToSignRollbackOrFork(t *testing.T) {
 		other := newDB(t)
 		forger := openLog(t, other, newKey(t))
 		for i := range 8 {
-			_, err := forger.Append(ctx, tlog.Record{Kind: "test.event", Meta: []byte(`{"forged":true}`), Payload: []byte{byte(i)}})
+			_, err := forger.Append(ctx, evidence.Record{Kind: "test.event", Meta: []byte(`{"forged":true}`), Payload: []byte{byte(i)}})
 			require.NoError(t, err)
 		}
 		copyTree(t, db, other)
 		appendN(t, l, 2)
 		_, err = l.Checkpoint(ctx)
-		assert.ErrorIs(t, err, tlog.ErrTampered)
+		assert.ErrorIs(t, err, evidence.ErrTampered)
 
 		// Another process, which never signed, finds the stored checkpoint and refuses too.
 		fresh := openLog(t, db, key)
 		_, err = fresh.Checkpoint(ctx)
-		assert.ErrorIs(t, err, tlog.ErrTampered)
+		assert.ErrorIs(t, err, evidence.ErrTampered)
 	})
 	t.Run("honest growth still signs", func(t *testing.T) {
 		db := newDB(t)
@@ -189,18 +189,18 @@ func TestCorruptedSize(t *testing.T) {
 			faults := faultsOf(t, err)
 			require.NotNil(t, rep)
 			if bad < 0 || bad > 1<<62 {
-				assert.True(t, hasFault(faults, tlog.FaultSize, 0, 0), "%v", faults)
+				assert.True(t, hasFault(faults, evidence.FaultSize, 0, 0), "%v", faults)
 			} else {
-				assert.True(t, hasFault(faults, tlog.FaultRemoved, 8, uint64(bad)), "%v", faults)
+				assert.True(t, hasFault(faults, evidence.FaultRemoved, 8, uint64(bad)), "%v", faults)
 			}
 			assert.Len(t, faults, 1, "%v", faults)
 
 			// Appending after a forged gap would file real records where no proof can reach.
 			_, err = l.Append(ctx, record(9))
-			assert.ErrorIs(t, err, tlog.ErrTampered, "append")
+			assert.ErrorIs(t, err, evidence.ErrTampered, "append")
 			_, err = l.Size(ctx)
 			if bad < 0 || bad > 1<<62 {
-				assert.ErrorIs(t, err, tlog.ErrTampered, "size")
+				assert.ErrorIs(t, err, evidence.ErrTampered, "size")
 			}
 		})
 	}
@@ -213,11 +213,11 @@ func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
 	ctx := context.Background()
 	db := memoryDB(t)
 	l := openLog(t, db, newKey(t))
-	asNumber, err := tlog.NewTyped[struct{}, int64](l, "person.id")
+	asNumber, err := evidence.NewTyped[struct{}, int64](l, "person.id")
 	require.NoError(t, err)
 	seq, err := asNumber.Append(ctx, struct{}{}, 4111222333)
 	require.NoError(t, err)
-	asText, err := tlog.NewTyped[struct{}, int8](l, "person.id")
+	asText, err := evidence.NewTyped[struct{}, int8](l, "person.id")
 	require.NoError(t, err)
 	_, _, err = asText.Get(ctx, seq)
 	require.Error(t, err)
@@ -228,14 +228,14 @@ func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
 // TEXT), but the JSON form of a proof replaces invalid bytes, so the entry's proofs never
 // verified. Append now refuses such a kind on every database.
 func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		l := openLog(t, db, newKey(t))
 		for _, kind := range []string{"consent\xff", "consent\x00given"} {
-			_, err := l.Append(ctx, tlog.Record{Kind: kind, Payload: []byte("x")})
-			assert.ErrorIs(t, err, tlog.ErrInput, "%q", kind)
+			_, err := l.Append(ctx, evidence.Record{Kind: kind, Payload: []byte("x")})
+			assert.ErrorIs(t, err, evidence.ErrInput, "%q", kind)
 		}
-		seq, err := l.Append(ctx, tlog.Record{Kind: "consentimiento.otorgado·ñ", Payload: []byte("x")})
+		seq, err := l.Append(ctx, evidence.Record{Kind: "consentimiento.otorgado·ñ", Payload: []byte("x")})
 		require.NoError(t, err)
 		_, err = l.Checkpoint(ctx)
 		require.NoError(t, err)
@@ -243,7 +243,7 @@ func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
 		require.NoError(t, err)
 		b, err := json.Marshal(p)
 		require.NoError(t, err)
-		parsed, err := tlog.ParseInclusionProof(b)
+		parsed, err := evidence.ParseInclusionProof(b)
 		require.NoError(t, err)
 		_, err = l.Verifier().VerifyInclusion(parsed)
 		assert.NoError(t, err)
@@ -264,8 +264,8 @@ func TestErasedMarkDoesNotHideEdits(t *testing.T) {
 	sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1, kind = 'other' WHERE log_id = "+logID+" AND seq = 4")
 	rep, err := l.Verify(ctx, independent(t, key))
 	faults := faultsOf(t, err)
-	assert.True(t, hasFault(faults, tlog.FaultEdited, 2, 3), "%v", faults)
-	assert.True(t, hasFault(faults, tlog.FaultEdited, 4, 5), "%v", faults)
+	assert.True(t, hasFault(faults, evidence.FaultEdited, 2, 3), "%v", faults)
+	assert.True(t, hasFault(faults, evidence.FaultEdited, 4, 5), "%v", faults)
 	assert.Equal(t, uint64(2), rep.Erased)
 }
 
@@ -281,20 +281,20 @@ func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
 	rotated := openLog(t, db, newKey(t))
 	appendN(t, rotated, 1)
 	_, err = rotated.Checkpoint(ctx)
-	assert.ErrorIs(t, err, tlog.ErrCheckpoint)
+	assert.ErrorIs(t, err, evidence.ErrCheckpoint)
 }
 
 // Checkpoint's check against the previous checkpoint must not mistake honest concurrent
 // appenders and checkpointers, in several processes, for a rollback.
 func TestConcurrentCheckpointsAreNotRollbacks(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		const writers, each = 4, 12
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
 		for w := range writers {
-			wdb, err := storage.Open(ctx, dsn)
+			wdb, err := store.Open(ctx, dsn)
 			require.NoError(t, err)
 			t.Cleanup(func() { wdb.Close() })
 			l := openLog(t, wdb, key)
@@ -328,7 +328,7 @@ func TestConcurrentCheckpointsAreNotRollbacks(t *testing.T) {
 // database blew up. It now streams the rows, and reports a row beyond the size caps
 // without reading it.
 func TestVerifyDoesNotReadOversizedRows(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
@@ -343,14 +343,14 @@ func TestVerifyDoesNotReadOversizedRows(t *testing.T) {
 		faults := faultsOf(t, err)
 		require.Len(t, faults, 3, "%v", faults)
 		for i, f := range faults {
-			assert.Equal(t, tlog.Fault{Kind: tlog.FaultEdited, Seq: uint64(i + 1), End: uint64(i + 2), Detail: "fields exceed the size caps"}, f)
+			assert.Equal(t, evidence.Fault{Kind: evidence.FaultEdited, Seq: uint64(i + 1), End: uint64(i + 2), Detail: "fields exceed the size caps"}, f)
 		}
 	})
 }
 
 // decodeLeaf reads the canonical encoding back, so the fuzz target below can show that no
 // two different (origin, leaf) pairs the verifier accepts share an encoding.
-func decodeLeaf(b []byte) (origin string, l tlog.Leaf, ok bool) {
+func decodeLeaf(b []byte) (origin string, l evidence.Leaf, ok bool) {
 	const prefix = "dpi-tlog-leaf/v1\x00"
 	take := func(n int) []byte {
 		if n < 0 || len(b) < n {
@@ -385,7 +385,7 @@ func decodeLeaf(b []byte) (origin string, l tlog.Leaf, ok bool) {
 	if !ok {
 		return "", l, false
 	}
-	copy(l.PayloadHash[:], take(tlog.HashSize))
+	copy(l.PayloadHash[:], take(evidence.HashSize))
 	return origin, l, ok && len(b) == 0
 }
 
@@ -396,7 +396,7 @@ func FuzzLeafEncodingInjective(f *testing.F) {
 		if len(origin) > 255 || len(kind) > 128 || len(meta) > 64<<10 {
 			return
 		}
-		l := tlog.Leaf{Seq: seq, Time: time.Unix(0, ns).UTC(), Kind: kind, Meta: meta}
+		l := evidence.Leaf{Seq: seq, Time: time.Unix(0, ns).UTC(), Kind: kind, Meta: meta}
 		copy(l.PayloadHash[:], ph)
 		gotOrigin, got, ok := decodeLeaf(l.Bytes(origin))
 		if !ok || gotOrigin != origin || got.Seq != l.Seq || !got.Time.Equal(l.Time) || got.Kind != l.Kind ||
@@ -409,7 +409,7 @@ func FuzzLeafEncodingInjective(f *testing.F) {
 // A stored checkpoint note is read by the auditor's Verify; one blown up in the database
 // is reported without being read.
 func TestVerifyDoesNotReadOversizedCheckpoint(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
@@ -423,6 +423,6 @@ func TestVerifyDoesNotReadOversizedCheckpoint(t *testing.T) {
 		_, err = l.Verify(ctx, independent(t, key))
 		faults := faultsOf(t, err)
 		require.Len(t, faults, 1, "%v", faults)
-		assert.Equal(t, tlog.Fault{Kind: tlog.FaultCheckpoint, CheckpointSize: 3, Detail: "format: too large"}, faults[0])
+		assert.Equal(t, evidence.Fault{Kind: evidence.FaultCheckpoint, CheckpointSize: 3, Detail: "format: too large"}, faults[0])
 	})
 }

@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"context"
@@ -15,17 +15,17 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 const origin = "agency.example/test-log"
 
 // memoryDB opens an in-memory SQLite database that is closed when the test ends.
-func memoryDB(t testing.TB) *storage.DB {
+func memoryDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), "sqlite://:memory:")
+	db, err := store.Open(context.Background(), "sqlite://:memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
@@ -38,30 +38,30 @@ func newKey(t testing.TB) ed25519.PrivateKey {
 	return priv
 }
 
-func openLog(t testing.TB, db *storage.DB, key ed25519.PrivateKey) *tlog.Log {
+func openLog(t testing.TB, db *store.DB, key ed25519.PrivateKey) *evidence.Log {
 	t.Helper()
-	l, err := tlog.Open(context.Background(), db, tlog.Config{Origin: origin, Signer: key})
+	l, err := evidence.Open(context.Background(), db, evidence.Config{Origin: origin, Signer: key})
 	require.NoError(t, err)
 	return l
 }
 
 // independent returns a verifier built from nothing but the public key, as an auditor would.
-func independent(t testing.TB, key ed25519.PrivateKey) *tlog.Verifier {
+func independent(t testing.TB, key ed25519.PrivateKey) *evidence.Verifier {
 	t.Helper()
-	v, err := tlog.NewVerifier(origin, key.Public())
+	v, err := evidence.NewVerifier(origin, key.Public())
 	require.NoError(t, err)
 	return v
 }
 
-func record(i int) tlog.Record {
-	return tlog.Record{
+func record(i int) evidence.Record {
+	return evidence.Record{
 		Kind:    "test.event",
 		Meta:    fmt.Appendf(nil, `{"n":%d}`, i),
 		Payload: fmt.Appendf(nil, "person-%d", i),
 	}
 }
 
-func appendN(t testing.TB, l *tlog.Log, n int) {
+func appendN(t testing.TB, l *evidence.Log, n int) {
 	t.Helper()
 	ctx := context.Background()
 	base, err := l.Size(ctx)
@@ -72,7 +72,7 @@ func appendN(t testing.TB, l *tlog.Log, n int) {
 		if i+b > n {
 			b = n - i
 		}
-		rs := make([]tlog.Record, b)
+		rs := make([]evidence.Record, b)
 		for k := range rs {
 			rs[k] = record(int(base) + i + k)
 		}
@@ -84,7 +84,7 @@ func appendN(t testing.TB, l *tlog.Log, n int) {
 }
 
 func TestAppendProveVerify(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
@@ -153,10 +153,10 @@ func TestAppendProveVerify(t *testing.T) {
 }
 
 func TestCheckpointCadence(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
-		l, err := tlog.Open(ctx, db, tlog.Config{Origin: origin, Signer: key, CheckpointEvery: 10})
+		l, err := evidence.Open(ctx, db, evidence.Config{Origin: origin, Signer: key, CheckpointEvery: 10})
 		require.NoError(t, err)
 		appendN(t, l, 25)
 		cp, err := l.LatestCheckpoint(ctx)
@@ -173,12 +173,12 @@ func TestCheckpointCadence(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
+	db, err := store.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
-	for name, cfg := range map[string]tlog.Config{
+	for name, cfg := range map[string]evidence.Config{
 		"no origin":              {},
 		"origin with space":      {Origin: "a b"},
 		"origin with plus":       {Origin: "a+b"},
@@ -186,41 +186,41 @@ func TestConfig(t *testing.T) {
 		"cadence without signer": {Origin: origin, CheckpointEvery: 5},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := tlog.Open(ctx, db, cfg)
-			assert.ErrorIs(t, err, tlog.ErrConfig)
+			_, err := evidence.Open(ctx, db, cfg)
+			assert.ErrorIs(t, err, evidence.ErrConfig)
 		})
 	}
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: origin})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: origin})
 	require.NoError(t, err)
-	_, err = tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/none", ReadOnly: true})
-	assert.ErrorIs(t, err, tlog.ErrNotFound, "read-only open of a log that does not exist")
+	_, err = evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/none", ReadOnly: true})
+	assert.ErrorIs(t, err, evidence.ErrNotFound, "read-only open of a log that does not exist")
 	_, err = l.Checkpoint(ctx)
-	assert.ErrorIs(t, err, tlog.ErrNoSigner)
-	ro, err := tlog.Open(ctx, db, tlog.Config{Origin: origin, ReadOnly: true})
+	assert.ErrorIs(t, err, evidence.ErrNoSigner)
+	ro, err := evidence.Open(ctx, db, evidence.Config{Origin: origin, ReadOnly: true})
 	require.NoError(t, err)
 	_, err = ro.Append(ctx, record(0))
-	assert.ErrorIs(t, err, tlog.ErrReadOnly)
-	assert.ErrorIs(t, ro.Erase(ctx, 0), tlog.ErrReadOnly)
+	assert.ErrorIs(t, err, evidence.ErrReadOnly)
+	assert.ErrorIs(t, ro.Erase(ctx, 0), evidence.ErrReadOnly)
 	_, err = ro.Checkpoint(ctx)
-	assert.ErrorIs(t, err, tlog.ErrReadOnly)
+	assert.ErrorIs(t, err, evidence.ErrReadOnly)
 	_, err = l.AppendBatch(ctx, nil)
-	assert.ErrorIs(t, err, tlog.ErrInput)
-	_, err = l.Append(ctx, tlog.Record{Payload: make([]byte, 2<<20)})
-	assert.ErrorIs(t, err, tlog.ErrInput)
+	assert.ErrorIs(t, err, evidence.ErrInput)
+	_, err = l.Append(ctx, evidence.Record{Payload: make([]byte, 2<<20)})
+	assert.ErrorIs(t, err, evidence.ErrInput)
 	_, err = l.Get(ctx, 0)
-	assert.ErrorIs(t, err, tlog.ErrNotFound)
-	assert.ErrorIs(t, l.Erase(ctx, 3), tlog.ErrNotFound)
+	assert.ErrorIs(t, err, evidence.ErrNotFound)
+	assert.ErrorIs(t, l.Erase(ctx, 3), evidence.ErrNotFound)
 	_, err = l.Verify(ctx, nil)
-	assert.ErrorIs(t, err, tlog.ErrConfig)
+	assert.ErrorIs(t, err, evidence.ErrConfig)
 }
 
 func TestTimeIsCommitted(t *testing.T) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, "sqlite://:memory:")
+	db, err := store.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	defer db.Close()
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: origin, Now: func() time.Time { return at }})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: origin, Now: func() time.Time { return at }})
 	require.NoError(t, err)
 	_, err = l.Append(ctx, record(0))
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
 	"github.com/dpiblocks/dpi/internal/limits"
-	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -22,7 +22,7 @@ type querier interface {
 // dbReader reads stored tree hashes from the database, in one query per call.
 type dbReader struct {
 	ctx   context.Context
-	db    *storage.DB
+	db    *store.DB
 	q     querier
 	logID int64
 	// stmts, when set, serves the query as a prepared statement, and cache serves and keeps
@@ -75,14 +75,14 @@ func (c *hashCache) keep(indexes []int64, hashes []xtlog.Hash) {
 }
 
 // stmtCache holds prepared statements for the queries a log runs most: the proofs' hash
-// reads (one per number of hashes, at most limits.MaxTlogProofHashes of them) and entry and
+// reads (one per number of hashes, at most limits.MaxEvidenceProofHashes of them) and entry and
 // checkpoint lookups. Parsing the SQL again on every proof costs more than running it.
 type stmtCache struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
 }
 
-func (c *stmtCache) get(ctx context.Context, db *storage.DB, query string) (*sql.Stmt, error) {
+func (c *stmtCache) get(ctx context.Context, db *store.DB, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.m[query]; ok {
@@ -143,7 +143,7 @@ func (r *dbReader) read(indexes []int64) ([]xtlog.Hash, error) {
 	b.WriteByte(')')
 	var rows *sql.Rows
 	var err error
-	if r.stmts != nil && len(indexes) <= 2*limits.MaxTlogProofHashes {
+	if r.stmts != nil && len(indexes) <= 2*limits.MaxEvidenceProofHashes {
 		var st *sql.Stmt
 		if st, err = r.stmts.get(r.ctx, r.db, b.String()); err == nil {
 			rows, err = st.QueryContext(r.ctx, args...)
@@ -185,7 +185,7 @@ func (r *dbReader) read(indexes []int64) ([]xtlog.Hash, error) {
 // transaction that appends it.
 type batchReader struct {
 	ctx   context.Context
-	db    *storage.DB
+	db    *store.DB
 	q     querier
 	logID int64
 	mem   map[int64]xtlog.Hash
@@ -220,7 +220,7 @@ func (r *batchReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
 // inserter batches rows into multi-row INSERT statements, which both SQLite and PostgreSQL
 // run far faster than one statement per row.
 type inserter struct {
-	db      *storage.DB
+	db      *store.DB
 	prefix  string
 	cols    int
 	perStmt int
@@ -231,7 +231,7 @@ type inserter struct {
 // maxParams stays under SQLite's default limit of 32766 bound parameters.
 const maxParams = 30000
 
-func newInserter(db *storage.DB, table string, cols []string) *inserter {
+func newInserter(db *store.DB, table string, cols []string) *inserter {
 	perStmt := 500
 	if perStmt*len(cols) > maxParams {
 		perStmt = maxParams / len(cols)

@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"context"
@@ -7,23 +7,23 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // The main path: append, checkpoint, prove, and check the proof with the public key alone.
 func Example() {
 	ctx := context.Background()
-	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	db, _ := store.Open(ctx, "sqlite://:memory:")
 	defer db.Close()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // in production: an HSM or KMS signer
 
-	l, err := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/consent", Signer: key})
 	if err != nil {
 		panic(err)
 	}
 	for _, purpose := range []string{"benefits", "housing", "health"} {
-		_, err := l.Append(ctx, tlog.Record{
+		_, err := l.Append(ctx, evidence.Record{
 			Kind:    "consent.given",
 			Meta:    []byte(`{"purpose":"` + purpose + `"}`),
 			Payload: []byte(`{"person":"..."}`), // personal data: erasable
@@ -41,7 +41,7 @@ func Example() {
 	}
 
 	// The auditor holds only the published public key.
-	v, _ := tlog.NewVerifier("agency.example/consent", key.Public())
+	v, _ := evidence.NewVerifier("agency.example/consent", key.Public())
 	cp, err := v.VerifyInclusion(proof)
 	fmt.Println("entry", proof.Leaf.Seq, "in tree of size", cp.Size, "error:", err)
 
@@ -55,12 +55,12 @@ func Example() {
 // Verify names the entry that was changed behind the log's back, and tells erasure apart.
 func ExampleLog_Verify() {
 	ctx := context.Background()
-	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	db, _ := store.Open(ctx, "sqlite://:memory:")
 	defer db.Close()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	l, _ := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	l, _ := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/consent", Signer: key})
 	for i := range 4 {
-		_, _ = l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i), Payload: []byte("person")})
+		_, _ = l.Append(ctx, evidence.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i), Payload: []byte("person")})
 	}
 	_, _ = l.Checkpoint(ctx)
 	_ = l.Erase(ctx, 0) // the person's right to erasure
@@ -68,9 +68,9 @@ func ExampleLog_Verify() {
 	// Someone with database access rewrites entry 2.
 	_, _ = db.ExecContext(ctx, `UPDATE tlog_entries SET meta = '{"n":7}' WHERE seq = 2`)
 
-	v, _ := tlog.NewVerifier("agency.example/consent", key.Public())
+	v, _ := evidence.NewVerifier("agency.example/consent", key.Public())
 	report, err := l.Verify(ctx, v)
-	var te *tlog.TamperError
+	var te *evidence.TamperError
 	if errors.As(err, &te) {
 		for _, f := range te.Faults {
 			fmt.Println(f)
@@ -86,23 +86,23 @@ func ExampleLog_Verify() {
 // verifier key: no database, no network.
 func ExampleVerifier_VerifyInclusion() {
 	ctx := context.Background()
-	db, _ := storage.Open(ctx, "sqlite://:memory:")
+	db, _ := store.Open(ctx, "sqlite://:memory:")
 	defer db.Close()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	l, _ := tlog.Open(ctx, db, tlog.Config{Origin: "agency.example/consent", Signer: key})
+	l, _ := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/consent", Signer: key})
 	for i := range 5 {
-		_, _ = l.Append(ctx, tlog.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i)})
+		_, _ = l.Append(ctx, evidence.Record{Kind: "consent.given", Meta: fmt.Appendf(nil, `{"n":%d}`, i)})
 	}
 	_, _ = l.Checkpoint(ctx)
 	p, _ := l.ProveInclusion(ctx, 3, 0)
 	doc, _ := json.Marshal(p) // what "dpi log proof --json" prints
 
 	published := l.Verifier().Key() // "agency.example/consent+<key hash>+<key>"
-	v, err := tlog.ParseVerifierKey(published)
+	v, err := evidence.ParseVerifierKey(published)
 	if err != nil {
 		panic(err)
 	}
-	proof, err := tlog.ParseInclusionProof(doc)
+	proof, err := evidence.ParseInclusionProof(doc)
 	if err != nil {
 		panic(err)
 	}
@@ -114,5 +114,5 @@ func ExampleVerifier_VerifyInclusion() {
 	fmt.Println(err)
 	// Output:
 	// agency.example/consent entry 3 of 5 error: <nil>
-	// tlog: proof rejected: audit path: does not lead to the checkpoint's root
+	// evidence: proof rejected: audit path: does not lead to the checkpoint's root
 }

@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"crypto/ecdsa"

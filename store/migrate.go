@@ -1,4 +1,4 @@
-package storage
+package store
 
 import (
 	"context"
@@ -22,7 +22,7 @@ type Migration struct {
 
 // ErrMigration reports a list of migrations that is malformed, or a database whose recorded
 // schema is newer than, or different from, what this code knows.
-var ErrMigration = errors.New("storage: migration")
+var ErrMigration = errors.New("store: migration")
 
 func (m Migration) statement(d Dialect) string {
 	switch {

@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
 	"github.com/dpiblocks/dpi/internal/limits"
-	"github.com/dpiblocks/dpi/internal/storage"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // Config configures a log. Origin is required; the zero value of every other field is safe.
@@ -78,7 +78,7 @@ type SignedCheckpoint struct {
 // Log is an append-only Merkle log in a database. It is safe for concurrent use, and many
 // processes may append to the same log on PostgreSQL.
 type Log struct {
-	db       *storage.DB
+	db       *store.DB
 	id       int64
 	origin   string
 	signer   *noteSigner
@@ -111,12 +111,12 @@ type noteCache struct {
 }
 
 // Open opens the log named cfg.Origin in db, creating its tables and its row when needed.
-func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
+func Open(ctx context.Context, db *store.DB, cfg Config) (*Log, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: no database", ErrConfig)
 	}
 	if !validOrigin(cfg.Origin) {
-		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxTlogOrigin)
+		return nil, fmt.Errorf("%w: origin must be 1-%d printable characters without spaces or '+'", ErrConfig, limits.MaxEvidenceOrigin)
 	}
 	if cfg.CheckpointEvery != 0 && cfg.Signer == nil {
 		return nil, fmt.Errorf("%w: CheckpointEvery needs a Signer", ErrConfig)
@@ -141,7 +141,7 @@ func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
 			return nil, fmt.Errorf("%w: no log with this origin", ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tlog: find log: %w", err)
+			return nil, fmt.Errorf("evidence: find log: %w", err)
 		}
 		return l, nil
 	}
@@ -149,19 +149,19 @@ func Open(ctx context.Context, db *storage.DB, cfg Config) (*Log, error) {
 		return nil, err
 	}
 	if _, err := db.ExecContext(ctx, db.Rebind("INSERT INTO tlog_logs (origin) VALUES (?) ON CONFLICT (origin) DO NOTHING"), cfg.Origin); err != nil {
-		return nil, fmt.Errorf("tlog: create log: %w", err)
+		return nil, fmt.Errorf("evidence: create log: %w", err)
 	}
 	if err := db.QueryRowContext(ctx, db.Rebind("SELECT id FROM tlog_logs WHERE origin = ?"), cfg.Origin).Scan(&l.id); err != nil {
-		return nil, fmt.Errorf("tlog: find log: %w", err)
+		return nil, fmt.Errorf("evidence: find log: %w", err)
 	}
 	return l, nil
 }
 
 // Origins lists the logs a database holds, without creating anything.
-func Origins(ctx context.Context, db *storage.DB) ([]string, error) {
+func Origins(ctx context.Context, db *store.DB) ([]string, error) {
 	rows, err := db.QueryContext(ctx, "SELECT origin FROM tlog_logs ORDER BY origin")
 	if err != nil {
-		return nil, fmt.Errorf("tlog: list logs: %w", err)
+		return nil, fmt.Errorf("evidence: list logs: %w", err)
 	}
 	defer rows.Close()
 	var out []string
@@ -211,7 +211,7 @@ func (l *Log) headSize(ctx context.Context) (int64, error) {
 	var n int64
 	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT size FROM tlog_logs WHERE id = ?"), l.id).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("tlog: read size: %w", err)
+		return 0, fmt.Errorf("evidence: read size: %w", err)
 	}
 	return n, nil
 }
@@ -227,12 +227,12 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 	if l.readOnly {
 		return 0, ErrReadOnly
 	}
-	if len(records) == 0 || len(records) > limits.MaxTlogBatch {
-		return 0, fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxTlogBatch)
+	if len(records) == 0 || len(records) > limits.MaxEvidenceBatch {
+		return 0, fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxEvidenceBatch)
 	}
 	for i := range records {
 		r := &records[i]
-		if len(r.Kind) > limits.MaxTlogKind || len(r.Meta) > limits.MaxTlogMeta || len(r.Payload) > limits.MaxTlogPayload {
+		if len(r.Kind) > limits.MaxEvidenceKind || len(r.Meta) > limits.MaxEvidenceMeta || len(r.Payload) > limits.MaxEvidencePayload {
 			return 0, fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
 		}
 		// A proof's JSON carries the kind as a string, and PostgreSQL's TEXT holds neither
@@ -247,13 +247,13 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 	var first int64
 	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
 		q := "SELECT size FROM tlog_logs WHERE id = ?"
-		if l.db.Dialect() == storage.Postgres {
+		if l.db.Dialect() == store.Postgres {
 			// Row lock: concurrent appenders from any process queue here, so sequence numbers
 			// never fork. SQLite's immediate transaction already holds the write lock.
 			q += " FOR UPDATE"
 		}
 		if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
-			return fmt.Errorf("tlog: lock log head: %w", err)
+			return fmt.Errorf("evidence: lock log head: %w", err)
 		}
 		if first < 0 || first > maxSize-int64(len(records)) {
 			return errSizeRange
@@ -264,7 +264,7 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 			var n int
 			err := tx.QueryRowContext(ctx, l.db.Rebind("SELECT COUNT(*) FROM tlog_hashes WHERE log_id = ? AND idx = ?"), l.id, xtlog.StoredHashIndex(0, first-1)).Scan(&n)
 			if err != nil {
-				return fmt.Errorf("tlog: read log head: %w", err)
+				return fmt.Errorf("evidence: read log head: %w", err)
 			}
 			if n == 0 {
 				return fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
@@ -284,7 +284,7 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 			lh := leaf.Hash(l.origin)
 			stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
 			if err != nil {
-				return fmt.Errorf("tlog: read tree hashes: %w", err)
+				return fmt.Errorf("evidence: read tree hashes: %w", err)
 			}
 			idx := xtlog.StoredHashIndex(0, seq)
 			for k, h := range stored {
@@ -307,13 +307,13 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("tlog: append: %w", err)
+		return 0, fmt.Errorf("evidence: append: %w", err)
 	}
 	if l.every != 0 {
 		end := uint64(first) + uint64(len(records))
 		if end/l.every > uint64(first)/l.every {
 			if _, err := l.Checkpoint(ctx); err != nil && l.logger != nil {
-				l.logger.ErrorContext(ctx, "tlog: checkpoint after append failed", "origin", l.origin, "err", err)
+				l.logger.ErrorContext(ctx, "evidence: checkpoint after append failed", "origin", l.origin, "err", err)
 			}
 		}
 	}
@@ -334,7 +334,7 @@ func (l *Log) Get(ctx context.Context, seq uint64) (*Entry, error) {
 	}
 	st, err := l.stmts.get(ctx, l.db, "SELECT "+entryColumns+" FROM tlog_entries WHERE log_id = ? AND seq = ?")
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read entry: %w", err)
+		return nil, fmt.Errorf("evidence: read entry: %w", err)
 	}
 	e, err := scanEntry(st.QueryRowContext(ctx, l.id, int64(seq)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -380,7 +380,7 @@ func (l *Log) Erase(ctx context.Context, seq uint64) error {
 	}
 	res, err := l.db.ExecContext(ctx, l.db.Rebind("UPDATE tlog_entries SET payload = NULL, salt = NULL, erased = 1 WHERE log_id = ? AND seq = ?"), l.id, int64(seq))
 	if err != nil {
-		return fmt.Errorf("tlog: erase: %w", err)
+		return fmt.Errorf("evidence: erase: %w", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("%w: entry %d", ErrNotFound, seq)
@@ -419,7 +419,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	}
 	root, err := xtlog.TreeHash(int64(size), l.reader(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: compute root: %w", err)
+		return nil, fmt.Errorf("evidence: compute root: %w", err)
 	}
 	c := Checkpoint{Origin: l.origin, Size: size, Root: Hash(root)}
 	if err := l.checkExtends(ctx, prev, c); err != nil {
@@ -427,7 +427,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	}
 	signed, err := l.signer.sign(c)
 	if err != nil {
-		return nil, fmt.Errorf("tlog: sign checkpoint: %w", err)
+		return nil, fmt.Errorf("evidence: sign checkpoint: %w", err)
 	}
 	l.signed.mu.Lock()
 	if l.signed.cp == nil || l.signed.cp.Size < c.Size {
@@ -436,7 +436,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	l.signed.mu.Unlock()
 	// Two processes may sign the same size at once; the first stored note wins.
 	if _, err := l.db.ExecContext(ctx, l.db.Rebind("INSERT INTO tlog_checkpoints (log_id, size, note) VALUES (?, ?, ?) ON CONFLICT (log_id, size) DO NOTHING"), l.id, int64(size), string(signed)); err != nil {
-		return nil, fmt.Errorf("tlog: store checkpoint: %w", err)
+		return nil, fmt.Errorf("evidence: store checkpoint: %w", err)
 	}
 	return l.checkpointAt(ctx, size)
 }
@@ -477,7 +477,7 @@ func (l *Log) checkExtends(ctx context.Context, prev *Checkpoint, c Checkpoint) 
 	}
 	proof, err := xtlog.ProveTree(int64(c.Size), int64(prev.Size), l.reader(ctx))
 	if err != nil {
-		return fmt.Errorf("tlog: prove consistency with the previous checkpoint: %w", err)
+		return fmt.Errorf("evidence: prove consistency with the previous checkpoint: %w", err)
 	}
 	if xtlog.CheckTree(proof, int64(c.Size), xtlog.Hash(c.Root), int64(prev.Size), xtlog.Hash(prev.Root)) != nil {
 		return fmt.Errorf("%w: the tree of %d entries does not extend the signed checkpoint of %d; not signing", ErrTampered, c.Size, prev.Size)
@@ -498,7 +498,7 @@ func (l *Log) LatestCheckpoint(ctx context.Context) (*SignedCheckpoint, error) {
 		return nil, fmt.Errorf("%w: no checkpoint yet", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read checkpoints: %w", err)
+		return nil, fmt.Errorf("evidence: read checkpoints: %w", err)
 	}
 	c, err := l.openNote(text)
 	if err != nil {
@@ -518,7 +518,7 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) (*SignedCheckpoint,
 		return nil, fmt.Errorf("%w: no checkpoint of size %d", ErrNotFound, size)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+		return nil, fmt.Errorf("evidence: read checkpoint: %w", err)
 	}
 	c, err := l.openNote(text)
 	if err != nil {
@@ -572,7 +572,7 @@ func (l *Log) ProveInclusion(ctx context.Context, seq, size uint64) (*InclusionP
 	}
 	p, err := xtlog.ProveRecord(int64(cp.Size), int64(seq), l.reader(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: prove inclusion: %w", err)
+		return nil, fmt.Errorf("evidence: prove inclusion: %w", err)
 	}
 	return &InclusionProof{Format: InclusionFormat, Leaf: e.Leaf, Hashes: fromHashes(p), Checkpoint: string(cp.Note)}, nil
 }
@@ -586,7 +586,7 @@ func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*Signed
 	if size == 0 {
 		st, err := l.stmts.get(ctx, l.db, latestWithEntry)
 		if err != nil {
-			return nil, nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+			return nil, nil, fmt.Errorf("evidence: read checkpoint: %w", err)
 		}
 		var cpSize int64
 		var text string
@@ -605,7 +605,7 @@ func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*Signed
 			return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, e, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, fmt.Errorf("tlog: read checkpoint: %w", err)
+			return nil, nil, fmt.Errorf("evidence: read checkpoint: %w", err)
 		}
 		// No checkpoint, or no such entry: the slow path says which.
 	}
@@ -666,7 +666,7 @@ func (l *Log) ProveConsistency(ctx context.Context, oldSize, newSize uint64) (*C
 	}
 	tp, err := xtlog.ProveTree(int64(newCP.Size), int64(oldCP.Size), l.reader(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("tlog: prove consistency: %w", err)
+		return nil, fmt.Errorf("evidence: prove consistency: %w", err)
 	}
 	p.Hashes = fromHashes(tp)
 	return p, nil

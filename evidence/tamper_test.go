@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"context"
@@ -10,32 +10,32 @@ import (
 	"github.com/stretchr/testify/require"
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // logID is the SQL that finds the test log's id.
 const logID = "(SELECT id FROM tlog_logs WHERE origin = '" + origin + "')"
 
-func sqlExec(t *testing.T, db *storage.DB, query string, args ...any) {
+func sqlExec(t *testing.T, db *store.DB, query string, args ...any) {
 	t.Helper()
 	_, err := db.ExecContext(context.Background(), db.Rebind(query), args...)
 	require.NoError(t, err, query)
 }
 
-func faultsOf(t *testing.T, err error) []tlog.Fault {
+func faultsOf(t *testing.T, err error) []evidence.Fault {
 	t.Helper()
 	require.Error(t, err)
-	require.ErrorIs(t, err, tlog.ErrTampered)
-	var te *tlog.TamperError
+	require.ErrorIs(t, err, evidence.ErrTampered)
+	var te *evidence.TamperError
 	require.True(t, errors.As(err, &te))
 	return te.Faults
 }
 
-func hasFault(faults []tlog.Fault, kind tlog.FaultKind, seq, end uint64) bool {
+func hasFault(faults []evidence.Fault, kind evidence.FaultKind, seq, end uint64) bool {
 	for _, f := range faults {
-		if f.Kind == tlog.FaultCheckpoint && kind == f.Kind {
+		if f.Kind == evidence.FaultCheckpoint && kind == f.Kind {
 			// For checkpoints, seq names the checkpoint's size.
 			if f.CheckpointSize == seq {
 				return true
@@ -51,77 +51,77 @@ func hasFault(faults []tlog.Fault, kind tlog.FaultKind, seq, end uint64) bool {
 
 func TestVerifyNamesTamperedEntry(t *testing.T) {
 	type want struct {
-		kind     tlog.FaultKind
+		kind     evidence.FaultKind
 		seq, end uint64
 	}
 	cases := []struct {
 		name   string
-		tamper func(t *testing.T, db *storage.DB, l *tlog.Log)
+		tamper func(t *testing.T, db *store.DB, l *evidence.Log)
 		want   []want
 	}{
-		{"metadata edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		{"metadata edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET meta = ? WHERE log_id = "+logID+" AND seq = 7", []byte(`{"n":700}`))
-		}, []want{{tlog.FaultEdited, 7, 8}}},
-		{"kind edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultEdited, 7, 8}}},
+		{"kind edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET kind = 'other' WHERE log_id = "+logID+" AND seq = 0")
-		}, []want{{tlog.FaultEdited, 0, 1}}},
-		{"time edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultEdited, 0, 1}}},
+		{"time edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET time_ns = time_ns - 1000 WHERE log_id = "+logID+" AND seq = 19")
-		}, []want{{tlog.FaultEdited, 19, 20}}},
-		{"leaf hash column edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultEdited, 19, 20}}},
+		{"leaf hash column edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET leaf_hash = ? WHERE log_id = "+logID+" AND seq = 3", make([]byte, 32))
-		}, []want{{tlog.FaultEdited, 3, 4}}},
-		{"entry and its leaf hash column rewritten together", func(t *testing.T, db *storage.DB, l *tlog.Log) {
+		}, []want{{evidence.FaultEdited, 3, 4}}},
+		{"entry and its leaf hash column rewritten together", func(t *testing.T, db *store.DB, l *evidence.Log) {
 			e, err := l.Get(context.Background(), 12)
 			require.NoError(t, err)
 			e.Meta = []byte(`{"n":"forged"}`)
 			h := e.Leaf.Hash(origin)
 			sqlExec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 12", e.Meta, h[:])
-		}, []want{{tlog.FaultEdited, 12, 13}}},
-		{"entry and its stored leaf rewritten together", func(t *testing.T, db *storage.DB, l *tlog.Log) {
+		}, []want{{evidence.FaultEdited, 12, 13}}},
+		{"entry and its stored leaf rewritten together", func(t *testing.T, db *store.DB, l *evidence.Log) {
 			e, err := l.Get(context.Background(), 7)
 			require.NoError(t, err)
 			e.Meta = []byte(`{"n":"forged"}`)
 			h := e.Leaf.Hash(origin)
 			sqlExec(t, db, "UPDATE tlog_entries SET meta = ?, leaf_hash = ? WHERE log_id = "+logID+" AND seq = 7", e.Meta, h[:])
 			sqlExec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", h[:], xtlog.StoredHashIndex(0, 7))
-		}, []want{{tlog.FaultHash, 6, 8}, {tlog.FaultCheckpoint, 8, 0}, {tlog.FaultCheckpoint, 20, 0}}},
-		{"row deleted", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultHash, 6, 8}, {evidence.FaultCheckpoint, 8, 0}, {evidence.FaultCheckpoint, 20, 0}}},
+		{"row deleted", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq = 5")
-		}, []want{{tlog.FaultRemoved, 5, 6}}},
-		{"rows deleted", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultRemoved, 5, 6}}},
+		{"rows deleted", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 8 AND seq < 11")
-		}, []want{{tlog.FaultRemoved, 8, 11}}},
-		{"rows reordered", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultRemoved, 8, 11}}},
+		{"rows reordered", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET seq = 1000 WHERE log_id = "+logID+" AND seq = 3")
 			sqlExec(t, db, "UPDATE tlog_entries SET seq = 3 WHERE log_id = "+logID+" AND seq = 4")
 			sqlExec(t, db, "UPDATE tlog_entries SET seq = 4 WHERE log_id = "+logID+" AND seq = 1000")
-		}, []want{{tlog.FaultReordered, 3, 4}, {tlog.FaultReordered, 4, 5}}},
-		{"payload edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultReordered, 3, 4}, {evidence.FaultReordered, 4, 5}}},
+		{"payload edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET payload = ? WHERE log_id = "+logID+" AND seq = 9", []byte("someone else"))
-		}, []want{{tlog.FaultPayload, 9, 10}}},
-		{"payload deleted without erasure", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultPayload, 9, 10}}},
+		{"payload deleted without erasure", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_entries SET payload = NULL, salt = NULL WHERE log_id = "+logID+" AND seq = 9")
-		}, []want{{tlog.FaultPayload, 9, 10}}},
-		{"tail truncated", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultPayload, 9, 10}}},
+		{"tail truncated", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "DELETE FROM tlog_entries WHERE log_id = "+logID+" AND seq >= 15")
 			sqlExec(t, db, "DELETE FROM tlog_hashes WHERE log_id = "+logID+" AND idx >= ?", xtlog.StoredHashIndex(0, 15))
 			sqlExec(t, db, "UPDATE tlog_logs SET size = 15 WHERE origin = '"+origin+"'")
-		}, []want{{tlog.FaultRemoved, 15, 20}}},
-		{"row inserted beyond the end", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultRemoved, 15, 20}}},
+		{"row inserted beyond the end", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "INSERT INTO tlog_entries (log_id, seq, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt) SELECT log_id, 25, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt FROM tlog_entries WHERE log_id = "+logID+" AND seq = 2")
-		}, []want{{tlog.FaultInserted, 25, 26}}},
-		{"stored tree hash edited", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultInserted, 25, 26}}},
+		{"stored tree hash edited", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			sqlExec(t, db, "UPDATE tlog_hashes SET hash = ? WHERE log_id = "+logID+" AND idx = ?", make([]byte, 32), xtlog.StoredHashIndex(1, 2))
-		}, []want{{tlog.FaultHash, 4, 6}}},
-		{"checkpoint signature broken", func(t *testing.T, db *storage.DB, _ *tlog.Log) {
+		}, []want{{evidence.FaultHash, 4, 6}}},
+		{"checkpoint signature broken", func(t *testing.T, db *store.DB, _ *evidence.Log) {
 			var note string
 			require.NoError(t, db.QueryRowContext(context.Background(), db.Rebind("SELECT note FROM tlog_checkpoints WHERE log_id = "+logID+" AND size = 20")).Scan(&note))
 			forged := strings.Replace(note, "\n20\n", "\n21\n", 1)
 			sqlExec(t, db, "UPDATE tlog_checkpoints SET note = ? WHERE log_id = "+logID+" AND size = 20", forged)
-		}, []want{{tlog.FaultCheckpoint, 20, 0}}},
+		}, []want{{evidence.FaultCheckpoint, 20, 0}}},
 	}
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		key := newKey(t)
 		v := independent(t, key)
 		for i, tc := range cases {
@@ -135,7 +135,7 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 					sqlExec(t, db, "DELETE FROM tlog_entries")
 					sqlExec(t, db, "DELETE FROM tlog_logs")
 				}
-				l, err := tlog.Open(ctx, db, tlog.Config{Origin: cfgOrigin, Signer: key})
+				l, err := evidence.Open(ctx, db, evidence.Config{Origin: cfgOrigin, Signer: key})
 				require.NoError(t, err)
 				appendN(t, l, 8)
 				_, err = l.Checkpoint(ctx)
@@ -159,7 +159,7 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 }
 
 func TestVerifyAgainstKeptCheckpoint(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		v := independent(t, key)
@@ -186,12 +186,12 @@ func TestVerifyAgainstKeptCheckpoint(t *testing.T) {
 		// ...but not against the checkpoint the auditor kept.
 		_, err = l.Verify(ctx, v, kept.Note)
 		faults := faultsOf(t, err)
-		assert.True(t, hasFault(faults, tlog.FaultRemoved, 15, 20), "%v", faults)
+		assert.True(t, hasFault(faults, evidence.FaultRemoved, 15, 20), "%v", faults)
 
 		// A kept checkpoint that does not verify is the caller's error, not tampering.
 		other := independentFor(t, origin, newKey(t))
 		_, err = l.Verify(ctx, other, kept.Note)
-		assert.ErrorIs(t, err, tlog.ErrCheckpoint)
-		assert.NotErrorIs(t, err, tlog.ErrTampered)
+		assert.ErrorIs(t, err, evidence.ErrCheckpoint)
+		assert.NotErrorIs(t, err, evidence.ErrTampered)
 	})
 }

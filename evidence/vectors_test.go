@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"encoding/hex"
@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/internal/testenv"
-	"github.com/dpiblocks/dpi/internal/tlog"
 )
 
 // leafVector is one entry of testdata/leaf-vectors.json: a leaf's fields, its canonical
@@ -44,9 +44,9 @@ func TestLeafVectors(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &vs))
 	require.NotEmpty(t, vs)
 	for _, v := range vs {
-		ph := tlog.PayloadHash(unhex(t, v.SaltHex), unhex(t, v.PayloadHex))
+		ph := evidence.PayloadHash(unhex(t, v.SaltHex), unhex(t, v.PayloadHex))
 		assert.Equal(t, v.PayloadHash, hex.EncodeToString(ph[:]))
-		leaf := tlog.Leaf{Seq: v.Seq, Time: time.Unix(0, v.TimeNanos).UTC(), Kind: v.Kind, Meta: unhex(t, v.MetaHex), PayloadHash: ph}
+		leaf := evidence.Leaf{Seq: v.Seq, Time: time.Unix(0, v.TimeNanos).UTC(), Kind: v.Kind, Meta: unhex(t, v.MetaHex), PayloadHash: ph}
 		assert.Equal(t, v.LeafHex, hex.EncodeToString(leaf.Bytes(v.Origin)))
 		h := leaf.Hash(v.Origin)
 		assert.Equal(t, v.LeafHash, hex.EncodeToString(h[:]))

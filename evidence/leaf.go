@@ -1,4 +1,4 @@
-package tlog
+package evidence
 
 import (
 	"crypto/sha256"
@@ -39,7 +39,7 @@ func (h *Hash) UnmarshalText(b []byte) error {
 	return nil
 }
 
-var errHashText = errors.New("tlog: hash is not base64 of 32 bytes")
+var errHashText = errors.New("evidence: hash is not base64 of 32 bytes")
 
 // Leaf is the part of an entry the tree commits to: everything but the payload itself,
 // which is committed through a salted hash so that it can be erased.
@@ -89,7 +89,7 @@ func (l *Leaf) Hash(origin string) Hash {
 // wrapping, and a time that int64 Unix nanoseconds represent (years 1678 to 2262), since
 // times 2^64 ns apart would otherwise encode alike.
 func (l *Leaf) valid() bool {
-	return len(l.Kind) <= limits.MaxTlogKind && len(l.Meta) <= limits.MaxTlogMeta &&
+	return len(l.Kind) <= limits.MaxEvidenceKind && len(l.Meta) <= limits.MaxEvidenceMeta &&
 		l.Time.Equal(time.Unix(0, l.Time.UnixNano()))
 }
 

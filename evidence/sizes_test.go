@@ -1,4 +1,4 @@
-package tlog_test
+package evidence_test
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/dpiblocks/dpi/internal/storage"
-	"github.com/dpiblocks/dpi/internal/storage/storagetest"
-	"github.com/dpiblocks/dpi/internal/tlog"
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // Proofs from a log of several hundred entries, at sizes that are and are not powers of two,
 // from a warm and a cold hash cache, agree with both independent verifiers.
 func TestProofsAtManySizes(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T, dsn string, db *storage.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		ctx := context.Background()
 		key := newKey(t)
 		v := independent(t, key)
@@ -31,7 +31,7 @@ func TestProofsAtManySizes(t *testing.T) {
 		}
 		require.Equal(t, []uint64{256, 300, 512, 700}, sizes)
 		// A second Log on the same database starts with a cold hash cache.
-		for _, lg := range []*tlog.Log{l, openLog(t, db, key)} {
+		for _, lg := range []*evidence.Log{l, openLog(t, db, key)} {
 			for _, sz := range sizes {
 				for _, seq := range []uint64{0, 1, 127, 255, 256, 299, 300, 511, 600, 699} {
 					if seq >= sz {

@@ -1,7 +1,7 @@
-// Package storagetest runs one test against every database dpi supports: an SQLite file in a
+// Package storetest runs one test against every database dpi supports: an SQLite file in a
 // temporary directory always, and PostgreSQL whenever DPI_TEST_POSTGRES_URL is set, each
 // PostgreSQL test in a fresh schema of its own that is dropped afterwards.
-package storagetest
+package storetest
 
 import (
 	"context"
@@ -13,17 +13,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dpiblocks/dpi/internal/storage"
 	"github.com/dpiblocks/dpi/internal/testenv"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // Run calls fn in a subtest for each available database: "sqlite" and, when configured,
 // "postgres".
-func Run(t *testing.T, fn func(t *testing.T, dsn string, db *storage.DB)) {
+func Run(t *testing.T, fn func(t *testing.T, dsn string, db *store.DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		dsn := "sqlite://" + filepath.Join(t.TempDir(), "dpi.db")
-		db, err := storage.Open(context.Background(), dsn)
+		db, err := store.Open(context.Background(), dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
 		fn(t, dsn, db)
@@ -34,7 +34,7 @@ func Run(t *testing.T, fn func(t *testing.T, dsn string, db *storage.DB)) {
 			t.Skip("skipping: DPI_TEST_POSTGRES_URL is unset")
 		}
 		dsn := FreshSchema(t, base)
-		db, err := storage.Open(context.Background(), dsn)
+		db, err := store.Open(context.Background(), dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
 		fn(t, dsn, db)
@@ -46,7 +46,7 @@ func Run(t *testing.T, fn func(t *testing.T, dsn string, db *storage.DB)) {
 func FreshSchema(t testing.TB, base string) string {
 	t.Helper()
 	ctx := context.Background()
-	admin, err := storage.Open(ctx, base)
+	admin, err := store.Open(ctx, base)
 	require.NoError(t, err)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
