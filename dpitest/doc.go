@@ -19,9 +19,11 @@
 // elsewhere, such as an HSM) from the intermediate for signing
 // (digitalSignature and nonRepudiation), TLS servers (serverAuth, loopback SANs) and
 // time-stamping (critical id-kp-timeStamping, RFC 3161 §2.3), each carrying the OCSP and
-// CRL URLs. [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] takes the responder down to
-// test a verifier's "try later" path. [PKIOptions.Now] sets the clock of every date the PKI
-// writes, so tests can build expired, not-yet-valid or back-dated material.
+// CRL URLs; [CertOptions.IsCA] misissues one as a CA certificate (basicConstraints cA TRUE)
+// for tests that it is refused. [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] takes the
+// responder down to test a verifier's "try later" path. [PKIOptions.Now] sets the clock of
+// every date the PKI writes, so tests can build expired, not-yet-valid or back-dated
+// material.
 //
 //	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 //	if err != nil { ... }

@@ -361,6 +361,11 @@ type CertOptions struct {
 	// PKI clock's now; a zero NotAfter means one year after it. Set them in the past or future
 	// to get an expired or not-yet-valid certificate.
 	NotBefore, NotAfter time.Time
+	// IsCA marks the certificate basicConstraints cA TRUE, keeping the key usage that Usage
+	// gives it (no keyCertSign is added): a misissued certificate, such as a CA certificate
+	// with document signing key usage, for tests that a signer or a validator refuses it.
+	// The PKI never issues from it. False (the default) is an end entity, cA FALSE.
+	IsCA bool
 }
 
 // Credential is a private key with its certificate and chain.
@@ -413,6 +418,7 @@ func (p *PKI) IssueFor(pub crypto.PublicKey, o CertOptions) (*x509.Certificate, 
 		NotBefore:             nb,
 		NotAfter:              na,
 		BasicConstraintsValid: true,
+		IsCA:                  o.IsCA,
 		OCSPServer:            []string{p.OCSPURL},
 		CRLDistributionPoints: []string{p.CRLURL},
 	}

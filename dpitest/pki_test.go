@@ -90,6 +90,15 @@ func TestIssueOptions(t *testing.T) {
 	assert.Equal(t, now.Add(365*24*time.Hour), c.Cert.NotAfter)
 	assert.Equal(t, x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment, c.Cert.KeyUsage)
 	assert.Empty(t, c.Cert.ExtKeyUsage)
+	assert.True(t, c.Cert.BasicConstraintsValid)
+	assert.False(t, c.Cert.IsCA)
+
+	// A CA certificate with signing key usage, for tests that it is refused as a signer.
+	ca := issue(t, pki, dpitest.CertOptions{Usage: dpitest.UsageSigning, IsCA: true})
+	assert.True(t, ca.Cert.BasicConstraintsValid)
+	assert.True(t, ca.Cert.IsCA)
+	assert.Equal(t, x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment, ca.Cert.KeyUsage)
+	require.NoError(t, pki.Revoke(ca.Cert, now), "the pki knows what it issued")
 
 	tlsCert := issue(t, pki, dpitest.CertOptions{Usage: dpitest.UsageTLS, DNSNames: []string{"agency.test"}})
 	assert.Equal(t, []string{"agency.test"}, tlsCert.Cert.DNSNames)

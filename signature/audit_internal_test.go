@@ -23,9 +23,10 @@ import (
 	"github.com/dpiblocks/dpi/dpitest"
 )
 
-// A certificate issued for another purpose (a TSA, a TLS server) must not make a document
-// signature that validates, even from the same trusted CA and with a digitalSignature key
-// usage. The Signer is built by hand because NewSigner refuses such certificates too.
+// A certificate issued for another purpose (a TSA, a TLS server), or a CA certificate,
+// must not make a document signature that validates, even from the same trusted CA and
+// with a digitalSignature key usage. The Signer is built by hand because NewSigner refuses
+// such certificates too.
 func TestSigningCertificatePurpose(t *testing.T) {
 	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 	require.NoError(t, err)
@@ -34,33 +35,42 @@ func TestSigningCertificatePurpose(t *testing.T) {
 	require.NoError(t, err)
 	signing, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
 	require.NoError(t, err)
+	ca, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency CA", Usage: dpitest.UsageSigning, IsCA: true})
+	require.NoError(t, err)
 	tests := []struct {
-		name string
-		cred *dpitest.Credential
-		ok   bool
+		name  string
+		cred  *dpitest.Credential
+		ok    bool
+		check string // the CertificateError check NewSigner names
 	}{
-		{"document signer", signing, true},
-		{"tls server", tls, false},
-		{"time-stamping authority", pki.TSA(), false},
+		{"document signer", signing, true, ""},
+		{"tls server", tls, false, "extKeyUsage"},
+		{"time-stamping authority", pki.TSA(), false, "extKeyUsage"},
+		{"ca certificate with signing key usage", ca, false, "basicConstraints"},
 	}
 	doc := []byte("document")
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := &Signer{key: tc.cred.Key, chain: tc.cred.Chain, format: CAdES, hash: crypto.SHA256, now: time.Now}
-			sig, err := s.Sign(context.Background(), bytes.NewReader(doc))
-			require.NoError(t, err)
-			r, err := Validate(context.Background(), bytes.NewReader(doc), sig, &Policy{Roots: pki.Pool()})
-			require.NoError(t, err)
-			_, newErr := NewSigner(tc.cred.Key, tc.cred.Chain, SignerOptions{})
-			if tc.ok {
-				assert.Equal(t, TotalPassed, r.Indication, r.Errors)
-				assert.NoError(t, newErr)
-				return
-			}
-			assert.Equal(t, Indeterminate, r.Indication, r.Errors)
-			assert.Equal(t, ChainConstraintsFailure, r.SubIndication)
-			assert.ErrorIs(t, newErr, ErrCertificate)
-		})
+		for _, format := range []Format{CAdES, JAdES} {
+			t.Run(tc.name+"/"+string(format), func(t *testing.T) {
+				s := &Signer{key: tc.cred.Key, chain: tc.cred.Chain, format: format, hash: crypto.SHA256, now: time.Now}
+				sig, err := s.Sign(context.Background(), bytes.NewReader(doc))
+				require.NoError(t, err)
+				r, err := Validate(context.Background(), bytes.NewReader(doc), sig, &Policy{Roots: pki.Pool()})
+				require.NoError(t, err)
+				_, newErr := NewSigner(tc.cred.Key, tc.cred.Chain, SignerOptions{Format: format})
+				if tc.ok {
+					assert.Equal(t, TotalPassed, r.Indication, r.Errors)
+					assert.NoError(t, newErr)
+					return
+				}
+				assert.Equal(t, Indeterminate, r.Indication, r.Errors)
+				assert.Equal(t, ChainConstraintsFailure, r.SubIndication)
+				assert.ErrorIs(t, newErr, ErrCertificate)
+				var ce *CertificateError
+				require.ErrorAs(t, newErr, &ce)
+				assert.Equal(t, tc.check, ce.Check)
+			})
+		}
 	}
 }
 

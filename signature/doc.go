@@ -6,8 +6,10 @@
 // # Signing
 //
 // A [Signer] holds one key (any [crypto.Signer]: a file, a PKCS #11 token, a cloud KMS)
-// and its certificate chain. [NewSigner] checks the pair and the algorithm policy once;
-// [Signer.Sign] then reads a document and returns a detached signature:
+// and its certificate chain. [NewSigner] checks the pair, the certificate's fitness to sign
+// documents (the constraints Validate applies; a refusal is a [*CertificateError]) and the
+// algorithm policy once; [Signer.Sign] then reads a document and returns a detached
+// signature:
 //
 //   - CAdES-BASELINE-B (ETSI EN 319 122-1 §6.3): a DER CMS SignedData (RFC 5652 §5) with no
 //     encapsulated content, the chain in certificates, and the signed attributes
@@ -72,7 +74,9 @@
 //     value, its TSA chain to TSARoots (or Roots) with a critical extended key usage of
 //     id-kp-timeStamping alone (RFC 3161 §2.3), not revoked (by OCSP or CRL, as below). A
 //     valid one is the best signature time; an invalid one is a warning and proves nothing;
-//   - the chain (§5.2.6) to Roots at the best signature time, key usage digitalSignature or
+//   - the chain (§5.2.6) to Roots at the best signature time, a signing certificate that is
+//     not a CA certificate (basicConstraints cA TRUE, whatever its key usage: a CA key
+//     certifies, it does not sign documents), key usage digitalSignature or
 //     nonRepudiation, and no extended key usage that names only other purposes (a TSA, an
 //     OCSP responder, a TLS server or client authentication key does not sign documents;
 //     emailProtection, anyExtendedKeyUsage and RFC 9336 documentSigning do; the same holds

@@ -21,8 +21,9 @@ var (
 	// ErrKeyMismatch reports a signing key whose public key is not the certificate's.
 	ErrKeyMismatch = errors.New("signature: key does not match certificate")
 
-	// ErrCertificate reports a signing certificate that cannot sign documents (missing key
-	// usage, or a chain that is empty).
+	// ErrCertificate reports a signing certificate that cannot sign documents (a CA
+	// certificate, a key usage or extended key usage for other purposes, or a chain that is
+	// empty), through a *CertificateError.
 	ErrCertificate = errors.New("signature: unusable signing certificate")
 
 	// ErrTimestamp reports a failed exchange with a time-stamping authority, or a
@@ -32,6 +33,30 @@ var (
 	// ErrTooLarge reports an input over a cap in internal/limits.
 	ErrTooLarge = errors.New("signature: input too large")
 )
+
+// CertificateError describes why NewSigner refuses a signing certificate. It names the
+// failed check, never the key or the certificate's subject, and matches ErrCertificate.
+type CertificateError struct {
+	// Check is the failed check: "chain" (no certificate, or a nil one), "basicConstraints"
+	// (a CA certificate), "keyUsage" or "extKeyUsage".
+	Check string
+	// Reason says why, lower-case.
+	Reason string
+	// Err is the sentinel, ErrCertificate.
+	Err error
+}
+
+// Error names the failed check and its reason.
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", e.Err, e.Check, e.Reason)
+}
+
+// Unwrap returns the sentinel.
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+func unusableCertificate(check, reason string) *CertificateError {
+	return &CertificateError{Check: check, Reason: reason, Err: ErrCertificate}
+}
 
 // FormatError describes why a signature could not be parsed. It matches ErrMalformed.
 type FormatError struct {

@@ -58,16 +58,18 @@ type Signer struct {
 }
 
 // NewSigner checks that key belongs to chain[0], that the certificate may sign documents
-// (digitalSignature or nonRepudiation key usage) and that the key and options pass the
-// algorithm policy. chain is the signing certificate first, then its issuers; it is
-// embedded in each signature so that a validator can build the path to its trust anchor.
+// (not a CA certificate; digitalSignature or nonRepudiation key usage; no extended key
+// usage for other purposes only) and that the key and options pass the algorithm policy.
+// A certificate refused is reported by a *CertificateError matching ErrCertificate. chain
+// is the signing certificate first, then its issuers; it is embedded in each signature so
+// that a validator can build the path to its trust anchor.
 func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions) (*Signer, error) {
 	if key == nil || len(chain) == 0 || chain[0] == nil {
-		return nil, fmt.Errorf("%w: a key and a certificate are required", ErrCertificate)
+		return nil, unusableCertificate("chain", "a key and a certificate are required")
 	}
 	for _, c := range chain {
 		if c == nil {
-			return nil, fmt.Errorf("%w: nil certificate in chain", ErrCertificate)
+			return nil, unusableCertificate("chain", "nil certificate in chain")
 		}
 	}
 	leaf := chain[0]
@@ -78,11 +80,8 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 	if err := keyPolicy(leaf.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
-	if leaf.KeyUsage != 0 && leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-		return nil, fmt.Errorf("%w: key usage allows neither digitalSignature nor nonRepudiation", ErrCertificate)
-	}
-	if err := documentSigningPurpose(leaf); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCertificate, err)
+	if errs := documentSigner(leaf); len(errs) > 0 {
+		return nil, errs[0]
 	}
 	s := &Signer{key: key, chain: append([]*x509.Certificate(nil), chain...), now: opts.Now}
 	if s.now == nil {

@@ -302,6 +302,8 @@ func TestNewSignerRefuses(t *testing.T) {
 	other := f.issue(t, dpitest.ECDSAP256)
 	weak := f.issue(t, dpitest.RSA1024)
 	caOnly := selfSigned(t, x509.KeyUsageCertSign)
+	ca, err := f.pki.Issue(dpitest.CertOptions{CommonName: "Agency CA", Usage: dpitest.UsageSigning, IsCA: true})
+	require.NoError(t, err)
 	tests := []struct {
 		name  string
 		key   crypto.Signer
@@ -316,6 +318,8 @@ func TestNewSignerRefuses(t *testing.T) {
 		{"jades with tsa", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Format: signature.JAdES, TSAURL: f.pki.TSAURL}, signature.ErrUnsupported},
 		{"tsa url not http", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{TSAURL: "file:///etc/passwd"}, signature.ErrTimestamp},
 		{"no digital signature key usage", caOnly.Key, []*dpitest.Credential{caOnly}, signature.SignerOptions{}, signature.ErrCertificate},
+		{"ca certificate with signing key usage", ca.Key, []*dpitest.Credential{ca}, signature.SignerOptions{}, signature.ErrCertificate},
+		{"ca certificate with signing key usage, jades", ca.Key, []*dpitest.Credential{ca}, signature.SignerOptions{Format: signature.JAdES}, signature.ErrCertificate},
 		{"no chain", cred.Key, nil, signature.SignerOptions{}, signature.ErrCertificate},
 	}
 	for _, tc := range tests {

@@ -284,11 +284,8 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	if err := keyPolicy(signer.PublicKey); err != nil {
 		r.fail(Indeterminate, CryptoConstraintsFailure, "signing key: "+err.Error())
 	}
-	if signer.KeyUsage != 0 && signer.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate key usage allows neither digitalSignature nor nonRepudiation")
-	}
-	if err := documentSigningPurpose(signer); err != nil {
-		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate "+err.Error())
+	for _, e := range documentSigner(signer) {
+		r.fail(Indeterminate, ChainConstraintsFailure, "signing certificate: "+e.Reason)
 	}
 	at := bst
 	if at.After(signer.NotAfter) {
@@ -374,6 +371,27 @@ func signingCertMatches(s *cmsSignature) bool {
 		return false
 	}
 	return true
+}
+
+// documentSigner applies the constraints of EN 319 102-1 §5.2.6 on the signing
+// certificate itself, for NewSigner and Validate alike: it is not a CA certificate, its key
+// usage allows digitalSignature or nonRepudiation, and its extended key usage does not name
+// only other purposes. It returns one *CertificateError per constraint broken.
+func documentSigner(c *x509.Certificate) []*CertificateError {
+	var errs []*CertificateError
+	// A CA key certifies other keys (RFC 5280 §4.2.1.9); whatever key usage the CA gave
+	// itself, it is not a document signer's. crypto/x509 does not check it: path
+	// validation puts no basic constraints on the leaf.
+	if c.BasicConstraintsValid && c.IsCA {
+		errs = append(errs, unusableCertificate("basicConstraints", "a ca certificate (ca true) is not a document signer"))
+	}
+	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		errs = append(errs, unusableCertificate("keyUsage", "key usage allows neither digitalSignature nor nonRepudiation"))
+	}
+	if err := documentSigningPurpose(c); err != nil {
+		errs = append(errs, unusableCertificate("extKeyUsage", err.Error()))
+	}
+	return errs
 }
 
 // Extended key usages, beside anyExtendedKeyUsage and emailProtection, that let a

@@ -392,6 +392,8 @@ func TestContractSign(t *testing.T) {
 		// Nothing is checked and rejected when signing: a key that does not match its
 		// certificate is unusable input.
 		{"key of another certificate", []string{"--key", f.key, "--cert", otherCert, f.doc}, exitUsage},
+		// A CA certificate is not a document signer, whatever its key usage says.
+		{"ca certificate with signing key usage", []string{"--key", f.caKey, "--cert", f.caCert, f.doc}, exitUsage},
 		{"pkcs11 module missing", []string{"--key", "pkcs11:token=t;object=k?module-path=/nonexistent/p11.so&pin-value=" + pin, "--cert", f.cert, f.doc}, exitUsage},
 		// An outside service that does not answer is indeterminate, as in verify.
 		{"tsa down", []string{"--key", f.key, "--cert", f.cert, "--tsa", "http://127.0.0.1:1/tsa", f.doc}, exitIndeterminate},

@@ -13,11 +13,13 @@ import (
 	"github.com/dpiblocks/dpi/internal/testenv"
 )
 
-// signFixture is a test PKI with one signing credential written to files.
+// signFixture is a test PKI with one signing credential written to files, and a CA
+// certificate with signing key usage (caKey, caCert) that must not sign.
 type signFixture struct {
 	pki                          *dpitest.PKI
 	cred                         *dpitest.Credential
 	dir, key, cert, chain, roots string
+	caKey, caCert                string
 	doc                          string
 }
 
@@ -41,6 +43,12 @@ func newSignFixture(t *testing.T) *signFixture {
 	f.cert = write("cert.pem", dpitest.CertsPEM(cred.Cert))
 	f.chain = write("chain.pem", dpitest.CertsPEM(cred.Chain[1:]...))
 	f.roots = write("roots.pem", pki.RootsPEM())
+	ca, err := pki.Issue(dpitest.CertOptions{CommonName: "Civil Registry CA", Usage: dpitest.UsageSigning, IsCA: true})
+	require.NoError(t, err)
+	caKeyPEM, err := dpitest.KeyPEM(ca.Key)
+	require.NoError(t, err)
+	f.caKey = write("ca-key.pem", caKeyPEM)
+	f.caCert = write("ca-cert.pem", dpitest.CertsPEM(ca.Chain...))
 	f.doc = write("certificate.txt", []byte("Certificate of residence no. 2026-0042\n"))
 	return f
 }
@@ -101,6 +109,8 @@ func TestSignUsageErrors(t *testing.T) {
 		{"key is not a key", []string{"sign", "--key", f.doc, "--cert", f.cert, f.doc}, exitUsage},
 		{"missing document", []string{"sign", "--key", f.key, "--cert", f.cert, filepath.Join(f.dir, "nope")}, exitUsage},
 		{"key of another certificate", []string{"sign", "--key", f.key, "--cert", otherCert, f.doc}, exitUsage},
+		{"ca certificate", []string{"sign", "--key", f.caKey, "--cert", f.caCert, f.doc}, exitUsage},
+		{"ca certificate, jades", []string{"sign", "--key", f.caKey, "--cert", f.caCert, "--format", "jades", f.doc}, exitUsage},
 		{"tsa down", []string{"sign", "--key", f.key, "--cert", f.cert, "--tsa", "http://127.0.0.1:1/", f.doc}, exitIndeterminate},
 	}
 	for _, tc := range tests {
