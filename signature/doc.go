@@ -74,6 +74,9 @@
 //     value, its TSA chain to TSARoots (or Roots) with a critical extended key usage of
 //     id-kp-timeStamping alone (RFC 3161 §2.3), not revoked (by OCSP or CRL, as below). A
 //     valid one is the best signature time; an invalid one is a warning and proves nothing;
+//   - the claimed signing time (§5.2.8): later than the validation time by more than
+//     [SigningTimeSkew] (5 minutes), INDETERMINATE/SIG_CONSTRAINTS_FAILURE, whatever the
+//     certificate's validity;
 //   - the chain (§5.2.6) to Roots at the best signature time, a signing certificate that is
 //     not a CA certificate (basicConstraints cA TRUE, whatever its key usage: a CA key
 //     certifies, it does not sign documents), key usage digitalSignature or

@@ -32,6 +32,7 @@ const (
 	ChainConstraintsFailure        SubIndication = "CHAIN_CONSTRAINTS_FAILURE"
 	CertificateChainGeneralFailure SubIndication = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
 	CryptoConstraintsFailure       SubIndication = "CRYPTO_CONSTRAINTS_FAILURE"
+	SigConstraintsFailure          SubIndication = "SIG_CONSTRAINTS_FAILURE"
 	NoSigningCertificateFound      SubIndication = "NO_SIGNING_CERTIFICATE_FOUND"
 	NoCertificateChainFound        SubIndication = "NO_CERTIFICATE_CHAIN_FOUND"
 	RevokedNoPOE                   SubIndication = "REVOKED_NO_POE"

@@ -431,3 +431,46 @@ func TestDocumentReadError(t *testing.T) {
 		assert.ErrorContains(t, err, "reading document")
 	}
 }
+
+// A signer's claim to have signed later than the validation time (signing-time, sigT) is
+// false or from a wrong clock: beyond SigningTimeSkew it is never TOTAL_PASSED, even
+// inside the certificate's validity and with a time-stamp that proves the signature older.
+func TestFutureSigningTime(t *testing.T) {
+	tests := []struct {
+		name   string
+		ahead  time.Duration
+		tsa    bool
+		passes bool
+	}{
+		{"now", 0, false, true},
+		{"within the skew", signature.SigningTimeSkew - time.Second, false, true},
+		{"just beyond the skew", signature.SigningTimeSkew + time.Second, false, false},
+		{"180 days ahead", 180 * 24 * time.Hour, false, false},
+		{"180 days ahead, time-stamped now", 180 * 24 * time.Hour, true, false},
+	}
+	for _, tc := range tests {
+		for _, format := range []signature.Format{signature.CAdES, signature.JAdES} {
+			if tc.tsa && format == signature.JAdES {
+				continue // compact JAdES carries no time-stamp
+			}
+			t.Run(tc.name+"/"+string(format), func(t *testing.T) {
+				f := newFixture(t)
+				cred := f.issue(t, dpitest.ECDSAP256)
+				require.True(t, cred.Cert.NotAfter.After(f.clock.Now().Add(tc.ahead)), "claimed time inside the validity")
+				opts := signature.SignerOptions{Format: format, Now: func() time.Time { return f.clock.Now().Add(tc.ahead) }}
+				if tc.tsa {
+					opts.TSAURL = f.pki.TSAURL
+				}
+				sig := f.sign(t, cred, opts, document)
+				r := validate(t, document, sig, f.policy())
+				if tc.passes {
+					assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+					return
+				}
+				assert.Equal(t, signature.Indeterminate, r.Indication, r.Errors)
+				assert.Equal(t, signature.SigConstraintsFailure, r.SubIndication)
+				assert.Contains(t, strings.Join(r.Errors, "\n"), "claimed signing time is after the validation time")
+			})
+		}
+	}
+}

@@ -17,6 +17,9 @@ import (
 
 // Policy is what Validate trusts and when. Roots is required: the zero Policy refuses to
 // validate anything (ErrNoTrustAnchors).
+//
+// The validation time (At, or else the clock's now) also bounds what a signer may claim:
+// a claimed signing time more than [SigningTimeSkew] after it is never TOTAL_PASSED.
 type Policy struct {
 	// Roots are the trust anchors a signing certificate must chain to. Required.
 	Roots *x509.CertPool
@@ -41,6 +44,11 @@ type Policy struct {
 	// https URLs from the certificates are fetched.
 	HTTPClient *http.Client
 }
+
+// SigningTimeSkew is how much later than the validation time a claimed signing time (CAdES
+// signing-time, JAdES sigT or iat) may be, for a signer's clock that runs a little ahead of
+// the validator's. A claim later than that is INDETERMINATE/SIG_CONSTRAINTS_FAILURE.
+const SigningTimeSkew = 5 * time.Minute
 
 func (p *Policy) now() time.Time {
 	if p.Now != nil {
@@ -274,6 +282,12 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	}
 	if claimed != nil && claimed.Before(signer.NotBefore) {
 		r.fail(TotalFailed, NotYetValid, "claimed signing time is before the signing certificate was valid")
+	}
+	// A signature cannot have been made after the time it is validated for: such a claim is
+	// false, or comes from a clock that cannot be trusted with the dates it signs. It is a
+	// signed attribute failing the validation constraints (EN 319 102-1 §5.2.8).
+	if claimed != nil && claimed.After(r.ValidationTime.Add(SigningTimeSkew)) {
+		r.fail(Indeterminate, SigConstraintsFailure, fmt.Sprintf("claimed signing time is after the validation time by more than %v", SigningTimeSkew))
 	}
 	if bst.Before(signer.NotBefore) {
 		r.fail(TotalFailed, NotYetValid, "signature existed before the signing certificate was valid")
