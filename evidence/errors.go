@@ -58,7 +58,8 @@ const (
 	FaultRemoved
 	// FaultReordered: the row at Seq holds the entry that was appended at Other.
 	FaultReordered
-	// FaultInserted: a row at Seq lies beyond the log's size.
+	// FaultInserted: a row at Seq lies beyond the log's size, or a row lies at a sequence
+	// number no append writes (StoredSeq).
 	FaultInserted
 	// FaultPayload: the payload no longer matches its commitment, or it was removed without
 	// the log's erasure, which leaves the entry marked as erased.
@@ -69,8 +70,8 @@ const (
 	// FaultCheckpoint: a stored checkpoint does not verify, or the tree of its size does not
 	// have its signed root; the change lies in entries [Seq, End).
 	FaultCheckpoint
-	// FaultSize: the log's stored size is negative or beyond 2^62, which no append wrote;
-	// Verify checks the entries stored instead.
+	// FaultSize: the log's stored size is negative, beyond 2^62 or not a whole number,
+	// which no append wrote; Verify checks the entries stored instead.
 	FaultSize
 )
 
@@ -123,6 +124,9 @@ type Fault struct {
 	Other uint64 `json:"other,omitempty"`
 	// CheckpointSize is, for FaultCheckpoint, the tree size of the checkpoint at fault.
 	CheckpointSize uint64 `json:"checkpointSize,omitempty"`
+	// StoredSeq is, for a row stored at a sequence number no append writes (negative, or
+	// not a whole number), that number as the database holds it; Seq is then 0.
+	StoredSeq string `json:"storedSeq,omitempty"`
 	// Detail says which check failed, in a few words.
 	Detail string `json:"detail,omitempty"`
 }
@@ -139,6 +143,8 @@ func (f Fault) String() string {
 		return b.String()
 	case f.Kind == FaultSize:
 		return "log size: " + f.Detail
+	case f.StoredSeq != "":
+		fmt.Fprintf(&b, "row at sequence number %s: %s", f.StoredSeq, f.Kind)
 	case f.End > f.Seq+1:
 		fmt.Fprintf(&b, "entries %d-%d: %s", f.Seq, f.End-1, f.Kind)
 	default:

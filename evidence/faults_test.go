@@ -73,8 +73,9 @@ func TestTypedFace(t *testing.T) {
 	type subject struct{ Name string }
 	h, err := evidence.NewTyped[event, subject](l, "consent.given")
 	require.NoError(t, err)
-	seq, err := h.Append(ctx, event{"benefits"}, subject{"Ana"})
+	rc, err := h.Append(ctx, "consent-1", event{"benefits"}, subject{"Ana"})
 	require.NoError(t, err)
+	seq := rc.Seq
 	m, p, err := h.Get(ctx, seq)
 	require.NoError(t, err)
 	assert.Equal(t, "benefits", m.Purpose)

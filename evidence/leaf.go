@@ -47,6 +47,9 @@ type Leaf struct {
 	Seq  uint64    `json:"seq"`  // the entry's position in the log, from 0
 	Time time.Time `json:"time"` // when the entry was appended
 	Kind string    `json:"kind"` // what the entry records, such as "consent.given"
+	// Ref is the optional non-personal reference the entry was appended under (a consent
+	// record ID, a message ID), by which [Log.Scan] finds it.
+	Ref string `json:"ref,omitempty"`
 	// Meta is the non-personal metadata, kept for as long as the log.
 	Meta []byte `json:"meta,omitempty"`
 	// PayloadHash is SHA-256(salt || payload). The random salt is erased with the payload,
@@ -54,10 +57,17 @@ type Leaf struct {
 	PayloadHash Hash `json:"payloadHash"`
 }
 
-const leafPrefix = "dpi-tlog-leaf/v1\x00"
+// The leaf encodings. v1 is the encoding of a leaf without a reference, unchanged since
+// the first logs; v2 adds the reference. Their distinct prefixes keep the two apart, so
+// no v1 leaf encodes like a v2 one.
+const (
+	leafPrefix   = "dpi-tlog-leaf/v1\x00"
+	leafPrefixV2 = "dpi-tlog-leaf/v2\x00"
+)
 
 // Bytes returns the canonical encoding of the leaf for the log named origin: a version
-// prefix, then each field in order, variable-length fields prefixed by their length.
+// prefix, then each field in order, variable-length fields prefixed by their length. A leaf
+// without a reference is encoded as v1:
 //
 //	"dpi-tlog-leaf/v1" 0x00
 //	u16 len(origin) || origin
@@ -65,15 +75,33 @@ const leafPrefix = "dpi-tlog-leaf/v1\x00"
 //	u16 len(kind) || kind
 //	u32 len(meta) || meta
 //	32-byte payload hash
+//
+// and a leaf with one as v2, which adds "u16 len(ref) || ref" after the kind:
+//
+//	"dpi-tlog-leaf/v2" 0x00
+//	u16 len(origin) || origin
+//	u64 seq || i64 unix nanoseconds
+//	u16 len(kind) || kind
+//	u16 len(ref) || ref
+//	u32 len(meta) || meta
+//	32-byte payload hash
 func (l *Leaf) Bytes(origin string) []byte {
-	b := make([]byte, 0, len(leafPrefix)+2+len(origin)+16+2+len(l.Kind)+4+len(l.Meta)+HashSize)
-	b = append(b, leafPrefix...)
+	b := make([]byte, 0, len(leafPrefixV2)+2+len(origin)+16+2+len(l.Kind)+2+len(l.Ref)+4+len(l.Meta)+HashSize)
+	if l.Ref == "" {
+		b = append(b, leafPrefix...)
+	} else {
+		b = append(b, leafPrefixV2...)
+	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(origin)))
 	b = append(b, origin...)
 	b = binary.BigEndian.AppendUint64(b, l.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(l.Time.UnixNano()))
 	b = binary.BigEndian.AppendUint16(b, uint16(len(l.Kind)))
 	b = append(b, l.Kind...)
+	if l.Ref != "" {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(l.Ref)))
+		b = append(b, l.Ref...)
+	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Meta)))
 	b = append(b, l.Meta...)
 	b = append(b, l.PayloadHash[:]...)
@@ -89,7 +117,7 @@ func (l *Leaf) Hash(origin string) Hash {
 // wrapping, and a time that int64 Unix nanoseconds represent (years 1678 to 2262), since
 // times 2^64 ns apart would otherwise encode alike.
 func (l *Leaf) valid() bool {
-	return len(l.Kind) <= limits.MaxEvidenceKind && len(l.Meta) <= limits.MaxEvidenceMeta &&
+	return len(l.Kind) <= limits.MaxEvidenceKind && len(l.Ref) <= limits.MaxEvidenceRef && len(l.Meta) <= limits.MaxEvidenceMeta &&
 		l.Time.Equal(time.Unix(0, l.Time.UnixNano()))
 }
 

@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
@@ -50,6 +48,11 @@ type Record struct {
 	// Kind labels the record, for example "consent.given": UTF-8 without NUL, not personal
 	// data.
 	Kind string
+	// Ref, when set, is a non-personal reference to what the record is about (a consent
+	// record ID, a message ID, a notification ID), by which [Log.Scan] finds it: UTF-8
+	// without NUL, at most 255 bytes. Never a national number or a name: it is kept, and
+	// indexed, for as long as the log.
+	Ref string
 	// Meta is non-personal metadata, kept for as long as the log.
 	Meta []byte
 	// Payload is personal data. The tree commits to a salted hash of it, so Erase can delete
@@ -66,6 +69,8 @@ type Entry struct {
 	Erased  bool
 	// LeafHash is the RFC 6962 leaf hash the tree holds for the entry.
 	LeafHash Hash
+
+	badColumn string // the column of the row that holds a value of the wrong type, if any
 }
 
 // SignedCheckpoint is a checkpoint and its signed note.
@@ -88,6 +93,7 @@ type Log struct {
 	logger   *slog.Logger
 
 	readOnly bool
+	group    committer
 	stmts    stmtCache
 	hashes   hashCache
 	notes    noteCache
@@ -204,120 +210,22 @@ func (l *Log) Size(ctx context.Context) (uint64, error) {
 	return uint64(n), nil
 }
 
-var errSizeRange = fmt.Errorf("%w: the log's stored size is out of range", ErrTampered)
+var errSizeRange = fmt.Errorf("%w: the log's stored size is out of range or not a whole number", ErrTampered)
 
-// headSize returns the size stored in the log's head row, unchecked.
+// headSize returns the size stored in the log's head row, unchecked but for its type: a
+// value that is not a whole number (SQLite keeps any value in any column) comes back as -1,
+// which every caller refuses as out of range.
 func (l *Log) headSize(ctx context.Context) (int64, error) {
-	var n int64
-	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT size FROM tlog_logs WHERE id = ?"), l.id).Scan(&n)
+	var v any
+	err := l.db.QueryRowContext(ctx, l.db.Rebind("SELECT size FROM tlog_logs WHERE id = ?"), l.id).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("evidence: read size: %w", err)
 	}
+	n, ok := wholeNumber(v)
+	if !ok {
+		return -1, nil
+	}
 	return n, nil
-}
-
-// Append adds one record and returns its sequence number.
-func (l *Log) Append(ctx context.Context, r Record) (uint64, error) {
-	return l.AppendBatch(ctx, []Record{r})
-}
-
-// AppendBatch adds records in one transaction, so they get consecutive sequence numbers and
-// are stored whole or not at all. It returns the first sequence number.
-func (l *Log) AppendBatch(ctx context.Context, records []Record) (uint64, error) {
-	if l.readOnly {
-		return 0, ErrReadOnly
-	}
-	if len(records) == 0 || len(records) > limits.MaxEvidenceBatch {
-		return 0, fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxEvidenceBatch)
-	}
-	for i := range records {
-		r := &records[i]
-		if len(r.Kind) > limits.MaxEvidenceKind || len(r.Meta) > limits.MaxEvidenceMeta || len(r.Payload) > limits.MaxEvidencePayload {
-			return 0, fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
-		}
-		// A proof's JSON carries the kind as a string, and PostgreSQL's TEXT holds neither
-		// invalid UTF-8 nor NUL: such a kind would make the entry unprovable.
-		if !utf8.ValidString(r.Kind) || strings.IndexByte(r.Kind, 0) >= 0 {
-			return 0, fmt.Errorf("%w: record %d: kind must be UTF-8 without NUL", ErrInput, i)
-		}
-	}
-	// Salts do not depend on the sequence number: draw them before taking the log's lock.
-	salts := make([]byte, SaltSize*len(records))
-	_, _ = rand.Read(salts)
-	var first int64
-	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
-		q := "SELECT size FROM tlog_logs WHERE id = ?"
-		if l.db.Dialect() == store.Postgres {
-			// Row lock: concurrent appenders from any process queue here, so sequence numbers
-			// never fork. SQLite's immediate transaction already holds the write lock.
-			q += " FOR UPDATE"
-		}
-		if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
-			return fmt.Errorf("evidence: lock log head: %w", err)
-		}
-		if first < 0 || first > maxSize-int64(len(records)) {
-			return errSizeRange
-		}
-		if first > 0 {
-			// The size is one integer whoever holds the database can set: appending past
-			// entries that are not there would file records where no proof reaches.
-			var n int
-			err := tx.QueryRowContext(ctx, l.db.Rebind("SELECT COUNT(*) FROM tlog_hashes WHERE log_id = ? AND idx = ?"), l.id, xtlog.StoredHashIndex(0, first-1)).Scan(&n)
-			if err != nil {
-				return fmt.Errorf("evidence: read log head: %w", err)
-			}
-			if n == 0 {
-				return fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
-			}
-		}
-		// Stamped under the lock, so times never go backwards along the sequence (with one
-		// clock for all appenders).
-		stamp := time.Unix(0, l.now().UnixNano()).UTC()
-		br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: map[int64]xtlog.Hash{}}
-		entries := newInserter(l.db, "tlog_entries", []string{"log_id", "seq", "time_ns", "kind", "meta", "payload_hash", "leaf_hash", "payload", "salt"})
-		hashes := newInserter(l.db, "tlog_hashes", []string{"log_id", "idx", "hash"})
-		for i := range records {
-			r := &records[i]
-			seq := first + int64(i)
-			salt := salts[SaltSize*i : SaltSize*(i+1)]
-			leaf := Leaf{Seq: uint64(seq), Time: stamp, Kind: r.Kind, Meta: nonNil(r.Meta), PayloadHash: PayloadHash(salt, r.Payload)}
-			lh := leaf.Hash(l.origin)
-			stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
-			if err != nil {
-				return fmt.Errorf("evidence: read tree hashes: %w", err)
-			}
-			idx := xtlog.StoredHashIndex(0, seq)
-			for k, h := range stored {
-				br.mem[idx+int64(k)] = h
-				if err := hashes.add(ctx, tx, l.id, idx+int64(k), h[:]); err != nil {
-					return err
-				}
-			}
-			if err := entries.add(ctx, tx, l.id, seq, stamp.UnixNano(), r.Kind, leaf.Meta, leaf.PayloadHash[:], lh[:], nonNil(r.Payload), salt); err != nil {
-				return err
-			}
-		}
-		if err := entries.flush(ctx, tx); err != nil {
-			return err
-		}
-		if err := hashes.flush(ctx, tx); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, l.db.Rebind("UPDATE tlog_logs SET size = ? WHERE id = ?"), first+int64(len(records)), l.id)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("evidence: append: %w", err)
-	}
-	if l.every != 0 {
-		end := uint64(first) + uint64(len(records))
-		if end/l.every > uint64(first)/l.every {
-			if _, err := l.Checkpoint(ctx); err != nil && l.logger != nil {
-				l.logger.ErrorContext(ctx, "evidence: checkpoint after append failed", "origin", l.origin, "err", err)
-			}
-		}
-	}
-	return uint64(first), nil
 }
 
 func nonNil(b []byte) []byte {
@@ -340,32 +248,62 @@ func (l *Log) Get(ctx context.Context, seq uint64) (*Entry, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
 	}
-	return e, err
+	if err != nil {
+		return nil, fmt.Errorf("evidence: read entry: %w", err)
+	}
+	if e.badColumn != "" {
+		return nil, fmt.Errorf("%w: entry %d: column %s holds a value of the wrong type", ErrTampered, seq, e.badColumn)
+	}
+	return e, nil
 }
 
-const entryColumns = "seq, time_ns, kind, meta, payload_hash, leaf_hash, payload, salt, erased"
+const entryColumns = "seq, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt, erased"
 
+// scanEntry reads a row of entryColumns. The integer columns are read whatever they hold:
+// SQLite stores any value in any column, so a row edited to hold text where a number
+// belongs comes back as an entry whose column is named in badColumn, which Verify reports
+// as edited, rather than as an error that would stop it.
 func scanEntry(s interface{ Scan(...any) error }) (*Entry, error) {
 	var (
-		seq, ns      int64
-		erased       int64
-		ph, lh       []byte
-		payload, slt []byte
-		e            Entry
+		seq, ns, erased any
+		ph, lh          []byte
+		payload, slt    []byte
+		e               Entry
 	)
-	if err := s.Scan(&seq, &ns, &e.Kind, &e.Meta, &ph, &lh, &payload, &slt, &erased); err != nil {
+	if err := s.Scan(&seq, &ns, &e.Kind, &e.Ref, &e.Meta, &ph, &lh, &payload, &slt, &erased); err != nil {
 		return nil, err
 	}
-	e.Seq = uint64(seq)
-	e.Time = time.Unix(0, ns).UTC()
+	n, ok := seq.(int64)
+	if !ok {
+		e.badColumn = "seq"
+	}
+	e.Seq = uint64(n)
+	if t, ok := ns.(int64); ok {
+		e.Time = time.Unix(0, t).UTC()
+	} else {
+		e.badColumn = "time_ns"
+	}
+	switch erased {
+	case int64(0):
+	case int64(1):
+		e.Erased = true
+	default:
+		e.badColumn = "erased"
+	}
 	copy(e.PayloadHash[:], ph)
 	copy(e.LeafHash[:], lh)
-	e.Payload, e.Salt, e.Erased = payload, slt, erased != 0
+	e.Payload, e.Salt = payload, slt
 	if len(ph) != HashSize || len(lh) != HashSize {
 		// A hash column of the wrong length cannot be the stored hash; Verify reports it.
 		e.LeafHash = Hash{}
 	}
 	return &e, nil
+}
+
+// wholeNumber reads a value scanned into an any that should be an integer column's.
+func wholeNumber(v any) (int64, bool) {
+	n, ok := v.(int64)
+	return n, ok
 }
 
 // Erase deletes the personal payload of the entry at seq and its salt, and marks the entry
@@ -591,6 +529,9 @@ func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*Signed
 		var cpSize int64
 		var text string
 		e, err := scanEntry(prefixScanner{st.QueryRowContext(ctx, int64(seq), l.id), []any{&cpSize, &text}})
+		if err == nil && e.badColumn != "" {
+			return nil, nil, fmt.Errorf("%w: entry %d: column %s holds a value of the wrong type", ErrTampered, seq, e.badColumn)
+		}
 		if err == nil {
 			c, err := l.openNote(text)
 			if err != nil {

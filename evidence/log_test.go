@@ -76,9 +76,10 @@ func appendN(t testing.TB, l *evidence.Log, n int) {
 		for k := range rs {
 			rs[k] = record(int(base) + i + k)
 		}
-		first, err := l.AppendBatch(ctx, rs)
+		rcs, err := l.AppendBatch(ctx, rs)
 		require.NoError(t, err)
-		require.Equal(t, base+uint64(i), first)
+		require.Len(t, rcs, b)
+		require.Equal(t, base+uint64(i), rcs[0].Seq)
 		i += b
 	}
 }

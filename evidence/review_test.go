@@ -30,8 +30,9 @@ func TestPayloadCannotShiftIntoSalt(t *testing.T) {
 		ctx := context.Background()
 		key := newKey(t)
 		l := openLog(t, db, key)
-		seq, err := l.Append(ctx, evidence.Record{Kind: "test.event", Meta: []byte(`{}`), Payload: []byte("ID 12345678 consents")})
+		rc, err := l.Append(ctx, evidence.Record{Kind: "test.event", Meta: []byte(`{}`), Payload: []byte("ID 12345678 consents")})
 		require.NoError(t, err)
+		seq := rc.Seq
 		_, err = l.Checkpoint(ctx)
 		require.NoError(t, err)
 		e, err := l.Get(ctx, seq)
@@ -215,8 +216,9 @@ func TestTypedGetErrorDoesNotQuotePayload(t *testing.T) {
 	l := openLog(t, db, newKey(t))
 	asNumber, err := evidence.NewTyped[struct{}, int64](l, "person.id")
 	require.NoError(t, err)
-	seq, err := asNumber.Append(ctx, struct{}{}, 4111222333)
+	rc, err := asNumber.Append(ctx, "", struct{}{}, 4111222333)
 	require.NoError(t, err)
+	seq := rc.Seq
 	asText, err := evidence.NewTyped[struct{}, int8](l, "person.id")
 	require.NoError(t, err)
 	_, _, err = asText.Get(ctx, seq)
@@ -235,8 +237,9 @@ func TestAppendRefusesKindJSONCannotCarry(t *testing.T) {
 			_, err := l.Append(ctx, evidence.Record{Kind: kind, Payload: []byte("x")})
 			assert.ErrorIs(t, err, evidence.ErrInput, "%q", kind)
 		}
-		seq, err := l.Append(ctx, evidence.Record{Kind: "consentimiento.otorgado·ñ", Payload: []byte("x")})
+		rc, err := l.Append(ctx, evidence.Record{Kind: "consentimiento.otorgado·ñ", Payload: []byte("x")})
 		require.NoError(t, err)
+		seq := rc.Seq
 		_, err = l.Checkpoint(ctx)
 		require.NoError(t, err)
 		p, err := l.ProveInclusion(ctx, seq, 0)

@@ -74,4 +74,14 @@ CREATE TABLE tlog_checkpoints (
 	note   TEXT   NOT NULL,
 	PRIMARY KEY (log_id, size)
 );`,
+}, {
+	// The optional reference of each entry (Record.Ref), and the indexes Scan uses to find
+	// entries by reference and by kind, so that a block keeps no second index of its own.
+	// The partial index leaves out the many entries without a reference.
+	Version: 2,
+	Name:    "add entry references and scan indexes",
+	SQL: `
+ALTER TABLE tlog_entries ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+CREATE INDEX tlog_entries_ref ON tlog_entries (log_id, ref, seq) WHERE ref <> '';
+CREATE INDEX tlog_entries_kind ON tlog_entries (log_id, kind, seq);`,
 }}

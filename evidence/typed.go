@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -13,7 +14,7 @@ import (
 // lines:
 //
 //	history, _ := evidence.NewTyped[ConsentEvent, ConsentSubject](log, "consent.event")
-//	seq, err := history.Append(ctx, ev, subject)
+//	receipt, err := history.Append(ctx, recordID, ev, subject)
 type Typed[M, P any] struct {
 	log  *Log
 	kind string
@@ -30,17 +31,35 @@ func NewTyped[M, P any](l *Log, kind string) (*Typed[M, P], error) {
 // Log returns the underlying log, for checkpoints, proofs, erasure and Verify.
 func (t *Typed[M, P]) Log() *Log { return t.log }
 
-// Append adds one record and returns its sequence number.
-func (t *Typed[M, P]) Append(ctx context.Context, meta M, payload P) (uint64, error) {
+// Append adds one record under the non-personal reference ref ("" for none) and returns
+// its receipt.
+func (t *Typed[M, P]) Append(ctx context.Context, ref string, meta M, payload P) (Receipt, error) {
+	r, err := t.record(ref, meta, payload)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return t.log.Append(ctx, r)
+}
+
+// AppendTx adds one record inside the caller's transaction tx, as [Log.AppendTx] does.
+func (t *Typed[M, P]) AppendTx(ctx context.Context, tx *sql.Tx, ref string, meta M, payload P) (Receipt, error) {
+	r, err := t.record(ref, meta, payload)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return t.log.AppendTx(ctx, tx, r)
+}
+
+func (t *Typed[M, P]) record(ref string, meta M, payload P) (Record, error) {
 	m, err := json.Marshal(meta)
 	if err != nil {
-		return 0, fmt.Errorf("%w: encode metadata: %v", ErrInput, err)
+		return Record{}, fmt.Errorf("%w: encode metadata: %v", ErrInput, err)
 	}
 	p, err := json.Marshal(payload)
 	if err != nil {
-		return 0, fmt.Errorf("%w: encode payload: %v", ErrInput, err)
+		return Record{}, fmt.Errorf("%w: encode payload: %v", ErrInput, err)
 	}
-	return t.log.Append(ctx, Record{Kind: t.kind, Meta: m, Payload: p})
+	return Record{Kind: t.kind, Ref: ref, Meta: m, Payload: p}, nil
 }
 
 // Get returns the metadata and payload of the record at seq. The payload is nil when the

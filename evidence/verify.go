@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
@@ -68,7 +69,7 @@ func (l *Log) Verify(ctx context.Context, v *Verifier, kept ...[]byte) (*Report,
 	}
 	size := uint64(head)
 	if head < 0 || head > maxSize {
-		f.add(Fault{Kind: FaultSize, Detail: "the stored size is out of range; the stored entries are checked instead"})
+		f.add(Fault{Kind: FaultSize, Detail: "the stored size is out of range or not a whole number; the stored entries are checked instead"})
 		if size, err = l.rowsEnd(ctx); err != nil {
 			return nil, err
 		}
@@ -155,11 +156,16 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) (
 	defer rows.Close()
 	var out []storedCheckpoint
 	for rows.Next() {
-		var size int64
+		var sizeCol any
 		var text string
 		var big bool
-		if err := rows.Scan(&size, &text, &big); err != nil {
+		if err := rows.Scan(&sizeCol, &text, &big); err != nil {
 			return nil, err
+		}
+		size, ok := wholeNumber(sizeCol)
+		if !ok {
+			f.add(Fault{Kind: FaultCheckpoint, Detail: "its size column holds a value of the wrong type"})
+			continue
 		}
 		if big {
 			f.add(Fault{Kind: FaultCheckpoint, CheckpointSize: uint64(max(size, 0)), Detail: "format: too large"})
@@ -191,10 +197,10 @@ type faults struct {
 }
 
 func (f *faults) add(x Fault) {
-	if x.End == 0 && x.Kind != FaultCheckpoint && x.Kind != FaultSize {
+	if x.End == 0 && x.Kind != FaultCheckpoint && x.Kind != FaultSize && x.StoredSeq == "" {
 		x.End = x.Seq + 1
 	}
-	if n := len(f.list); n > 0 && (x.Kind == FaultRemoved || x.Kind == FaultInserted) {
+	if n := len(f.list); n > 0 && (x.Kind == FaultRemoved || x.Kind == FaultInserted) && x.StoredSeq == "" {
 		last := &f.list[n-1]
 		if last.Kind == x.Kind && last.End == x.Seq && last.Detail == x.Detail {
 			last.End = x.End
@@ -277,11 +283,17 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 		return fmt.Errorf("evidence: read hashes: %w", err)
 	}
 	for hq.Next() {
-		var idx int64
+		var idxCol any
 		var h []byte
-		if err := hq.Scan(&idx, &h); err != nil {
+		if err := hq.Scan(&idxCol, &h); err != nil {
 			hq.Close()
 			return err
+		}
+		idx, ok := wholeNumber(idxCol)
+		if !ok {
+			// Not where any hash belongs: the hash that should be there is missing, and
+			// reported as such.
+			continue
 		}
 		if len(h) != HashSize {
 			badLen[idx] = true
@@ -317,8 +329,13 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 	}
 	defer q.Close()
 	next := func() (*Entry, error) {
-		if q.Next() {
-			return scanEntry(q)
+		for q.Next() {
+			e, err := scanEntry(q)
+			if err != nil || e.badColumn != "seq" {
+				return e, err
+			}
+			// A sequence number that is not a whole number sorts between entries.
+			w.f.add(Fault{Kind: FaultInserted, StoredSeq: "(not a whole number)", Detail: "at a sequence number no append writes"})
 		}
 		return nil, q.Err()
 	}
@@ -353,6 +370,8 @@ func (w *walker) chunk(ctx context.Context, lo, hi uint64) error {
 		switch {
 		case big[i]:
 			w.f.add(Fault{Kind: FaultEdited, Seq: i, Detail: "fields exceed the size caps"})
+		case e != nil && e.badColumn != "":
+			w.f.add(Fault{Kind: FaultEdited, Seq: i, Detail: "column " + e.badColumn + " holds a value of the wrong type"})
 		case e == nil:
 			w.f.add(Fault{Kind: FaultRemoved, Seq: i})
 		default:
@@ -475,19 +494,28 @@ func (l *Log) nextRow(ctx context.Context, lo, end uint64) (uint64, error) {
 	return uint64(next.Int64), nil
 }
 
-// extraRows reports entries stored beyond the end of the log.
+// extraRows reports the rows stored beyond the end of the log, and those at sequence
+// numbers no append writes: negative, or (in SQLite, which keeps any value in any column)
+// not whole numbers, which sort after every number.
 func (l *Log) extraRows(ctx context.Context, end uint64, f *faults) error {
-	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND seq >= ? ORDER BY seq LIMIT ?"), l.id, int64(end), maxFaults+1)
+	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT seq FROM tlog_entries WHERE log_id = ? AND (seq >= ? OR seq < 0) ORDER BY seq LIMIT ?"), l.id, int64(end), maxFaults+1)
 	if err != nil {
 		return fmt.Errorf("evidence: read entries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
+		var v any
+		if err := rows.Scan(&v); err != nil {
 			return err
 		}
-		f.add(Fault{Kind: FaultInserted, Seq: uint64(seq), Detail: "beyond the log's size"})
+		switch seq, ok := wholeNumber(v); {
+		case !ok:
+			f.add(Fault{Kind: FaultInserted, StoredSeq: "(not a whole number)", Detail: "at a sequence number no append writes"})
+		case seq < 0:
+			f.add(Fault{Kind: FaultInserted, StoredSeq: strconv.FormatInt(seq, 10), Detail: "at a sequence number no append writes"})
+		default:
+			f.add(Fault{Kind: FaultInserted, Seq: uint64(seq), Detail: "beyond the log's size"})
+		}
 	}
 	return rows.Err()
 }

@@ -10,6 +10,10 @@ const (
 	// MaxEvidenceKind caps the kind label of a record.
 	MaxEvidenceKind = 128
 
+	// MaxEvidenceRef caps the non-personal reference of one record (a consent record ID, a
+	// message ID, a notification ID): room for a URN or a UUID with a prefix.
+	MaxEvidenceRef = 255
+
 	// MaxEvidenceMeta caps the non-personal metadata of one record.
 	MaxEvidenceMeta = 64 << 10
 

@@ -1,0 +1,340 @@
+package evidence
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/store"
+)
+
+// Receipt is what an append gives back: where the record went and what a person needs to
+// check their own entry offline, later, against an inclusion proof signed by the log's key
+// (the proof's leaf must hash to LeafHash, and [Receipt.Matches] ties the receipt to the
+// record they kept).
+type Receipt struct {
+	// Origin names the log.
+	Origin string `json:"origin"`
+	// Seq is the entry's sequence number.
+	Seq uint64 `json:"seq"`
+	// Time is when the entry was appended, as the leaf commits to it.
+	Time time.Time `json:"time"`
+	// LeafHash is the RFC 6962 leaf hash the tree holds for the entry.
+	LeafHash Hash `json:"leafHash"`
+	// Salt is the random salt the payload is committed under. With the payload it opens the
+	// commitment; the log deletes its own copy when the payload is erased.
+	Salt []byte `json:"salt"`
+}
+
+// Leaf returns the leaf the receipt was given for, had it recorded r.
+func (rc *Receipt) Leaf(r Record) Leaf {
+	return Leaf{Seq: rc.Seq, Time: rc.Time, Kind: r.Kind, Ref: r.Ref, Meta: nonNil(r.Meta), PayloadHash: PayloadHash(rc.Salt, r.Payload)}
+}
+
+// Matches reports whether the receipt was given for r: whether r, appended at the receipt's
+// place and time under its salt, hashes to its leaf hash.
+func (rc *Receipt) Matches(r Record) bool {
+	if len(rc.Salt) != SaltSize {
+		return false
+	}
+	leaf := rc.Leaf(r)
+	return leaf.valid() && leaf.Hash(rc.Origin) == rc.LeafHash
+}
+
+// Append adds one record and returns its receipt once the record is durable.
+//
+// Appends from many goroutines are committed in groups: the records that wait while one
+// group commits go into the next, in one transaction and one sync to disk, and each caller
+// gets its receipt only after its group committed. A record is in the log once Append
+// returns a receipt, and not in it when Append returns an error, except that an append whose
+// context ends after its group started committing waits for the outcome rather than
+// guessing it.
+func (l *Log) Append(ctx context.Context, r Record) (Receipt, error) {
+	rcs, err := l.AppendBatch(ctx, []Record{r})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return rcs[0], nil
+}
+
+// AppendBatch adds records as one unit: they get consecutive sequence numbers and are stored
+// whole or not at all. It returns one receipt per record, in order, as Append does.
+func (l *Log) AppendBatch(ctx context.Context, records []Record) ([]Receipt, error) {
+	if l.readOnly {
+		return nil, ErrReadOnly
+	}
+	if err := checkRecords(records); err != nil {
+		return nil, err
+	}
+	req := &appendReq{records: records, salts: newSalts(len(records)), done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	g := &l.group
+	g.mu.Lock()
+	g.queue = append(g.queue, req)
+	leader := !g.busy
+	g.busy = true
+	g.mu.Unlock()
+	if !leader {
+		select {
+		case <-req.done:
+			return req.receipts, req.err
+		case <-req.lead:
+		case <-ctx.Done():
+			if g.withdraw(req) {
+				return nil, fmt.Errorf("evidence: append: %w", ctx.Err())
+			}
+			// A leader took the request: it commits or fails on its own terms.
+			select {
+			case <-req.done:
+				return req.receipts, req.err
+			case <-req.lead:
+			}
+		}
+	}
+	l.lead(ctx)
+	<-req.done
+	return req.receipts, req.err
+}
+
+// AppendTx adds one record inside tx, a transaction the caller opened on the log's database,
+// so that the caller's own rows and the log entry commit or roll back together. The receipt
+// holds once tx commits; after a rollback there is no such entry, and its sequence number
+// goes to the next append.
+//
+// The log's head stays locked until tx ends (the row lock on PostgreSQL, SQLite's write
+// lock, which the transaction holds anyway): every other append waits for it, so keep such
+// transactions short. Under PostgreSQL's REPEATABLE READ or SERIALIZABLE, a concurrent
+// append makes the transaction fail with a serialization error: run it again
+// ([store.DB.InTx] does). AppendTx does not sign the checkpoints of Config.CheckpointEvery,
+// which would need the entry committed; the next Append, or Checkpoint, covers it.
+func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, r Record) (Receipt, error) {
+	if l.readOnly {
+		return Receipt{}, ErrReadOnly
+	}
+	if tx == nil {
+		return Receipt{}, fmt.Errorf("%w: AppendTx needs the caller's transaction", ErrInput)
+	}
+	records := []Record{r}
+	if err := checkRecords(records); err != nil {
+		return Receipt{}, err
+	}
+	rcs, err := l.write(ctx, tx, records, newSalts(1))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("evidence: append: %w", err)
+	}
+	return rcs[0], nil
+}
+
+// checkRecords refuses what the log cannot store or prove.
+func checkRecords(records []Record) error {
+	if len(records) == 0 || len(records) > limits.MaxEvidenceBatch {
+		return fmt.Errorf("%w: a batch holds 1 to %d records", ErrInput, limits.MaxEvidenceBatch)
+	}
+	for i := range records {
+		r := &records[i]
+		if len(r.Kind) > limits.MaxEvidenceKind || len(r.Ref) > limits.MaxEvidenceRef || len(r.Meta) > limits.MaxEvidenceMeta || len(r.Payload) > limits.MaxEvidencePayload {
+			return fmt.Errorf("%w: record %d exceeds the size caps", ErrInput, i)
+		}
+		// A proof's JSON carries the kind and the reference as strings, and PostgreSQL's
+		// TEXT holds neither invalid UTF-8 nor NUL: such a label would make the entry
+		// unprovable.
+		if !label(r.Kind) || !label(r.Ref) {
+			return fmt.Errorf("%w: record %d: kind and reference must be UTF-8 without NUL", ErrInput, i)
+		}
+	}
+	return nil
+}
+
+func label(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// newSalts draws the salts of n records. They do not depend on the sequence number, so they
+// are drawn before the log's lock is taken.
+func newSalts(n int) []byte {
+	salts := make([]byte, SaltSize*n)
+	_, _ = rand.Read(salts)
+	return salts
+}
+
+// appendReq is one caller's Append or AppendBatch, waiting to be committed with a group.
+type appendReq struct {
+	records  []Record
+	salts    []byte
+	receipts []Receipt
+	err      error
+	done     chan struct{} // closed when receipts or err are set
+	lead     chan struct{} // receives when the request is handed the lead
+}
+
+// committer queues the appends that wait for the current group to commit. At most one
+// caller, the leader, commits at a time; when it is done it hands the lead to the oldest
+// waiting request, whose caller commits everything then waiting. No goroutine of the log's
+// own runs, so a Log needs no Close.
+type committer struct {
+	mu    sync.Mutex
+	queue []*appendReq
+	busy  bool // a leader is committing or has been handed the lead
+}
+
+// withdraw removes a request that is still waiting in the queue, passing on the lead if it
+// had just been handed to it, and reports whether it was still waiting.
+func (g *committer) withdraw(req *appendReq) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, q := range g.queue {
+		if q == req {
+			g.queue = append(g.queue[:i], g.queue[i+1:]...)
+			select {
+			case <-req.lead:
+				g.handOff()
+			default:
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// handOff passes the lead to the oldest waiting request, or ends the busy spell. g.mu is held.
+func (g *committer) handOff() {
+	if len(g.queue) > 0 {
+		g.queue[0].lead <- struct{}{}
+		return
+	}
+	g.busy = false
+}
+
+// take removes the oldest waiting requests, up to the batch cap in records (and at least
+// one request), for the next group.
+func (g *committer) take() []*appendReq {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, records := 0, 0
+	for n < len(g.queue) && (n == 0 || records+len(g.queue[n].records) <= limits.MaxEvidenceBatch) {
+		records += len(g.queue[n].records)
+		n++
+	}
+	group := append([]*appendReq(nil), g.queue[:n]...)
+	g.queue = append(g.queue[:0], g.queue[n:]...)
+	return group
+}
+
+// lead commits one group, the oldest waiting requests (the leader's own among them), hands
+// the lead on, and then signs the checkpoints that Config.CheckpointEvery asks for.
+func (l *Log) lead(ctx context.Context) {
+	group := l.group.take()
+	var records []Record
+	var salts []byte
+	for _, req := range group {
+		records = append(records, req.records...)
+		salts = append(salts, req.salts...)
+	}
+	// One caller's cancellation must not fail the records of the others in its group.
+	cctx := context.WithoutCancel(ctx)
+	var rcs []Receipt
+	err := l.db.InTx(cctx, func(tx *sql.Tx) error {
+		var err error
+		rcs, err = l.write(cctx, tx, records, salts)
+		return err
+	})
+	if err != nil {
+		err = fmt.Errorf("evidence: append: %w", err)
+	}
+	for _, req := range group {
+		if err != nil {
+			req.err = err
+			continue
+		}
+		req.receipts, rcs = rcs[:len(req.records):len(req.records)], rcs[len(req.records):]
+	}
+	l.group.mu.Lock()
+	l.group.handOff()
+	l.group.mu.Unlock()
+	for _, req := range group {
+		close(req.done)
+	}
+	if err == nil && l.every != 0 {
+		first := group[0].receipts[0].Seq
+		end := first + uint64(len(records))
+		if end/l.every > first/l.every {
+			if _, err := l.Checkpoint(ctx); err != nil && l.logger != nil {
+				l.logger.ErrorContext(ctx, "evidence: checkpoint after append failed", "origin", l.origin, "err", err)
+			}
+		}
+	}
+}
+
+// write appends records, with their salts, in tx: it locks the log's head, stores each
+// entry and the tree hashes it completes, and moves the head. It returns the receipts.
+func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []byte) ([]Receipt, error) {
+	var first int64
+	q := "SELECT size FROM tlog_logs WHERE id = ?"
+	if l.db.Dialect() == store.Postgres {
+		// Row lock: concurrent appenders from any process queue here, so sequence numbers
+		// never fork. SQLite's immediate transaction already holds the write lock.
+		q += " FOR UPDATE"
+	}
+	if err := tx.QueryRowContext(ctx, l.db.Rebind(q), l.id).Scan(&first); err != nil {
+		return nil, fmt.Errorf("lock log head: %w", err)
+	}
+	if first < 0 || first > maxSize-int64(len(records)) {
+		return nil, errSizeRange
+	}
+	if first > 0 {
+		// The size is one integer whoever holds the database can set: appending past
+		// entries that are not there would file records where no proof reaches.
+		var n int
+		err := tx.QueryRowContext(ctx, l.db.Rebind("SELECT COUNT(*) FROM tlog_hashes WHERE log_id = ? AND idx = ?"), l.id, xtlog.StoredHashIndex(0, first-1)).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("read log head: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
+		}
+	}
+	// Stamped under the lock, so times never go backwards along the sequence (with one
+	// clock for all appenders).
+	stamp := time.Unix(0, l.now().UnixNano()).UTC()
+	br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: map[int64]xtlog.Hash{}}
+	entries := newInserter(l.db, "tlog_entries", []string{"log_id", "seq", "time_ns", "kind", "ref", "meta", "payload_hash", "leaf_hash", "payload", "salt"})
+	hashes := newInserter(l.db, "tlog_hashes", []string{"log_id", "idx", "hash"})
+	rcs := make([]Receipt, len(records))
+	for i := range records {
+		r := &records[i]
+		seq := first + int64(i)
+		salt := salts[SaltSize*i : SaltSize*(i+1) : SaltSize*(i+1)]
+		leaf := Leaf{Seq: uint64(seq), Time: stamp, Kind: r.Kind, Ref: r.Ref, Meta: nonNil(r.Meta), PayloadHash: PayloadHash(salt, r.Payload)}
+		lh := leaf.Hash(l.origin)
+		stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
+		if err != nil {
+			return nil, fmt.Errorf("read tree hashes: %w", err)
+		}
+		idx := xtlog.StoredHashIndex(0, seq)
+		for k, h := range stored {
+			br.mem[idx+int64(k)] = h
+			if err := hashes.add(ctx, tx, l.id, idx+int64(k), h[:]); err != nil {
+				return nil, err
+			}
+		}
+		if err := entries.add(ctx, tx, l.id, seq, stamp.UnixNano(), r.Kind, r.Ref, leaf.Meta, leaf.PayloadHash[:], lh[:], nonNil(r.Payload), salt); err != nil {
+			return nil, err
+		}
+		rcs[i] = Receipt{Origin: l.origin, Seq: uint64(seq), Time: stamp, LeafHash: lh, Salt: salt}
+	}
+	if err := entries.flush(ctx, tx); err != nil {
+		return nil, err
+	}
+	if err := hashes.flush(ctx, tx); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, l.db.Rebind("UPDATE tlog_logs SET size = ? WHERE id = ?"), first+int64(len(records)), l.id); err != nil {
+		return nil, err
+	}
+	return rcs, nil
+}
