@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/dpiblocks/dpi/evidence"
@@ -63,37 +62,22 @@ func loadVerifier(e *env, path, origin string) (*evidence.Verifier, error) {
 	return v, nil
 }
 
-// openLogDB opens the database and the log named origin, or its only log when origin is "".
+// openLogDB opens the database read-only and the log named origin, or its only log when
+// origin is "". Nothing is created or written: an auditor's account may only read, and
+// checking a file that is not a log must leave it as it was.
 func openLogDB(e *env, dsn, origin string) (*store.DB, *evidence.Log, error) {
-	if err := existingSQLite(dsn); err != nil {
-		return nil, nil, err
+	db, err := store.OpenReadOnly(e.ctx, dsn)
+	if errors.Is(err, store.ErrNotExist) {
+		return nil, nil, notExistError(dsn, "there is no log in it to check")
 	}
-	db, err := store.Open(e.ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
-	origins, err := evidence.Origins(e.ctx, db)
+	origin, err = findOrigin(e, db, origin)
 	if err != nil {
 		db.Close()
-		return nil, nil, errors.New("the database holds no tamper-evident log")
+		return nil, nil, err
 	}
-	switch {
-	case origin == "" && len(origins) == 1:
-		origin = origins[0]
-	case origin == "":
-		db.Close()
-		return nil, nil, fmt.Errorf("the database holds %d logs (%s): pass --log ORIGIN", len(origins), strings.Join(origins, ", "))
-	default:
-		found := false
-		for _, o := range origins {
-			found = found || o == origin
-		}
-		if !found {
-			db.Close()
-			return nil, nil, fmt.Errorf("the database holds no log %q", origin)
-		}
-	}
-	// Read-only: an auditor's database account may not create anything.
 	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: origin, ReadOnly: true})
 	if err != nil {
 		db.Close()
@@ -102,24 +86,38 @@ func openLogDB(e *env, dsn, origin string) (*store.DB, *evidence.Log, error) {
 	return db, l, nil
 }
 
-// existingSQLite refuses an SQLite DSN that cannot hold a log to check: an in-memory
-// database, always empty, or a file that does not exist, which opening would create.
-func existingSQLite(dsn string) error {
-	rest, ok := strings.CutPrefix(dsn, "sqlite://")
-	if !ok {
-		return nil
+// findOrigin returns origin when db holds that log, or db's only log when origin is "".
+func findOrigin(e *env, db *store.DB, origin string) (string, error) {
+	origins, err := evidence.Origins(e.ctx, db)
+	if err != nil || len(origins) == 0 {
+		return "", errNoLog
 	}
-	path, _, _ := strings.Cut(rest, "?")
+	switch {
+	case origin == "" && len(origins) == 1:
+		return origins[0], nil
+	case origin == "":
+		return "", fmt.Errorf("the database holds %d logs (%s): pass --log ORIGIN", len(origins), strings.Join(origins, ", "))
+	}
+	for _, o := range origins {
+		if o == origin {
+			return origin, nil
+		}
+	}
+	return "", fmt.Errorf("the database holds no log %q", origin)
+}
+
+// errNoLog reports a database without a tamper-evident log in it.
+var errNoLog = errors.New("the database holds no tamper-evident log")
+
+// notExistError says why store refused to open dsn without creating it (store.ErrNotExist):
+// an in-memory database, always new and empty, or a missing SQLite file. what says what
+// the new database would lack.
+func notExistError(dsn, what string) error {
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite://"), "?")
 	if path == ":memory:" {
-		return errors.New("sqlite://:memory: is a new, empty database: there is no log in it to check; name the database file (sqlite://PATH)")
+		return fmt.Errorf("sqlite://:memory: is a new, empty database: %s; name the database file (sqlite://PATH)", what)
 	}
-	if path == "" {
-		return nil // store.Open says what is wrong
-	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no database file at %s", path)
-	}
-	return nil
+	return fmt.Errorf("no database file at %s", path)
 }
 
 // logVerifyResult is the JSON form of "dpi log verify --json".

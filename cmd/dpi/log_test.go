@@ -236,3 +236,41 @@ func TestLogVerifyKeptCheckpointCLI(t *testing.T) {
 	assert.Equal(t, exitRejected, code)
 	assert.Contains(t, out, "entries 8-11: removed")
 }
+
+// The commands that only read open the database read-only: a file that is not a log stays
+// exactly as it was (an empty file is not turned into an SQLite database), and the command
+// says the database holds no log.
+func TestLogReadOnlyCommandsLeaveFilesAlone(t *testing.T) {
+	f := newLogFixture(t)
+	tests := []struct {
+		name    string
+		content []byte
+		says    string
+	}{
+		{"empty file", nil, "the database holds no tamper-evident log"},
+		{"not a database", []byte("these are not the rows you are looking for\n"), "file is not a database"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "evidence.db")
+			require.NoError(t, os.WriteFile(path, tc.content, 0o600))
+			dsn := "sqlite://" + path
+			for _, args := range [][]string{
+				{"log", "verify", "--db", dsn, "--pubkey", f.vkey},
+				{"log", "verify", "--db", dsn, "--pubkey", f.pem},
+				{"log", "proof", "--db", dsn, "--seq", "0"},
+				{"log", "consistency", "--db", dsn, "--old", "0"},
+			} {
+				code, out, errs := runCLI(t, args...)
+				assert.Equal(t, exitUsage, code, "%v", args)
+				assert.Empty(t, out)
+				assert.Contains(t, errs, tc.says, "%v", args)
+				assert.Equal(t, string(tc.content), readFile(t, path), "the file is unchanged")
+				entries, err := os.ReadDir(dir)
+				require.NoError(t, err)
+				assert.Len(t, entries, 1, "no journal or WAL file is left beside it")
+			}
+		})
+	}
+}
