@@ -474,3 +474,18 @@ func TestFutureSigningTime(t *testing.T) {
 		}
 	}
 }
+
+// The claimed signing time is judged last (signature acceptance, EN 319 102-1 §5.2.8): it
+// does not hide a more conclusive failure, such as a validation time before the
+// certificate's validity, which also puts the claim in the future.
+func TestFutureSigningTimeDoesNotHideFailures(t *testing.T) {
+	f := newFixture(t)
+	cred := f.issue(t, dpitest.ECDSAP256)
+	sig := f.sign(t, cred, signature.SignerOptions{}, document)
+	p := f.policy()
+	p.At = cred.Cert.NotBefore.Add(-time.Hour)
+	r := validate(t, document, sig, p)
+	assert.Equal(t, signature.TotalFailed, r.Indication, r.Errors)
+	assert.Equal(t, signature.NotYetValid, r.SubIndication)
+	assert.Contains(t, strings.Join(r.Errors, "\n"), "claimed signing time is after the validation time")
+}

@@ -158,6 +158,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 		}
 	}
 	v.certificate(s.signer, s.certs, s.signingTime)
+	v.claimedTime(s.signingTime)
 	return v.finish(), nil
 }
 
@@ -205,6 +206,7 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 		}
 	}
 	v.certificate(s.signer, s.certs, s.signingTime)
+	v.claimedTime(s.signingTime)
 	return v.finish(), nil
 }
 
@@ -283,12 +285,6 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	if claimed != nil && claimed.Before(signer.NotBefore) {
 		r.fail(TotalFailed, NotYetValid, "claimed signing time is before the signing certificate was valid")
 	}
-	// A signature cannot have been made after the time it is validated for: such a claim is
-	// false, or comes from a clock that cannot be trusted with the dates it signs. It is a
-	// signed attribute failing the validation constraints (EN 319 102-1 §5.2.8).
-	if claimed != nil && claimed.After(r.ValidationTime.Add(SigningTimeSkew)) {
-		r.fail(Indeterminate, SigConstraintsFailure, fmt.Sprintf("claimed signing time is after the validation time by more than %v", SigningTimeSkew))
-	}
 	if bst.Before(signer.NotBefore) {
 		r.fail(TotalFailed, NotYetValid, "signature existed before the signing certificate was valid")
 	}
@@ -345,6 +341,19 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 		}
 	}
 	v.revocation(chain, claimed)
+}
+
+// claimedTime checks the claimed signing time against the validation time. A signature
+// cannot have been made after the time it is validated for: such a claim is false, or comes
+// from a clock that cannot be trusted with the dates it signs. It is a signed attribute
+// failing the validation constraints, checked by signature acceptance validation (EN 319
+// 102-1 §5.2.8), which comes after the certificate and cryptographic checks: it runs last
+// and decides the indication only when they passed.
+func (v *validation) claimedTime(claimed *time.Time) {
+	if claimed != nil && claimed.After(v.report.ValidationTime.Add(SigningTimeSkew)) {
+		v.report.fail(Indeterminate, SigConstraintsFailure,
+			fmt.Sprintf("claimed signing time is after the validation time by more than %v", SigningTimeSkew))
+	}
 }
 
 // finish sets TOTAL_PASSED when no check failed.
