@@ -134,8 +134,12 @@ type logVerifyResult struct {
 func runLogVerify(e *env, args []string) int {
 	const usage = "dpi log verify --db DSN --pubkey KEY [--log ORIGIN] [--checkpoint FILE]... [--json]\n\n" +
 		"Recomputes the log from the database and checks it against its latest signed checkpoint\n" +
-		"(and any checkpoints kept earlier). Exit 0 intact, 1 tampered (each faulty entry is named),\n" +
-		"2 usage error or unreadable input, 3 indeterminate: the log has no signed checkpoint yet."
+		"(and any checkpoints kept earlier). Reads only: nothing is created or written.\n\n" +
+		"Exit 0 intact, 1 tampered (each faulty entry is named), or the checkpoints are not signed\n" +
+		"by this key (none of the stored checkpoints verifies with --pubkey), 2 usage error or\n" +
+		"unreadable input (a missing database file, sqlite://:memory:, a database without the log,\n" +
+		"a --checkpoint file the key does not open), 3 indeterminate: the log has no signed\n" +
+		"checkpoint yet."
 	fs := e.newFlags("log verify", usage)
 	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	keyPath := fs.String("pubkey", "", pubkeyHelp)
@@ -179,14 +183,34 @@ func runLogVerify(e *env, args []string) int {
 	}
 	defer db.Close()
 
+	// A kept checkpoint the key does not open is the wrong file, or the wrong key: the
+	// stored checkpoints tell which.
+	var badKept error
+	for i, k := range kept {
+		if _, err := v.OpenCheckpoint(k); err != nil {
+			badKept = fmt.Errorf("--checkpoint %s: %w", keptPaths[i], err)
+			kept = nil
+			break
+		}
+	}
 	rep, err := l.Verify(e.ctx, v, kept...)
 	res := logVerifyResult{Origin: l.Origin(), Report: rep}
 	var te *evidence.TamperError
+	tampered := errors.As(err, &te)
+	if tampered {
+		if others, n, ok := otherKey(rep, te); ok {
+			res.Faults, res.Truncated, res.Error = others, te.Truncated, errOtherKey
+			return e.reportOtherKey(res, n)
+		}
+	}
+	if badKept != nil {
+		err, tampered = badKept, false
+	}
 	switch {
-	case errors.As(err, &te):
+	case tampered:
 		res.Faults, res.Truncated = te.Faults, te.Truncated
 	case err != nil:
-		res.Error = oneLine(err.Error())
+		res.Error, res.Report = oneLine(err.Error()), nil
 		if e.json {
 			_ = e.printJSON(res)
 		} else {
@@ -212,13 +236,7 @@ func runLogVerify(e *env, args []string) int {
 	}
 	switch {
 	case !res.Intact:
-		fmt.Fprintf(e.stdout, "TAMPERED: log %s does not verify (%d entries)\n", res.Origin, rep.Size)
-		for _, f := range res.Faults {
-			fmt.Fprintf(e.stdout, "  %s\n", f)
-		}
-		if res.Truncated {
-			fmt.Fprintf(e.stdout, "  (more faults not listed)\n")
-		}
+		e.printFaults(res, rep.Size)
 	case !res.Anchored:
 		fmt.Fprintf(e.stdout, "INDETERMINATE: log %s is consistent (%d entries) but has no signed checkpoint\n", res.Origin, rep.Size)
 	default:
@@ -229,6 +247,62 @@ func runLogVerify(e *env, args []string) int {
 		fmt.Fprintln(e.stdout)
 	}
 	return code
+}
+
+// errOtherKey is what "dpi log verify" says when no stored checkpoint is signed by the key it
+// was given: most likely the key of another log, or a typo, rather than a tampered log.
+const errOtherKey = "the checkpoints are not signed by this key"
+
+// checkOtherKey is the check evidence names (CheckError.Check, Fault.Detail) for a signed
+// note that carries no signature by the verifier's key: the key name or key hash differ.
+// A signature by the right key that does not verify is "signature: does not verify".
+const checkOtherKey = "signature: not signed by the log's key"
+
+// otherKey reports whether Verify failed because every stored checkpoint, of which there is
+// at least one, is signed by another key than v's, and no kept one was opened with it. It
+// returns the faults that have nothing to do with the key, and how many checkpoints failed.
+func otherKey(rep *evidence.Report, te *evidence.TamperError) (others []evidence.Fault, n int, ok bool) {
+	if rep == nil || rep.Checkpoints > 0 {
+		return nil, 0, false
+	}
+	for _, f := range te.Faults {
+		switch {
+		case f.Kind == evidence.FaultCheckpoint && f.Detail == checkOtherKey:
+			n++
+		case f.Kind == evidence.FaultCheckpoint:
+			return nil, 0, false
+		default:
+			others = append(others, f)
+		}
+	}
+	return others, n, n > 0
+}
+
+// reportOtherKey prints the verdict of a log verified with a key that signed none of its
+// checkpoints: rejected (exit 1), and any fault found in the entries besides.
+func (e *env) reportOtherKey(res logVerifyResult, n int) int {
+	if e.json {
+		if err := e.printJSON(res); err != nil {
+			return exitUsage
+		}
+		return exitRejected
+	}
+	fmt.Fprintf(e.stdout, "REJECTED: %s: none of the %d signed checkpoints of log %s verifies with it\n", errOtherKey, n, res.Origin)
+	if len(res.Faults) > 0 {
+		e.printFaults(res, res.Report.Size)
+	}
+	return exitRejected
+}
+
+// printFaults prints the faults of a log that does not verify.
+func (e *env) printFaults(res logVerifyResult, size uint64) {
+	fmt.Fprintf(e.stdout, "TAMPERED: log %s does not verify (%d entries)\n", res.Origin, size)
+	for _, f := range res.Faults {
+		fmt.Fprintf(e.stdout, "  %s\n", f)
+	}
+	if res.Truncated {
+		fmt.Fprintf(e.stdout, "  (more faults not listed)\n")
+	}
 }
 
 func runLogProof(e *env, args []string) int {
