@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"testing"
 	"time"
 
@@ -276,6 +277,145 @@ func TestCAdESAttributeMultiplicity(t *testing.T) {
 				}
 				assert.Equal(t, TotalFailed, r.Indication, r.Errors)
 			}
+		})
+	}
+}
+
+// issuerSerialDER encodes an IssuerSerial (RFC 5035 §4) naming the certificate with the
+// given serial number issued under the given DER name, in names GeneralName entries (a
+// directoryName for each name).
+func issuerSerialDER(serial *big.Int, names ...[]byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // GeneralNames
+			for _, n := range names {
+				b.AddASN1(cbasn1.Tag(4).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(n) })
+			}
+		})
+		b.AddASN1BigInt(serial)
+	})
+	return b.BytesOrPanic()
+}
+
+// signingCertificateAttr encodes a signing-certificate-v2 (RFC 5035 §3, SHA-256 by
+// default) or, for v1, a signing-certificate (RFC 2634 §5.4, SHA-1) attribute whose
+// ESSCertID holds c's hash and issuerSerial, if not nil, as it is.
+func signingCertificateAttr(v1 bool, c *x509.Certificate, issuerSerial []byte) []byte {
+	oid, hash := oidAttrSigningCertV2, sha256.Sum256(c.Raw)
+	certHash := hash[:]
+	if v1 {
+		h := sha1.Sum(c.Raw)
+		oid, certHash = oidAttrSigningCertV1, h[:]
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oid)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificate(V2)
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertID(v2)
+						b.AddASN1OctetString(certHash)
+						if issuerSerial != nil {
+							b.AddBytes(issuerSerial)
+						}
+					})
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+// The issuerSerial of a signing certificate reference is checked when present (RFC 5035
+// §3, RFC 2634 §5.4.1): a reference with the signer's hash that names another certificate
+// by issuer and serial number is contradictory and must not pass.
+func TestSigningCertificateIssuerSerial(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	other, err := pki.Issue(dpitest.CertOptions{CommonName: "Other", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	c := cred.Cert
+	doc := []byte("decree")
+	tests := []struct {
+		name         string
+		issuerSerial []byte
+		ind          Indication
+		sub          SubIndication
+	}{
+		{"absent", nil, TotalPassed, ""},
+		{"names the signer", issuerSerialDER(c.SerialNumber, c.RawIssuer), TotalPassed, ""},
+		{"another serial number", issuerSerialDER(other.Cert.SerialNumber, c.RawIssuer), Indeterminate, NoSigningCertificateFound},
+		{"another issuer", issuerSerialDER(c.SerialNumber, pki.Intermediate.RawIssuer), Indeterminate, NoSigningCertificateFound},
+		{"the issuer among other names", issuerSerialDER(c.SerialNumber, pki.Intermediate.RawIssuer, c.RawIssuer), Indeterminate, NoSigningCertificateFound},
+		{"no issuer name", issuerSerialDER(c.SerialNumber), Indeterminate, NoSigningCertificateFound},
+		{"malformed", []byte{0x30, 0x03, 0x02, 0x01, 0x01}, TotalFailed, FormatFailure},
+	}
+	for _, tc := range tests {
+		for _, v1 := range []bool{false, true} {
+			name := tc.name + "/signing-certificate-v2"
+			if v1 {
+				name = tc.name + "/signing-certificate"
+			}
+			t.Run(name, func(t *testing.T) {
+				sig := cadesWithAttributes(t, cred.Key, cred.Chain, doc, signingCertificateAttr(v1, c, tc.issuerSerial))
+				r, err := Validate(context.Background(), bytes.NewReader(doc), sig, &Policy{Roots: pki.Pool()})
+				require.NoError(t, err)
+				assert.Equal(t, tc.ind, r.Indication, r.Errors)
+				assert.Equal(t, tc.sub, r.SubIndication)
+			})
+		}
+	}
+}
+
+// The JAdES kid header parameter, when present, is a base64 DER IssuerSerial (TS 119 182-1
+// §5.1.4): one that names another certificate than x5t#S256 and x5c[0] must not pass. A kid
+// that is not an IssuerSerial names no certificate: it is ignored with a warning.
+func TestJAdESKidIssuerSerial(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Agency", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	other, err := pki.Issue(dpitest.CertOptions{CommonName: "Other", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	c := cred.Cert
+	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	thumb := sha256.Sum256(c.Raw)
+	x5c, err := json.Marshal([]string{b64(c.Raw), b64(cred.Chain[1].Raw)})
+	require.NoError(t, err)
+	doc := []byte("decree")
+	tests := []struct {
+		name string
+		kid  string
+		ind  Indication
+		sub  SubIndication
+		warn bool
+	}{
+		{"absent", "", TotalPassed, "", false},
+		{"names the signer", b64(issuerSerialDER(c.SerialNumber, c.RawIssuer)), TotalPassed, "", false},
+		{"another serial number", b64(issuerSerialDER(other.Cert.SerialNumber, c.RawIssuer)), Indeterminate, NoSigningCertificateFound, false},
+		{"another issuer", b64(issuerSerialDER(c.SerialNumber, pki.Intermediate.RawIssuer)), Indeterminate, NoSigningCertificateFound, false},
+		{"not an issuerSerial", "signing-key-1", TotalPassed, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			header := fmt.Sprintf(`{"alg":"ES256","b64":false,"crit":["b64"],"x5t#S256":%q,"x5c":%s,"iat":%d`,
+				encodeSeg(thumb[:]), x5c, time.Now().Unix())
+			if tc.kid != "" {
+				header += fmt.Sprintf(`,"kid":%q`, tc.kid)
+			}
+			enc := encodeSeg([]byte(header + "}"))
+			d := sha256.Sum256(append([]byte(enc+"."), doc...))
+			sv, err := signJWSDigest(cred.Key, jwsAlgs["ES256"], d[:])
+			require.NoError(t, err)
+			r, err := Validate(context.Background(), bytes.NewReader(doc), []byte(enc+".."+encodeSeg(sv)), &Policy{Roots: pki.Pool()})
+			require.NoError(t, err)
+			assert.Equal(t, tc.ind, r.Indication, r.Errors)
+			assert.Equal(t, tc.sub, r.SubIndication)
+			assert.Equal(t, tc.warn, len(r.Warnings) > 0, r.Warnings)
 		})
 	}
 }

@@ -120,6 +120,51 @@ type attribute struct {
 	Values asn1.RawValue `asn1:"set"`
 }
 
+// issuerSerial is a parsed IssuerSerial (RFC 5035 §4, RFC 2634 §5.4.1): a certificate named
+// by its issuer and serial number.
+type issuerSerial struct {
+	dirName []byte // the issuer's DER Name; nil unless the GeneralNames is one directoryName
+	serial  *big.Int
+}
+
+// parseIssuerSerial parses a DER IssuerSerial ::= SEQUENCE { issuer GeneralNames,
+// serialNumber CertificateSerialNumber }; ok is false when der is not one.
+func parseIssuerSerial(der []byte) (is *issuerSerial, ok bool) {
+	in := cryptobyte.String(der)
+	var body, names cryptobyte.String
+	serial := new(big.Int)
+	if !in.ReadASN1(&body, cbasn1.SEQUENCE) || !in.Empty() ||
+		!body.ReadASN1(&names, cbasn1.SEQUENCE) || !body.ReadASN1Integer(serial) || !body.Empty() {
+		return nil, false
+	}
+	var first cryptobyte.String
+	var firstTag cbasn1.Tag
+	count := 0
+	for ; !names.Empty(); count++ {
+		var name cryptobyte.String
+		var tag cbasn1.Tag
+		if !names.ReadAnyASN1(&name, &tag) {
+			return nil, false
+		}
+		if count == 0 {
+			first, firstTag = name, tag
+		}
+	}
+	is = &issuerSerial{serial: serial}
+	// The issuer is named by exactly one directoryName ([4] EXPLICIT Name), as OpenSSL's ESS
+	// check requires: a list that also holds other names is not that issuer's.
+	if count == 1 && firstTag == cbasn1.Tag(4).Constructed().ContextSpecific() {
+		is.dirName = first
+	}
+	return is, true
+}
+
+// names reports whether is names c. The issuer name is compared as DER bytes, as the
+// signer identifier is (findSigner) and as crypto/x509 builds chains.
+func (is *issuerSerial) names(c *x509.Certificate) bool {
+	return is.dirName != nil && bytes.Equal(is.dirName, c.RawIssuer) && is.serial.Cmp(c.SerialNumber) == 0
+}
+
 // essCertIDv2 is RFC 5035 §3: hashAlgorithm DEFAULT sha256, certHash, issuerSerial OPTIONAL.
 type essCertIDv2 struct {
 	HashAlgorithm pkix.AlgorithmIdentifier `asn1:"optional"`
@@ -155,8 +200,10 @@ type cmsSignature struct {
 	messageDig   []byte
 	signingTime  *time.Time
 	certRefsV2   []essCertIDv2
+	certRefV2IS  *issuerSerial // issuerSerial of certRefsV2[0], when present and well-formed
 	hasCertRefV1 bool
-	certRefV1    []byte // SHA-1 hash of the first ESSCertID of a signing-certificate (v1)
+	certRefV1    []byte        // SHA-1 hash of the first ESSCertID of a signing-certificate (v1)
+	certRefV1IS  *issuerSerial // its issuerSerial, when present and well-formed
 	tsTokens     [][]byte
 	problems     []string // EN 319 122-1 / RFC 5652 attribute rules broken
 }
@@ -343,6 +390,7 @@ func (s *cmsSignature) readSignedAttributes(attrs []parsedAttribute) {
 				continue
 			}
 			s.certRefsV2 = sc.Certs
+			s.certRefV2IS = s.readIssuerSerial("signing-certificate-v2", sc.Certs[0].IssuerSerial)
 		case a.Type.Equal(oidAttrSigningCertV1):
 			s.hasCertRefV1 = true
 			var sc signingCertificateV1
@@ -351,6 +399,7 @@ func (s *cmsSignature) readSignedAttributes(attrs []parsedAttribute) {
 				continue
 			}
 			s.certRefV1 = sc.Certs[0].CertHash
+			s.certRefV1IS = s.readIssuerSerial("signing-certificate", sc.Certs[0].IssuerSerial)
 		}
 	}
 	if s.contentType == nil {
@@ -364,6 +413,19 @@ func (s *cmsSignature) readSignedAttributes(attrs []parsedAttribute) {
 	if s.certRefsV2 == nil && !s.hasCertRefV1 {
 		s.problems = append(s.problems, "signing-certificate-v2 attribute is missing")
 	}
+}
+
+// readIssuerSerial parses the optional issuerSerial of an ESSCertID(v2); one that is
+// present and malformed is a problem (FORMAT_FAILURE).
+func (s *cmsSignature) readIssuerSerial(attr string, raw asn1.RawValue) *issuerSerial {
+	if len(raw.FullBytes) == 0 {
+		return nil
+	}
+	is, ok := parseIssuerSerial(raw.FullBytes)
+	if !ok {
+		s.problems = append(s.problems, attr+" issuerSerial is malformed")
+	}
+	return is
 }
 
 // findSigner returns the certificate named by the signer identifier (RFC 5652 §5.3).

@@ -63,7 +63,12 @@
 //     message-digest, signing-time and signing-certificate-v2 present once with one value
 //     (iat or sigT, agreeing, and x5t#S256 for JAdES): else TOTAL_FAILED/FORMAT_FAILURE;
 //   - the signing certificate (§5.2.3) found by the signer identifier and bound by
-//     signing-certificate-v2 (or v1) or x5t#S256: else INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND;
+//     signing-certificate-v2 (or v1) or x5t#S256, by digest and, when present, by the
+//     issuerSerial of the ESSCertID(v2) or the JAdES kid (TS 119 182-1 §5.1.4): one
+//     directoryName equal to the certificate's issuer, as DER, and its serial number: else
+//     INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND (a malformed issuerSerial is
+//     TOTAL_FAILED/FORMAT_FAILURE; a kid that is not an IssuerSerial is ignored, with a
+//     warning);
 //   - the digest and the signature value (§5.2.7): TOTAL_FAILED/HASH_FAILURE or
 //     SIG_CRYPTO_FAILURE (a JWS signs the payload directly, so a changed JAdES document
 //     gives SIG_CRYPTO_FAILURE);

@@ -179,7 +179,9 @@ type jwsSignature struct {
 	certs       []*x509.Certificate
 	signer      *x509.Certificate
 	signingTime *time.Time
+	kid         *issuerSerial // the certificate kid names, when it is an IssuerSerial
 	problems    []string
+	warnings    []string
 }
 
 // parseJWS parses "header..signature" with a protected header that this package can
@@ -255,6 +257,7 @@ func parseJWS(sig []byte) (*jwsSignature, error) {
 		s.certs = append(s.certs, c)
 	}
 	s.readSigningTime()
+	s.readKid()
 	if h.X5tS256 == "" {
 		s.problems = append(s.problems, "x5t#S256 header parameter is missing")
 	} else if len(s.certs) > 0 {
@@ -294,6 +297,22 @@ func (s *jwsSignature) readSigningTime() {
 	default:
 		s.signingTime = fromIat
 	}
+}
+
+// readKid reads the kid header parameter, which TS 119 182-1 §5.1.4 makes the base64 of a
+// DER IssuerSerial (RFC 5035) naming the signing certificate. A kid that is not one names
+// no certificate (RFC 7515 lets kid be any string): it is ignored, with a warning.
+func (s *jwsSignature) readKid() {
+	if s.header.Kid == "" {
+		return
+	}
+	der, err := base64.StdEncoding.DecodeString(s.header.Kid)
+	is, ok := parseIssuerSerial(der)
+	if err != nil || !ok {
+		s.warnings = append(s.warnings, "kid header parameter is not a base64 der issuerSerial (ts 119 182-1 §5.1.4): ignored")
+		return
+	}
+	s.kid = is
 }
 
 // jsonObjectKeys returns the member names of a JSON object, refusing duplicates (a header

@@ -144,12 +144,16 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	// another policy) take the signer's place.
 	if s.hasCertRefV1 && s.certRefV1 != nil && !bytes.Equal(s.certRefV1, digestOf(crypto.SHA1, s.signer.Raw)) {
 		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate does not reference the signing certificate")
+	} else if s.certRefV1IS != nil && !s.certRefV1IS.names(s.signer) {
+		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate issuerSerial names another certificate than the signing certificate")
 	}
 	if s.certRefsV2 == nil && s.hasCertRefV1 {
 		r.warn("the signing certificate is bound only by a signing-certificate (v1, sha-1) attribute")
 	}
-	if s.certRefsV2 != nil && !signingCertMatches(s) {
-		r.fail(Indeterminate, NoSigningCertificateFound, "signing-certificate-v2 does not reference the signing certificate")
+	if s.certRefsV2 != nil {
+		if msg := signingCertV2Mismatch(s); msg != "" {
+			r.fail(Indeterminate, NoSigningCertificateFound, msg)
+		}
 	}
 	if len(s.tsTokens) > 0 {
 		v.timestamp(s.tsTokens[0], s.sigValue, s.certs)
@@ -173,6 +177,9 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 	r.SignatureAlgorithm = s.alg.name
 	for _, p := range s.problems {
 		r.fail(TotalFailed, FormatFailure, p)
+	}
+	for _, w := range s.warnings {
+		r.warn(w)
 	}
 	var digest, input []byte
 	prefix := []byte(s.encHeader + ".")
@@ -204,6 +211,9 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 		} else {
 			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify over the document")
 		}
+	}
+	if s.kid != nil && !s.kid.names(s.signer) {
+		r.fail(Indeterminate, NoSigningCertificateFound, "kid names another certificate than x5t#S256 and x5c")
 	}
 	v.certificate(s.signer, s.certs, s.signingTime)
 	v.claimedTime(s.signingTime)
@@ -378,12 +388,13 @@ func hashName(h crypto.Hash) string {
 	return "unknown"
 }
 
-// signingCertMatches checks the signing-certificate-v2 reference (RFC 5035 §3, EN 319 122-1
-// §5.2.2): the first ESSCertIDv2 names the signing certificate by an allowed digest and, if
-// present, by issuer and serial. A v1 reference (SHA-1) is not accepted as the binding.
-func signingCertMatches(s *cmsSignature) bool {
+// signingCertV2Mismatch checks the signing-certificate-v2 reference (RFC 5035 §3, EN 319
+// 122-1 §5.2.2): the first ESSCertIDv2 names the signing certificate by an allowed digest
+// and, if present, by issuer and serial number. It returns what does not match, or "". A
+// v1 reference (SHA-1) is not accepted as the binding.
+func signingCertV2Mismatch(s *cmsSignature) string {
 	if len(s.certRefsV2) == 0 {
-		return false
+		return "signing-certificate-v2 does not reference the signing certificate"
 	}
 	ref := s.certRefsV2[0]
 	h := crypto.SHA256
@@ -391,9 +402,15 @@ func signingCertMatches(s *cmsSignature) bool {
 		h = hashFromOID(ref.HashAlgorithm.Algorithm)
 	}
 	if !hashAllowed(h) || !bytes.Equal(ref.CertHash, digestOf(h, s.signer.Raw)) {
-		return false
+		return "signing-certificate-v2 does not reference the signing certificate"
 	}
-	return true
+	// The hash binds the certificate already; an issuerSerial naming another one makes the
+	// reference contradictory, and a validator that trusts the issuerSerial would pick
+	// that other certificate.
+	if s.certRefV2IS != nil && !s.certRefV2IS.names(s.signer) {
+		return "signing-certificate-v2 issuerSerial names another certificate than the signing certificate"
+	}
+	return ""
 }
 
 // documentSigner applies the constraints of EN 319 102-1 §5.2.6 on the signing
