@@ -15,7 +15,11 @@ import (
 )
 
 func init() {
-	register(command{name: "log", summary: "check tamper-evident logs: verify, proofs", subs: []command{
+	register(command{name: "log", summary: "keep and check tamper-evident logs: init, append, checkpoint, verify, proofs", subs: []command{
+		{name: "keygen", summary: "make an Ed25519 key for a log's checkpoints", run: runLogKeygen},
+		{name: "init", summary: "create a log (and its database) and print its note verifier key", run: runLogInit},
+		{name: "append", summary: "append one record and print its receipt", run: runLogAppend},
+		{name: "checkpoint", summary: "sign a checkpoint and print the signed note auditors keep", run: runLogCheckpoint},
 		{name: "verify", summary: "recompute a log from its database and check it against its signed checkpoints", run: runLogVerify},
 		{name: "proof", summary: "print an inclusion proof of one entry and its signed checkpoint", run: runLogProof},
 		{name: "consistency", summary: "print a consistency proof between two signed checkpoints", run: runLogConsistency},
@@ -113,11 +117,19 @@ var errNoLog = errors.New("the database holds no tamper-evident log")
 // an in-memory database, always new and empty, or a missing SQLite file. what says what
 // the new database would lack.
 func notExistError(dsn, what string) error {
-	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite://"), "?")
-	if path == ":memory:" {
+	if inMemory(dsn) {
 		return fmt.Errorf("sqlite://:memory: is a new, empty database: %s; name the database file (sqlite://PATH)", what)
 	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite://"), "?")
 	return fmt.Errorf("no database file at %s", path)
+}
+
+// inMemory reports whether dsn names an SQLite database in memory, which no other command
+// will ever see.
+func inMemory(dsn string) bool {
+	rest, ok := strings.CutPrefix(dsn, "sqlite://")
+	path, _, _ := strings.Cut(rest, "?")
+	return ok && path == ":memory:"
 }
 
 // logVerifyResult is the JSON form of "dpi log verify --json".
@@ -306,7 +318,12 @@ func (e *env) printFaults(res logVerifyResult, size uint64) {
 }
 
 func runLogProof(e *env, args []string) int {
-	const usage = "dpi log proof --db DSN --seq N [--size M] [--log ORIGIN] [--json]"
+	const usage = "dpi log proof --db DSN --seq N [--size M] [--log ORIGIN] [--json]\n\n" +
+		"Prints a proof that entry N is in the tree of a stored signed checkpoint (the latest, or\n" +
+		"the one of size M), for dpi log check-proof. It carries no personal data. Reads only:\n" +
+		"nothing is created or written; the proof is checked by check-proof, not here.\n\n" +
+		"Exit 0 printed, 2 usage error or unreadable input (no such database, log, entry or\n" +
+		"checkpoint)."
 	fs := e.newFlags("log proof", usage)
 	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	seq := fs.Int64("seq", -1, "sequence number of the entry")
@@ -346,7 +363,10 @@ func runLogProof(e *env, args []string) int {
 }
 
 func runLogConsistency(e *env, args []string) int {
-	const usage = "dpi log consistency --db DSN --old N [--new M] [--log ORIGIN] [--json]"
+	const usage = "dpi log consistency --db DSN --old N [--new M] [--log ORIGIN] [--json]\n\n" +
+		"Prints a proof that the tree of the stored checkpoint of size N is a prefix of the one of\n" +
+		"size M (the latest by default), for dpi log check-proof. Reads only.\n\n" +
+		"Exit 0 printed, 2 usage error or unreadable input (no such database, log or checkpoint)."
 	fs := e.newFlags("log consistency", usage)
 	dsn := fs.String("db", "", "database: sqlite://PATH, sqlite://:memory: or postgres://...")
 	oldSize := fs.Int64("old", -1, "tree size of the older signed checkpoint")
@@ -391,7 +411,10 @@ type logCheckResult struct {
 }
 
 func runLogCheckProof(e *env, args []string) int {
-	const usage = "dpi log check-proof --pubkey KEY [--log ORIGIN] [--json] PROOF.json"
+	const usage = "dpi log check-proof --pubkey KEY [--log ORIGIN] [--json] PROOF.json\n\n" +
+		"Checks an inclusion or consistency proof offline, with the log's public key only: the\n" +
+		"checkpoints' signatures and the hashes up to the signed root.\n\n" +
+		"Exit 0 valid, 1 invalid (the failed check is named), 2 usage error or unreadable input."
 	fs := e.newFlags("log check-proof", usage)
 	keyPath := fs.String("pubkey", "", pubkeyHelp)
 	origin := fs.String("log", "", "origin the proof must be for (taken from the proof with a PEM key)")
