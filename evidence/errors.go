@@ -183,5 +183,5 @@ func (e *TamperError) Error() string {
 	return b.String()
 }
 
-// Is matches ErrTampered.
-func (e *TamperError) Is(target error) bool { return target == ErrTampered }
+// Unwrap returns ErrTampered, the sentinel every TamperError is an instance of.
+func (e *TamperError) Unwrap() error { return ErrTampered }

@@ -354,7 +354,7 @@ func TestVerifyDoesNotReadOversizedRows(t *testing.T) {
 // decodeLeaf reads the canonical encoding back, so the fuzz target below can show that no
 // two different (origin, leaf) pairs the verifier accepts share an encoding.
 func decodeLeaf(b []byte) (origin string, l evidence.Leaf, ok bool) {
-	const prefix = "dpi-tlog-leaf/v1\x00"
+	const v1, v2 = "dpi-tlog-leaf/v1\x00", "dpi-tlog-leaf/v2\x00"
 	take := func(n int) []byte {
 		if n < 0 || len(b) < n {
 			ok = false
@@ -365,7 +365,8 @@ func decodeLeaf(b []byte) (origin string, l evidence.Leaf, ok bool) {
 		return out
 	}
 	ok = true
-	if string(take(len(prefix))) != prefix || !ok {
+	version := string(take(len(v1)))
+	if !ok || (version != v1 && version != v2) {
 		return "", l, false
 	}
 	origin = string(take(int(binary.BigEndian.Uint16(take(2)))))
@@ -384,6 +385,14 @@ func decodeLeaf(b []byte) (origin string, l evidence.Leaf, ok bool) {
 	if !ok {
 		return "", l, false
 	}
+	if version == v2 {
+		l.Ref = string(take(int(binary.BigEndian.Uint16(take(2)))))
+		if !ok || l.Ref == "" {
+			// v2 is the encoding of a leaf with a reference: an empty one would be a
+			// second encoding of a v1 leaf.
+			return "", l, false
+		}
+	}
 	l.Meta = take(int(binary.BigEndian.Uint32(take(4))))
 	if !ok {
 		return "", l, false
@@ -393,16 +402,16 @@ func decodeLeaf(b []byte) (origin string, l evidence.Leaf, ok bool) {
 }
 
 func FuzzLeafEncodingInjective(f *testing.F) {
-	f.Add("agency.example/log", uint64(3), int64(1700000000123456789), "consent.given", []byte(`{"n":1}`), []byte("salt"))
-	f.Add("a", uint64(0), int64(0), "", []byte{}, []byte{})
-	f.Fuzz(func(t *testing.T, origin string, seq uint64, ns int64, kind string, meta, ph []byte) {
-		if len(origin) > 255 || len(kind) > 128 || len(meta) > 64<<10 {
+	f.Add("agency.example/log", uint64(3), int64(1700000000123456789), "consent.given", "", []byte(`{"n":1}`), []byte("salt"))
+	f.Add("a", uint64(0), int64(0), "", "consent-1", []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, origin string, seq uint64, ns int64, kind, ref string, meta, ph []byte) {
+		if len(origin) > 255 || len(kind) > 128 || len(ref) > 255 || len(meta) > 64<<10 {
 			return
 		}
-		l := evidence.Leaf{Seq: seq, Time: time.Unix(0, ns).UTC(), Kind: kind, Meta: meta}
+		l := evidence.Leaf{Seq: seq, Time: time.Unix(0, ns).UTC(), Kind: kind, Ref: ref, Meta: meta}
 		copy(l.PayloadHash[:], ph)
 		gotOrigin, got, ok := decodeLeaf(l.Bytes(origin))
-		if !ok || gotOrigin != origin || got.Seq != l.Seq || !got.Time.Equal(l.Time) || got.Kind != l.Kind ||
+		if !ok || gotOrigin != origin || got.Seq != l.Seq || !got.Time.Equal(l.Time) || got.Kind != l.Kind || got.Ref != l.Ref ||
 			!bytes.Equal(got.Meta, l.Meta) || got.PayloadHash != l.PayloadHash {
 			t.Fatalf("leaf encoding does not decode to its fields")
 		}

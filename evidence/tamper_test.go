@@ -3,6 +3,7 @@ package evidence_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,4 +195,93 @@ func TestVerifyAgainstKeptCheckpoint(t *testing.T) {
 		assert.ErrorIs(t, err, evidence.ErrCheckpoint)
 		assert.NotErrorIs(t, err, evidence.ErrTampered)
 	})
+}
+
+// Rows no append writes, and columns of the wrong type (SQLite keeps any value in any
+// column), are named as faults, not reported intact nor turned into an error that stops
+// Verify.
+func TestVerifyNamesRowsNoAppendWrites(t *testing.T) {
+	cases := []struct {
+		name  string
+		sql   string
+		check func(t *testing.T, faults []evidence.Fault)
+	}{
+		{"negative sequence number",
+			"INSERT INTO tlog_entries (log_id, seq, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt) SELECT log_id, -5, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt FROM tlog_entries WHERE log_id = " + logID + " AND seq = 1",
+			func(t *testing.T, faults []evidence.Fault) {
+				require.Len(t, faults, 1, "%v", faults)
+				assert.Equal(t, evidence.FaultInserted, faults[0].Kind)
+				assert.Equal(t, "-5", faults[0].StoredSeq)
+				assert.Contains(t, faults[0].String(), "row at sequence number -5: inserted")
+			}},
+		{"sequence number that is text",
+			"UPDATE tlog_entries SET seq = 'x' WHERE log_id = " + logID + " AND seq = 3",
+			func(t *testing.T, faults []evidence.Fault) {
+				assert.True(t, hasFault(faults, evidence.FaultRemoved, 3, 4), "%v", faults)
+				assert.True(t, slices.ContainsFunc(faults, func(f evidence.Fault) bool { return f.Kind == evidence.FaultInserted && f.StoredSeq != "" }), "%v", faults)
+			}},
+		{"time that is text",
+			"UPDATE tlog_entries SET time_ns = 'abc' WHERE log_id = " + logID + " AND seq = 2",
+			func(t *testing.T, faults []evidence.Fault) {
+				require.Len(t, faults, 1, "%v", faults)
+				assert.Equal(t, evidence.Fault{Kind: evidence.FaultEdited, Seq: 2, End: 3, Detail: "column time_ns holds a value of the wrong type"}, faults[0])
+			}},
+		{"erased flag that is text",
+			"UPDATE tlog_entries SET erased = 'yes' WHERE log_id = " + logID + " AND seq = 4",
+			func(t *testing.T, faults []evidence.Fault) {
+				require.Len(t, faults, 1, "%v", faults)
+				assert.Equal(t, evidence.Fault{Kind: evidence.FaultEdited, Seq: 4, End: 5, Detail: "column erased holds a value of the wrong type"}, faults[0])
+			}},
+		{"checkpoint size that is text",
+			"UPDATE tlog_checkpoints SET size = 'x' WHERE log_id = " + logID,
+			func(t *testing.T, faults []evidence.Fault) {
+				require.Len(t, faults, 1, "%v", faults)
+				assert.Equal(t, evidence.FaultCheckpoint, faults[0].Kind)
+				assert.Contains(t, faults[0].Detail, "wrong type")
+			}},
+		{"log size that is text",
+			"UPDATE tlog_logs SET size = 'x' WHERE id = " + logID,
+			func(t *testing.T, faults []evidence.Fault) {
+				require.Len(t, faults, 1, "%v", faults)
+				assert.Equal(t, evidence.FaultSize, faults[0].Kind)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := memoryDB(t)
+			key := newKey(t)
+			l := openLog(t, db, key)
+			appendN(t, l, 6)
+			_, err := l.Checkpoint(ctx)
+			require.NoError(t, err)
+			_, err = l.Verify(ctx, independent(t, key))
+			require.NoError(t, err)
+
+			sqlExec(t, db, c.sql)
+			_, err = l.Verify(ctx, independent(t, key))
+			c.check(t, faultsOf(t, err))
+		})
+	}
+}
+
+// Get and Scan refuse a row whose column holds the wrong type instead of returning a
+// made-up entry.
+func TestReadsRefuseColumnsOfTheWrongType(t *testing.T) {
+	ctx := context.Background()
+	db := memoryDB(t)
+	l := openLog(t, db, newKey(t))
+	appendN(t, l, 3)
+	sqlExec(t, db, "UPDATE tlog_entries SET time_ns = 'abc' WHERE seq = 1")
+	_, err := l.Get(ctx, 1)
+	assert.ErrorIs(t, err, evidence.ErrTampered)
+	var got int
+	for _, err := range l.Scan(ctx, evidence.Filter{}) {
+		if err != nil {
+			assert.ErrorIs(t, err, evidence.ErrTampered)
+			break
+		}
+		got++
+	}
+	assert.Less(t, got, 3)
 }

@@ -22,6 +22,7 @@ type leafVector struct {
 	Seq         uint64 `json:"seq"`
 	TimeNanos   int64  `json:"timeUnixNano"`
 	Kind        string `json:"kind"`
+	Ref         string `json:"ref"`
 	MetaHex     string `json:"metaHex"`
 	SaltHex     string `json:"saltHex"`
 	PayloadHex  string `json:"payloadHex"`
@@ -46,7 +47,7 @@ func TestLeafVectors(t *testing.T) {
 	for _, v := range vs {
 		ph := evidence.PayloadHash(unhex(t, v.SaltHex), unhex(t, v.PayloadHex))
 		assert.Equal(t, v.PayloadHash, hex.EncodeToString(ph[:]))
-		leaf := evidence.Leaf{Seq: v.Seq, Time: time.Unix(0, v.TimeNanos).UTC(), Kind: v.Kind, Meta: unhex(t, v.MetaHex), PayloadHash: ph}
+		leaf := evidence.Leaf{Seq: v.Seq, Time: time.Unix(0, v.TimeNanos).UTC(), Kind: v.Kind, Ref: v.Ref, Meta: unhex(t, v.MetaHex), PayloadHash: ph}
 		assert.Equal(t, v.LeafHex, hex.EncodeToString(leaf.Bytes(v.Origin)))
 		h := leaf.Hash(v.Origin)
 		assert.Equal(t, v.LeafHash, hex.EncodeToString(h[:]))
