@@ -162,7 +162,7 @@ func (v *Verifier) OpenCheckpoint(signed []byte) (Checkpoint, error) {
 		case errors.As(err, &inv):
 			return Checkpoint{}, checkpointError("signature: does not verify")
 		case errors.As(err, &unv):
-			return Checkpoint{}, checkpointError("signature: not signed by the log's key")
+			return Checkpoint{}, checkpointError(CheckOtherKey)
 		}
 		return Checkpoint{}, checkpointError("format: malformed signed note")
 	}

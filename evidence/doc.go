@@ -4,12 +4,15 @@
 // Verify that names every entry that was edited, removed, reordered or inserted, and erasure
 // of personal data that keeps every proof valid. It is built for consent history, the
 // interop message log and notification evidence, each a log of its own, one per origin, in
-// the block's database (SQLite or PostgreSQL, opened with package store).
+// the block's database (SQLite or PostgreSQL, opened with package store); an agency keeps its
+// own records in it the same way (a register of automated decisions, of every access to a
+// person's data).
 //
 // # Model
 //
-// An entry is a [Leaf] — sequence number, time, kind, non-personal metadata, and a salted
-// SHA-256 commitment to the personal payload — plus the payload and its salt. The tree's
+// An entry is a [Leaf] — sequence number, time, kind, an optional non-personal reference,
+// non-personal metadata, and a salted SHA-256 commitment to the personal payload — plus the
+// payload and its salt. The tree's
 // leaf is the RFC 6962 leaf hash (§2.1, SHA-256(0x00 || data)) of the leaf's canonical
 // encoding ([Leaf.Bytes]), which names the log's origin and the sequence number, so a leaf
 // cannot be moved to another place or another log. Interior nodes are SHA-256(0x01 || l || r).
@@ -29,6 +32,28 @@
 // write lock on SQLite) in the transaction that writes the entries, their hashes and the new
 // size, so many goroutines and many processes append without forking the tree, and a
 // process killed mid-append leaves each batch whole or absent.
+//
+// # Appending
+//
+// [Log.Append] returns a [Receipt] — sequence number, time, leaf hash and salt: what a person
+// needs to check their own entry later — only once the record is durable. Appends from many
+// goroutines are committed in groups, one transaction and one sync to disk for all the
+// records that waited while the previous group committed, which is what makes a log fast
+// under load (BENCHMARKS.md). [Log.AppendBatch] appends records as one unit.
+// [Log.AppendTx] appends inside a transaction the caller opened on the same database, so a
+// block's own rows and its evidence commit or roll back together:
+//
+//	err := db.InTx(ctx, func(tx *sql.Tx) error {
+//		if _, err := tx.ExecContext(ctx, "UPDATE consents SET status = ...", ...); err != nil {
+//			return err
+//		}
+//		_, err := log.AppendTx(ctx, tx, evidence.Record{Kind: "consent.withdrawn", Ref: id, ...})
+//		return err
+//	})
+//
+// A record's Ref, a non-personal reference such as a consent record ID or a message ID, is
+// committed in the leaf and indexed: [Log.Scan] finds entries by kind, reference and time, so
+// a block keeps no second index of its own.
 //
 // # Who can do what, and what is detected
 //
@@ -66,10 +91,11 @@
 //
 // # Example
 //
+//	db, err := store.Open(ctx, "sqlite:///var/lib/agency/evidence.db")
 //	l, err := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/consent", Signer: key})
-//	seq, err := l.Append(ctx, evidence.Record{Kind: "consent.given", Meta: meta, Payload: personal})
+//	rc, err := l.Append(ctx, evidence.Record{Kind: "consent.given", Ref: id, Meta: meta, Payload: personal})
 //	_, err = l.Checkpoint(ctx)
-//	proof, err := l.ProveInclusion(ctx, seq, 0)
+//	proof, err := l.ProveInclusion(ctx, rc.Seq, 0)
 //	v, err := evidence.NewVerifier("agency.example/consent", publicKey)
 //	cp, err := v.VerifyInclusion(proof)
 //	report, err := l.Verify(ctx, v)

@@ -16,6 +16,8 @@ var (
 	ErrNotFound = errors.New("evidence: not found")
 	// ErrReadOnly reports a write to a log opened with Config.ReadOnly.
 	ErrReadOnly = errors.New("evidence: log opened read-only")
+	// ErrOtherKey reports a log opened with a signer other than the one it is kept under.
+	ErrOtherKey = errors.New("evidence: the log is kept under another key")
 	// ErrNoSigner reports a Checkpoint call on a log opened without a signer.
 	ErrNoSigner = errors.New("evidence: no checkpoint signer configured")
 	// ErrCheckpoint reports a signed checkpoint that is malformed, signed by another key, or
@@ -42,6 +44,12 @@ func (e *CheckError) Error() string { return e.Err.Error() + ": " + e.Check }
 
 // Unwrap returns the sentinel.
 func (e *CheckError) Unwrap() error { return e.Err }
+
+// CheckOtherKey is the check a [CheckError] (and a checkpoint [Fault]'s Detail) names for a
+// signed checkpoint that carries no signature by the verifier's key: signed by another key,
+// or for another log. A verifier that rejects every stored checkpoint this way holds the
+// wrong public key, rather than a log that was tampered with.
+const CheckOtherKey = "signature: not signed by the log's key"
 
 func checkpointError(check string) error { return &CheckError{Err: ErrCheckpoint, Check: check} }
 func proofError(check string) error      { return &CheckError{Err: ErrProof, Check: check} }
@@ -125,7 +133,8 @@ type Fault struct {
 	// CheckpointSize is, for FaultCheckpoint, the tree size of the checkpoint at fault.
 	CheckpointSize uint64 `json:"checkpointSize,omitempty"`
 	// StoredSeq is, for a row stored at a sequence number no append writes (negative, or
-	// not a whole number), that number as the database holds it; Seq is then 0.
+	// not a whole number), that number as the database holds it; Seq is then 0. For a
+	// FaultCheckpoint it is set when the checkpoint's size column is not a whole number.
 	StoredSeq string `json:"storedSeq,omitempty"`
 	// Detail says which check failed, in a few words.
 	Detail string `json:"detail,omitempty"`
@@ -135,6 +144,8 @@ type Fault struct {
 func (f Fault) String() string {
 	var b strings.Builder
 	switch {
+	case f.Kind == FaultCheckpoint && f.StoredSeq != "":
+		return "a stored checkpoint: " + f.Detail
 	case f.Kind == FaultCheckpoint:
 		fmt.Fprintf(&b, "checkpoint of size %d: %s", f.CheckpointSize, f.Detail)
 		if f.End > f.Seq {

@@ -26,7 +26,8 @@ type Config struct {
 	// Signer signs checkpoints with an Ed25519 or ECDSA P-256 key. It may live in a file, an
 	// HSM or a KMS.
 	// A log opened without a signer appends, proves and verifies but cannot checkpoint.
-	// A log keeps its key: its stored checkpoints verify with that key only, and Checkpoint
+	// A log keeps its key: the first signer it is opened with is recorded, Open refuses any
+	// other (ErrOtherKey), its stored checkpoints verify with that key only, and Checkpoint
 	// refuses to sign after a latest checkpoint it cannot verify. Rotate by starting a log
 	// under a new origin.
 	Signer crypto.Signer
@@ -160,11 +161,37 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Log, error) {
 	if err := db.QueryRowContext(ctx, db.Rebind("SELECT id FROM tlog_logs WHERE origin = ?"), cfg.Origin).Scan(&l.id); err != nil {
 		return nil, fmt.Errorf("evidence: find log: %w", err)
 	}
+	if l.verifier != nil {
+		// The first signer claims the log; any other is refused here rather than at its
+		// first checkpoint, which a log without checkpoints would never reach.
+		if _, err := db.ExecContext(ctx, db.Rebind("UPDATE tlog_logs SET verifier_key = ? WHERE id = ? AND verifier_key = ''"), l.verifier.Key(), l.id); err != nil {
+			return nil, fmt.Errorf("evidence: record the log's key: %w", err)
+		}
+		var key string
+		if err := db.QueryRowContext(ctx, db.Rebind("SELECT verifier_key FROM tlog_logs WHERE id = ?"), l.id).Scan(&key); err != nil {
+			return nil, fmt.Errorf("evidence: read the log's key: %w", err)
+		}
+		if key != l.verifier.Key() {
+			return nil, fmt.Errorf("%w; start a log under a new origin to rotate", ErrOtherKey)
+		}
+	}
 	return l, nil
 }
 
-// Origins lists the logs a database holds, without creating anything.
+// Origins lists the logs a database holds, without creating anything. A database without
+// the log's tables holds none.
 func Origins(ctx context.Context, db *store.DB) ([]string, error) {
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'tlog_logs'"
+	if db.Dialect() == store.Postgres {
+		exists = "SELECT COUNT(*) FROM (SELECT to_regclass('tlog_logs') AS t) r WHERE t IS NOT NULL"
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return nil, fmt.Errorf("evidence: list logs: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
 	rows, err := db.QueryContext(ctx, "SELECT origin FROM tlog_logs ORDER BY origin")
 	if err != nil {
 		return nil, fmt.Errorf("evidence: list logs: %w", err)
@@ -428,9 +455,16 @@ func (l *Log) checkExtends(ctx context.Context, prev *Checkpoint, c Checkpoint) 
 func (l *Log) LatestCheckpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	var size int64
 	var text string
+	var sizeCol any
 	st, err := l.stmts.get(ctx, l.db, "SELECT size, note FROM tlog_checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1")
 	if err == nil {
-		err = st.QueryRowContext(ctx, l.id).Scan(&size, &text)
+		err = st.QueryRowContext(ctx, l.id).Scan(&sizeCol, &text)
+	}
+	if err == nil {
+		var ok bool
+		if size, ok = wholeNumber(sizeCol); !ok {
+			return nil, errCheckpointSizeType
+		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no checkpoint yet", ErrNotFound)
@@ -447,6 +481,10 @@ func (l *Log) LatestCheckpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	}
 	return &SignedCheckpoint{Checkpoint: c, Note: []byte(text)}, nil
 }
+
+// errCheckpointSizeType reports a stored checkpoint whose size column holds a value that is
+// not a whole number, which SQLite lets whoever holds the database write.
+var errCheckpointSizeType = fmt.Errorf("%w: a stored checkpoint's size is not a whole number", ErrTampered)
 
 // checkpointAt returns the stored checkpoint of the tree of size entries.
 func (l *Log) checkpointAt(ctx context.Context, size uint64) (*SignedCheckpoint, error) {
@@ -526,11 +564,15 @@ func (l *Log) checkpointAndEntry(ctx context.Context, seq, size uint64) (*Signed
 		if err != nil {
 			return nil, nil, fmt.Errorf("evidence: read checkpoint: %w", err)
 		}
-		var cpSize int64
+		var sizeCol any
 		var text string
-		e, err := scanEntry(prefixScanner{st.QueryRowContext(ctx, int64(seq), l.id), []any{&cpSize, &text}})
+		e, err := scanEntry(prefixScanner{st.QueryRowContext(ctx, int64(seq), l.id), []any{&sizeCol, &text}})
 		if err == nil && e.badColumn != "" {
 			return nil, nil, fmt.Errorf("%w: entry %d: column %s holds a value of the wrong type", ErrTampered, seq, e.badColumn)
+		}
+		cpSize, ok := wholeNumber(sizeCol)
+		if err == nil && !ok {
+			return nil, nil, errCheckpointSizeType
 		}
 		if err == nil {
 			c, err := l.openNote(text)

@@ -272,8 +272,9 @@ func TestErasedMarkDoesNotHideEdits(t *testing.T) {
 	assert.Equal(t, uint64(2), rep.Erased)
 }
 
-// A log reopened with another key cannot verify its latest checkpoint, so it cannot tell
-// whether the tree extends it: Checkpoint fails closed rather than sign.
+// A log keeps its key: Open refuses another signer. Whoever holds the database can clear the
+// recorded key, but the log reopened with another key then cannot verify its latest
+// checkpoint, so it cannot tell whether the tree extends it: Checkpoint fails closed.
 func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	db := memoryDB(t)
@@ -281,6 +282,10 @@ func TestCheckpointWithAnotherKeyFailsClosed(t *testing.T) {
 	appendN(t, l, 3)
 	_, err := l.Checkpoint(ctx)
 	require.NoError(t, err)
+	_, err = evidence.Open(ctx, db, evidence.Config{Origin: origin, Signer: newKey(t)})
+	require.ErrorIs(t, err, evidence.ErrOtherKey)
+
+	sqlExec(t, db, "UPDATE tlog_logs SET verifier_key = ''")
 	rotated := openLog(t, db, newKey(t))
 	appendN(t, rotated, 1)
 	_, err = rotated.Checkpoint(ctx)

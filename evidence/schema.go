@@ -77,10 +77,13 @@ CREATE TABLE tlog_checkpoints (
 }, {
 	// The optional reference of each entry (Record.Ref), and the indexes Scan uses to find
 	// entries by reference and by kind, so that a block keeps no second index of its own.
-	// The partial index leaves out the many entries without a reference.
+	// The partial index leaves out the many entries without a reference. verifier_key is
+	// the note verifier key of the first signer a log was opened with, which every later
+	// signer must match.
 	Version: 2,
-	Name:    "add entry references and scan indexes",
+	Name:    "add entry references, scan indexes and the log's key",
 	SQL: `
+ALTER TABLE tlog_logs ADD COLUMN verifier_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE tlog_entries ADD COLUMN ref TEXT NOT NULL DEFAULT '';
 CREATE INDEX tlog_entries_ref ON tlog_entries (log_id, ref, seq) WHERE ref <> '';
 CREATE INDEX tlog_entries_kind ON tlog_entries (log_id, kind, seq);`,

@@ -285,3 +285,33 @@ func TestReadsRefuseColumnsOfTheWrongType(t *testing.T) {
 	}
 	assert.Less(t, got, 3)
 }
+
+// A checkpoint whose size column is not a whole number is named by every reader of
+// checkpoints, not turned into a scan error.
+func TestCheckpointSizeOfTheWrongType(t *testing.T) {
+	ctx := context.Background()
+	db := memoryDB(t)
+	l := openLog(t, db, newKey(t))
+	appendN(t, l, 2)
+	_, err := l.Checkpoint(ctx)
+	require.NoError(t, err)
+	sqlExec(t, db, "UPDATE tlog_checkpoints SET size = 'x'")
+	_, err = l.LatestCheckpoint(ctx)
+	assert.ErrorIs(t, err, evidence.ErrTampered)
+	_, err = l.ProveInclusion(ctx, 1, 0)
+	assert.ErrorIs(t, err, evidence.ErrTampered)
+	_, err = l.Checkpoint(ctx)
+	assert.ErrorIs(t, err, evidence.ErrTampered)
+}
+
+func TestOriginsOfADatabaseWithoutLogs(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
+		origins, err := evidence.Origins(context.Background(), db)
+		require.NoError(t, err)
+		assert.Empty(t, origins)
+		openLog(t, db, newKey(t))
+		origins, err = evidence.Origins(context.Background(), db)
+		require.NoError(t, err)
+		assert.Equal(t, []string{origin}, origins)
+	})
+}

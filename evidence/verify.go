@@ -164,7 +164,7 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, v *Verifier, f *faults) (
 		}
 		size, ok := wholeNumber(sizeCol)
 		if !ok {
-			f.add(Fault{Kind: FaultCheckpoint, Detail: "its size column holds a value of the wrong type"})
+			f.add(Fault{Kind: FaultCheckpoint, StoredSeq: "(not a whole number)", Detail: "its size column holds a value of the wrong type"})
 			continue
 		}
 		if big {

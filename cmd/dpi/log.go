@@ -268,7 +268,7 @@ const errOtherKey = "the checkpoints are not signed by this key"
 // checkOtherKey is the check evidence names (CheckError.Check, Fault.Detail) for a signed
 // note that carries no signature by the verifier's key: the key name or key hash differ.
 // A signature by the right key that does not verify is "signature: does not verify".
-const checkOtherKey = "signature: not signed by the log's key"
+const checkOtherKey = evidence.CheckOtherKey
 
 // otherKey reports whether Verify failed because every stored checkpoint, of which there is
 // at least one, is signed by another key than v's, and no kept one was opened with it. It

@@ -93,6 +93,10 @@ func openLogWriter(e *env, dsn, origin string, key crypto.Signer) (*store.DB, *e
 		return nil, nil, exitUsage, err
 	}
 	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: origin, Signer: key})
+	if errors.Is(err, evidence.ErrOtherKey) {
+		db.Close()
+		return nil, nil, exitRejected, errLogKey
+	}
 	if err != nil {
 		db.Close()
 		return nil, nil, exitUsage, err
@@ -151,6 +155,10 @@ func runLogInit(e *env, args []string) int {
 	}
 	defer db.Close()
 	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: *origin, Signer: key})
+	if errors.Is(err, evidence.ErrOtherKey) {
+		fmt.Fprintf(e.stderr, "dpi: log init: %s\n", errLogKey)
+		return exitRejected
+	}
 	if err != nil {
 		return e.usageError("log init: %s", oneLine(err.Error()))
 	}

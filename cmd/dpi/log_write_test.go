@@ -118,18 +118,31 @@ func TestLogInitCLI(t *testing.T) {
 	}
 }
 
-// init adopts a log a program made without a checkpoint: its first checkpoint binds the key.
-func TestLogInitAdoptsUncheckpointedLog(t *testing.T) {
+// init adopts a log a program kept without a signer: its key becomes the log's. A log a
+// program opened with a signer is kept under that signer's key, and init with another is
+// refused.
+func TestLogInitAdoptsUnsignedLog(t *testing.T) {
+	ctx := context.Background()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "evidence.db")
-	vkey := newUnanchoredLog(t, dsn)
+	db, err := store.Open(ctx, dsn)
+	require.NoError(t, err)
+	l, err := evidence.Open(ctx, db, evidence.Config{Origin: testLogOrigin})
+	require.NoError(t, err)
+	_, err = l.Append(ctx, evidence.Record{Kind: "cli.test", Payload: []byte("person")})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
 	key := writePrivateKey(t, newEd25519Key(t))
 	pub := initLog(t, dsn, key, testLogOrigin)
 	code, out, errs := runCLI(t, "log", "verify", "--db", dsn, "--pubkey", pub)
 	assert.Equal(t, exitOK, code, errs)
 	assert.Contains(t, out, "1 entries")
-	code, out, _ = runCLI(t, "log", "verify", "--db", dsn, "--pubkey", vkey)
+
+	signed := "sqlite://" + filepath.Join(t.TempDir(), "signed.db")
+	newUnanchoredLog(t, signed)
+	code, _, errs = runCLI(t, "log", "init", "--db", signed, "--key", key, "--origin", testLogOrigin)
 	assert.Equal(t, exitRejected, code)
-	assert.Contains(t, out, "the checkpoints are not signed by this key")
+	assert.Contains(t, errs, "not signed by this key")
 }
 
 func TestLogInitUsage(t *testing.T) {
