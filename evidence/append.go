@@ -75,6 +75,37 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) ([]Receipt, err
 		return nil, err
 	}
 	req := &appendReq{records: records, salts: newSalts(len(records)), done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	return l.submit(ctx, req)
+}
+
+// AppendWith runs fn inside the transaction of the next group commit and appends the record
+// fn returns, so that the caller's own writes and their log entry commit together, or not at
+// all, at the speed of group commit: what a block that keeps its own tables beside its log
+// uses under load, where AppendTx would give each caller a transaction and a sync of its own.
+//
+// fn runs on another caller's goroutine, inside a savepoint: when it returns an error (or
+// panics) its writes are rolled back, AppendWith returns that error, and the other records
+// of the group go on. fn must use the tx and the context it is given, and do nothing outside
+// tx, because a group that loses a race is run again, fn included. The receipt is returned
+// once the group is durable, as Append's.
+func (l *Log) AppendWith(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (Record, error)) (Receipt, error) {
+	if l.readOnly {
+		return Receipt{}, ErrReadOnly
+	}
+	if fn == nil {
+		return Receipt{}, fmt.Errorf("%w: AppendWith needs a function", ErrInput)
+	}
+	req := &appendReq{fn: fn, salts: newSalts(1), done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	rcs, err := l.submit(ctx, req)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return rcs[0], nil
+}
+
+// submit queues req for the next group and waits for its outcome, leading the group when no
+// other caller does.
+func (l *Log) submit(ctx context.Context, req *appendReq) ([]Receipt, error) {
 	g := &l.group
 	g.mu.Lock()
 	g.queue = append(g.queue, req)
@@ -162,9 +193,11 @@ func newSalts(n int) []byte {
 	return salts
 }
 
-// appendReq is one caller's Append or AppendBatch, waiting to be committed with a group.
+// appendReq is one caller's Append, AppendBatch or AppendWith, waiting to be committed with
+// a group.
 type appendReq struct {
 	records  []Record
+	fn       func(context.Context, *sql.Tx) (Record, error) // AppendWith's, which makes records
 	salts    []byte
 	receipts []Receipt
 	err      error
@@ -210,14 +243,22 @@ func (g *committer) handOff() {
 	g.busy = false
 }
 
+// size is the number of records the request appends.
+func (req *appendReq) size() int {
+	if req.fn != nil {
+		return 1
+	}
+	return len(req.records)
+}
+
 // take removes the oldest waiting requests, up to the batch cap in records (and at least
 // one request), for the next group.
 func (g *committer) take() []*appendReq {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n, records := 0, 0
-	for n < len(g.queue) && (n == 0 || records+len(g.queue[n].records) <= limits.MaxEvidenceBatch) {
-		records += len(g.queue[n].records)
+	for n < len(g.queue) && (n == 0 || records+g.queue[n].size() <= limits.MaxEvidenceBatch) {
+		records += g.queue[n].size()
 		n++
 	}
 	group := append([]*appendReq(nil), g.queue[:n]...)
@@ -229,16 +270,25 @@ func (g *committer) take() []*appendReq {
 // the lead on, and then signs the checkpoints that Config.CheckpointEvery asks for.
 func (l *Log) lead(ctx context.Context) {
 	group := l.group.take()
-	var records []Record
-	var salts []byte
-	for _, req := range group {
-		records = append(records, req.records...)
-		salts = append(salts, req.salts...)
-	}
 	// One caller's cancellation must not fail the records of the others in its group.
 	cctx := context.WithoutCancel(ctx)
 	var rcs []Receipt
+	var records []Record
 	err := l.db.InTx(cctx, func(tx *sql.Tx) error {
+		var salts []byte
+		records = records[:0]
+		for _, req := range group {
+			if req.fn != nil {
+				if req.err = l.runFn(cctx, tx, req); req.err != nil {
+					continue
+				}
+			}
+			records = append(records, req.records...)
+			salts = append(salts, req.salts...)
+		}
+		if len(records) == 0 {
+			return nil
+		}
 		var err error
 		rcs, err = l.write(cctx, tx, records, salts)
 		return err
@@ -247,11 +297,12 @@ func (l *Log) lead(ctx context.Context) {
 		err = fmt.Errorf("evidence: append: %w", err)
 	}
 	for _, req := range group {
-		if err != nil {
+		switch {
+		case err != nil:
 			req.err = err
-			continue
+		case req.err == nil:
+			req.receipts, rcs = rcs[:len(req.records):len(req.records)], rcs[len(req.records):]
 		}
-		req.receipts, rcs = rcs[:len(req.records):len(req.records)], rcs[len(req.records):]
 	}
 	l.group.mu.Lock()
 	l.group.handOff()
@@ -259,8 +310,14 @@ func (l *Log) lead(ctx context.Context) {
 	for _, req := range group {
 		close(req.done)
 	}
-	if err == nil && l.every != 0 {
-		first := group[0].receipts[0].Seq
+	if err == nil && l.every != 0 && len(records) > 0 {
+		var first uint64
+		for _, req := range group {
+			if req.err == nil {
+				first = req.receipts[0].Seq
+				break
+			}
+		}
 		end := first + uint64(len(records))
 		if end/l.every > first/l.every {
 			if _, err := l.Checkpoint(ctx); err != nil && l.logger != nil {
@@ -268,6 +325,38 @@ func (l *Log) lead(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// runFn runs an AppendWith request's function in a savepoint of tx and sets the request's
+// record, or rolls the function's writes back and returns its error.
+func (l *Log) runFn(ctx context.Context, tx *sql.Tx, req *appendReq) (err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT dpi_evidence_append"); err != nil {
+		return fmt.Errorf("evidence: append: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: the AppendWith function panicked: %v", ErrInput, p)
+		}
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT dpi_evidence_append"); rerr != nil {
+				err = fmt.Errorf("evidence: append: %w", rerr)
+				return
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT dpi_evidence_append"); rerr != nil && err == nil {
+			err = fmt.Errorf("evidence: append: %w", rerr)
+		}
+	}()
+	r, err := req.fn(ctx, tx)
+	if err != nil {
+		return err
+	}
+	records := []Record{r}
+	if err := checkRecords(records); err != nil {
+		return err
+	}
+	req.records = records
+	return nil
 }
 
 // write appends records, with their salts, in tx: it locks the log's head, stores each

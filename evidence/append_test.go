@@ -313,3 +313,71 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+// AppendWith runs each caller's writes in the group's transaction: a function that fails
+// (or panics) leaves neither its rows nor its entry, and the others of its group land.
+func TestAppendWithCommitsCallersWritesInGroups(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		l := openLog(t, db, key)
+		_, err := db.ExecContext(ctx, "CREATE TABLE items (id TEXT PRIMARY KEY)")
+		require.NoError(t, err)
+		refused := errors.New("refused by the block")
+		const callers = 48
+		rcs := make([]evidence.Receipt, callers)
+		errs := make([]error, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprintf("item-%d", i)
+				rcs[i], errs[i] = l.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
+					if _, err := tx.ExecContext(ctx, db.Rebind("INSERT INTO items (id) VALUES (?)"), id); err != nil {
+						return evidence.Record{}, err
+					}
+					switch i % 8 {
+					case 3:
+						return evidence.Record{}, refused
+					case 5:
+						panic("a bug in the block")
+					case 6:
+						return evidence.Record{Kind: "bad\x00kind"}, nil
+					}
+					return evidence.Record{Kind: "item.created", Ref: id}, nil
+				})
+			}()
+		}
+		wg.Wait()
+		want := 0
+		for i := range callers {
+			id := fmt.Sprintf("item-%d", i)
+			var n int
+			require.NoError(t, db.QueryRowContext(ctx, db.Rebind("SELECT COUNT(*) FROM items WHERE id = ?"), id).Scan(&n))
+			found := seqs(t, l, evidence.Filter{Ref: id})
+			switch i % 8 {
+			case 3:
+				assert.ErrorIs(t, errs[i], refused)
+			case 5, 6:
+				assert.ErrorIs(t, errs[i], evidence.ErrInput)
+			default:
+				require.NoError(t, errs[i])
+				assert.True(t, rcs[i].Matches(evidence.Record{Kind: "item.created", Ref: id}))
+				assert.Equal(t, 1, n, id)
+				assert.Equal(t, []uint64{rcs[i].Seq}, found)
+				want++
+				continue
+			}
+			assert.Zero(t, n, "the failed function's row was rolled back: %s", id)
+			assert.Empty(t, found)
+		}
+		size, err := l.Size(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(want), size)
+		_, err = l.Checkpoint(ctx)
+		require.NoError(t, err)
+		_, err = l.Verify(ctx, independent(t, key))
+		require.NoError(t, err)
+	})
+}
