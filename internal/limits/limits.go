@@ -6,3 +6,7 @@ package limits
 // MaxCLIInput caps a file the dpi command reads whole into memory (a token, a signature, a
 // JWKS document). Documents that are signed or verified are streamed and have no cap.
 const MaxCLIInput = 16 << 20
+
+// MaxConsentReceipt caps a signed consent receipt a verifier reads: the record, the event
+// and its log receipt are a few KiB.
+const MaxConsentReceipt = 64 << 10
