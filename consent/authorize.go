@@ -68,7 +68,7 @@ func (s *Store) Authorize(ctx context.Context, req Request) (*Decision, error) {
 		// The record may have changed since the decision: decide again under the lock.
 		if reason := cur.lapse(at); !cur.Status.Active() || reason != "" {
 			if reason == "" {
-				reason = statusReason(cur.Status)
+				reason = statusReason(cur)
 			}
 			return evidence.Record{}, &deniedError{reason: reason, record: cur}
 		}
@@ -86,6 +86,9 @@ func (s *Store) Authorize(ctx context.Context, req Request) (*Decision, error) {
 	})
 	var denied *deniedError
 	if errors.As(err, &denied) {
+		if denied.record.Status.Active() && (denied.reason == ReasonExpired || denied.reason == ReasonUsedUp) {
+			_, _ = s.transition(ctx, denied.record.ID, Expired, "dpi", string(denied.reason), nil, nil)
+		}
 		return &Decision{Allow: false, Reason: denied.reason, Record: denied.record}, nil
 	}
 	if err != nil {
@@ -121,7 +124,7 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 	}
 	defer rows.Close()
 	deny := &Decision{Reason: ReasonNoRecord}
-	closeness := 0 // how near the nearest record came: 1 recipient, 2 purpose, 3 data, 4 covered
+	closeness := 0 // how near the nearest record came: 1 recipient, 2 purpose, 3 data, 4 and 5 covered
 	var lapsed *Record
 	for rows.Next() {
 		var doc string
@@ -142,7 +145,7 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 		reason := Reason("")
 		switch {
 		case !r.Status.Active():
-			reason = statusReason(r.Status)
+			reason = statusReason(r)
 		case at.Before(r.Created):
 			reason = ReasonNotYet
 		default:
@@ -160,8 +163,14 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			use := &Use{RecordID: r.ID, Recipient: req.Recipient, Purpose: req.Purpose, DataCategories: clean(req.DataCategories), At: at}
 			return &Decision{Allow: true, Reason: ReasonAllowed, Record: r, Use: use}, nil, nil
 		}
-		if closeness < 4 || deny.Reason == ReasonNotYet {
-			closeness, deny.Reason, deny.Record = 4, reason, r
+		// A covering record says more than one that does not cover, and an active one more
+		// than one that ended.
+		rank := 4
+		if r.Status.Active() {
+			rank = 5
+		}
+		if rank > closeness {
+			closeness, deny.Reason, deny.Record = rank, reason, r
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -181,14 +190,17 @@ func (r *Record) lapse(at time.Time) Reason {
 	return ""
 }
 
-// statusReason is the reason a record in status s denies.
-func statusReason(s Status) Reason {
-	switch s {
+// statusReason is the reason a record that is not active denies.
+func statusReason(r *Record) Reason {
+	switch r.Status {
 	case Withdrawn:
 		return ReasonWithdrawn
 	case Revoked:
 		return ReasonRevoked
 	case Expired:
+		if r.Validity.MaxUses > 0 && r.Uses >= r.Validity.MaxUses {
+			return ReasonUsedUp
+		}
 		return ReasonExpired
 	}
 	return ReasonInactive
