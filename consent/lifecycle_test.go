@@ -31,7 +31,7 @@ func TestStatusTransitions(t *testing.T) {
 		{consent.Given, consent.Expired}: true, {consent.Given, consent.Invalidated}: true,
 		{consent.Renewed, consent.Renewed}: true, {consent.Renewed, consent.Withdrawn}: true, {consent.Renewed, consent.Revoked}: true,
 		{consent.Renewed, consent.Expired}: true, {consent.Renewed, consent.Invalidated}: true,
-		{consent.Expired, consent.Renewed}: true,
+		{consent.Expired, consent.Renewed}:        true,
 		{consent.BasisActive, consent.BasisEnded}: true,
 	}
 	for _, from := range all {
