@@ -19,6 +19,10 @@ const crlValidity = 24 * time.Hour
 
 // serveCRL answers with a's current CRL (RFC 5280 §5), DER, signed by the CA itself.
 func (p *PKI) serveCRL(w http.ResponseWriter, a *authority) {
+	if !p.crlUp.Load() {
+		http.Error(w, "crl unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	der, err := p.crl(a)
 	if err != nil {
 		http.Error(w, "crl unavailable", http.StatusInternalServerError)
@@ -56,5 +60,11 @@ func (p *PKI) crl(a *authority) ([]byte, error) {
 	return x509.CreateRevocationList(rand.Reader, tmpl, a.cert, a.key)
 }
 
-// CRL returns the intermediate CA's current CRL, DER-encoded: the document served at CRLURL.
+// CRL returns the intermediate CA's current CRL, DER-encoded: the document served at CRLURL
+// (whether or not [PKI.SetCRLAvailable] has taken it down). Each call issues a new CRL,
+// dated by the PKI clock and current for 24 hours.
 func (p *PKI) CRL() ([]byte, error) { return p.crl(p.inter) }
+
+// RootCRL returns the root CA's current CRL, DER-encoded: the one that speaks for the
+// intermediate, served at the URL in the intermediate's CRL distribution points.
+func (p *PKI) RootCRL() ([]byte, error) { return p.crl(p.root) }

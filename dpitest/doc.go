@@ -20,8 +20,12 @@
 // (digitalSignature and nonRepudiation), TLS servers (serverAuth, loopback SANs) and
 // time-stamping (critical id-kp-timeStamping, RFC 3161 §2.3), each carrying the OCSP and
 // CRL URLs; [CertOptions.IsCA] misissues one as a CA certificate (basicConstraints cA TRUE)
-// for tests that it is refused. [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] takes the
-// responder down to test a verifier's "try later" path. [PKIOptions.Now] sets the clock of
+// for tests that it is refused, and [CertOptions.NoRevocationURLs] leaves the URLs out.
+// [PKI.Revoke] revokes one; [PKI.SetOCSPAvailable] and [PKI.SetCRLAvailable] take the
+// responder and the CRL distribution points down to test a verifier's "try later" path.
+// [PKI.OCSPResponse], [PKI.CRL] and [PKI.RootCRL] hand out the same revocation data the
+// servers give (DER; [CRLPEM] for PEM), for a verifier that is given it instead of
+// fetching it. [PKIOptions.Now] sets the clock of
 // every date the PKI writes, so tests can build expired, not-yet-valid or back-dated
 // material.
 //

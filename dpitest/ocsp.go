@@ -2,11 +2,13 @@ package dpitest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,10 +81,20 @@ func (p *PKI) ocspResponse(der []byte) []byte {
 	if a == nil {
 		return ocsp.UnauthorizedErrorResponse
 	}
+	resp, err := p.signOCSP(a, req.SerialNumber, req.HashAlgorithm)
+	if err != nil {
+		return ocsp.InternalErrorErrorResponse
+	}
+	return resp
+}
+
+// signOCSP answers for the certificate of a with serial, naming it in the CertID with hash:
+// good, revoked as of the PKI clock's now, or unknown for a serial a never issued.
+func (p *PKI) signOCSP(a *authority, serial *big.Int, hash crypto.Hash) ([]byte, error) {
 	now := p.now()
 	tmpl := ocsp.Response{
-		SerialNumber: req.SerialNumber,
-		IssuerHash:   req.HashAlgorithm,
+		SerialNumber: serial,
+		IssuerHash:   hash,
 		ThisUpdate:   now,
 		NextUpdate:   now.Add(ocspValidity),
 		Status:       ocsp.Unknown,
@@ -93,24 +105,35 @@ func (p *PKI) ocspResponse(der []byte) []byte {
 	if cutoff, err := asn1.MarshalWithParams(a.cert.NotBefore.UTC(), "generalized"); err == nil {
 		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidArchiveCutoff, Value: cutoff}}
 	}
-	serial := req.SerialNumber.String()
+	key := serial.String()
 	a.mu.Lock()
-	if e, revoked := a.revoked[serial]; revoked && !now.Before(e.RevocationTime) {
+	if e, revoked := a.revoked[key]; revoked && !now.Before(e.RevocationTime) {
 		tmpl.Status = ocsp.Revoked
 		tmpl.RevokedAt = e.RevocationTime
 		tmpl.RevocationReason = ocsp.Unspecified
-	} else if a.issued[serial] {
+	} else if a.issued[key] {
 		tmpl.Status = ocsp.Good
 	}
 	a.mu.Unlock()
 	if a.responderCert != a.cert {
 		tmpl.Certificate = a.responderCert
 	}
-	resp, err := ocsp.CreateResponse(a.cert, a.responderCert, tmpl, a.responderKey)
-	if err != nil {
-		return ocsp.InternalErrorErrorResponse
+	return ocsp.CreateResponse(a.cert, a.responderCert, tmpl, a.responderKey)
+}
+
+// OCSPResponse returns the DER OCSP response (RFC 6960 §4.2.1) the responder would give
+// now for cert, issued by this PKI (an end-entity certificate or the intermediate): good
+// or revoked, signed as the responder signs, current for an hour. It works whether or
+// not [PKI.SetOCSPAvailable] has taken the responder down, so that a test can hand a
+// verifier the answer it already holds. The CertID names the issuer by SHA-1 hashes, the
+// identifier `openssl ocsp -respin` looks up by default (it identifies, it does not
+// protect: the response's signature does).
+func (p *PKI) OCSPResponse(cert *x509.Certificate) ([]byte, error) {
+	a := p.issuerOf(cert)
+	if a == nil {
+		return nil, ErrUnknownCertificate
 	}
-	return resp
+	return p.signOCSP(a, cert.SerialNumber, crypto.SHA1)
 }
 
 // authorityFor returns the CA whose name and key hashes the request names, or nil.

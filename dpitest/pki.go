@@ -152,6 +152,7 @@ type PKI struct {
 	tsa        *Credential
 	rootCRLURL string
 	ocspUp     atomic.Bool
+	crlUp      atomic.Bool
 	tsaUp      atomic.Bool
 }
 
@@ -189,6 +190,7 @@ func StartPKI(opts PKIOptions) (*PKI, error) {
 	}
 	p := &PKI{now: now}
 	p.ocspUp.Store(true)
+	p.crlUp.Store(true)
 	p.tsaUp.Store(true)
 
 	mux := http.NewServeMux()
@@ -366,6 +368,10 @@ type CertOptions struct {
 	// with document signing key usage, for tests that a signer or a validator refuses it.
 	// The PKI never issues from it. False (the default) is an end entity, cA FALSE.
 	IsCA bool
+	// NoRevocationURLs leaves out the OCSP URL (authority information access) and the CRL
+	// distribution points: a certificate that names no responder, whose status only
+	// revocation data the verifier already holds ([PKI.CRL], [PKI.OCSPResponse]) can give.
+	NoRevocationURLs bool
 }
 
 // Credential is a private key with its certificate and chain.
@@ -381,7 +387,7 @@ type Credential struct {
 
 // Issue generates a key and issues an end-entity certificate for it from the intermediate
 // CA. The certificate carries the PKI's OCSP URL (authority information access) and CRL URL
-// (CRL distribution points).
+// (CRL distribution points), unless [CertOptions.NoRevocationURLs] is set.
 func (p *PKI) Issue(o CertOptions) (*Credential, error) {
 	key, err := o.KeyType.GenerateKey()
 	if err != nil {
@@ -419,8 +425,10 @@ func (p *PKI) IssueFor(pub crypto.PublicKey, o CertOptions) (*x509.Certificate, 
 		NotAfter:              na,
 		BasicConstraintsValid: true,
 		IsCA:                  o.IsCA,
-		OCSPServer:            []string{p.OCSPURL},
-		CRLDistributionPoints: []string{p.CRLURL},
+	}
+	if !o.NoRevocationURLs {
+		tmpl.OCSPServer = []string{p.OCSPURL}
+		tmpl.CRLDistributionPoints = []string{p.CRLURL}
 	}
 	switch o.Usage {
 	case UsageSigning:
@@ -460,25 +468,36 @@ var (
 // as of at: from then on the OCSP responder answers "revoked" with that revocation time
 // and the issuer's CRL lists it. Revoking twice keeps the first time.
 func (p *PKI) Revoke(cert *x509.Certificate, at time.Time) error {
-	if cert == nil {
+	a := p.issuerOf(cert)
+	if a == nil {
 		return ErrUnknownCertificate
+	}
+	serial := cert.SerialNumber.String()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.revoked[serial]; !ok {
+		a.revoked[serial] = x509.RevocationListEntry{SerialNumber: cert.SerialNumber, RevocationTime: at.UTC()}
+	}
+	return nil
+}
+
+// issuerOf returns the CA of this PKI that issued cert, or nil.
+func (p *PKI) issuerOf(cert *x509.Certificate) *authority {
+	if cert == nil {
+		return nil
 	}
 	for _, a := range []*authority{p.inter, p.root} {
 		if !bytesEqual(cert.RawIssuer, a.cert.RawSubject) || cert.CheckSignatureFrom(a.cert) != nil {
 			continue
 		}
-		serial := cert.SerialNumber.String()
 		a.mu.Lock()
-		defer a.mu.Unlock()
-		if !a.issued[serial] {
-			return ErrUnknownCertificate
+		issued := a.issued[cert.SerialNumber.String()]
+		a.mu.Unlock()
+		if issued {
+			return a
 		}
-		if _, ok := a.revoked[serial]; !ok {
-			a.revoked[serial] = x509.RevocationListEntry{SerialNumber: cert.SerialNumber, RevocationTime: at.UTC()}
-		}
-		return nil
 	}
-	return ErrUnknownCertificate
+	return nil
 }
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
@@ -486,6 +505,11 @@ func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 // SetOCSPAvailable switches the OCSP responder on or off. While off it answers every
 // request with HTTP 503, so that tests can exercise a verifier's TRY_LATER path.
 func (p *PKI) SetOCSPAvailable(ok bool) { p.ocspUp.Store(ok) }
+
+// SetCRLAvailable switches both CRL distribution points (the intermediate's at CRLURL and
+// the root's) on or off. While off they answer every request with HTTP 503; with
+// SetOCSPAvailable(false) too, nothing on the network can tell a certificate's status.
+func (p *PKI) SetCRLAvailable(ok bool) { p.crlUp.Store(ok) }
 
 // SetTSAAvailable switches the time-stamp authority on or off. While off it answers every
 // request with HTTP 503.
@@ -510,6 +534,11 @@ func (p *PKI) Pool() *x509.CertPool {
 
 // Close stops the PKI's HTTP server.
 func (p *PKI) Close() { p.srv.Close() }
+
+// CRLPEM PEM-encodes a DER CRL ("X509 CRL", RFC 7468 §6), as `openssl crl` writes it.
+func CRLPEM(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
 
 // CertsPEM PEM-encodes certificates, in order: handy for `openssl -untrusted` files.
 func CertsPEM(certs ...*x509.Certificate) []byte {
