@@ -43,7 +43,7 @@ type step struct {
 func steps() []step {
 	return []step{
 		{"The person signs in with the national eID at substantial level", "#5", signIn},
-		{"The person gives consent to share their data", "consent", giveConsent},
+		{"The person consents to an agency sharing their data, sees its use, and withdraws", "consent", giveConsent},
 		{"One agency asks another for the person's data", "interop", exchangeData},
 		{"The agency signs the certificate it issues; anyone validates it", "#6", signDocument},
 		{"The person is notified", "notify", notifyPerson},

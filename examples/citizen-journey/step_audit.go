@@ -18,8 +18,9 @@ import (
 // log's public key, the person's payload is erased while the proof stays valid, Verify
 // recomputes the whole log, and a row edited directly in the database is named.
 //
-// Consent, interop and notify do not keep logs yet, so the records here are the sign-in
-// (when that step ran) and generic journey records; they do not claim those blocks ran.
+// Consent keeps its own log, replayed against its table in the consent step. Interop and
+// notify do not keep logs yet, so the records here are the sign-in (when that step ran) and
+// generic journey records; they do not claim those blocks ran.
 func auditEvidence(j *journey) error {
 	dir, err := os.MkdirTemp("", "dpi-journey-log-")
 	if err != nil {
