@@ -107,6 +107,18 @@
 //     INDETERMINATE/REVOKED_NO_POE (a CA: REVOKED_CA_NO_POE); no answer from either is
 //     INDETERMINATE/TRY_LATER.
 //
+// # Offline revocation data
+//
+// A validator that holds the revocation data itself (an archive, a court, a network
+// without access to the CA) passes it in [Policy.CRLs] and [Policy.OCSPResponses]
+// ([LoadCRLs] and [LoadOCSPResponses] read DER or PEM files). It is read before anything
+// is fetched and suffices for a certificate that names no responder: each CRL or response
+// about a certificate is checked as a fetched one is, but judged at the validation time; a
+// revocation in any of them decides, else a "good" one does and nothing is fetched for that
+// certificate; else the status is fetched, and the report says why the data did not count
+// (RevocationStatus.Offline marks a status that came from it). A CRL distribution point
+// may serve DER or PEM.
+//
 // The first failing check sets the indication; every failure is listed in Report.Errors.
 // Validate returns an error instead of a report only when there is nothing to report on:
 // no Roots ([ErrNoTrustAnchors]), a signature that does not parse ([ErrMalformed], through
@@ -126,7 +138,8 @@
 // signature policies, attribute certificates, enveloping or enveloped signatures, or JWS
 // JSON serialization (so no JAdES-T: the compact form has no unprotected header). A CMS
 // with several signers is refused.
-// Revocation status is what the responders say now; nothing is cached between calls. OCSP
-// and CRL URLs come from the certificates, so a validator fetches from hosts a signer's CA
-// names: only http and https, with bounded answers and timeouts.
+// Revocation status is what the caller's data or the responders say now; nothing is cached
+// between calls. OCSP and CRL URLs come from the certificates, so a validator fetches from
+// hosts a signer's CA names: only http and https, with bounded answers and timeouts.
+// Indirect CRLs (issued by another authority than the certificate's issuer) are refused.
 package signature

@@ -3,6 +3,7 @@ package signature
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"testing"
 
 	"github.com/dpiblocks/dpi/dpitest"
@@ -73,5 +74,45 @@ func FuzzRevocationData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = issuingDistributionPoint(b, "http://ca.example/crl", cred.Cert)
 		_ = certIDNamesIssuer(b, cred.Cert, pki.Intermediate)
+	})
+}
+
+// FuzzLoadRevocationData feeds arbitrary files to the CRL and OCSP response loaders (the
+// PEM or DER sniffing, the splitting of concatenated DER and the OCSP envelope): they
+// return items or an error, never panic, and what they return re-reads the same way.
+func FuzzLoadRevocationData(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer pki.Close()
+	crl, err := pki.CRL()
+	if err != nil {
+		f.Fatal(err)
+	}
+	resp, err := pki.OCSPResponse(pki.Intermediate)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(crl)
+	f.Add(dpitest.CRLPEM(crl))
+	f.Add(resp)
+	f.Add(append(append([]byte(nil), resp...), resp...))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "OCSP RESPONSE", Bytes: resp}))
+	f.Add([]byte{0x30, 0x03, 0x0a, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lists, err := LoadCRLs(b)
+		if err == nil && len(lists) == 0 {
+			t.Fatal("no crl without error")
+		}
+		ders, err := LoadOCSPResponses(b)
+		if err == nil && len(ders) == 0 {
+			t.Fatal("no ocsp response without error")
+		}
+		for _, d := range ders {
+			if _, err := ocspTBS(d); err != nil {
+				t.Fatalf("loaded response does not re-read: %v", err)
+			}
+		}
 	})
 }

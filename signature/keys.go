@@ -20,8 +20,9 @@ import (
 
 // Errors of the key loaders.
 var (
-	// ErrKeyFormat reports key or certificate material that could not be decoded: not PEM or
-	// DER of a supported kind, truncated, or (for encrypted keys and PKCS#12) a wrong password.
+	// ErrKeyFormat reports key, certificate or revocation material (CRLs, OCSP responses)
+	// that could not be decoded: not PEM or DER of a supported kind, truncated, or (for
+	// encrypted keys and PKCS#12) a wrong password.
 	ErrKeyFormat = errors.New("signature: unreadable key material")
 
 	// ErrKeyPassword reports an encrypted key given without a password, or a wrong password

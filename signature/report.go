@@ -107,6 +107,9 @@ type RevocationStatus struct {
 	Status    string     `json:"status"`              // "good", "revoked" or "unknown"
 	RevokedAt *time.Time `json:"revokedAt,omitempty"` // revocation time, when revoked
 	Reason    string     `json:"reason,omitempty"`    // why the status is unknown
+	// Offline is true when the status comes from data the caller gave (Policy.CRLs or
+	// Policy.OCSPResponses): nothing was fetched for this certificate.
+	Offline bool `json:"offline,omitempty"`
 }
 
 func certInfo(c *x509.Certificate) CertificateInfo {

@@ -43,7 +43,7 @@ func (v *validation) revocation(chain []*x509.Certificate, claimed *time.Time) {
 	}
 	for i := 0; i+1 < len(chain); i++ {
 		c, issuer := chain[i], chain[i+1]
-		st := v.status(c, issuer)
+		st := v.rc.status(c, issuer)
 		r.Revocation = append(r.Revocation, st)
 		switch st.Status {
 		case "good":
@@ -67,15 +67,35 @@ func (v *validation) revocation(chain []*x509.Certificate, claimed *time.Time) {
 	}
 }
 
-// status finds one certificate's revocation status: OCSP first, then CRL.
-func (v *validation) status(c, issuer *x509.Certificate) RevocationStatus {
+// revocationChecker finds certificates' revocation status, for Validate and for a Signer
+// alike: first from the data the caller holds, then from the OCSP responders and CRL
+// distribution points the certificate names.
+type revocationChecker struct {
+	ctx context.Context
+	// client fetches; nil uses a client with a 15 second timeout and revocationRedirect.
+	client *http.Client
+	// now judges fetched data: it is the status as of the fetch.
+	now func() time.Time
+	// at judges the caller's data: the validation time, or the signing time.
+	at   time.Time
+	crls []*x509.RevocationList
+	ocsp [][]byte
+}
+
+// status finds one certificate's revocation status: from the caller's data, then OCSP,
+// then CRL.
+func (rc *revocationChecker) status(c, issuer *x509.Certificate) RevocationStatus {
 	st := RevocationStatus{Subject: c.Subject.String(), Status: "unknown"}
-	var reasons []string
+	found, reasons := rc.offline(c, issuer)
+	if found != nil {
+		found.Subject = st.Subject
+		return *found
+	}
 	for i, u := range c.OCSPServer {
 		if i >= maxRevocationURLs {
 			break
 		}
-		resp, err := v.ocsp(u, c, issuer)
+		resp, err := rc.fetchOCSP(u, c, issuer)
 		if err != nil {
 			reasons = append(reasons, "ocsp: "+err.Error())
 			continue
@@ -98,7 +118,7 @@ func (v *validation) status(c, issuer *x509.Certificate) RevocationStatus {
 		if i >= maxRevocationURLs {
 			break
 		}
-		revoked, at, err := v.crl(u, c, issuer)
+		revoked, at, err := rc.fetchCRL(u, c, issuer)
 		if err != nil {
 			reasons = append(reasons, "crl: "+err.Error())
 			continue
@@ -109,7 +129,7 @@ func (v *validation) status(c, issuer *x509.Certificate) RevocationStatus {
 		}
 		return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "good"}
 	}
-	if len(reasons) == 0 {
+	if len(c.OCSPServer) == 0 && len(c.CRLDistributionPoints) == 0 {
 		reasons = append(reasons, "the certificate names no ocsp responder and no crl")
 	}
 	st.Reason = joinReasons(reasons)
@@ -145,16 +165,16 @@ func stale(thisUpdate, nextUpdate, now time.Time) bool {
 // maxClockSkew tolerates a responder whose clock runs slightly ahead.
 const maxClockSkew = 5 * time.Minute
 
-// ocsp asks one responder. The request names the certificate by SHA-256 hashes of its
-// issuer's name and key; a responder that does not understand that (RFC 5019 §2.1.1
+// fetchOCSP asks one responder. The request names the certificate by SHA-256 hashes of
+// its issuer's name and key; a responder that does not understand that (RFC 5019 §2.1.1
 // responders only know SHA-1 identifiers) is asked again with SHA-1. The CertID hash only
 // identifies the certificate: the response is trusted for its signature by the issuer (or
 // a responder the issuer delegated), checked with an allowed algorithm, and for its serial.
-func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response, error) {
+func (rc *revocationChecker) fetchOCSP(u string, c, issuer *x509.Certificate) (*ocsp.Response, error) {
 	var resp *ocsp.Response
 	var err error
 	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA1} {
-		resp, err = v.ocspOnce(u, c, issuer, h)
+		resp, err = rc.fetchOCSPOnce(u, c, issuer, h)
 		var rerr ocsp.ResponseError
 		if errors.As(err, &rerr) || (err == nil && resp.Status == ocsp.Unknown) {
 			continue
@@ -164,15 +184,23 @@ func (v *validation) ocsp(u string, c, issuer *x509.Certificate) (*ocsp.Response
 	return resp, err
 }
 
-func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Hash) (*ocsp.Response, error) {
+func (rc *revocationChecker) fetchOCSPOnce(u string, c, issuer *x509.Certificate, h crypto.Hash) (*ocsp.Response, error) {
 	req, err := ocsp.CreateRequest(c, issuer, &ocsp.RequestOptions{Hash: h})
 	if err != nil {
 		return nil, err
 	}
-	body, err := v.fetch(u, "application/ocsp-request", req, limits.MaxOCSPResponse)
+	body, err := rc.fetch(u, "application/ocsp-request", req, limits.MaxOCSPResponse)
 	if err != nil {
 		return nil, err
 	}
+	return checkOCSP(body, c, issuer, rc.now())
+}
+
+// checkOCSP parses an OCSP response about c and checks it as of at: signed by issuer, or
+// by a responder issuer delegated (id-kp-OCSPSigning) and valid at at, with an allowed
+// algorithm; a CertID naming c's serial and issuer; and current (thisUpdate not after at,
+// beyond maxClockSkew, and not stale). An unsuccessful response is an ocsp.ResponseError.
+func checkOCSP(body []byte, c, issuer *x509.Certificate, at time.Time) (*ocsp.Response, error) {
 	resp, err := ocsp.ParseResponseForCert(body, c, issuer)
 	if err != nil {
 		var rerr ocsp.ResponseError
@@ -184,19 +212,18 @@ func (v *validation) ocspOnce(u string, c, issuer *x509.Certificate, h crypto.Ha
 	if err := certIDNamesIssuer(resp.TBSResponseData, c, issuer); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
-	now := v.policy.now()
 	if resp.Certificate != nil && !resp.Certificate.Equal(issuer) {
-		if err := delegatedResponder(resp.Certificate, now); err != nil {
+		if err := delegatedResponder(resp.Certificate, at); err != nil {
 			return nil, fmt.Errorf("responder certificate: %v", err)
 		}
 	}
 	if err := signatureAlgorithmAllowed(resp.SignatureAlgorithm); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
-	if resp.ThisUpdate.After(now.Add(maxClockSkew)) {
+	if resp.ThisUpdate.After(at.Add(maxClockSkew)) {
 		return nil, fmt.Errorf("response is from the future")
 	}
-	if stale(resp.ThisUpdate, resp.NextUpdate, now) {
+	if stale(resp.ThisUpdate, resp.NextUpdate, at) {
 		return nil, fmt.Errorf("response is stale")
 	}
 	return resp, nil
@@ -286,18 +313,30 @@ func signatureAlgorithmAllowed(a x509.SignatureAlgorithm) error {
 	return nil
 }
 
-func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time, error) {
-	body, err := v.fetch(u, "", nil, limits.MaxCRL)
+// fetchCRL reads the CRL at u, DER or PEM, and checks it for c as of now.
+func (rc *revocationChecker) fetchCRL(u string, c, issuer *x509.Certificate) (bool, time.Time, error) {
+	body, err := rc.fetch(u, "", nil, limits.MaxCRL)
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	list, err := x509.ParseRevocationList(body)
+	// Some distribution points serve PEM, as `openssl ca -gencrl` writes it.
+	lists, err := LoadCRLs(body)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("parse: %v", err)
 	}
-	if !bytes.Equal(list.RawIssuer, issuer.RawSubject) {
+	if len(lists) != 1 {
+		return false, time.Time{}, fmt.Errorf("parse: %d crls in one answer", len(lists))
+	}
+	if !bytes.Equal(lists[0].RawIssuer, issuer.RawSubject) {
 		return false, time.Time{}, fmt.Errorf("crl issuer is not the certificate's issuer")
 	}
+	return checkCRL(lists[0], u, c, issuer, rc.now())
+}
+
+// checkCRL checks a CRL named by c's issuer, fetched from u ("" for one the caller gave),
+// as of at: signed by issuer with an allowed algorithm, complete for c, current; and says
+// whether it lists c, and since when.
+func checkCRL(list *x509.RevocationList, u string, c, issuer *x509.Certificate, at time.Time) (bool, time.Time, error) {
 	if err := signatureAlgorithmAllowed(list.SignatureAlgorithm); err != nil {
 		return false, time.Time{}, err
 	}
@@ -307,11 +346,10 @@ func (v *validation) crl(u string, c, issuer *x509.Certificate) (bool, time.Time
 	if err := crlScope(list, u, c); err != nil {
 		return false, time.Time{}, err
 	}
-	now := v.policy.now()
-	if list.ThisUpdate.After(now.Add(maxClockSkew)) {
+	if list.ThisUpdate.After(at.Add(maxClockSkew)) {
 		return false, time.Time{}, fmt.Errorf("crl is from the future")
 	}
-	if stale(list.ThisUpdate, list.NextUpdate, now) {
+	if stale(list.ThisUpdate, list.NextUpdate, at) {
 		return false, time.Time{}, fmt.Errorf("crl is stale")
 	}
 	for _, e := range list.RevokedCertificateEntries {
@@ -395,8 +433,9 @@ func crlScope(list *x509.RevocationList, u string, c *x509.Certificate) error {
 }
 
 // issuingDistributionPoint checks the extension of RFC 5280 §5.2.5: a full name must
-// include the URL the CRL was fetched from or another of c's distribution points (§6.3.3), and the CRL must cover every kind of
-// certificate c is, for every reason, from its own issuer.
+// include the URL the CRL was fetched from (u, "" for a CRL the caller gave) or another of
+// c's distribution points (§6.3.3), and the CRL must cover every kind of certificate c is,
+// for every reason, from its own issuer.
 func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
 	in := cryptobyte.String(der)
 	var idp cryptobyte.String
@@ -420,7 +459,7 @@ func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
 			if !names.ReadAnyASN1(&name, &tag) {
 				return fmt.Errorf("malformed")
 			}
-			if tag == cbasn1.Tag(6).ContextSpecific() && (string(name) == u || slices.Contains(c.CRLDistributionPoints, string(name))) {
+			if tag == cbasn1.Tag(6).ContextSpecific() && ((u != "" && string(name) == u) || slices.Contains(c.CRLDistributionPoints, string(name))) {
 				found = true
 			}
 		}
@@ -482,12 +521,12 @@ func issuingDistributionPoint(der []byte, u string, c *x509.Certificate) error {
 
 // fetch GETs (body nil) or POSTs to an http or https URL taken from a certificate and reads
 // at most limit bytes of a 200 answer.
-func (v *validation) fetch(rawURL, contentType string, body []byte, limit int64) ([]byte, error) {
+func (rc *revocationChecker) fetch(rawURL, contentType string, body []byte, limit int64) ([]byte, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url is not http or https")
 	}
-	ctx, cancel := context.WithTimeout(v.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(rc.ctx, 15*time.Second)
 	defer cancel()
 	method, rd := http.MethodGet, io.Reader(nil)
 	if body != nil {
@@ -500,7 +539,7 @@ func (v *validation) fetch(rawURL, contentType string, body []byte, limit int64)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	client := v.policy.HTTPClient
+	client := rc.client
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second, CheckRedirect: revocationRedirect}
 	}

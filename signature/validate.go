@@ -32,7 +32,8 @@ type Policy struct {
 	TSARoots *x509.CertPool
 
 	// At is the validation time; zero means Now(). Setting it validates the signature as
-	// it would have been validated then (revocation status is still fetched now).
+	// it would have been validated then (revocation status is still fetched now; CRLs and
+	// OCSPResponses are judged at At).
 	At time.Time
 
 	// Now is the clock; nil uses time.Now. It also judges how fresh an OCSP response or a
@@ -43,6 +44,29 @@ type Policy struct {
 	// timeout that follows at most 3 redirects, to http and https URLs only. Only http and
 	// https URLs from the certificates are fetched.
 	HTTPClient *http.Client
+
+	// CRLs are certificate revocation lists the caller already holds, such as an
+	// archive's or a court's copy ([LoadCRLs] reads DER or PEM files). They are read, with
+	// OCSPResponses, before anything is fetched, and suffice for a certificate that names
+	// no responder. A CRL speaks for a certificate when its issuer name is the
+	// certificate's issuer's; it then counts only as a fetched CRL would: signed by that
+	// issuer with an allowed algorithm, complete for the certificate (no delta, no
+	// partition; indirect CRLs are refused), and current at the validation time
+	// (thisUpdate not after it, nextUpdate not before it). Optional.
+	CRLs []*x509.RevocationList
+
+	// OCSPResponses are DER OCSP responses (RFC 6960 §4.2.1) the caller already holds
+	// ([LoadOCSPResponses] reads DER or PEM files). A response speaks for a certificate
+	// when it has a single response for its serial number and issuer; it then counts only
+	// as a fetched one would: signed by the issuer or by a responder the issuer certified
+	// for id-kp-OCSPSigning, valid at the validation time, and current then.
+	//
+	// For each certificate, a revocation in any CRL or response that counts decides;
+	// otherwise a "good" one does and nothing is fetched for that certificate; otherwise
+	// (none, or none that counts) the status is fetched as usual, and the report says why
+	// the caller's data did not count. Data about other certificates is ignored, so one
+	// set can serve the whole chain and the time-stamp authority's. Optional.
+	OCSPResponses [][]byte
 }
 
 // SigningTimeSkew is how much later than the validation time a claimed signing time (CAdES
@@ -76,7 +100,9 @@ func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*
 	if vt.IsZero() {
 		vt = policy.now()
 	}
-	v := &validation{ctx: ctx, policy: policy, report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()}}
+	v := &validation{ctx: ctx, policy: policy, report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()},
+		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
+			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
 	if looksLikeJWS(sig) {
 		return v.jades(doc, sig)
 	}
@@ -91,6 +117,7 @@ type validation struct {
 	ctx    context.Context
 	policy *Policy
 	report *Report
+	rc     *revocationChecker
 }
 
 func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
@@ -259,7 +286,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 // holds a compromised TSA key can date anything.
 func (v *validation) tsaRevocation(chain []*x509.Certificate) error {
 	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
-		st := v.status(chain[i], chain[i+1])
+		st := v.rc.status(chain[i], chain[i+1])
 		switch st.Status {
 		case "good":
 		case "revoked":

@@ -23,11 +23,21 @@ const (
 	// Ed25519 signs the whole JWS signing input, so that document is held in memory.
 	MaxBufferedPayload = 64 << 20
 
-	// MaxOCSPResponse caps an OCSP response read from a responder.
+	// MaxOCSPResponse caps an OCSP response read from a responder or from a file.
 	MaxOCSPResponse = 64 << 10
 
-	// MaxCRL caps a certificate revocation list read from a distribution point.
+	// MaxCRL caps a certificate revocation list read from a distribution point or from a
+	// file.
 	MaxCRL = 16 << 20
+
+	// MaxRevocationFile caps a file of CRLs or OCSP responses given to signature.LoadCRLs
+	// or LoadOCSPResponses (and to dpi verify and sign --crl, --ocsp): a MaxCRL list in PEM
+	// is a third larger than its DER.
+	MaxRevocationFile = 24 << 20
+
+	// MaxRevocationItems caps the CRLs or OCSP responses (or PEM blocks) in one such file,
+	// and the --crl and --ocsp files one dpi command reads.
+	MaxRevocationItems = 64
 
 	// MaxTSAResponse caps an RFC 3161 time-stamp response read from a TSA.
 	MaxTSAResponse = 256 << 10
