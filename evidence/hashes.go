@@ -126,6 +126,23 @@ func (r *dbReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
 }
 
 func (r *dbReader) read(indexes []int64) ([]xtlog.Hash, error) {
+	got, err := r.readSome(indexes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]xtlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := got[x]
+		if !ok {
+			return nil, fmt.Errorf("stored hash %d is missing", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// readSome reads the stored hashes at indexes, in one query, and returns those it found.
+func (r *dbReader) readSome(indexes []int64) (map[int64]xtlog.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
 	}
@@ -167,18 +184,7 @@ func (r *dbReader) read(indexes []int64) ([]xtlog.Hash, error) {
 		}
 		got[idx] = xtlog.Hash(h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]xtlog.Hash, len(indexes))
-	for i, x := range indexes {
-		h, ok := got[x]
-		if !ok {
-			return nil, fmt.Errorf("stored hash %d is missing", x)
-		}
-		out[i] = h
-	}
-	return out, nil
+	return got, rows.Err()
 }
 
 // batchReader serves the hashes of an append batch from memory and the rest from the
@@ -221,7 +227,8 @@ func (r *batchReader) ReadHashes(indexes []int64) ([]xtlog.Hash, error) {
 // run far faster than one statement per row.
 type inserter struct {
 	db      *store.DB
-	prefix  string
+	table   string
+	columns []string
 	cols    int
 	perStmt int
 	args    []any
@@ -236,7 +243,7 @@ func newInserter(db *store.DB, table string, cols []string) *inserter {
 	if perStmt*len(cols) > maxParams {
 		perStmt = maxParams / len(cols)
 	}
-	return &inserter{db: db, prefix: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ", cols: len(cols), perStmt: perStmt}
+	return &inserter{db: db, table: table, columns: cols, cols: len(cols), perStmt: perStmt}
 }
 
 func (in *inserter) add(ctx context.Context, q querier, vals ...any) error {
@@ -270,13 +277,18 @@ func (in *inserter) flush(ctx context.Context, q querier) error {
 
 func (in *inserter) build(n int) string {
 	var b strings.Builder
-	b.WriteString(in.prefix)
-	row := "(" + strings.Repeat("?, ", in.cols-1) + "?)"
+	writeInsert(&b, in.table, in.columns, n)
+	return in.db.Rebind(b.String())
+}
+
+// writeInsert writes a multi-row INSERT of n rows into table, with ? placeholders.
+func writeInsert(b *strings.Builder, table string, cols []string, n int) {
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	row := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(row)
 	}
-	return in.db.Rebind(b.String())
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
@@ -95,10 +96,13 @@ type Log struct {
 
 	readOnly bool
 	group    committer
-	stmts    stmtCache
-	hashes   hashCache
-	notes    noteCache
-	signed   signedCache
+	// nextSeq is the size the last group this Log committed left, which the next group
+	// expects to find (another process may have appended since).
+	nextSeq atomic.Int64
+	stmts   stmtCache
+	hashes  hashCache
+	notes   noteCache
+	signed  signedCache
 }
 
 // signedCache remembers the largest checkpoint this Log signed, so that Checkpoint refuses
