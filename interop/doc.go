@@ -1,0 +1,124 @@
+// Package interop carries requests and responses between agencies as the X-Road message
+// protocol for REST does, with or without a security server: member and service
+// identifiers, an http.RoundTripper for the client side and an http.Handler middleware for
+// the server side, and, where no security server stands between the two, signed envelopes
+// that bind each response to its request, replay defence and a message log in the evidence
+// log.
+//
+// # Standards
+//
+//   - X-Road Message Protocol for REST (PR-REST), version 1.0.3 and later: the /r1 request
+//     target (§4.1), percent-encoding of identifier parts (§4.2), the X-Road-* header fields
+//     (§4.3), the error form X-Road-Error + {type, message, detail} (§4.6) and the
+//     identifier character restrictions (§4.8). The worked examples of §4.1, §4.2, §4.3,
+//     §4.6 and §6 are test vectors in testdata/pr-rest-vectors.json.
+//   - RFC 7515 JWS, compact serialization with a detached payload (Appendix F); RFC 7518
+//     §3.4 ES256 and RFC 8037 §3.1 EdDSA (Ed25519); x5c (RFC 7515 §4.1.6).
+//   - RFC 9530 Content-Digest (sha-256) for the digest of a body held before it is sent.
+//   - RFC 5280 certificate path validation, through crypto/x509.
+//
+// # Identifiers
+//
+// ClientID names a member or one of its subsystems, INSTANCE/CLASS/MEMBER[/SUBSYSTEM];
+// ServiceID a service, INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE[/VERSION];
+// RepresentedParty the party of X-Road-Represented-Party, [CLASS/]CODE. Each part is at most
+// 255 bytes of A-Z, a-z, 0-9 and '()+,-.=? (§4.8), written percent-encoded (§4.2: "?" as
+// %3F). A /r1 path carries exactly five service parts, as X-Road's security server reads
+// them: what follows is the service's own path, so a version cannot be sent over REST.
+//
+// # With a security server
+//
+// Set TransportConfig.SecurityServer and point requests at the client's security server:
+// the transport sends /r1/{serviceId}/path with X-Road-Client and X-Road-Id, and the
+// security server signs, verifies and logs. Behind the provider's security server, set
+// HandlerConfig.SecurityServer: the handler reads the X-Road fields the security server
+// passes and gives them to the service as a Message.
+//
+// # Without a security server: envelopes
+//
+// Every request and response carries an envelope in the Dpi-Envelope field: a compact JWS
+// with a detached payload, signed with the member's crypto.Signer (ES256 or EdDSA), its
+// certificate chain in x5c and its signing time in iat. The payload, which is not sent,
+// is a JSON object the receiver rebuilds from the message it received: EnvelopeFormat, the
+// kind of message, the method and request target or the status, X-Road-Client,
+// X-Road-Service, X-Road-Id, X-Road-UserId, X-Road-Represented-Party, X-Road-Issue,
+// Content-Type, the request hash and the body's digest. A response's X-Road-Request-Hash is
+// the base64 SHA-512 of its request's envelope, so a response answers one request only.
+//
+// Bodies stream, in constant memory at any size. A body of up to
+// limits.MaxInteropInlineBody bytes (64 KiB) is held, and its SHA-256 goes in the
+// Content-Digest field the envelope signs. A longer body is sent as it comes: the envelope
+// signs "trailer" in place of the digest, and a second JWS, the Dpi-Envelope-Trailer trailer
+// field, signs the digest and the hash of the envelope once the body has flowed. The
+// receiver hashes the body as it reads it, and the Read that would return io.EOF returns the
+// rejection instead when the body is not the one signed: trust a body only once it has been
+// read to the end. A request's envelope is verified before the handler runs, so the handler
+// knows who asks; a request body that fails at its end turns a held response into a
+// Client.InvalidBody error, and leaves a streamed one without its trailer, which the client
+// then refuses.
+//
+// # Trust
+//
+// A Verifier trusts nothing by default: it needs the roots a signer's certificate must
+// chain to, a Directory saying which certificates (or subjects) may sign for which member,
+// and it allows ES256 and EdDSA only, or a subset. An envelope is refused, with an *Error
+// naming the check and a sentinel that wraps ErrRejected, when it is missing, oversize or
+// malformed, or has a header parameter other than alg, typ, x5c and iat (ErrMalformed);
+// signed with another algorithm (ErrAlgorithm); from a sender the directory does not list,
+// or with a certificate not listed for it (ErrUnknownMember); with a certificate that does
+// not chain to the roots, has expired or may not sign (ErrCertificate); when the signature
+// does not cover what was received (ErrSignature); when the body is not the one signed
+// (ErrBody); for a response bound to another request (ErrRequestHash); for a message ID
+// already seen (ErrReplay); or signed outside the window around now (ErrClockSkew).
+//
+// Over HTTP the server answers a refusal in X-Road's error form, status 400 and a type
+// naming what the client sent: Client.BadRequest, Client.InvalidProtocolVersion,
+// Client.UnknownService, Client.MissingSignature, Client.MalformedSignature,
+// Client.UnsupportedAlgorithm, Client.UnknownMember, Client.CertValidation,
+// Client.InvalidSignatureValue, Client.InvalidBody, Client.DuplicateMessageId,
+// Client.ClockSkew; and its own failures with status 500: Server.ServerProxy.DatabaseError
+// (the replay store), Server.ServerProxy.LoggingFailed (the message log),
+// Server.ServerProxy.CannotCreateSignature, Server.ServerProxy.InternalError.
+//
+// # Replay defence
+//
+// The server accepts a message ID from a client once: it records the pair in a SeenIDs
+// store until the envelope's signing time plus the verifier's window, after which the
+// envelope is refused as too old anyway. NewMemorySeenIDs keeps them in memory, bounded,
+// and refuses new messages rather than forget an unexpired one; OpenSeenIDs keeps them in
+// a table of the block's database, under a unique key, for many instances.
+//
+// # Message log
+//
+// With a Log, every message sent and received is appended to an evidence.Log: kind
+// interop.request.sent, interop.request.received, interop.response.sent or
+// interop.response.received, the message ID as the reference, LogMeta as the metadata
+// (client, service, method, path, status, signing time, body digest and size, request
+// hash, direction, whether it was signed and read whole) and, only with LogBodies, the body
+// as the erasable payload. A request and its response are appended together, as one batch:
+// the server appends them before it releases a held response or signs a streamed one's
+// trailer, the client once it has read the response's body to its end.
+//
+// # Example
+//
+//	signer, _ := interop.NewSigner(key, chain)
+//	verifier, _ := interop.NewVerifier(interop.VerifierConfig{Roots: roots, Directory: dir})
+//	// client side
+//	t, _ := interop.NewTransport(interop.TransportConfig{
+//		Client: client, Service: service, Signer: signer, Verifier: verifier, Log: log})
+//	resp, err := (&http.Client{Transport: t}).Get("https://agency-b.example/v1/persons/42")
+//	// server side
+//	h, _ := interop.NewHandler(interop.HandlerConfig{
+//		Provider: provider, Signer: signer, Verifier: verifier, Seen: seen, Log: log}, mux)
+//	// in mux's handlers: msg, _ := interop.MessageFrom(r.Context()); msg.Client, msg.UserID
+//
+// # What it does not do yet
+//
+// Phase 1 leaves for later: encryption of bodies to one or several recipients (JWE, general
+// JSON serialization); a signed trust directory document, with an expiry, verified against
+// a configuration anchor and refreshed (the Directory here is static); revocation checks
+// of signer certificates (OCSP, CRL); signed events in CloudEvents form over NATS
+// JetStream; the "dpi envelope" command; and benchmarks against plain HTTP and X-Road. It
+// never runs a security server, does not carry SOAP, and does not follow redirects it is
+// not told to (PR-REST §4.4).
+package interop

@@ -1,0 +1,607 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// EnvelopeFormat names the form of an envelope's signing input, which every envelope
+// signs, so a verifier never guesses the version.
+const EnvelopeFormat = "dpi-interop-envelope/v1"
+
+// envelopeType is the JWS typ of an envelope (RFC 7515 §4.1.9), so that an envelope is
+// never taken for another kind of JWS signed with the same key.
+const envelopeType = "dpi-interop+jws"
+
+// digestTrailer is the bodyDigest of an envelope whose body digest is signed in the
+// trailer, once the body has flowed.
+const digestTrailer = "trailer"
+
+// DefaultMaxSkew is the window around now in which an envelope's signing time is accepted
+// when VerifierConfig.MaxSkew is zero.
+const DefaultMaxSkew = 2 * time.Minute
+
+// Algorithms an envelope may be signed with: ECDSA P-256 with SHA-256 and Ed25519 (RFC 7518
+// §3.4, RFC 8037 §3.1).
+const (
+	ES256 = "ES256"
+	EdDSA = "EdDSA"
+)
+
+// signingInput is the detached payload of an envelope: what the signature covers. The
+// receiver rebuilds it, byte for byte, from the message it received; nothing in it is
+// sent apart from the message's own fields. Its fields are written in this order.
+type signingInput struct {
+	Format           string `json:"format"`
+	Kind             string `json:"kind"` // "request", "response" or "trailer"
+	Method           string `json:"method,omitempty"`
+	Target           string `json:"target,omitempty"` // the request target: /r1/{serviceId}/path?query
+	Status           int    `json:"status,omitempty"`
+	Client           string `json:"client,omitempty"`  // X-Road-Client as sent
+	Service          string `json:"service,omitempty"` // X-Road-Service as sent (responses)
+	ID               string `json:"id,omitempty"`      // X-Road-Id
+	UserID           string `json:"userId,omitempty"`
+	RepresentedParty string `json:"representedParty,omitempty"`
+	Issue            string `json:"issue,omitempty"`
+	ContentType      string `json:"contentType,omitempty"`
+	RequestHash      string `json:"requestHash,omitempty"` // responses: the request they answer
+	Envelope         string `json:"envelope,omitempty"`    // trailers: SHA-256 of the envelope they complete
+	BodyDigest       string `json:"bodyDigest"`            // Content-Digest, or "trailer"
+}
+
+func (in *signingInput) bytes() []byte {
+	b, _ := json.Marshal(in)
+	return b
+}
+
+// contentDigest returns the RFC 9530 Content-Digest value of a SHA-256 digest.
+func contentDigest(sum []byte) string {
+	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":"
+}
+
+// checkContentDigest accepts exactly the form contentDigest writes.
+func checkContentDigest(v string) error {
+	b64, ok := strings.CutPrefix(v, "sha-256=:")
+	if ok {
+		b64, ok = strings.CutSuffix(b64, ":")
+	}
+	if ok {
+		sum, err := base64.StdEncoding.Strict().DecodeString(b64)
+		ok = err == nil && len(sum) == sha256.Size && contentDigest(sum) == v
+	}
+	if !ok {
+		return fail(ErrMalformed, CheckEnvelope, "%s is not one SHA-256 digest", HeaderContentDigest)
+	}
+	return nil
+}
+
+// requestHash binds a response to its request: the base64 SHA-512 of the request's
+// envelope, in the form of X-Road-Request-Hash (PR-REST §4.3). The envelope covers the
+// request's fields and its body digest, or is completed by the trailer that does.
+func requestHash(envelope string) string {
+	sum := sha512.Sum512([]byte(envelope))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func envelopeHash(envelope string) string {
+	sum := sha256.Sum256([]byte(envelope))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// Signer signs a member's envelopes with its key and certificate chain. Build one with
+// NewSigner; it is immutable and safe for concurrent use.
+type Signer struct {
+	key   crypto.Signer
+	alg   jose.SignatureAlgorithm
+	chain []*x509.Certificate
+	x5c   []string
+}
+
+// NewSigner returns a signer for key, an ECDSA P-256 (ES256) or Ed25519 (EdDSA) key that
+// may live in an HSM or a KMS: only its Sign method is used. chain is the member's signing
+// certificate, for key's public key, then its intermediates up to (not including) the root;
+// it goes in every envelope's x5c header.
+func NewSigner(key crypto.Signer, chain []*x509.Certificate) (*Signer, error) {
+	if key == nil {
+		return nil, fail(ErrConfig, CheckConfig, "no signing key")
+	}
+	alg, err := algorithmFor(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	if len(chain) == 0 || len(chain) > limits.MaxInteropChain {
+		return nil, fail(ErrConfig, CheckConfig, "the chain must hold 1 to %d certificates", limits.MaxInteropChain)
+	}
+	for _, c := range chain {
+		if c == nil {
+			return nil, fail(ErrConfig, CheckConfig, "a certificate of the chain is nil")
+		}
+	}
+	if !samePublicKey(chain[0].PublicKey, key.Public()) {
+		return nil, fail(ErrConfig, CheckConfig, "the first certificate of the chain is not for the key")
+	}
+	s := &Signer{key: key, alg: alg, chain: slices.Clone(chain)}
+	for _, c := range chain {
+		s.x5c = append(s.x5c, base64.StdEncoding.EncodeToString(c.Raw))
+	}
+	return s, nil
+}
+
+// Certificate returns the signing certificate.
+func (s *Signer) Certificate() *x509.Certificate { return s.chain[0] }
+
+func algorithmFor(pub crypto.PublicKey) (jose.SignatureAlgorithm, error) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() {
+			return jose.ES256, nil
+		}
+	case ed25519.PublicKey:
+		return jose.EdDSA, nil
+	}
+	return "", fail(ErrConfig, CheckConfig, "a signing key must be ECDSA P-256 or Ed25519")
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+// sign returns the compact JWS, payload detached, of in. An envelope (withChain) carries
+// x5c and its signing time iat; a trailer carries neither, and is verified with the key of
+// the envelope it completes.
+func (s *Signer) sign(in *signingInput, at time.Time, withChain bool) (string, error) {
+	opts := (&jose.SignerOptions{}).WithType(envelopeType)
+	if withChain {
+		opts = opts.WithHeader("x5c", s.x5c).WithHeader("iat", at.Unix())
+	}
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: cryptosigner.Opaque(s.key)}, opts)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errSign, err)
+	}
+	obj, err := js.Sign(in.bytes())
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errSign, err)
+	}
+	compact, err := obj.DetachedCompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errSign, err)
+	}
+	return compact, nil
+}
+
+// Directory says which members exist and which certificates may sign for them: the
+// verifier's allow-list. A static, in-memory directory is NewStaticDirectory.
+type Directory interface {
+	// Lookup returns the entry that vouches for id: id's own entry or, for a subsystem
+	// without one, its member's. It returns an error wrapping ErrUnknownMember when there
+	// is none.
+	Lookup(ctx context.Context, id ClientID) (*Member, error)
+}
+
+// Member is a directory entry: a member (or subsystem), the certificates that may sign
+// for it, and where its services are reached.
+type Member struct {
+	// ID is the member or subsystem.
+	ID ClientID
+	// Certificates are signing certificates the member uses; a signer whose certificate is
+	// one of them is the member's.
+	Certificates []*x509.Certificate
+	// Subjects are certificate subjects, as x509.Certificate.Subject.String() writes them
+	// ("CN=...,O=...,C=..."): a signer certificate with one of these subjects is the
+	// member's, so a renewed certificate needs no change here. The certificate must still
+	// chain to the verifier's roots.
+	Subjects []string
+	// Endpoint is the base URL of the member's services, for clients that look it up.
+	Endpoint string
+}
+
+// vouchesFor reports whether cert may sign for m.
+func (m *Member) vouchesFor(cert *x509.Certificate) bool {
+	for _, c := range m.Certificates {
+		if c != nil && bytes.Equal(c.Raw, cert.Raw) {
+			return true
+		}
+	}
+	return slices.Contains(m.Subjects, cert.Subject.String())
+}
+
+// StaticDirectory is a Directory held in memory, fixed when it is built.
+type StaticDirectory struct {
+	members map[ClientID]*Member
+}
+
+var _ Directory = (*StaticDirectory)(nil)
+
+// NewStaticDirectory returns a directory of members. Each must have a valid ID, listed once,
+// and at least one certificate or subject.
+func NewStaticDirectory(members ...Member) (*StaticDirectory, error) {
+	d := &StaticDirectory{members: make(map[ClientID]*Member, len(members))}
+	for i := range members {
+		m := members[i]
+		if err := m.ID.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: member %d: %v", ErrConfig, i, err)
+		}
+		if len(m.Certificates) == 0 && len(m.Subjects) == 0 {
+			return nil, fail(ErrConfig, CheckConfig, "member %s has no certificate and no subject", m.ID)
+		}
+		if _, dup := d.members[m.ID]; dup {
+			return nil, fail(ErrConfig, CheckConfig, "member %s is listed twice", m.ID)
+		}
+		m.Certificates = slices.Clone(m.Certificates)
+		m.Subjects = slices.Clone(m.Subjects)
+		d.members[m.ID] = &m
+	}
+	return d, nil
+}
+
+// Lookup returns id's entry or, for a subsystem without one, its member's.
+func (d *StaticDirectory) Lookup(_ context.Context, id ClientID) (*Member, error) {
+	if m, ok := d.members[id]; ok {
+		return m, nil
+	}
+	if m, ok := d.members[id.MemberID()]; ok && id.IsSubsystem() {
+		return m, nil
+	}
+	return nil, fail(ErrUnknownMember, CheckMember, "%s is not in the directory", id)
+}
+
+// VerifierConfig configures a Verifier. Roots and Directory are required; the zero value of
+// every other field is safe.
+type VerifierConfig struct {
+	// Roots are the trust anchors a signer's certificate must chain to.
+	Roots *x509.CertPool
+	// Directory lists the members and the certificates that may sign for each.
+	Directory Directory
+	// Algorithms allows a subset of ES256 and EdDSA; empty allows both.
+	Algorithms []string
+	// MaxSkew is how far an envelope's signing time may lie from now, either way; zero means
+	// DefaultMaxSkew. It is also how long a message ID is remembered for replay defence.
+	MaxSkew time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verifier checks envelopes against explicit trust: roots, a directory of members and an
+// algorithm allow-list. Build one with NewVerifier; it is immutable and safe for concurrent
+// use.
+type Verifier struct {
+	roots *x509.CertPool
+	dir   Directory
+	algs  []jose.SignatureAlgorithm
+	skew  time.Duration
+	now   func() time.Time
+}
+
+// NewVerifier checks cfg and returns a verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.Roots == nil {
+		return nil, fail(ErrConfig, CheckConfig, "no roots")
+	}
+	if cfg.Directory == nil {
+		return nil, fail(ErrConfig, CheckConfig, "no directory")
+	}
+	v := &Verifier{roots: cfg.Roots, dir: cfg.Directory, skew: cfg.MaxSkew, now: cfg.Now}
+	if v.skew == 0 {
+		v.skew = DefaultMaxSkew
+	}
+	if v.skew < 0 || v.skew > limits.MaxInteropClockSkew {
+		return nil, fail(ErrConfig, CheckConfig, "MaxSkew must lie between 0 and %v", limits.MaxInteropClockSkew)
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []string{ES256, EdDSA}
+	}
+	for _, a := range algs {
+		if a != ES256 && a != EdDSA {
+			return nil, fail(ErrConfig, CheckConfig, "algorithm %q is not ES256 or EdDSA", a)
+		}
+		v.algs = append(v.algs, jose.SignatureAlgorithm(a))
+	}
+	return v, nil
+}
+
+// verified is what a verified envelope says beyond the message it came with.
+type verified struct {
+	compact string
+	alg     jose.SignatureAlgorithm
+	signer  *x509.Certificate
+	at      time.Time
+	digest  string // the signed Content-Digest, or digestTrailer
+}
+
+// splitCompact checks the form of a compact JWS with a detached payload and decodes its
+// protected header into fields, refusing any header parameter but names.
+func splitCompact(compact string, names ...string) (map[string]json.RawMessage, error) {
+	if compact == "" {
+		return nil, fail(ErrMalformed, CheckNoEnvelope, "no envelope")
+	}
+	if len(compact) > limits.MaxInteropEnvelope {
+		return nil, fail(ErrMalformed, CheckEnvelope, "envelope longer than %d bytes", limits.MaxInteropEnvelope)
+	}
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 || parts[1] != "" || parts[0] == "" || parts[2] == "" {
+		return nil, fail(ErrMalformed, CheckEnvelope, "not a compact JWS with a detached payload")
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(parts[0])
+	if err != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "protected header is not base64url")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "protected header is not a JSON object")
+	}
+	// A parameter this verifier does not name (crit, jwk, jku, x5u, kid, b64, ...) is
+	// refused rather than ignored: nothing outside the allow-list decides trust.
+	if len(fields) != len(names) {
+		return nil, fail(ErrMalformed, CheckEnvelope, "protected header parameters other than %s", strings.Join(names, ", "))
+	}
+	for _, n := range names {
+		if fields[n] == nil {
+			return nil, fail(ErrMalformed, CheckEnvelope, "protected header has no %s", n)
+		}
+	}
+	return fields, nil
+}
+
+func (v *Verifier) algorithm(raw json.RawMessage) (jose.SignatureAlgorithm, error) {
+	var alg string
+	if json.Unmarshal(raw, &alg) != nil {
+		return "", fail(ErrMalformed, CheckEnvelope, "alg is not a string")
+	}
+	if !slices.Contains(v.algs, jose.SignatureAlgorithm(alg)) {
+		return "", fail(ErrAlgorithm, CheckAlgorithm, "%q is not allowed", truncate(alg))
+	}
+	return jose.SignatureAlgorithm(alg), nil
+}
+
+func checkType(raw json.RawMessage) error {
+	var typ string
+	if json.Unmarshal(raw, &typ) != nil || typ != envelopeType {
+		return fail(ErrMalformed, CheckEnvelope, "typ is not %s", envelopeType)
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+// verifyEnvelope checks an envelope sent by sender over in, rebuilt from the message
+// received. The checks run from the cheapest to the signature itself: form, algorithm,
+// time, member, certificate, signature.
+func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender ClientID, in *signingInput) (*verified, error) {
+	fields, err := splitCompact(compact, "alg", "typ", "x5c", "iat")
+	if err != nil {
+		return nil, err
+	}
+	alg, err := v.algorithm(fields["alg"])
+	if err != nil {
+		return nil, err
+	}
+	if err := checkType(fields["typ"]); err != nil {
+		return nil, err
+	}
+	var iat int64
+	if json.Unmarshal(fields["iat"], &iat) != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "iat is not a whole number")
+	}
+	now := v.now()
+	at := time.Unix(iat, 0)
+	if d := at.Sub(now); d > v.skew || d < -v.skew {
+		return nil, fail(ErrClockSkew, CheckTime, "signed at %s, more than %v from now", at.UTC().Format(time.RFC3339), v.skew)
+	}
+	var x5c []string
+	if json.Unmarshal(fields["x5c"], &x5c) != nil || len(x5c) == 0 || len(x5c) > limits.MaxInteropChain {
+		return nil, fail(ErrMalformed, CheckEnvelope, "x5c is not a chain of 1 to %d certificates", limits.MaxInteropChain)
+	}
+	chain := make([]*x509.Certificate, len(x5c))
+	for i, c := range x5c {
+		der, err := base64.StdEncoding.Strict().DecodeString(c)
+		if err == nil {
+			chain[i], err = x509.ParseCertificate(der)
+		}
+		if err != nil {
+			return nil, fail(ErrMalformed, CheckEnvelope, "x5c certificate %d does not parse", i)
+		}
+	}
+	leaf := chain[0]
+	m, err := v.dir.Lookup(ctx, sender)
+	if err != nil {
+		if errors.Is(err, ErrUnknownMember) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("interop: directory: %w", err)
+	}
+	if !m.vouchesFor(leaf) {
+		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{
+		Roots: v.roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	}); err != nil {
+		return nil, fail(ErrCertificate, CheckCertificate, "%s", certReason(err))
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return nil, fail(ErrCertificate, CheckCertificate, "the certificate may not make digital signatures")
+	}
+	obj, err := jose.ParseDetached(compact, in.bytes(), []jose.SignatureAlgorithm{alg})
+	if err != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "not a JWS go-jose accepts")
+	}
+	if _, err := obj.Verify(leaf.PublicKey); err != nil {
+		return nil, fail(ErrSignature, CheckSignature, "does not verify over the %s received", in.Kind)
+	}
+	return &verified{compact: compact, alg: alg, signer: leaf, at: at, digest: in.BodyDigest}, nil
+}
+
+func certReason(err error) string {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) {
+		switch inv.Reason {
+		case x509.Expired:
+			return "expired or not yet valid"
+		case x509.NotAuthorizedToSign:
+			return "issued by a certificate that may not issue"
+		case x509.IncompatibleUsage:
+			return "not for signing"
+		}
+		return "invalid"
+	}
+	var unk x509.UnknownAuthorityError
+	if errors.As(err, &unk) {
+		return "does not chain to the roots"
+	}
+	return "does not verify"
+}
+
+// verifyTrailer checks the trailer that completes env, signed with the same key over the
+// digest of the body received.
+func verifyTrailer(env *verified, compact, digest string) error {
+	if compact == "" {
+		return fail(ErrBody, CheckBody, "no %s trailer", HeaderEnvelopeTrailer)
+	}
+	fields, err := splitCompact(compact, "alg", "typ")
+	if err != nil {
+		return fail(ErrBody, CheckBody, "%s trailer is malformed", HeaderEnvelopeTrailer)
+	}
+	var alg string
+	if json.Unmarshal(fields["alg"], &alg) != nil || jose.SignatureAlgorithm(alg) != env.alg || checkType(fields["typ"]) != nil {
+		return fail(ErrBody, CheckBody, "%s trailer is not signed as its envelope", HeaderEnvelopeTrailer)
+	}
+	in := &signingInput{Format: EnvelopeFormat, Kind: "trailer", Envelope: envelopeHash(env.compact), BodyDigest: digest}
+	obj, err := jose.ParseDetached(compact, in.bytes(), []jose.SignatureAlgorithm{env.alg})
+	if err == nil {
+		_, err = obj.Verify(env.signer.PublicKey)
+	}
+	if err != nil {
+		return fail(ErrBody, CheckBody, "the body received is not the body signed")
+	}
+	return nil
+}
+
+// digestReader hashes a body as it is read and, once it ends, calls end with its digest; an
+// error end returns replaces io.EOF, so that a reader never sees the end of a body that
+// does not verify. It holds no more than one read's bytes.
+type digestReader struct {
+	r    io.Reader
+	c    io.Closer
+	h    hash.Hash
+	n    int64
+	end  func(digest string, n int64) error
+	once sync.Once
+	err  error
+	keep *capture
+}
+
+func newDigestReader(r io.Reader, c io.Closer, keep *capture, end func(string, int64) error) *digestReader {
+	return &digestReader{r: r, c: c, h: sha256.New(), end: end, keep: keep}
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	n, err := d.r.Read(p)
+	d.h.Write(p[:n])
+	d.n += int64(n)
+	d.keep.write(p[:n])
+	if err == io.EOF {
+		d.finish()
+		if d.err != nil {
+			return n, d.err
+		}
+		d.err = io.EOF
+	} else if err != nil {
+		d.err = err
+	}
+	return n, err
+}
+
+func (d *digestReader) finish() {
+	d.once.Do(func() {
+		if e := d.end(contentDigest(d.h.Sum(nil)), d.n); e != nil {
+			d.err = e
+		}
+	})
+}
+
+func (d *digestReader) Close() error {
+	if d.c == nil {
+		return nil
+	}
+	return d.c.Close()
+}
+
+// capture keeps up to max bytes of a body for the message log, and forgets them all once
+// the body is longer.
+type capture struct {
+	buf  []byte
+	max  int
+	over bool
+}
+
+func newCapture(on bool, max int) *capture {
+	if !on {
+		return nil
+	}
+	return &capture{max: max}
+}
+
+func (c *capture) write(p []byte) {
+	if c == nil || c.over {
+		return
+	}
+	if len(c.buf)+len(p) > c.max {
+		c.over, c.buf = true, nil
+		return
+	}
+	c.buf = append(c.buf, p...)
+}
+
+func (c *capture) bytes() []byte {
+	if c == nil || c.over {
+		return nil
+	}
+	if c.buf == nil {
+		return []byte{}
+	}
+	return c.buf
+}
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}

@@ -1,0 +1,352 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// TransportConfig configures the client side. Client and Service are required, and exactly
+// one of SecurityServer or the pair Signer and Verifier; the zero value of every other
+// field is safe.
+type TransportConfig struct {
+	// Client is the member or subsystem that calls: X-Road-Client.
+	Client ClientID
+	// Service is the service called. Its provider must be a subsystem, and it may not have
+	// a version: the /r1 path has no place for one (PR-REST §4.1).
+	Service ServiceID
+	// SecurityServer says requests go to the client's own security server, which signs them
+	// and verifies the responses: the transport sends and reads the plain protocol.
+	SecurityServer bool
+	// Signer signs every request; Verifier checks every response, which the service's
+	// provider must have signed. Both are required unless SecurityServer is set, and
+	// refused with it.
+	Signer   *Signer
+	Verifier *Verifier
+	// Base sends the requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// Log, when set, receives a record of every request sent and response received, with
+	// the message ID as its reference, once the response's body has been read to its end or
+	// closed.
+	Log *evidence.Log
+	// LogBodies puts each body, up to the evidence log's payload cap, in its record's
+	// payload. Off by default.
+	LogBodies bool
+}
+
+// Transport is an http.RoundTripper that speaks the X-Road message protocol for REST for
+// one client and one service. A request's URL names the server (the security server, or the
+// provider's endpoint) and the service's own path: GET https://ss.example/v1/bar/zyggy?quu=1
+// is sent as GET https://ss.example/r1/{serviceId}/v1/bar/zyggy?quu=1 with X-Road-Client,
+// and X-Road-Id (a fresh UUID unless the request has one). X-Road-UserId,
+// X-Road-Represented-Party and X-Road-Issue are sent as the request sets them, once checked.
+//
+// Without a security server, every request is signed (a body of up to
+// limits.MaxInteropInlineBody bytes is held and its digest signed in the envelope; a
+// longer one streams and its digest is signed in a trailer) and every response verified:
+// its envelope before RoundTrip returns it, its body as it is read, whose last Read fails
+// instead of returning io.EOF when the body is not the one signed. Trust a response only
+// once its body has been read to the end. A response carrying X-Road-Error is returned
+// unverified, as the other side's report: ReadFault reads it.
+//
+// A Transport is immutable and safe for concurrent use.
+type Transport struct {
+	cfg     TransportConfig
+	base    http.RoundTripper
+	service string
+	client  string
+	log     messageLog
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport checks cfg and returns a transport.
+func NewTransport(cfg TransportConfig) (*Transport, error) {
+	if err := cfg.Client.Validate(); err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "client: %v", err)
+	}
+	if err := cfg.Service.Validate(); err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "service: %v", err)
+	}
+	if cfg.Service.Version != "" {
+		return nil, fail(ErrConfig, CheckConfig, "the REST protocol carries no service version: put it in the path")
+	}
+	if cfg.SecurityServer {
+		if cfg.Signer != nil || cfg.Verifier != nil {
+			return nil, fail(ErrConfig, CheckConfig, "a transport to a security server signs and verifies nothing")
+		}
+	} else if cfg.Signer == nil || cfg.Verifier == nil {
+		return nil, fail(ErrConfig, CheckConfig, "a Signer and a Verifier are required, unless SecurityServer is set")
+	}
+	t := &Transport{cfg: cfg, base: cfg.Base, service: cfg.Service.String(), client: cfg.Client.String(),
+		log: messageLog{log: cfg.Log, bodies: cfg.LogBodies}}
+	if t.base == nil {
+		t.base = http.DefaultTransport
+	}
+	return t, nil
+}
+
+// call is one request on its way through the transport.
+type call struct {
+	mu       sync.Mutex
+	id       string
+	reqHash  string
+	reqEntry *logEntry
+	env      *verified
+}
+
+// RoundTrip sends req as an X-Road REST request and returns the response, verified when the
+// transport signs.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r, c, err := t.prepare(req)
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.accept(r.Context(), resp, c); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// prepare builds the request to send: the /r1 target, the X-Road fields and, when the
+// transport signs, the envelope.
+func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
+	if req.URL == nil {
+		return nil, nil, fail(ErrProtocol, CheckPath, "request without a URL")
+	}
+	r := req.Clone(req.Context())
+	escaped := "/" + protocolVersion + "/" + t.service + req.URL.EscapedPath()
+	path, err := url.PathUnescape(escaped)
+	if err != nil {
+		return nil, nil, fail(ErrProtocol, CheckPath, "the path is not percent-encoded properly")
+	}
+	r.URL.Path, r.URL.RawPath, r.URL.Opaque = path, escaped, ""
+	h := r.Header
+	for _, k := range []string{HeaderEnvelope, HeaderEnvelopeTrailer, HeaderContentDigest, HeaderRequestHash, HeaderService, HeaderError} {
+		h.Del(k)
+	}
+	h.Set(HeaderClient, t.client)
+	if lastValue(h, HeaderID) == "" {
+		h.Set(HeaderID, newMessageID())
+	}
+	ph, err := readRequestHeaders(h, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, k := range []string{HeaderID, HeaderUserID, HeaderRepresentedParty, HeaderIssue} {
+		if v := lastValue(h, k); v != "" {
+			h.Set(k, v)
+		}
+	}
+	target := r.URL.RequestURI()
+	c := &call{id: ph.id}
+	c.reqEntry = &logEntry{kind: KindRequestSent, id: ph.id, body: t.log.capture(), meta: LogMeta{
+		Direction: "sent", Message: "request", Client: t.client, Service: t.service,
+		Method: r.Method, Path: strings.TrimPrefix(target, "/"+protocolVersion+"/"+t.service),
+		Time: time.Now().UTC(),
+	}}
+	if t.cfg.SecurityServer {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = newDigestReader(r.Body, r.Body, c.reqEntry.body, func(d string, n int64) error {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				c.reqEntry.meta.BodyDigest, c.reqEntry.meta.BodySize, c.reqEntry.meta.Complete = d, n, true
+				return nil
+			})
+		} else {
+			c.reqEntry.meta.BodyDigest, c.reqEntry.meta.Complete = contentDigest(emptySum[:]), true
+		}
+		return r, c, nil
+	}
+
+	signer := t.cfg.Signer
+	at := t.cfg.Verifier.now()
+	in := &signingInput{
+		Format: EnvelopeFormat, Kind: "request", Method: r.Method, Target: target,
+		Client: t.client, ID: ph.id, UserID: ph.userID, RepresentedParty: ph.partyRaw, Issue: ph.issue,
+		ContentType: lastValue(h, "Content-Type"), BodyDigest: digestTrailer,
+	}
+	var held []byte
+	streamed := false
+	if r.Body != nil && r.Body != http.NoBody {
+		held, err = io.ReadAll(io.LimitReader(r.Body, limits.MaxInteropInlineBody+1))
+		if err != nil {
+			return nil, nil, err
+		}
+		streamed = len(held) > limits.MaxInteropInlineBody
+	}
+	if !streamed {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		d := contentDigest(sha256Sum(held))
+		in.BodyDigest = d
+		h.Set(HeaderContentDigest, d)
+		c.reqEntry.body.write(held)
+		c.reqEntry.meta.BodyDigest, c.reqEntry.meta.BodySize, c.reqEntry.meta.Complete = d, int64(len(held)), true
+		r.ContentLength = int64(len(held))
+		if len(held) == 0 {
+			r.Body, r.GetBody = http.NoBody, nil
+		} else {
+			r.Body = io.NopCloser(bytes.NewReader(held))
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(held)), nil }
+		}
+	}
+	env, err := signer.sign(in, at, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.Set(HeaderEnvelope, env)
+	c.reqHash = requestHash(env)
+	c.reqEntry.meta.Time, c.reqEntry.meta.Signed, c.reqEntry.meta.RequestHash = at, true, c.reqHash
+	if streamed {
+		body := r.Body
+		trailer := http.Header{HeaderEnvelopeTrailer: nil}
+		r.Trailer, r.ContentLength, r.GetBody = trailer, -1, nil
+		r.Body = newDigestReader(io.MultiReader(bytes.NewReader(held), body), body, c.reqEntry.body, func(d string, n int64) error {
+			tin := &signingInput{Format: EnvelopeFormat, Kind: "trailer", Envelope: envelopeHash(env), BodyDigest: d}
+			tr, err := signer.sign(tin, at, false)
+			if err != nil {
+				return err
+			}
+			trailer.Set(HeaderEnvelopeTrailer, tr)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.reqEntry.meta.BodyDigest, c.reqEntry.meta.BodySize, c.reqEntry.meta.Complete = d, n, true
+			return nil
+		})
+	}
+	return r, c, nil
+}
+
+var emptySum = sha256Sum(nil)
+
+// accept checks a response before it is returned and wraps its body so that the body is
+// checked, and both messages logged, as it ends.
+func (t *Transport) accept(ctx context.Context, resp *http.Response, c *call) error {
+	respEntry := &logEntry{kind: KindResponseReceived, id: c.id, body: t.log.capture(), meta: LogMeta{
+		Direction: "received", Message: "response", Client: t.client, Service: t.service,
+		Status: resp.StatusCode, Time: time.Now().UTC(), RequestHash: lastValue(resp.Header, HeaderRequestHash),
+		Fault: resp.Header.Get(HeaderError),
+	}}
+	if id := lastValue(resp.Header, HeaderID); id != "" && id != c.id && respEntry.meta.Fault == "" {
+		return fail(ErrRequestHash, CheckMessageID, "the response is for message %s, not %s", truncate(id), c.id)
+	}
+	var check func(d string) error
+	if !t.cfg.SecurityServer && respEntry.meta.Fault == "" {
+		env, err := t.verifyResponse(ctx, resp, c)
+		if err != nil {
+			return err
+		}
+		c.env = env
+		respEntry.meta.Time, respEntry.meta.Signed = env.at, true
+		check = func(d string) error {
+			if env.digest == digestTrailer {
+				return verifyTrailer(env, lastValue(resp.Trailer, HeaderEnvelopeTrailer), d)
+			}
+			if d != env.digest {
+				return fail(ErrBody, CheckBody, "the body received is not the body signed")
+			}
+			return nil
+		}
+	}
+	rb := &responseBody{t: t, c: c, entry: respEntry}
+	rb.dr = newDigestReader(resp.Body, resp.Body, respEntry.body, func(d string, n int64) error {
+		respEntry.meta.BodyDigest, respEntry.meta.BodySize = d, n
+		if check != nil {
+			if err := check(d); err != nil {
+				rb.log(ctx)
+				return err
+			}
+		}
+		respEntry.meta.Complete = true
+		return rb.log(ctx)
+	})
+	resp.Body = rb
+	return nil
+}
+
+// verifyResponse checks a response's envelope: signed by the service's provider, over the
+// status and fields received, bound to the request sent.
+func (t *Transport) verifyResponse(ctx context.Context, resp *http.Response, c *call) (*verified, error) {
+	h := resp.Header
+	envs := h.Values(HeaderEnvelope)
+	if len(envs) > 1 {
+		return nil, fail(ErrMalformed, CheckEnvelope, "more than one %s", HeaderEnvelope)
+	}
+	compact := ""
+	if len(envs) == 1 {
+		compact = envs[0]
+	}
+	in := &signingInput{
+		Format: EnvelopeFormat, Kind: "response", Status: resp.StatusCode,
+		Client: lastValue(h, HeaderClient), Service: lastValue(h, HeaderService), ID: lastValue(h, HeaderID),
+		ContentType: lastValue(h, "Content-Type"), RequestHash: lastValue(h, HeaderRequestHash),
+		BodyDigest: digestTrailer,
+	}
+	if cds := h.Values(HeaderContentDigest); len(cds) > 0 {
+		if len(cds) > 1 {
+			return nil, fail(ErrMalformed, CheckEnvelope, "more than one %s", HeaderContentDigest)
+		}
+		if err := checkContentDigest(cds[0]); err != nil {
+			return nil, err
+		}
+		in.BodyDigest = cds[0]
+	}
+	env, err := t.cfg.Verifier.verifyEnvelope(ctx, compact, t.cfg.Service.Provider, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.RequestHash != c.reqHash {
+		return nil, fail(ErrRequestHash, CheckRequestHash, "the response answers another request")
+	}
+	if in.ID != c.id || in.Client != t.client || in.Service != t.service {
+		return nil, fail(ErrRequestHash, CheckRequestHash, "the response names another message, client or service")
+	}
+	return env, nil
+}
+
+// responseBody is a response's body on its way to the caller: checked as it is read, and
+// logged with its request once read to the end, or closed.
+type responseBody struct {
+	t      *Transport
+	c      *call
+	entry  *logEntry
+	dr     *digestReader
+	logged sync.Once
+	logErr error
+}
+
+func (b *responseBody) Read(p []byte) (int, error) { return b.dr.Read(p) }
+
+func (b *responseBody) Close() error {
+	err := b.dr.Close()
+	b.log(context.Background())
+	return err
+}
+
+func (b *responseBody) log(ctx context.Context) error {
+	b.logged.Do(func() {
+		b.c.mu.Lock()
+		req := *b.c.reqEntry
+		b.c.mu.Unlock()
+		b.logErr = b.t.log.append(ctx, &req, b.entry)
+	})
+	return b.logErr
+}
