@@ -1,0 +1,84 @@
+package limits
+
+import "time"
+
+// Caps of package notify. Templates and personalisation come from the sending service;
+// webhook requests, their headers and their receivers' answers come from the network, so
+// every one of them is read through a cap here.
+const (
+	// MaxNotifyTemplate caps a template's source: GOV.UK Notify's longest letters are a few
+	// pages, well under this.
+	MaxNotifyTemplate = 64 << 10
+
+	// MaxNotifyFields caps the personalisation fields of one template, and the values given
+	// with one message.
+	MaxNotifyFields = 256
+
+	// MaxNotifyFieldName caps the name of one personalisation field.
+	MaxNotifyFieldName = 128
+
+	// MaxNotifyValue caps one personalisation value, or one item of a list value.
+	MaxNotifyValue = 64 << 10
+
+	// MaxNotifyListItems caps the items of one list value.
+	MaxNotifyListItems = 1000
+
+	// MaxNotifyContent caps a rendered message: subject, text and HTML together.
+	MaxNotifyContent = 1 << 20
+
+	// MaxNotifySubject caps a rendered email subject, in bytes: RFC 5322 §2.1.1 limits a
+	// header line to 998 characters.
+	MaxNotifySubject = 998
+
+	// MaxSMSCharacters caps a rendered text message, in GSM-7 septets or UCS-2 code units:
+	// GOV.UK Notify's SMS_CHAR_COUNT_LIMIT, 918 (six concatenated GSM-7 parts of 153).
+	MaxSMSCharacters = 918
+
+	// MaxNotifyReference caps a message's reference, which the evidence log keeps.
+	MaxNotifyReference = 255
+
+	// MaxNotifyIdempotencyKey caps an idempotency key.
+	MaxNotifyIdempotencyKey = 255
+
+	// MaxNotifyAddress caps a recipient's address on a channel (a webhook URL, an email
+	// address, a phone number).
+	MaxNotifyAddress = 2048
+
+	// MaxNotifyChannelName caps a channel's name.
+	MaxNotifyChannelName = 64
+
+	// MaxNotifyAttempts caps the delivery attempts of one retry schedule.
+	MaxNotifyAttempts = 32
+
+	// MaxNotifyReason caps the failure reason stored with a notification and its evidence.
+	MaxNotifyReason = 512
+
+	// MaxNotifyWorkers caps the workers of one dispatcher.
+	MaxNotifyWorkers = 256
+
+	// MaxNotifyRetryAfter caps how long a receiver's Retry-After may hold a notification back.
+	MaxNotifyRetryAfter = 24 * time.Hour
+
+	// MaxWebhookResponse caps what is read of a webhook receiver's answer: only its status
+	// matters, the rest is drained so that the connection can be reused.
+	MaxWebhookResponse = 64 << 10
+
+	// MaxWebhookBody caps a webhook request body a receiver reads (Standard Webhooks
+	// recommends payloads under 20 KB).
+	MaxWebhookBody = 1 << 20
+
+	// MaxWebhookHeader caps each of the webhook-id, webhook-timestamp and webhook-signature
+	// headers a receiver reads.
+	MaxWebhookHeader = 8 << 10
+
+	// MaxWebhookSignatures caps the signatures of one webhook-signature header (several are
+	// sent while a key is rotated).
+	MaxWebhookSignatures = 16
+
+	// MaxWebhookTolerance caps the timestamp tolerance a webhook verifier may be given.
+	MaxWebhookTolerance = time.Hour
+
+	// WebhookHTTPTimeout is the default timeout of one webhook request, within the 15 to 30
+	// seconds Standard Webhooks recommends.
+	WebhookHTTPTimeout = 30 * time.Second
+)

@@ -1,0 +1,90 @@
+// Package notify tells people and services things, and loses nothing on the way: message
+// templates in the GOV.UK Notify style, a durable outbox in the service's own database with
+// idempotency keys, retries and delivery statuses, a dispatcher that delivers at least once
+// through channels, and a webhook channel signed as Standard Webhooks specifies. Every status
+// change of a notification is appended to an evidence log (package evidence) in the
+// transaction that makes it, under the notification's ID.
+//
+// This is the block's first phase; "What it does not do yet" lists the rest.
+//
+// # Templates
+//
+// [ParseTemplate] reads a template as GOV.UK Notify writes them (its notifications_utils
+// library, field.py and template.py, is the reference followed here):
+//
+//   - ((name)) is replaced by the value of the personalisation field name; names match
+//     ignoring case, spaces, hyphens and underscores;
+//   - ((name??text)) shows text only when the value is yes, y, true, t, 1, include or show;
+//   - a list value renders as a paragraph of bullet lines ("• item"; "- item" in a text
+//     message, whose GSM-7 alphabet has no bullet) and as "a, b, c" in a subject, where
+//     Notify writes "a, b and c" in English;
+//   - an email template's optional first line "Subject: …" is its subject.
+//
+// [Template.Render] returns plain text, and for email an HTML body (paragraphs, line breaks
+// and bullet lists) in which every value and all of the template's text is escaped. A field
+// missing from the personalisation, or a value for a field the template does not have, is an
+// [ErrInput] when the message is created, never when it is sent. A text message longer than
+// 918 characters (Notify's limit) is refused too; [CountSMS] gives its encoding (GSM-7 with
+// its extension table, or UCS-2), length and fragment count (160/153 and 70/67, 3GPP TS
+// 23.038 and 23.040).
+//
+// # The outbox
+//
+// [Outbox.Enqueue] stores a message inside the caller's own transaction, so that the
+// service's row and the notification (and its evidence) commit together or not at all: the
+// transactional outbox. [Outbox.Send] does the same in a transaction of its own. A message
+// with an [Message.IdempotencyKey] the outbox has seen is not stored again; the call returns
+// the first notification's ID (GOV.UK Notify has no such key).
+//
+// A [Dispatcher] runs N workers that claim due notifications — with FOR UPDATE SKIP LOCKED
+// on PostgreSQL, so that many processes share the work, and under SQLite's write lock by
+// default — and hold each under a lease: a worker killed mid-attempt leaves its notification
+// to be claimed again when the lease ends. Delivery is therefore at least once, and
+// receivers drop duplicates by ID (the webhook-id). Failed attempts are tried again on the
+// retry schedule of Standard Webhooks 1.0.0 ([StandardSchedule]: immediately, 5 s, 5 min,
+// 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h) with up to 10% of jitter, or after a receiver's
+// Retry-After when longer.
+//
+// Statuses are GOV.UK Notify's: created, sending, delivered, permanent-failure,
+// temporary-failure and technical-failure. The last two, reached after the last attempt,
+// are the dead letters; a 410 Gone from a receiver disables its endpoint
+// ([Outbox.EnableEndpoint] enables it again).
+//
+// # Webhooks
+//
+// The [Webhook] channel POSTs a JSON [WebhookPayload] (type, timestamp and data: the
+// notification ID, the reference and the rendered text) signed per Standard Webhooks 1.0.0:
+// headers webhook-id, webhook-timestamp and webhook-signature; HMAC-SHA256 signatures
+// ("v1,") with "whsec_" secrets and Ed25519 signatures ("v1a,"), over
+// "{webhook-id}.{webhook-timestamp}.{body}". 2xx is delivered; 410 disables the endpoint;
+// 429, 408 and 5xx back off; redirects are not followed and, like other 4xx, are permanent
+// failures. A receiver checks requests with a [WebhookVerifier], which needs the secrets or
+// public keys it trusts, compares in constant time and refuses timestamps more than five
+// minutes off. Signatures verify with the reference library (npm standardwebhooks); a test
+// checks this.
+//
+// # Example
+//
+//	hook, _ := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{secret}})
+//	outbox, _ := notify.Open(ctx, db, notify.Config{Log: log, Channels: []notify.Channel{hook}})
+//	tmpl, _ := notify.ParseTemplate(notify.TextTemplate, "Dear ((name)), your application ((ref)) was approved.")
+//	err := db.InTx(ctx, func(tx *sql.Tx) error {
+//		// ... the service's own writes in tx ...
+//		_, err := outbox.Enqueue(ctx, tx, notify.Message{Channel: "webhook", To: url, Template: tmpl,
+//			Personalisation: map[string]any{"name": "Ana", "ref": "A-42"}, Reference: "A-42", IdempotencyKey: "decision-A-42"})
+//		return err
+//	})
+//	d, _ := notify.NewDispatcher(outbox, notify.DispatcherConfig{Workers: 8})
+//	go d.Run(ctx)
+//
+// # What it does not do yet
+//
+// Phase 1 has the webhook channel only. Still to come: email over SMTP (STARTTLS, MIME);
+// SMS through a provider interface; the digital mailbox kept by the library and its
+// person-facing page; the PDF letter channel and print providers; legal notifications —
+// made-available, opened and deemed-served or deemed-rejected by per-country rules kept as
+// data, and signed proof of delivery verifiable offline; status callbacks to the sending
+// service; per-channel rate limits; fan-out through NATS JetStream; the "dpi notify"
+// command line; the benchmark against River. Templates have no Markdown beyond paragraphs,
+// line breaks and bullet lists, and do not downgrade characters to fit GSM-7 as Notify does.
+package notify
