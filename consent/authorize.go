@@ -58,7 +58,12 @@ func (s *Store) Authorize(ctx context.Context, req Request) (*Decision, error) {
 	if !d.Allow {
 		return d, nil
 	}
-	at := d.Use.At
+	at := req.At
+	if at.IsZero() {
+		at = s.clock()
+	}
+	at = at.UTC()
+	d.Use = &Use{RecordID: d.Record.ID, Recipient: req.Recipient, Purpose: req.Purpose, DataCategories: clean(req.DataCategories), At: at}
 	var used Record
 	rc, err := s.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
 		cur, err := s.load(ctx, tx, d.Record.ID, true)
@@ -160,8 +165,7 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			}
 		}
 		if reason == "" {
-			use := &Use{RecordID: r.ID, Recipient: req.Recipient, Purpose: req.Purpose, DataCategories: clean(req.DataCategories), At: at}
-			return &Decision{Allow: true, Reason: ReasonAllowed, Record: r, Use: use}, nil, nil
+			return &Decision{Allow: true, Reason: ReasonAllowed, Record: r}, nil, nil
 		}
 		// A covering record says more than one that does not cover, and an active one more
 		// than one that ended.

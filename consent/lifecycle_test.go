@@ -102,7 +102,7 @@ func TestRequestAnswerRenewRevoke(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []consent.Status{consent.Requested, consent.Given, consent.Expired, consent.Renewed, consent.Revoked}, statuses)
-	_, err = f.store.Verify(ctx)
+	_, err = f.store.Verify(ctx, f.log.Verifier())
 	require.NoError(t, err)
 }
 
@@ -192,7 +192,7 @@ func TestUsesAreCountedUnderConcurrency(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 5, r.Uses)
 		assert.Equal(t, consent.Expired, r.Status)
-		_, err = f.store.Verify(ctx)
+		_, err = f.store.Verify(ctx, f.log.Verifier())
 		require.NoError(t, err)
 	})
 }
@@ -297,7 +297,7 @@ func TestVerifyNamesInsertedRowAndReceiptAgain(t *testing.T) {
 
 	_, err = f.db.ExecContext(ctx, "INSERT INTO consent_records (id, person, controller, status, uses, doc) SELECT 'cr_forged', person, controller, status, uses, replace(doc, id, 'cr_forged') FROM consent_records")
 	require.NoError(t, err)
-	_, err = f.store.Verify(ctx)
+	_, err = f.store.Verify(ctx, f.log.Verifier())
 	var te *consent.TamperError
 	require.ErrorAs(t, err, &te)
 	require.Len(t, te.Records, 1)

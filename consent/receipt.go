@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/gowebpki/jcs"
@@ -38,9 +39,6 @@ type Receipt struct {
 	// Event is the change the receipt is for.
 	Event Event `json:"event"`
 }
-
-// receiptAlgorithms are the JWS algorithms a receipt is signed with, by key type.
-var receiptAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA}
 
 // receiptAlgorithm returns the JWS algorithm key signs receipts with: ES256 for an ECDSA
 // P-256 key, EdDSA for Ed25519. Any other key is refused.
@@ -111,9 +109,10 @@ func rawECDSA(der []byte) ([]byte, error) {
 
 // VerifyReceipt checks a compact JWS receipt with the controller's public key, offline,
 // and returns what it says. It refuses (ErrReceipt, in an *Error naming the check) a
-// receipt that is not a compact JWS of the receipt type, is signed with an algorithm other
-// than the key's (ES256 or EdDSA), does not verify, or whose payload is not the canonical
-// JSON of a receipt with only known fields.
+// receipt that is not a compact JWS of the receipt type, has header parameters other than
+// alg and typ, is signed with an algorithm other than the key's (ES256 or EdDSA), does not
+// verify, or whose payload is not, byte for byte, the canonical JSON SignReceipt writes for
+// a receipt with only known fields.
 func VerifyReceipt(compact string, pub crypto.PublicKey) (*Receipt, error) {
 	if len(compact) > limits.MaxConsentReceipt {
 		return nil, fail(ErrReceipt, "format", "too large")
@@ -122,19 +121,27 @@ func VerifyReceipt(compact string, pub crypto.PublicKey) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	jws, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{alg})
-	if err != nil {
+	// ParseSignedCompact, not ParseSigned: the latter also takes the JSON serialisation, with
+	// an unprotected header, and strips whitespace.
+	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{alg})
+	if err != nil || len(jws.Signatures) != 1 {
 		return nil, fail(ErrReceipt, "format", "not a compact JWS signed with %s", alg)
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, fail(ErrReceipt, "format", "not one signature")
+	// One receipt has one string: no line breaks, which base64 skips, and no stray bits.
+	protected, _, _ := strings.Cut(compact, ".")
+	rawHeader, err := base64.RawURLEncoding.DecodeString(protected)
+	if err != nil || compact != b64(rawHeader)+"."+b64(jws.UnsafePayloadWithoutVerification())+"."+b64(jws.Signatures[0].Signature) {
+		return nil, fail(ErrReceipt, "format", "not in the compact form of RFC 7515")
 	}
 	h := jws.Signatures[0].Protected
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != receiptType {
 		return nil, fail(ErrReceipt, "typ", "not a consent receipt")
 	}
-	if h.JSONWebKey != nil || h.KeyID != "" || len(h.ExtraHeaders) != 1 {
-		return nil, fail(ErrReceipt, "header", "unexpected header parameters")
+	// go-jose keeps a valid x5c chain and a nonce out of ExtraHeaders, and skips parameters
+	// whose value is null: read the header's names from its own bytes, where none hides.
+	var names map[string]json.RawMessage
+	if json.Unmarshal(rawHeader, &names) != nil || len(names) != 2 || names["alg"] == nil || names["typ"] == nil {
+		return nil, fail(ErrReceipt, "header", "header parameters other than alg and typ")
 	}
 	payload, err := jws.Verify(pub)
 	if err != nil {
@@ -149,6 +156,17 @@ func VerifyReceipt(compact string, pub crypto.PublicKey) (*Receipt, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
 		return nil, fail(ErrReceipt, "payload", "not a receipt")
+	}
+	// The signed bytes must be exactly what SignReceipt signs for the receipt they decode
+	// to: a time written "+00:00" or with trailing zeros, an empty field omitempty drops, a
+	// name in other case, base64 with stray bits or a repeated name each decode to the
+	// same receipt, and none of them is accepted as another signed form of it.
+	again, err := json.Marshal(&r)
+	if err == nil {
+		again, err = jcs.Transform(again)
+	}
+	if err != nil || !bytes.Equal(again, payload) {
+		return nil, fail(ErrReceipt, "payload", "not the canonical form of a receipt")
 	}
 	if r.Version != ReceiptVersion {
 		return nil, fail(ErrReceipt, "version", "not %s", ReceiptVersion)

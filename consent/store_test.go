@@ -112,7 +112,7 @@ func TestGiveAuthorizeWithdraw(t *testing.T) {
 		assert.Len(t, h.Events, 2)
 		assert.Len(t, h.Uses, 1)
 
-		rep, err := f.store.Verify(ctx)
+		rep, err := f.store.Verify(ctx, f.log.Verifier())
 		require.NoError(t, err)
 		assert.Equal(t, 1, rep.Records)
 		assert.Equal(t, 2, rep.Events)
@@ -141,12 +141,12 @@ func TestVerifyNamesEditedRows(t *testing.T) {
 			require.NoError(t, err)
 			_, err = f.store.Withdraw(ctx, ana, ch.Record.ID)
 			require.NoError(t, err)
-			_, err = f.store.Verify(ctx)
+			_, err = f.store.Verify(ctx, f.log.Verifier())
 			require.NoError(t, err)
 
 			_, err = db.ExecContext(ctx, c.sql)
 			require.NoError(t, err)
-			_, err = f.store.Verify(ctx)
+			_, err = f.store.Verify(ctx, f.log.Verifier())
 			require.ErrorIs(t, err, consent.ErrTampered)
 			var te *consent.TamperError
 			require.True(t, errors.As(err, &te))

@@ -57,18 +57,19 @@ func (e *TamperError) Error() string {
 // Unwrap returns ErrTampered.
 func (e *TamperError) Unwrap() error { return ErrTampered }
 
-// Verify checks the store against its evidence log. It verifies the log itself (with the
-// log's own key: an auditor also runs evidence's Verify with the published key), replays
+// Verify checks the store against its evidence log. It verifies the log itself with v, the
+// verifier of the log's published key (an auditor builds it with evidence.NewVerifier or
+// evidence.ParseVerifierKey; the log's own [evidence.Log.Verifier] when the store holds the
+// signer), replays
 // every event and use the log holds into the records they make, and compares each with its
 // row, column by column: a row edited behind the store's back (any column), deleted, or
 // inserted without its event is named in a [*TamperError]. A record whose person was
 // erased from the log is compared on every other column.
 //
 // Verify holds the replayed records in memory: about a kilobyte each.
-func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
-	v := s.log.Verifier()
+func (s *Store) Verify(ctx context.Context, v *evidence.Verifier) (*VerifyReport, error) {
 	if v == nil {
-		return nil, fmt.Errorf("%w: Verify needs the log opened with its signer", ErrConfig)
+		return nil, fmt.Errorf("%w: Verify needs the verifier of the log's published key", ErrConfig)
 	}
 	logRep, err := s.log.Verify(ctx, v)
 	if err != nil {
@@ -163,7 +164,11 @@ func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
 			differ = append(differ, "uses")
 		}
 		if len(differ) > 0 {
-			faults = append(faults, RecordFault{ID: rid, Detail: "row edited: " + strings.Join(differ, ", ") + " differ from the log"})
+			verb := " differs"
+			if len(differ) > 1 {
+				verb = " differ"
+			}
+			faults = append(faults, RecordFault{ID: rid, Detail: "row edited: " + strings.Join(differ, ", ") + verb + " from the log"})
 		}
 	}
 	if err := rows.Err(); err != nil {

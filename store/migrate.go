@@ -45,12 +45,17 @@ const createMigrations = `CREATE TABLE IF NOT EXISTS dpi_migrations (
 // Migrate brings component's schema up to the last of migrations. Each migration runs in a
 // transaction of its own together with its bookkeeping row, so a crash leaves the schema at
 // a version boundary. On PostgreSQL a transaction-scoped advisory lock serialises processes
-// that migrate at the same time; on SQLite the immediate write lock does.
+// that migrate at the same time; on SQLite the immediate write lock does. On a database
+// opened with OpenReadOnly it changes nothing: it checks that the schema is exactly the
+// one migrations make, and fails with ErrMigration otherwise.
 func (db *DB) Migrate(ctx context.Context, component string, migrations []Migration) error {
 	for i, m := range migrations {
 		if m.Version != i+1 || m.statement(db.dialect) == "" {
 			return fmt.Errorf("%w: %s: migration %d is out of order or empty", ErrMigration, component, i+1)
 		}
+	}
+	if db.readOnly {
+		return db.checkMigrated(ctx, component, migrations)
 	}
 	// PostgreSQL's CREATE TABLE IF NOT EXISTS races with itself across sessions, so it runs
 	// under the same lock as the migrations.
@@ -112,4 +117,33 @@ func (db *DB) lockMigrations(ctx context.Context, tx *sql.Tx, component string) 
 	h.Write([]byte("dpi_migrations/" + component))
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()))
 	return err
+}
+
+// checkMigrated checks, without writing, that component's recorded migrations are exactly
+// migrations.
+func (db *DB) checkMigrated(ctx context.Context, component string, migrations []Migration) error {
+	rows, err := db.QueryContext(ctx, db.Rebind("SELECT version, name FROM dpi_migrations WHERE component = ? ORDER BY version"), component)
+	if err != nil {
+		return fmt.Errorf("%w: %s: the database has no schema of this component (it is opened read-only)", ErrMigration, component)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var version int
+		var name string
+		if err := rows.Scan(&version, &name); err != nil {
+			return err
+		}
+		if version != n+1 || version > len(migrations) || migrations[n].Name != name {
+			return fmt.Errorf("%w: %s: version %d in the database is not this code's", ErrMigration, component, version)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n != len(migrations) {
+		return fmt.Errorf("%w: %s: the database is at version %d, this code at %d (it is opened read-only)", ErrMigration, component, n, len(migrations))
+	}
+	return nil
 }

@@ -323,3 +323,20 @@ func lostRace(t *testing.T, db *store.DB) error {
 	require.Error(t, err)
 	return err
 }
+
+func TestMigrateReadOnlyChecksWithoutWriting(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
+		ctx := context.Background()
+		ro, err := store.OpenReadOnly(ctx, dsn)
+		require.NoError(t, err)
+		defer ro.Close()
+		assert.ErrorIs(t, ro.Migrate(ctx, "ro", migrations), store.ErrMigration, "nothing migrated yet")
+		require.NoError(t, db.Migrate(ctx, "ro", migrations[:1]))
+		assert.ErrorIs(t, ro.Migrate(ctx, "ro", migrations), store.ErrMigration, "behind the code")
+		require.NoError(t, db.Migrate(ctx, "ro", migrations))
+		assert.NoError(t, ro.Migrate(ctx, "ro", migrations))
+		renamed := append([]store.Migration(nil), migrations...)
+		renamed[1].Name = "something else"
+		assert.ErrorIs(t, ro.Migrate(ctx, "ro", renamed), store.ErrMigration)
+	})
+}

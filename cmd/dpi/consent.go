@@ -524,8 +524,6 @@ func runConsentCheck(e *env, args []string) int {
 	if err != nil {
 		return consentFail(e, "check", exitUsage, err)
 	}
-	// Check records no use; the use it would have recorded is not one, so it is not shown.
-	d.Use = nil
 	code = exitOK
 	if !d.Allow {
 		code = exitRejected
@@ -736,7 +734,7 @@ func runConsentVerify(e *env, args []string) int {
 		return consentFail(e, "verify", exitUsage, err)
 	}
 	defer c.Close()
-	rep, err := c.store.Verify(e.ctx)
+	rep, err := c.store.Verify(e.ctx, c.log.Verifier())
 	res := consentVerifyResult{Intact: err == nil, Report: rep}
 	var te *consent.TamperError
 	switch {

@@ -152,7 +152,7 @@ func giveConsent(j *journey) error {
 	}
 	j.logf("agency A asks again: denied (%s)", d.Reason)
 
-	rep, err := st.Verify(j.ctx)
+	rep, err := st.Verify(j.ctx, consentLog.Verifier())
 	if err != nil {
 		return err
 	}
