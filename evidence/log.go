@@ -135,6 +135,9 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Log, error) {
 	if cfg.ReadOnly && (cfg.Signer != nil || cfg.CheckpointEvery != 0) {
 		return nil, fmt.Errorf("%w: a read-only log neither signs nor checkpoints", ErrConfig)
 	}
+	if db.ReadOnly() && !cfg.ReadOnly {
+		return nil, fmt.Errorf("%w: the database is opened read-only: open the log with Config.ReadOnly", ErrConfig)
+	}
 	l := &Log{db: db, origin: cfg.Origin, every: cfg.CheckpointEvery, now: cfg.Now, logger: cfg.Logger, readOnly: cfg.ReadOnly}
 	if l.now == nil {
 		l.now = time.Now
