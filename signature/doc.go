@@ -7,9 +7,12 @@
 //
 // A [Signer] holds one key (any [crypto.Signer]: a file, a PKCS #11 token, a cloud KMS)
 // and its certificate chain. [NewSigner] checks the pair, the certificate's fitness to sign
-// documents (the constraints Validate applies; a refusal is a [*CertificateError]) and the
-// algorithm policy once; [Signer.Sign] then reads a document and returns a detached
-// signature:
+// documents (the constraints Validate applies; a refusal is a [*CertificateError]), its
+// validity and the algorithm policy once; [Signer.Sign] checks the certificate again at
+// the signing time (not expired, not yet valid and, with [SignerOptions.CheckRevocation],
+// not revoked, found as Validate finds it, from the CRLs and OCSP responses given first;
+// an unknown status is [ErrRevocationUnknown]), then reads a document and returns a
+// detached signature:
 //
 //   - CAdES-BASELINE-B (ETSI EN 319 122-1 §6.3): a DER CMS SignedData (RFC 5652 §5) with no
 //     encapsulated content, the chain in certificates, and the signed attributes

@@ -22,9 +22,16 @@ var (
 	ErrKeyMismatch = errors.New("signature: key does not match certificate")
 
 	// ErrCertificate reports a signing certificate that cannot sign documents (a CA
-	// certificate, a key usage or extended key usage for other purposes, or a chain that is
-	// empty), through a *CertificateError.
+	// certificate, a key usage or extended key usage for other purposes, outside its
+	// validity or revoked at the signing time, or a chain that is empty), through a
+	// *CertificateError.
 	ErrCertificate = errors.New("signature: unusable signing certificate")
+
+	// ErrRevocationUnknown reports, through a *CertificateError, a signing certificate
+	// whose revocation status Sign could not find (SignerOptions.CheckRevocation): no
+	// responder answered usably and no CRL or OCSP response given counts. Try later, or
+	// give the signer the revocation data.
+	ErrRevocationUnknown = errors.New("signature: revocation status unknown")
 
 	// ErrTimestamp reports a failed exchange with a time-stamping authority, or a
 	// time-stamp token that does not match what was sent.
@@ -34,15 +41,18 @@ var (
 	ErrTooLarge = errors.New("signature: input too large")
 )
 
-// CertificateError describes why NewSigner refuses a signing certificate. It names the
-// failed check, never the key or the certificate's subject, and matches ErrCertificate.
+// CertificateError describes why NewSigner or Sign refuses a signing certificate. It names
+// the failed check, never the key or the certificate's subject.
 type CertificateError struct {
-	// Check is the failed check: "chain" (no certificate, or a nil one), "basicConstraints"
-	// (a CA certificate), "keyUsage" or "extKeyUsage".
+	// Check is the failed check: "chain" (no certificate, a nil one, or an issuer that
+	// did not issue it), "basicConstraints" (a CA certificate), "keyUsage",
+	// "extKeyUsage", "validity" (expired or not yet valid at the signing time) or
+	// "revocation" (revoked, or a status that could not be found).
 	Check string
 	// Reason says why, lower-case.
 	Reason string
-	// Err is the sentinel, ErrCertificate.
+	// Err is the sentinel: ErrCertificate, or ErrRevocationUnknown when the revocation
+	// status could not be found (nothing was decided about the certificate).
 	Err error
 }
 

@@ -94,7 +94,7 @@ func jwsAlgorithm(pub crypto.PublicKey, h crypto.Hash) (jwsAlg, error) {
 	return jwsAlg{}, fmt.Errorf("%w: no jws algorithm for this key and digest", ErrUnsupported)
 }
 
-func (s *Signer) signJAdES(ctx context.Context, doc io.Reader) ([]byte, error) {
+func (s *Signer) signJAdES(ctx context.Context, doc io.Reader, at time.Time) ([]byte, error) {
 	leaf := s.chain[0]
 	alg, err := jwsAlgorithm(leaf.PublicKey, s.hash)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Signer) signJAdES(ctx context.Context, doc io.Reader) ([]byte, error) {
 	}
 	// The claimed signing time goes in both iat (TS 119 182-1 v1.2.1) and sigT (v1.1.1),
 	// to the second, so that validators of either version read it.
-	now := s.now().UTC().Truncate(time.Second)
+	now := at.UTC().Truncate(time.Second)
 	iat := now.Unix()
 	h.Iat, h.SigT = &iat, now.Format(sigTLayout)
 	for _, c := range s.chain {

@@ -39,11 +39,30 @@ type SignerOptions struct {
 	// (compact serialization has no unprotected header): NewSigner refuses the combination.
 	TSAURL string
 
-	// HTTPClient makes the time-stamp request; nil uses a client with a 30 second timeout.
+	// HTTPClient makes the time-stamp request, and the revocation requests of
+	// CheckRevocation; nil uses a client with a 30 second timeout for the one, and the
+	// client Policy.HTTPClient defaults to for the others.
 	HTTPClient *http.Client
 
-	// Now is the clock for the claimed signing time; nil uses time.Now.
+	// Now is the clock for the claimed signing time; nil uses time.Now. NewSigner refuses
+	// a certificate outside its validity at its now, and Sign one outside its validity at
+	// the signing time.
 	Now func() time.Time
+
+	// CheckRevocation makes Sign, before each signature, find the signing certificate's
+	// revocation status as Validate does: from CRLs and OCSPResponses first (judged at the
+	// signing time), then from the OCSP responders and CRL distribution points the
+	// certificate names. A revoked certificate is refused with a *CertificateError matching
+	// ErrCertificate; a status nobody can tell, with one matching ErrRevocationUnknown. The
+	// issuer's certificate must be second in the chain. Off (the zero value), Sign does not
+	// check revocation; a validator does, whatever the signer did.
+	CheckRevocation bool
+
+	// CRLs and OCSPResponses are revocation data the signer holds for CheckRevocation, as
+	// Policy.CRLs and Policy.OCSPResponses are for Validate ([LoadCRLs],
+	// [LoadOCSPResponses]). NewSigner refuses them without CheckRevocation.
+	CRLs          []*x509.RevocationList
+	OCSPResponses [][]byte
 }
 
 // Signer signs documents with one key and certificate chain. Build it with NewSigner; it is
@@ -55,15 +74,35 @@ type Signer struct {
 	hash   crypto.Hash
 	tsa    *tsaClient
 	now    func() time.Time
+
+	// revocation is set with SignerOptions.CheckRevocation; client may be nil.
+	revocation bool
+	client     *http.Client
+	crls       []*x509.RevocationList
+	ocsp       [][]byte
 }
 
 // NewSigner checks that key belongs to chain[0], that the certificate may sign documents
 // (not a CA certificate; digitalSignature or nonRepudiation key usage; no extended key
-// usage for other purposes only) and that the key and options pass the algorithm policy.
-// A certificate refused is reported by a *CertificateError matching ErrCertificate. chain
-// is the signing certificate first, then its issuers; it is embedded in each signature so
-// that a validator can build the path to its trust anchor.
+// usage for other purposes only), that it is within its validity at the clock's now, and
+// that the key and options pass the algorithm policy. A certificate refused is reported by
+// a *CertificateError matching ErrCertificate. chain is the signing certificate first,
+// then its issuers; it is embedded in each signature so that a validator can build the
+// path to its trust anchor.
 func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions) (*Signer, error) {
+	s, err := newSigner(key, chain, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := validityAt(s.chain[0], s.now()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSigner is NewSigner without the validity check, which tests of the validator skip to
+// make signatures a Signer refuses to make.
+func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions) (*Signer, error) {
 	if key == nil || len(chain) == 0 || chain[0] == nil {
 		return nil, unusableCertificate("chain", "a key and a certificate are required")
 	}
@@ -120,6 +159,20 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		}
 		s.tsa = c
 	}
+	if (len(opts.CRLs) > 0 || len(opts.OCSPResponses) > 0) && !opts.CheckRevocation {
+		return nil, fmt.Errorf("%w: crls or ocsp responses without CheckRevocation", ErrUnsupported)
+	}
+	if opts.CheckRevocation {
+		if len(chain) < 2 {
+			return nil, unusableCertificate("revocation", "checking revocation needs the issuer's certificate, second in the chain")
+		}
+		if err := leaf.CheckSignatureFrom(chain[1]); err != nil {
+			return nil, unusableCertificate("chain", "the second certificate of the chain did not issue the signing certificate")
+		}
+		s.revocation, s.client = true, opts.HTTPClient
+		s.crls = append([]*x509.RevocationList(nil), opts.CRLs...)
+		s.ocsp = append([][]byte(nil), opts.OCSPResponses...)
+	}
 	return s, nil
 }
 
@@ -127,24 +180,70 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 // CAdES, the compact JWS (header..signature) for JAdES. The document is hashed as it
 // streams and never held in memory, except for JAdES with an Ed25519 key (see the package
 // documentation).
+//
+// The claimed signing time is the clock's now when Sign starts, and the certificate is
+// checked at that time before the document is read: outside its validity, or (with
+// CheckRevocation) revoked or of unknown status, Sign returns a *CertificateError and no
+// signature.
 func (s *Signer) Sign(ctx context.Context, doc io.Reader) ([]byte, error) {
+	at := s.now()
+	if err := s.usableAt(ctx, at); err != nil {
+		return nil, err
+	}
+	return s.sign(ctx, doc, at)
+}
+
+func (s *Signer) sign(ctx context.Context, doc io.Reader, at time.Time) ([]byte, error) {
 	if s.format == JAdES {
-		return s.signJAdES(ctx, doc)
+		return s.signJAdES(ctx, doc, at)
 	}
 	digest, err := hashStream(ctx, s.hash, doc)
 	if err != nil {
 		return nil, err
 	}
-	return s.signDigestCAdES(ctx, digest)
+	return s.signDigestCAdES(ctx, digest, at)
 }
 
-func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte) ([]byte, error) {
+// validityAt refuses a certificate outside its validity at t: a signature made with it
+// then is TOTAL_FAILED (EXPIRED or NOT_YET_VALID) for any validator.
+func validityAt(c *x509.Certificate, t time.Time) error {
+	if t.Before(c.NotBefore) {
+		return unusableCertificate("validity", "not valid before "+c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if t.After(c.NotAfter) {
+		return unusableCertificate("validity", "expired at "+c.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// usableAt checks the signing certificate at the signing time: its validity, and with
+// CheckRevocation its revocation status, found as Validate finds it.
+func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
+	leaf := s.chain[0]
+	if err := validityAt(leaf, at); err != nil {
+		return err
+	}
+	if !s.revocation {
+		return nil
+	}
+	rc := &revocationChecker{ctx: ctx, client: s.client, now: s.now, at: at, crls: s.crls, ocsp: s.ocsp}
+	st := rc.status(leaf, s.chain[1])
+	switch st.Status {
+	case "good":
+		return nil
+	case "revoked":
+		return unusableCertificate("revocation", fmt.Sprintf("revoked at %s (%s)", st.RevokedAt.Format(time.RFC3339), st.Source))
+	}
+	return &CertificateError{Check: "revocation", Reason: "status unknown: " + st.Reason, Err: ErrRevocationUnknown}
+}
+
+func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Time) ([]byte, error) {
 	leaf := s.chain[0]
 	sigAlg, err := cmsSignatureAlgorithm(leaf.PublicKey, s.hash)
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := buildSignedAttributes(digest, s.now(), leaf)
+	attrs, err := buildSignedAttributes(digest, at, leaf)
 	if err != nil {
 		return nil, err
 	}

@@ -281,8 +281,15 @@ func TestCertificateValidity(t *testing.T) {
 	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
 	assert.True(t, r.ValidationTime.Equal(p.At))
 
-	// The signer claims to have signed after expiry.
-	late := f.sign(t, cred, signature.SignerOptions{Now: func() time.Time { return now.Add(90 * time.Minute) }}, document)
+	// The signer claims to have signed after expiry (a Signer refuses to; another tool
+	// may not).
+	lateClock := signature.SignerOptions{Now: func() time.Time { return now.Add(90 * time.Minute) }}
+	_, err = signature.NewSigner(cred.Key, cred.Chain, lateClock)
+	var ce *signature.CertificateError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "validity", ce.Check)
+	late, err := signature.SignOutsideValidity(context.Background(), cred.Key, cred.Chain, lateClock, bytes.NewReader(document))
+	require.NoError(t, err)
 	r = validate(t, document, late, f.policy())
 	assert.Equal(t, signature.TotalFailed, r.Indication)
 	assert.Equal(t, signature.Expired, r.SubIndication)
