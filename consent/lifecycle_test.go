@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dpiblocks/dpi/consent"
+	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/internal/storetest"
 	"github.com/dpiblocks/dpi/store"
 )
@@ -302,4 +303,37 @@ func TestVerifyNamesInsertedRowAndReceiptAgain(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	require.Len(t, te.Records, 1)
 	assert.Equal(t, consent.RecordFault{ID: "cr_forged", Detail: "row not in the log"}, te.Records[0])
+}
+
+// Erasing a person deletes their rows and their reference from the log; what remains shows
+// what happened, points to no one, and still verifies.
+func TestErasePerson(t *testing.T) {
+	ctx := context.Background()
+	f := memoryFixture(t)
+	ana := f.pseudo.Person("BR", "cpf", "39053344705")
+	bia := f.pseudo.Person("BR", "cpf", "11144477735")
+	ch, err := f.store.Give(ctx, grant(ana))
+	require.NoError(t, err)
+	_, err = f.store.Authorize(ctx, request(ana))
+	require.NoError(t, err)
+	_, err = f.store.Give(ctx, grant(bia))
+	require.NoError(t, err)
+
+	ids, err := f.store.Erase(ctx, ana)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ch.Record.ID}, ids)
+	recs, err := f.store.List(ctx, ana)
+	require.NoError(t, err)
+	assert.Empty(t, recs)
+	d, err := f.store.Check(ctx, request(ana))
+	require.NoError(t, err)
+	assert.Equal(t, consent.ReasonNoRecord, d.Reason)
+	for e, err := range f.log.Scan(ctx, evidence.Filter{Ref: ch.Record.ID}) {
+		require.NoError(t, err)
+		assert.NotContains(t, string(e.Meta)+string(e.Payload), string(ana))
+	}
+	rep, err := f.store.Verify(ctx, f.log.Verifier())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Erased)
+	assert.Equal(t, 1, rep.Records, "the other person's record is untouched")
 }

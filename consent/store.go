@@ -21,8 +21,9 @@ import (
 // Kinds of the evidence log entries the store appends. Each carries the record ID as its
 // reference, so a record's history is one [evidence.Log.Scan].
 const (
-	KindEvent = "consent.event" // a status change: the event, and the record after it
-	KindUse   = "consent.use"   // a use Authorize allowed
+	KindEvent  = "consent.event"  // a status change: the event, and the record after it
+	KindUse    = "consent.use"    // a use Authorize allowed
+	KindErased = "consent.erased" // a record erased at the person's request
 )
 
 // DefaultValidity is how long a record given without an end time or a number of uses
@@ -475,6 +476,56 @@ func (s *Store) Receipt(ctx context.Context, id string) (string, error) {
 	rec := *meta.Record
 	rec.Person = r.Person
 	return SignReceipt(s.signer, &Receipt{Record: rec, Event: ev})
+}
+
+// Erase erases a person from the store, at their request or when the agency's retention
+// ends: each of their records' rows is deleted, in the transaction that logs the erasure
+// (an entry without personal data), and the person's reference is erased from the payload
+// of every event of those records in the evidence log. What stays is what must show what
+// happened: each record's non-personal history and its uses, which no longer point to
+// anyone. It returns the IDs of the records erased.
+func (s *Store) Erase(ctx context.Context, person PersonRef) ([]string, error) {
+	recs, err := s.List(ctx, person)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range recs {
+		at := s.clock()
+		_, err := s.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
+			res, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM consent_records WHERE id = ? AND person = ?"), r.ID, string(person))
+			if err != nil {
+				return evidence.Record{}, err
+			}
+			if n, err := res.RowsAffected(); err == nil && n != 1 {
+				return evidence.Record{}, fail(ErrNotFound, "id", "record %s is gone", r.ID)
+			}
+			meta, err := json.Marshal(erasure{RecordID: r.ID, At: at})
+			if err != nil {
+				return evidence.Record{}, err
+			}
+			return evidence.Record{Kind: KindErased, Ref: r.ID, Meta: meta}, nil
+		})
+		if err != nil {
+			return ids, wrapStoreError(err)
+		}
+		for e, err := range s.log.Scan(ctx, evidence.Filter{Ref: r.ID, Kind: KindEvent}) {
+			if err != nil {
+				return ids, fmt.Errorf("consent: erase: %w", err)
+			}
+			if err := s.log.Erase(ctx, e.Seq); err != nil {
+				return ids, fmt.Errorf("consent: erase: %w", err)
+			}
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
+// erasure is the Meta of a KindErased entry.
+type erasure struct {
+	RecordID string    `json:"recordId"`
+	At       time.Time `json:"at"`
 }
 
 func (s *Store) clock() time.Time { return time.Unix(0, s.now().UnixNano()).UTC() }

@@ -19,6 +19,8 @@ type VerifyReport struct {
 	// Events and Uses count the log entries replayed.
 	Events int `json:"events"`
 	Uses   int `json:"uses"`
+	// Erased counts the records erased through Store.Erase, whose rows are gone by design.
+	Erased int `json:"erased"`
 	// Log is the evidence log's own report.
 	Log *evidence.Report `json:"log"`
 }
@@ -85,6 +87,13 @@ func (s *Store) Verify(ctx context.Context, v *evidence.Verifier) (*VerifyReport
 	for e, err := range s.log.Scan(ctx, evidence.Filter{}) {
 		if err != nil {
 			return nil, fmt.Errorf("consent: replay: %w", err)
+		}
+		if e.Kind == KindErased {
+			if want[e.Ref] != nil {
+				delete(want, e.Ref)
+				rep.Erased++
+			}
+			continue
 		}
 		if e.Kind != KindEvent && e.Kind != KindUse {
 			continue
