@@ -454,9 +454,10 @@ func (v *WebhookVerifier) Receive(r *http.Request) (*WebhookPayload, error) {
 	return &p, nil
 }
 
-// parseTimestamp reads webhook-timestamp: integer Unix seconds, digits only.
+// parseTimestamp reads webhook-timestamp: integer Unix seconds, digits only, without leading
+// zeros, so that the signed content holds the header as it was sent.
 func parseTimestamp(s string) (int64, error) {
-	if len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
+	if len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" || len(s) > 1 && s[0] == '0' {
 		return 0, fail(ErrSignature, "timestamp", "not integer Unix seconds")
 	}
 	n, err := strconv.ParseInt(s, 10, 64)

@@ -78,6 +78,7 @@ func TestVerifyVectors(t *testing.T) {
 				{"signed timestamp", v.ID, "+" + v.Timestamp, v.Signature, v.Body, "timestamp"},
 				{"fractional timestamp", v.ID, v.Timestamp + ".0", v.Signature, v.Body, "timestamp"},
 				{"huge timestamp", v.ID, strings.Repeat("9", 30), v.Signature, v.Body, "timestamp"},
+				{"leading zero", v.ID, "0" + v.Timestamp, v.Signature, v.Body, "timestamp"},
 				{"too many signatures", v.ID, v.Timestamp, strings.Repeat("v1,AAAA ", 16) + v.Signature, v.Body, "signature"},
 				{"header too long", v.ID, v.Timestamp, strings.Repeat(" ", 8<<10) + v.Signature, v.Body, "headers"},
 			} {
