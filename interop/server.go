@@ -349,9 +349,18 @@ func (rs *responseSigner) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (rs *responseSigner) Unwrap() http.ResponseWriter { return rs.w }
 
-// setHeaders sets the X-Road fields a response carries (PR-REST §4.3).
+// setHeaders sets the X-Road fields a response carries (PR-REST §4.3), and settles its
+// Content-Type before it is signed: net/http would otherwise sniff one from the body after
+// the envelope was made.
 func (rs *responseSigner) setHeaders() {
 	h := rs.w.Header()
+	if _, ok := h["Content-Type"]; !ok {
+		if len(rs.buf) > 0 {
+			h.Set("Content-Type", http.DetectContentType(rs.buf))
+		} else {
+			h["Content-Type"] = nil
+		}
+	}
 	h.Set(HeaderClient, rs.x.clientRaw)
 	h.Set(HeaderService, rs.x.service)
 	h.Set(HeaderID, rs.x.msg.ID)
