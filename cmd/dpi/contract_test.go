@@ -125,6 +125,8 @@ func TestContractFlags(t *testing.T) {
 			usage: []string{"Exit 0 signed", "2 usage error or unusable input", "3 the time-stamp authority"}},
 		{cmd: []string{"verify"}, flags: []string{"trust", "at", "json"},
 			usage: []string{"Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input"}},
+		{cmd: []string{"verify"}, flags: []string{"crl", "ocsp"},
+			usage: []string{"[--crl FILE]... [--ocsp FILE]...", "read before anything is fetched", "suffice for a certificate that names no responder"}},
 		{cmd: []string{"log", "verify"}, flags: []string{"db", "pubkey", "json"}},
 		{cmd: []string{"log", "verify"}, usage: []string{"Exit 0 intact, 1 tampered", "3 indeterminate", "sqlite://:memory:"}},
 		{cmd: []string{"log", "proof"}, flags: []string{"db", "json"}},
@@ -444,6 +446,8 @@ func TestContractVerify(t *testing.T) {
 		{"document from stdin", []string{"--trust", f.roots, "-", cades}, string(docText), exitOK, "TOTAL_PASSED", ""},
 		{"tampered document fails", []string{"--trust", f.roots, tampered, cades}, "", exitRejected, "TOTAL_FAILED", "HASH_FAILURE"},
 		{"unknown root is indeterminate", []string{"--trust", otherRoots, f.doc, cades}, "", exitIndeterminate, "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"},
+		{"crls given pass", []string{"--trust", f.roots, "--crl", f.crl, "--crl", f.rootCRL, f.doc, cades}, "", exitOK, "TOTAL_PASSED", ""},
+		{"ocsp responses given pass", []string{"--trust", f.roots, "--ocsp", f.ocspResp, "--ocsp", f.interOCSPPEM, f.doc, jades}, "", exitOK, "TOTAL_PASSED", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,6 +488,10 @@ func TestContractVerify(t *testing.T) {
 		"--at not RFC 3339":     {"--trust", f.roots, "--at", "yesterday", f.doc, cades},
 		"both from stdin":       {"--trust", f.roots, "-", "-"},
 		"unknown flag":          {"--trust", f.roots, "--frob", f.doc, cades},
+		"missing --crl file":    {"--trust", f.roots, "--crl", filepath.Join(f.dir, "none"), f.doc, cades},
+		"garbage --crl":         {"--trust", f.roots, "--crl", f.doc, f.doc, cades},
+		"--ocsp given a crl":    {"--trust", f.roots, "--ocsp", f.rootCRL, f.doc, cades},
+		"--crl from stdin":      {"--trust", f.roots, "--crl", "-", f.doc, cades},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := contractRun(t, "", append([]string{"verify", "--json"}, args...)...)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,13 +16,23 @@ import (
 )
 
 // signFixture is a test PKI with one signing credential written to files, and a CA
-// certificate with signing key usage (caKey, caCert) that must not sign.
+// certificate with signing key usage (caKey, caCert) that must not sign. Beside them: a
+// revoked, an expired and a credential whose certificate names no responder (key and
+// certificate followed by the intermediate), and revocation data as a validator may hold
+// it, made when the fixture is: the intermediate's CRL (PEM, listing the revoked one),
+// the root's CRL (DER), OCSP responses for cred (DER) and for the intermediate (PEM).
 type signFixture struct {
 	pki                          *dpitest.PKI
 	cred                         *dpitest.Credential
 	dir, key, cert, chain, roots string
 	caKey, caCert                string
 	doc                          string
+
+	revoked, offline                     *dpitest.Credential
+	revokedKey, revokedCert              string
+	expiredKey, expiredCert              string
+	offlineKey, offlineCert              string
+	crl, rootCRL, ocspResp, interOCSPPEM string
 }
 
 func newSignFixture(t *testing.T) *signFixture {
@@ -50,6 +62,32 @@ func newSignFixture(t *testing.T) *signFixture {
 	f.caKey = write("ca-key.pem", caKeyPEM)
 	f.caCert = write("ca-cert.pem", dpitest.CertsPEM(ca.Chain...))
 	f.doc = write("certificate.txt", []byte("Certificate of residence no. 2026-0042\n"))
+
+	credFiles := func(name string, o dpitest.CertOptions) (*dpitest.Credential, string, string) {
+		o.CommonName, o.Usage = "Civil Registry "+name, dpitest.UsageSigning
+		c, err := pki.Issue(o)
+		require.NoError(t, err)
+		k, err := dpitest.KeyPEM(c.Key)
+		require.NoError(t, err)
+		return c, write(name+"-key.pem", k), write(name+"-cert.pem", dpitest.CertsPEM(c.Chain...))
+	}
+	now := time.Now()
+	f.revoked, f.revokedKey, f.revokedCert = credFiles("revoked", dpitest.CertOptions{})
+	require.NoError(t, pki.Revoke(f.revoked.Cert, now.Add(-time.Minute)))
+	_, f.expiredKey, f.expiredCert = credFiles("expired", dpitest.CertOptions{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
+	f.offline, f.offlineKey, f.offlineCert = credFiles("offline", dpitest.CertOptions{NoRevocationURLs: true})
+	crl, err := pki.CRL()
+	require.NoError(t, err)
+	f.crl = write("intermediate.crl.pem", dpitest.CRLPEM(crl))
+	rootCRL, err := pki.RootCRL()
+	require.NoError(t, err)
+	f.rootCRL = write("root.crl", rootCRL)
+	resp, err := pki.OCSPResponse(cred.Cert)
+	require.NoError(t, err)
+	f.ocspResp = write("cred.ocsp", resp)
+	resp, err = pki.OCSPResponse(pki.Intermediate)
+	require.NoError(t, err)
+	f.interOCSPPEM = write("intermediate.ocsp.pem", pem.EncodeToMemory(&pem.Block{Type: "OCSP RESPONSE", Bytes: resp}))
 	return f
 }
 

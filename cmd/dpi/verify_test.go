@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/signature"
 )
 
 func (f *signFixture) signFile(t *testing.T, name string, extra ...string) string {
@@ -96,4 +99,69 @@ func TestVerifyRevocation(t *testing.T) {
 	assert.Equal(t, exitIndeterminate, code, stdout)
 	assert.Contains(t, stdout, "INDETERMINATE / REVOKED_NO_POE")
 	assert.Contains(t, stdout, "revoked (OCSP)")
+}
+
+// dpi verify --crl and --ocsp: the data given decides with the responders down, and
+// nothing else is needed for a certificate that names no responder.
+func TestVerifyOfflineRevocation(t *testing.T) {
+	f := newSignFixture(t)
+	sig := f.signFile(t, "doc.p7s")
+	offline := filepath.Join(f.dir, "offline.p7s")
+	code, _, stderr := dpiRun(t, "", "sign", "--key", f.offlineKey, "--cert", f.offlineCert, "-o", offline, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	// A revoked certificate's signature, as another tool makes it.
+	s, err := signature.NewSigner(f.revoked.Key, f.revoked.Chain, signature.SignerOptions{})
+	require.NoError(t, err)
+	doc, err := os.ReadFile(f.doc)
+	require.NoError(t, err)
+	revokedSig, err := s.Sign(context.Background(), bytes.NewReader(doc))
+	require.NoError(t, err)
+	revoked := filepath.Join(f.dir, "revoked.p7s")
+	require.NoError(t, os.WriteFile(revoked, revokedSig, 0o600))
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string
+	}{
+		{"crls given", []string{"--crl", f.crl, "--crl", f.rootCRL, f.doc, sig}, exitOK,
+			[]string{"TOTAL_PASSED", "good (CRL, offline)"}},
+		{"ocsp responses given", []string{"--ocsp", f.ocspResp, "--ocsp", f.interOCSPPEM, f.doc, sig}, exitOK,
+			[]string{"TOTAL_PASSED", "good (OCSP, offline)"}},
+		{"nothing given", []string{f.doc, sig}, exitIndeterminate, []string{"INDETERMINATE / TRY_LATER"}},
+		{"certificate names no responder, crls given", []string{"--crl", f.crl, "--ocsp", f.interOCSPPEM, f.doc, offline}, exitOK,
+			[]string{"TOTAL_PASSED", "good (CRL, offline)"}},
+		{"certificate names no responder, nothing given", []string{f.doc, offline}, exitIndeterminate,
+			[]string{"TRY_LATER", "names no ocsp responder and no crl"}},
+		{"certificate names no responder, data about others given", []string{"--crl", f.rootCRL, f.doc, offline}, exitIndeterminate,
+			[]string{"TRY_LATER", "no crl or ocsp response given is about this certificate"}},
+		{"revoked in the crl given", []string{"--crl", f.crl, "--crl", f.rootCRL, f.doc, revoked}, exitRejected,
+			[]string{"TOTAL_FAILED / REVOKED", "revoked (CRL, offline)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := dpiRun(t, "", append([]string{"verify", "--trust", f.roots}, tc.args...)...)
+			assert.Equal(t, tc.code, code, stdout+stderr)
+			for _, o := range tc.out {
+				assert.Contains(t, stdout, o)
+			}
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		code, stdout, stderr := dpiRun(t, "", "verify", "--json", "--trust", f.roots, "--crl", f.crl, "--crl", f.rootCRL, f.doc, revoked)
+		require.Equal(t, exitRejected, code, stderr)
+		var r struct {
+			Revocation []struct {
+				Source, Status string
+				Offline        bool
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+		require.NotEmpty(t, r.Revocation)
+		assert.Equal(t, "revoked", r.Revocation[0].Status)
+		assert.True(t, r.Revocation[0].Offline)
+	})
 }
