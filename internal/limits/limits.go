@@ -10,3 +10,8 @@ const MaxCLIInput = 16 << 20
 // MaxConsentReceipt caps a signed consent receipt a verifier reads: the record, the event
 // and its log receipt are a few KiB.
 const MaxConsentReceipt = 64 << 10
+
+// MaxConsentRequest caps a consent request a caller sends as JSON (dpi consent check, an
+// HTTP handler): a person, three identifiers and at most 64 data categories are a few KiB,
+// with room left for escapes.
+const MaxConsentRequest = 64 << 10
