@@ -127,6 +127,8 @@ func TestContractFlags(t *testing.T) {
 			usage: []string{"Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input"}},
 		{cmd: []string{"verify"}, flags: []string{"crl", "ocsp"},
 			usage: []string{"[--crl FILE]... [--ocsp FILE]...", "read before anything is fetched", "suffice for a certificate that names no responder"}},
+		{cmd: []string{"sign"}, flags: []string{"crl", "ocsp"},
+			usage: []string{"[--crl FILE]... [--ocsp FILE]...", "not yet valid or revoked)", "revocation status could not be determined"}},
 		{cmd: []string{"log", "verify"}, flags: []string{"db", "pubkey", "json"}},
 		{cmd: []string{"log", "verify"}, usage: []string{"Exit 0 intact, 1 tampered", "3 indeterminate", "sqlite://:memory:"}},
 		{cmd: []string{"log", "proof"}, flags: []string{"db", "json"}},
@@ -399,6 +401,15 @@ func TestContractSign(t *testing.T) {
 		{"pkcs11 module missing", []string{"--key", "pkcs11:token=t;object=k?module-path=/nonexistent/p11.so&pin-value=" + pin, "--cert", f.cert, f.doc}, exitUsage},
 		// An outside service that does not answer is indeterminate, as in verify.
 		{"tsa down", []string{"--key", f.key, "--cert", f.cert, "--tsa", "http://127.0.0.1:1/tsa", f.doc}, exitIndeterminate},
+		// A certificate expired or revoked at the signing time cannot sign; one whose
+		// status nobody can tell is indeterminate.
+		{"expired certificate", []string{"--key", f.expiredKey, "--cert", f.expiredCert, f.doc}, exitUsage},
+		{"revoked certificate", []string{"--key", f.revokedKey, "--cert", f.revokedCert, f.doc}, exitUsage},
+		{"revoked in a crl given", []string{"--key", f.revokedKey, "--cert", f.revokedCert, "--crl", f.crl, f.doc}, exitUsage},
+		{"revocation status unknown", []string{"--key", f.offlineKey, "--cert", f.offlineCert, f.doc}, exitIndeterminate},
+		{"missing --crl file", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--crl", noFile, f.doc}, exitUsage},
+		{"garbage --ocsp", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--ocsp", f.doc, f.doc}, exitUsage},
+		{"--crl without the issuer", []string{"--key", f.key, "--cert", f.cert, "--crl", f.crl, f.doc}, exitUsage},
 		// The output is the signature, never JSON: --json is refused rather than ignored.
 		{"--json", []string{"--json", "--key", f.key, "--cert", f.cert, f.doc}, exitUsage},
 	}

@@ -20,16 +20,23 @@ func init() {
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--tsa URL] [-o OUT] DOC\n\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--tsa URL] [--crl FILE]... [--ocsp FILE]... [-o OUT] DOC\n\n" +
 	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
 	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
 	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
 	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
+	"The certificate is checked at the signing time: not expired, not yet valid, and not\n" +
+	"revoked, as dpi verify checks it: from the --crl and --ocsp files (repeatable, DER or\n" +
+	"PEM) first, then from the OCSP responder and CRL the certificate names. That needs the\n" +
+	"issuer's certificate, second in CERT or first in --chain; without it revocation is not\n" +
+	"checked, and a warning says so.\n\n" +
 	"Exit 0 signed; 2 usage error or unusable input (unreadable files, a key that does not\n" +
-	"match the certificate, a certificate that cannot sign); 3 the time-stamp authority gave\n" +
-	"no usable time-stamp (try later). Nothing is written unless the signature is complete."
+	"match the certificate, a certificate that cannot sign: a CA certificate, or one expired,\n" +
+	"not yet valid or revoked); 3 the time-stamp authority gave no usable time-stamp, or the\n" +
+	"certificate's revocation status could not be determined (try later, or give --crl or\n" +
+	"--ocsp). Nothing is written unless the signature is complete."
 
 func runSign(e *env, args []string) int {
 	fs := e.newFlags("sign", signUsage)
@@ -39,6 +46,9 @@ func runSign(e *env, args []string) int {
 	format := fs.String("format", "cades", "signature format: cades or jades")
 	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
 	out := fs.String("o", "", "write the signature to this file instead of standard output")
+	var crlFiles, ocspFiles revocationFiles
+	fs.Var(&crlFiles, "crl", "a file of CRLs (DER or PEM) to check the certificate with before fetching (repeatable)")
+	fs.Var(&ocspFiles, "ocsp", "a file of OCSP responses (DER or PEM) to check the certificate with before fetching (repeatable)")
 	rest, code, ok := e.parse(fs, args)
 	if !ok {
 		return code
@@ -81,9 +91,17 @@ func runSign(e *env, args []string) int {
 		}
 		chain = append(chain, issuers...)
 	}
-	signer, err := signature.NewSigner(key, chain, signature.SignerOptions{
-		Format: signature.Format(*format), TSAURL: *tsa,
-	})
+	opts := signature.SignerOptions{Format: signature.Format(*format), TSAURL: *tsa}
+	if len(chain) > 1 {
+		opts.CheckRevocation = true
+		opts.CRLs, opts.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
+		if err != nil {
+			return e.usageError("sign: %s", oneLine(err.Error()))
+		}
+	} else if len(crlFiles)+len(ocspFiles) > 0 {
+		return e.usageError("sign: --crl and --ocsp need the issuer's certificate (in --cert or --chain)")
+	}
+	signer, err := signature.NewSigner(key, chain, opts)
 	if err != nil {
 		// The key, the certificate or the format cannot make a signature: unusable input.
 		return e.usageError("sign: %s", oneLine(err.Error()))
@@ -93,14 +111,18 @@ func runSign(e *env, args []string) int {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
 	defer closeDoc()
+	if !opts.CheckRevocation {
+		fmt.Fprintf(e.stderr, "dpi: sign: warning: revocation not checked: give the issuer's certificate (--chain) to check it\n")
+	}
 	sig, err := signer.Sign(e.ctx, doc)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
-		if errors.Is(err, signature.ErrTimestamp) {
+		if errors.Is(err, signature.ErrTimestamp) || errors.Is(err, signature.ErrRevocationUnknown) {
 			// Nothing was checked and rejected: an outside service did not answer usably,
 			// as with an unreachable OCSP responder (TRY_LATER) or eID issuer.
 			return exitIndeterminate
 		}
+		// A certificate expired, not yet valid or revoked at the signing time cannot sign.
 		return exitUsage
 	}
 	if *out == "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,6 +157,56 @@ func TestSignUsageErrors(t *testing.T) {
 			code, _, stderr := dpiRun(t, "", tc.args...)
 			assert.Equal(t, tc.want, code)
 			assert.NotEmpty(t, stderr)
+		})
+	}
+}
+
+// dpi sign checks the certificate at the signing time: expired or revoked cannot sign (2),
+// a status nobody can tell is indeterminate (3); revocation data given on the command line
+// is enough with the responders down.
+func TestSignChecksTheCertificate(t *testing.T) {
+	f := newSignFixture(t)
+	tests := []struct {
+		name   string
+		down   bool
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"good, from the responder", false, []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain}, exitOK, ""},
+		{"revoked, from the responder", false, []string{"--key", f.revokedKey, "--cert", f.revokedCert}, exitUsage, "revocation: revoked at"},
+		{"expired", false, []string{"--key", f.expiredKey, "--cert", f.expiredCert}, exitUsage, "validity: expired at"},
+		{"good, from an ocsp response given, responders down", true, []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--ocsp", f.ocspResp}, exitOK, ""},
+		{"good, from a pem crl given, responders down", true, []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--crl", f.crl}, exitOK, ""},
+		{"revoked, in a crl given, responders down", true, []string{"--key", f.revokedKey, "--cert", f.revokedCert, "--crl", f.crl}, exitUsage, "revocation: revoked at"},
+		{"names no responder, crl given", false, []string{"--key", f.offlineKey, "--cert", f.offlineCert, "--crl", f.crl}, exitOK, ""},
+		{"names no responder, nothing given", false, []string{"--key", f.offlineKey, "--cert", f.offlineCert}, exitIndeterminate, "revocation status unknown"},
+		{"responders down, nothing given", true, []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain}, exitIndeterminate, "revocation status unknown"},
+		{"no issuer: not checked, with a warning", true, []string{"--key", f.key, "--cert", f.cert}, exitOK, "warning: revocation not checked"},
+		{"no issuer for the crl given", false, []string{"--key", f.key, "--cert", f.cert, "--crl", f.crl}, exitUsage, "need the issuer's certificate"},
+		{"an ocsp response given as a crl", false, []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--crl", f.ocspResp}, exitUsage, "--crl"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.pki.SetOCSPAvailable(!tc.down)
+			f.pki.SetCRLAvailable(!tc.down)
+			defer f.pki.SetOCSPAvailable(true)
+			defer f.pki.SetCRLAvailable(true)
+			out := filepath.Join(t.TempDir(), "doc.p7s")
+			code, stdout, stderr := dpiRun(t, "", append(append([]string{"sign", "-o", out}, tc.args...), f.doc)...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.Empty(t, stdout)
+			if tc.stderr == "" {
+				assert.Empty(t, stderr)
+			} else {
+				assert.Contains(t, stderr, tc.stderr)
+			}
+			if tc.code != exitOK {
+				assert.NoFileExists(t, out, "nothing is written")
+				assert.True(t, strings.HasPrefix(stderr, "dpi: sign: "), stderr)
+			} else {
+				assert.FileExists(t, out)
+			}
 		})
 	}
 }

@@ -107,7 +107,7 @@ func TestVerifyOfflineRevocation(t *testing.T) {
 	f := newSignFixture(t)
 	sig := f.signFile(t, "doc.p7s")
 	offline := filepath.Join(f.dir, "offline.p7s")
-	code, _, stderr := dpiRun(t, "", "sign", "--key", f.offlineKey, "--cert", f.offlineCert, "-o", offline, f.doc)
+	code, _, stderr := dpiRun(t, "", "sign", "--key", f.offlineKey, "--cert", f.offlineCert, "--crl", f.crl, "-o", offline, f.doc)
 	require.Equal(t, exitOK, code, stderr)
 	// A revoked certificate's signature, as another tool makes it.
 	s, err := signature.NewSigner(f.revoked.Key, f.revoked.Chain, signature.SignerOptions{})
