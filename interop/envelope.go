@@ -415,7 +415,7 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 		return nil, fail(ErrMalformed, CheckEnvelope, "iat is not a whole number")
 	}
 	now := v.now()
-	at := time.Unix(iat, 0)
+	at := time.Unix(iat, 0).UTC()
 	if d := at.Sub(now); d > v.skew || d < -v.skew {
 		return nil, fail(ErrClockSkew, CheckTime, "signed at %s, more than %v from now", at.UTC().Format(time.RFC3339), v.skew)
 	}
@@ -605,3 +605,6 @@ func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)
 	return s[:]
 }
+
+// signingTime is t as an envelope's iat holds it: whole seconds, UTC.
+func signingTime(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }

@@ -379,7 +379,7 @@ func (rs *responseSigner) input(digest string) *signingInput {
 // startStreaming signs the response's envelope without its digest, announces the trailer
 // that will sign it, and sends what is held.
 func (rs *responseSigner) startStreaming() error {
-	rs.at = rs.h.cfg.Verifier.now()
+	rs.at = signingTime(rs.h.cfg.Verifier.now())
 	rs.setHeaders()
 	h := rs.w.Header()
 	h.Del(HeaderContentDigest)
@@ -455,7 +455,7 @@ func (rs *responseSigner) finish(ctx context.Context) {
 		writeFault(rs.w, rs.h.cfg.Logger, x.bodyErr)
 		return
 	}
-	rs.at = rs.h.cfg.Verifier.now()
+	rs.at = signingTime(rs.h.cfg.Verifier.now())
 	respEntry.meta.Time = rs.at
 	rs.setHeaders()
 	rs.w.Header().Set(HeaderContentDigest, digest)

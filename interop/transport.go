@@ -176,7 +176,7 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 	}
 
 	signer := t.cfg.Signer
-	at := t.cfg.Verifier.now()
+	at := signingTime(t.cfg.Verifier.now())
 	in := &signingInput{
 		Format: EnvelopeFormat, Kind: "request", Method: r.Method, Target: target,
 		Client: t.client, ID: ph.id, UserID: ph.userID, RepresentedParty: ph.partyRaw, Issue: ph.issue,
