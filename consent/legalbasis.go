@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 )
@@ -69,6 +70,7 @@ func LookupBasis(code string) (*LegalBasis, error) {
 		return nil, fmt.Errorf("%w: unknown legal basis %q", ErrInput, code)
 	}
 	c := *b
+	c.Text = maps.Clone(b.Text)
 	return &c, nil
 }
 
@@ -77,7 +79,9 @@ func Bases(country string) []LegalBasis {
 	var out []LegalBasis
 	for _, b := range bases {
 		if country == "" || b.Country == strings.ToUpper(country) {
-			out = append(out, *b)
+			c := *b
+			c.Text = maps.Clone(b.Text)
+			out = append(out, c)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })

@@ -158,3 +158,15 @@ func TestPublicBasisIsNotConsent(t *testing.T) {
 		}
 	})
 }
+
+// The registry hands out copies: a caller editing one changes nothing for the next.
+func TestBasesAreCopies(t *testing.T) {
+	b, err := consent.LookupBasis("BR-LGPD-7-I")
+	require.NoError(t, err)
+	b.Text["en"] = "changed"
+	list := consent.Bases("BR")
+	list[0].Text["en"] = "changed too"
+	again, err := consent.LookupBasis("BR-LGPD-7-I")
+	require.NoError(t, err)
+	assert.Equal(t, "Consent of the data subject", again.Text["en"])
+}
