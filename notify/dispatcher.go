@@ -57,8 +57,8 @@ type Dispatcher struct {
 
 // NewDispatcher returns a dispatcher for o.
 func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
-	if o == nil {
-		return nil, fmt.Errorf("%w: a dispatcher needs an outbox", ErrConfig)
+	if o == nil || len(o.names) == 0 {
+		return nil, fmt.Errorf("%w: a dispatcher needs an outbox from Open", ErrConfig)
 	}
 	d := &Dispatcher{o: o, n: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, logger: cfg.Logger}
 	if d.n == 0 {

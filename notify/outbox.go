@@ -253,21 +253,26 @@ type createdPayload struct {
 
 // Notification is a notification as the outbox holds it.
 type Notification struct {
-	ID        string `json:"id"`
+	// ID is the notification's ID, also its webhook-id and its evidence reference.
+	ID string `json:"id"`
+	// Channel, To and Reference are the message's.
 	Channel   string `json:"channel"`
 	To        string `json:"to"`
 	Reference string `json:"reference,omitempty"`
-	Status    Status `json:"status"`
+	// Status is where the notification stands.
+	Status Status `json:"status"`
 	// Attempts counts the attempts made, including one in flight.
 	Attempts int `json:"attempts"`
 	// Reason says why the last attempt failed.
-	Reason  string    `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Created and Updated are when the notification was created and last changed.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	// NextAttempt is when the notification may next be attempted (or its attempt in flight
 	// be taken over); zero once the status is final.
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
-	Content     Content   `json:"content"`
+	// Content is the rendered message.
+	Content Content `json:"content"`
 }
 
 // row is a notification ready to be stored.
