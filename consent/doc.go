@@ -41,6 +41,25 @@
 // the RFC 8785 canonical JSON of the record and the event, with the event's evidence log
 // receipt, which [VerifyReceipt] checks offline with the controller's public key.
 //
+// A receipt exports as a Kantara Initiative Consent Receipt 1.1 document
+// ([Receipt.Kantara]) for systems that read that form. [DecodeRequest] reads a [Request]
+// from strict JSON, for a service that takes decisions over HTTP.
+//
+// # The person's page
+//
+// [NewPage] returns an http.Handler where a signed-in person sees their consents and
+// records under other legal bases, every use of their data, and each record's receipt in
+// plain words, and withdraws a consent: server-rendered, no JavaScript, WCAG 2.1 AA, in
+// Spanish, Portuguese and English. The service says who is signed in through
+// PageConfig.Person, so the identity block fits without this package importing it;
+// withdrawals carry a CSRF token bound to the person. [Receipt.Text] and [Receipt.HTML]
+// render a receipt for the person, with where its event is in the evidence log.
+//
+// # Erasure
+//
+// [Store.Erase] erases a person: their rows go, in the transaction that logs the erasure,
+// and their reference is erased from the log's payloads; the non-personal history stays.
+//
 // # Example
 //
 //	st, err := consent.Open(ctx, db, consent.Config{Log: log, Signer: controllerKey})

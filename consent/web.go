@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/dpiblocks/dpi/internal/limits"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -269,12 +270,6 @@ func (p *page) lang(r *http.Request) string {
 	return p.langs[0]
 }
 
-// Caps on what the page reads from a request.
-const (
-	maxAcceptLanguages = 16      // entries of Accept-Language considered
-	maxWithdrawForm    = 4 << 10 // bytes of a withdraw form: a record ID, a token, a language
-)
-
 // acceptLanguages returns the language tags of an Accept-Language header (RFC 9110
 // §12.5.4), most wanted first, leaving out those with q=0.
 func acceptLanguages(header string) []string {
@@ -284,7 +279,7 @@ func acceptLanguages(header string) []string {
 	}
 	var tags []tagQ
 	for i, part := range strings.Split(header, ",") {
-		if i == maxAcceptLanguages {
+		if i == limits.MaxConsentAcceptLanguages {
 			break
 		}
 		tag, params, _ := strings.Cut(part, ";")
@@ -423,7 +418,7 @@ func (p *page) withdraw(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, lang, http.StatusUnauthorized)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxWithdrawForm)
+	r.Body = http.MaxBytesReader(w, r.Body, limits.MaxConsentPageForm)
 	if err := r.ParseForm(); err != nil {
 		p.message(w, r, lang, http.StatusBadRequest)
 		return

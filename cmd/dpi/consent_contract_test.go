@@ -144,7 +144,7 @@ func TestContractConsentJSON(t *testing.T) {
 		assert.Equal(t, []string{"intact", "report"}, keysOf(v))
 		var rep map[string]json.RawMessage
 		require.NoError(t, json.Unmarshal(v["report"], &rep))
-		assert.Equal(t, []string{"events", "log", "records", "uses"}, keysOf(rep))
+		assert.Equal(t, []string{"erased", "events", "log", "records", "uses"}, keysOf(rep))
 
 		_, err = db.ExecContext(context.Background(), db.Rebind("UPDATE consent_records SET uses = 7 WHERE id = ?"), id)
 		require.NoError(t, err)

@@ -15,3 +15,11 @@ const MaxConsentReceipt = 64 << 10
 // HTTP handler): a person, three identifiers and at most 64 data categories are a few KiB,
 // with room left for escapes.
 const MaxConsentRequest = 64 << 10
+
+// Caps on what the consent block's page reads from a request.
+const (
+	// MaxConsentAcceptLanguages caps the entries of an Accept-Language header considered.
+	MaxConsentAcceptLanguages = 16
+	// MaxConsentPageForm caps a withdraw form: a record ID, a token and a language.
+	MaxConsentPageForm = 4 << 10
+)
