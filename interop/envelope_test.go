@@ -103,7 +103,7 @@ func echo(t *testing.T) http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{
 			"client": m.Client.String(), "service": m.Service.String(), "id": m.ID, "user": m.UserID,
-			"party": party, "path": m.Path, "signer": signer, "body": string(body), "method": r.Method,
+			"party": party, "path": m.Path, "signer": signer, "body": string(body), "method": r.Method, "urlPath": r.URL.Path, "query": r.URL.RawQuery,
 		})
 	})
 }
@@ -183,6 +183,8 @@ func TestRoundTrip(t *testing.T) {
 			assert.Equal(t, agencyA.String(), m["client"])
 			assert.Equal(t, service.String(), m["service"])
 			assert.Equal(t, "/v1/persons/42?full=1", m["path"])
+			assert.Equal(t, "/v1/persons/42", m["urlPath"], "the handler sees the service's own path")
+			assert.Equal(t, "full=1", m["query"])
 			assert.Equal(t, "EE38001085718", m["user"])
 			assert.Equal(t, "COM/12345678", m["party"])
 			assert.Equal(t, "agency A", m["signer"])

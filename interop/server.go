@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -146,6 +147,9 @@ type exchange struct {
 	body      *digestReader
 	bodyErr   error
 	complete  bool
+	// stripped and strippedRaw are the service's own path, decoded and as sent, when the
+	// request came to a /r1 path.
+	stripped, strippedRaw string
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +161,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithValue(r.Context(), messageKey{}, x.msg)
 	r2 := r.WithContext(ctx)
 	r2.Body = x.body
+	if x.stripped != "" {
+		// next sees the service's own path, as behind a security server (PR-REST §4.1).
+		u := *r.URL
+		u.Path, u.RawPath = x.stripped, x.strippedRaw
+		r2.URL = &u
+	}
 	rs := &responseSigner{h: h, w: w, x: x, hash: sha256.New(), keep: h.log.capture(), sign: !h.cfg.SecurityServer}
 	h.next.ServeHTTP(rs, r2)
 	// A handler that left the body unread (a GET, an answer from the path alone) has its
@@ -174,7 +184,8 @@ func (h *handler) accept(r *http.Request) (*exchange, error) {
 	var svc ServiceID
 	var rest string
 	var err error
-	if h.cfg.SecurityServer && !strings.HasPrefix(target, "/"+protocolVersion+"/") {
+	viaR1 := !h.cfg.SecurityServer || strings.HasPrefix(target, "/"+protocolVersion+"/")
+	if !viaR1 {
 		// A provider's security server calls the service's own URL and names the service
 		// in X-Road-Service.
 		raw := lastValue(r.Header, HeaderService)
@@ -196,12 +207,24 @@ func (h *handler) accept(r *http.Request) (*exchange, error) {
 		return nil, err
 	}
 	x := &exchange{
+		stripped:  "/",
 		clientRaw: ph.clientRaw,
 		service:   svc.String(),
 		msg: &Message{
 			Client: ph.client, Service: svc, ID: ph.id, UserID: ph.userID,
 			RepresentedParty: ph.party, Issue: ph.issue, Path: rest,
 		},
+	}
+	if viaR1 {
+		if raw, _, _ := strings.Cut(rest, "?"); raw != "" {
+			dec, err := url.PathUnescape(raw)
+			if err != nil {
+				return nil, fail(ErrProtocol, CheckPath, "the service path is not percent-encoded properly")
+			}
+			x.stripped, x.strippedRaw = dec, raw
+		}
+	} else {
+		x.stripped = ""
 	}
 	x.reqEntry = &logEntry{kind: KindRequestReceived, id: ph.id, body: h.log.capture(), meta: LogMeta{
 		Direction: "received", Message: "request", Client: ph.clientRaw, Service: x.service,
