@@ -36,6 +36,9 @@
 //
 // # Without a security server: envelopes
 //
+// The handler given to NewHandler sees the service's own path (/r1/{serviceId} stripped,
+// as a provider behind a security server does) and finds the rest in MessageFrom.
+//
 // Every request and response carries an envelope in the Dpi-Envelope field: a compact JWS
 // with a detached payload, signed with the member's crypto.Signer (ES256 or EdDSA), its
 // certificate chain in x5c and its signing time in iat. The payload, which is not sent,
@@ -118,7 +121,10 @@
 // JSON serialization); a signed trust directory document, with an expiry, verified against
 // a configuration anchor and refreshed (the Directory here is static); revocation checks
 // of signer certificates (OCSP, CRL); signed events in CloudEvents form over NATS
-// JetStream; the "dpi envelope" command; and benchmarks against plain HTTP and X-Road. It
+// JetStream; the "dpi envelope" command; and benchmarks against plain HTTP and X-Road.
+// HEAD requests are not signed meaningfully yet (the response digest covers what the
+// handler wrote, which net/http does not send), and trailers need HTTP/1.1 chunked
+// encoding or HTTP/2 end to end. It
 // never runs a security server, does not carry SOAP, and does not follow redirects it is
 // not told to (PR-REST §4.4).
 package interop
