@@ -123,10 +123,15 @@ func TestLogVerifyBadRowsCLI(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
-				if tc.sqlite && db.Dialect() != store.SQLite {
-					t.Skip("PostgreSQL's column types refuse the value")
-				}
 				f := newLogFixtureDSN(t, dsn)
+				if tc.sqlite && db.Dialect() != store.SQLite {
+					// PostgreSQL's typed columns refuse the value: nobody can store it.
+					for _, q := range tc.sql {
+						_, err := f.db.ExecContext(context.Background(), q)
+						assert.Error(t, err, q)
+					}
+					return
+				}
 				for _, q := range tc.sql {
 					_, err := f.db.ExecContext(context.Background(), q)
 					require.NoError(t, err)
