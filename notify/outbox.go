@@ -73,7 +73,7 @@ func (s *Status) UnmarshalText(b []byte) error {
 	return nil
 }
 
-func (s Status) valid() bool { return s == Created || s == Sending || s.Final() }
+func (s Status) valid() bool { return s == Created || s == Sending || s.Final() || s.legal() }
 
 // StandardSchedule returns the retry schedule of Standard Webhooks 1.0.0 ("Deliverability and
 // reliability"): the delay before each attempt, after the notification is created and then
@@ -242,6 +242,15 @@ type Event struct {
 	Next time.Time `json:"next,omitzero"`
 	// EndpointDisabled is set when the receiver's answer disabled the endpoint.
 	EndpointDisabled bool `json:"endpointDisabled,omitempty"`
+	// ContentHash, on a "made-available" event, is the hex SHA-256 of the notice made
+	// available (Content.Hash).
+	ContentHash string `json:"contentHash,omitempty"`
+	// Rule, on the events of a legal notification, is the ID of the rule that decides when
+	// it is deemed served or rejected (Rule.ID).
+	Rule string `json:"rule,omitempty"`
+	// Due, on a "deemed-served" or "deemed-rejected" event, is when the rule deems the
+	// notice served or rejected, which may be before the event is recorded.
+	Due time.Time `json:"due,omitzero"`
 }
 
 // createdPayload is the personal payload of the "created" event.
@@ -369,6 +378,9 @@ func record(id string, ev Event, payload []byte) (evidence.Record, error) {
 	ev.At = ev.At.UTC()
 	if !ev.Next.IsZero() {
 		ev.Next = ev.Next.UTC()
+	}
+	if !ev.Due.IsZero() {
+		ev.Due = ev.Due.UTC()
 	}
 	meta, err := json.Marshal(ev)
 	if err != nil {

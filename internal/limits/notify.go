@@ -82,3 +82,38 @@ const (
 	// seconds Standard Webhooks recommends.
 	WebhookHTTPTimeout = 30 * time.Second
 )
+
+// Caps of notify's legal notifications, mailbox and proofs.
+const (
+	// MaxNotifyDeemDays caps the days of a rule that deems a notice served or rejected.
+	MaxNotifyDeemDays = 366
+
+	// MaxNotifyHolidays caps the holidays of one calendar: decades of any country's.
+	MaxNotifyHolidays = 4096
+
+	// MaxNotifyRecipient caps a mailbox's recipient reference (a pseudonym the service
+	// gives, never a national number).
+	MaxNotifyRecipient = 255
+
+	// MaxMailboxNotices caps the notices the mailbox page lists at once, newest first.
+	MaxMailboxNotices = 200
+
+	// MaxMailboxPageForm caps the open form of the mailbox page: an ID, a token, a language.
+	MaxMailboxPageForm = 4 << 10
+
+	// MaxMailboxAcceptLanguages caps the entries of an Accept-Language header considered.
+	MaxMailboxAcceptLanguages = 16
+
+	// MaxNotifyProof caps a proof of delivery a verifier reads: a signed statement and a
+	// handful of inclusion proofs of a few KiB each.
+	MaxNotifyProof = 256 << 10
+
+	// MaxNotifyProofEntries caps the evidence entries one proof of delivery carries.
+	MaxNotifyProofEntries = 16
+
+	// MaxLetterAddressLines caps the lines of a postal address.
+	MaxLetterAddressLines = 8
+
+	// NotifyDeemBatch is how many legal notifications one sweep reads at a time.
+	NotifyDeemBatch = 100
+)

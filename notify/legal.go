@@ -1,0 +1,478 @@
+package notify
+
+import (
+	"context"
+	"crypto"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// The statuses of a legal notification, besides the outbox's: they follow the notice in
+// the mailbox after its delivery, and are appended to the evidence log under its ID.
+const (
+	// MadeAvailable: the notice is in the person's mailbox, where they can open it.
+	MadeAvailable Status = "made-available"
+	// Opened: the person opened the notice in their mailbox.
+	Opened Status = "opened"
+	// DeemedServed: the notice's rule deems it served, opened or not.
+	DeemedServed Status = "deemed-served"
+	// DeemedRejected: the notice's rule deems it rejected, as it was not opened in time.
+	DeemedRejected Status = "deemed-rejected"
+)
+
+func (s Status) legal() bool {
+	return s == MadeAvailable || s == Opened || s == DeemedServed || s == DeemedRejected
+}
+
+// LegalConfig configures a Legal. Outbox, Mailbox, Rule, Calendar, Sender and Letter are
+// required; Signer is required to make proofs.
+type LegalConfig struct {
+	// Outbox sends the notices, the alerts and the letters. Its channels must include
+	// Mailbox and the channel named Letter.
+	Outbox *Outbox
+	// Mailbox is where notices are made available. It must be open on the outbox's
+	// database.
+	Mailbox *Mailbox
+	// Rule decides when a notice is deemed served or rejected (RuleES, RuleBR, ...).
+	Rule *Rule
+	// Calendar counts the rule's days, in the rule's country's time zone and holidays.
+	Calendar *Calendar
+	// Sender names the sending authority in proofs, such as "agency.example".
+	Sender string
+	// Letter names the outbox channel (a LetterChannel) a notice falls back to on paper:
+	// at once when the person has no digital address, and when a notice is not opened in
+	// time. Nobody is left without notice, so it is required.
+	Letter string
+	// LetterAfter, when set, sends the letter this long after the notice was made
+	// available, if it is still not opened then, and not before the rule deems it; zero
+	// sends it when the rule deems the notice. Set it under a rule that serves notices as
+	// soon as they are made available (RuleDK).
+	LetterAfter time.Duration
+	// Signer signs proofs of delivery: an ECDSA P-256 (ES256) or Ed25519 (EdDSA) key, in a
+	// file, an HSM or a KMS. The log must also sign checkpoints (evidence.Config.Signer).
+	Signer crypto.Signer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Legal sends legal notifications — notices with legal effect — through a mailbox, and
+// follows each until its rule deems it served or rejected: made-available when it is in
+// the mailbox, opened when the person opens it, deemed-served or deemed-rejected when
+// DeemDue finds its days have passed, each in the evidence log under the notification's
+// ID, with a letter on paper when the notice is not opened in time or the person has no
+// digital address. Proof returns signed, offline-verifiable proof of delivery. It is safe
+// for concurrent use.
+type Legal struct {
+	o           *Outbox
+	m           *Mailbox
+	rule        Rule
+	cal         *Calendar
+	sender      string
+	letter      string
+	letterAfter time.Duration
+	signer      crypto.Signer
+	now         func() time.Time
+}
+
+// NewLegal returns a Legal.
+func NewLegal(cfg LegalConfig) (*Legal, error) {
+	if cfg.Outbox == nil || cfg.Mailbox == nil || cfg.Calendar == nil {
+		return nil, fmt.Errorf("%w: legal notifications need an outbox, a mailbox and a calendar", ErrConfig)
+	}
+	if err := cfg.Rule.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Outbox.channels[cfg.Mailbox.Name()] != cfg.Mailbox {
+		return nil, fmt.Errorf("%w: the mailbox is not one of the outbox's channels", ErrConfig)
+	}
+	if cfg.Outbox.db != cfg.Mailbox.db {
+		return nil, fmt.Errorf("%w: the mailbox and the outbox must share a database", ErrConfig)
+	}
+	if cfg.Letter == "" || cfg.Outbox.channels[cfg.Letter] == nil {
+		return nil, fmt.Errorf("%w: legal notifications need a letter channel of the outbox to fall back to", ErrConfig)
+	}
+	if err := checkText("sender", cfg.Sender, limits.MaxNotifyReference); err != nil || cfg.Sender == "" {
+		return nil, fmt.Errorf("%w: a sender of 1 to %d bytes", ErrConfig, limits.MaxNotifyReference)
+	}
+	if cfg.LetterAfter < 0 {
+		return nil, fmt.Errorf("%w: a negative LetterAfter", ErrConfig)
+	}
+	if cfg.Signer != nil {
+		if _, err := proofAlgorithm(cfg.Signer.Public()); err != nil {
+			return nil, err
+		}
+	}
+	l := &Legal{o: cfg.Outbox, m: cfg.Mailbox, rule: *cfg.Rule, cal: cfg.Calendar, sender: cfg.Sender,
+		letter: cfg.Letter, letterAfter: cfg.LetterAfter, signer: cfg.Signer, now: cfg.Now}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	return l, nil
+}
+
+// Rule returns the rule the notices are deemed by.
+func (l *Legal) Rule() Rule { return l.rule }
+
+// LegalNotice is a notice with legal effect to one person.
+type LegalNotice struct {
+	// To is the person's mailbox: the recipient reference the service gave them. Empty
+	// when the person has no digital address: the notice then goes on paper at once.
+	To string
+	// Template and Personalisation make the notice, as for a Message.
+	Template        *Template
+	Personalisation map[string]any
+	// Reference is the service's own, non-personal reference (a case number).
+	Reference string
+	// IdempotencyKey, when set, makes the notice be sent once whatever the number of calls.
+	IdempotencyKey string
+	// Alert, when set, tells the person that a notice waits in their mailbox (an email or
+	// a text message through the outbox). It is only an alert: it must not carry the
+	// notice. It is sent with the notice, and the time it is delivered is in the proof.
+	Alert *Message
+	// PostalAddress is where the letter goes, one line per line of the address. Required:
+	// every legal notice can fall back to paper.
+	PostalAddress string
+}
+
+// Enqueue stores a legal notice inside tx, a transaction the caller opened on the
+// outbox's database, as Outbox.Enqueue does, with its alert; or, for a person without a
+// digital address, its letter. It returns the notification's ID: the notice's in the
+// mailbox, or the letter's.
+func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string, error) {
+	if tx == nil {
+		return "", fail(ErrInput, "transaction", "Enqueue needs the caller's transaction; Send needs none")
+	}
+	if n.PostalAddress == "" {
+		return "", fail(ErrInput, "postal address", "a legal notice needs a postal address to fall back to")
+	}
+	if n.To == "" {
+		c, err := n.Template.renderChecked(n.Personalisation)
+		if err != nil {
+			return "", err
+		}
+		id, err := l.enqueueLetter(ctx, tx, c, n.PostalAddress, n.Reference, n.IdempotencyKey, "")
+		if err != nil {
+			return "", err
+		}
+		// A notice without a mailbox is its letter, and nothing is left to deem.
+		_, err = tx.ExecContext(ctx, l.o.db.Rebind(`INSERT INTO notify_legal
+			(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at)
+			VALUES (?, ?, '', ?, '', ?, '', 0, 1, ?) ON CONFLICT (id) DO NOTHING`),
+			id, l.rule.ID, n.PostalAddress, id, l.now().UnixNano())
+		if err != nil {
+			return "", fmt.Errorf("notify: legal: %w", err)
+		}
+		return id, nil
+	}
+	if err := checkRecipient(n.To); err != nil {
+		return "", err
+	}
+	id, err := l.o.Enqueue(ctx, tx, Message{Channel: l.m.Name(), To: n.To, Template: n.Template,
+		Personalisation: n.Personalisation, Reference: n.Reference, IdempotencyKey: n.IdempotencyKey})
+	if err != nil {
+		return "", err
+	}
+	var alertID string
+	if n.Alert != nil {
+		a := *n.Alert
+		if a.Reference == "" {
+			a.Reference = n.Reference
+		}
+		if n.IdempotencyKey != "" && a.IdempotencyKey == "" {
+			a.IdempotencyKey = n.IdempotencyKey + "/alert"
+		}
+		if alertID, err = l.o.Enqueue(ctx, tx, a); err != nil {
+			return "", err
+		}
+	}
+	_, err = tx.ExecContext(ctx, l.o.db.Rebind(`INSERT INTO notify_legal
+		(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at)
+		VALUES (?, ?, ?, ?, ?, '', '', 0, 0, ?) ON CONFLICT (id) DO NOTHING`),
+		id, l.rule.ID, n.To, n.PostalAddress, alertID, l.now().UnixNano())
+	if err != nil {
+		return "", fmt.Errorf("notify: legal: %w", err)
+	}
+	return id, nil
+}
+
+// Send stores a legal notice as Enqueue does, in a transaction of its own, and wakes the
+// outbox's dispatchers in this process.
+func (l *Legal) Send(ctx context.Context, n LegalNotice) (string, error) {
+	var id string
+	err := l.o.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = l.Enqueue(ctx, tx, n)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	l.o.wake()
+	return id, nil
+}
+
+// renderChecked renders a template, refusing a nil one as the outbox does.
+func (t *Template) renderChecked(values map[string]any) (*Content, error) {
+	if t == nil {
+		return nil, fail(ErrInput, "template", "a message needs a template")
+	}
+	return t.Render(values)
+}
+
+// letterTemplates carry a notice already rendered, unchanged, to the letter channel.
+var (
+	letterBody        = mustTemplate("((notice))")
+	letterWithSubject = mustTemplate("((subject))\n\n((notice))")
+)
+
+func mustTemplate(src string) *Template {
+	t, err := ParseTemplate(TextTemplate, src)
+	if err != nil {
+		panic(err) // a constant of this file
+	}
+	return t
+}
+
+// enqueueLetter enqueues the letter of a notice in tx. of is the notice's ID when the
+// letter follows a notice in the mailbox.
+func (l *Legal) enqueueLetter(ctx context.Context, tx *sql.Tx, c *Content, postal, reference, key, of string) (string, error) {
+	m := Message{Channel: l.letter, To: postal, Template: letterBody, Personalisation: map[string]any{"notice": c.Text}, Reference: reference}
+	if c.Subject != "" {
+		m.Template, m.Personalisation["subject"] = letterWithSubject, c.Subject
+	}
+	switch {
+	case of != "":
+		m.IdempotencyKey = "letter/" + of
+	case key != "":
+		m.IdempotencyKey = key
+	}
+	return l.o.Enqueue(ctx, tx, m)
+}
+
+// LegalStatus is where a legal notification stands.
+type LegalStatus struct {
+	// ID is the notice's notification ID.
+	ID string `json:"id"`
+	// Rule is the ID of the rule that deems it.
+	Rule string `json:"rule"`
+	// Status is the notice's outbox status until it is made available, then its legal
+	// status: made-available, opened, deemed-served or deemed-rejected.
+	Status Status `json:"status"`
+	// MadeAvailable and Opened are when the notice was made available and opened.
+	MadeAvailable time.Time `json:"madeAvailable,omitzero"`
+	Opened        time.Time `json:"opened,omitzero"`
+	// Due is when the rule deems (or deemed) the notice, unless it is opened first where
+	// opening serves it; Served is when it was served or deemed served or rejected.
+	Due    time.Time `json:"due,omitzero"`
+	Served time.Time `json:"served,omitzero"`
+	// AlertID and LetterID are the IDs of the alert and of the letter, when sent.
+	AlertID  string `json:"alertId,omitempty"`
+	LetterID string `json:"letterId,omitempty"`
+}
+
+// legalRow is a notify_legal row, with its mailbox times.
+type legalRow struct {
+	id, rule, postal, alertID, letterID, deemed string
+	deemedAt, available, opened                 time.Time
+	inMailbox                                   bool
+}
+
+const legalSelect = `SELECT l.id, l.rule, l.postal, l.alert_id, l.letter_id, l.deemed_status, l.deemed_at,
+	COALESCE(m.available_at, 0), COALESCE(m.opened_at, 0), m.id IS NOT NULL
+	FROM notify_legal l LEFT JOIN notify_mailbox m ON m.id = l.id`
+
+func scanLegal(sc interface{ Scan(...any) error }) (*legalRow, error) {
+	var r legalRow
+	var deemedAt, avail, opened int64
+	if err := sc.Scan(&r.id, &r.rule, &r.postal, &r.alertID, &r.letterID, &r.deemed, &deemedAt, &avail, &opened, &r.inMailbox); err != nil {
+		return nil, err
+	}
+	if deemedAt != 0 {
+		r.deemedAt = time.Unix(0, deemedAt).UTC()
+	}
+	if avail != 0 {
+		r.available = time.Unix(0, avail).UTC()
+	}
+	if opened != 0 {
+		r.opened = time.Unix(0, opened).UTC()
+	}
+	return &r, nil
+}
+
+func (l *Legal) row(ctx context.Context, id string) (*legalRow, error) {
+	r, err := scanLegal(l.o.db.QueryRowContext(ctx, l.o.db.Rebind(legalSelect+" WHERE l.id = ?"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fail(ErrNotFound, "id", "no legal notification with this ID")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: legal: %w", err)
+	}
+	if r.rule != l.rule.ID {
+		return nil, fail(ErrNotFound, "rule", "the notification is under another rule")
+	}
+	return r, nil
+}
+
+// Status returns where a legal notification stands now.
+func (l *Legal) Status(ctx context.Context, id string) (*LegalStatus, error) {
+	r, err := l.row(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s := &LegalStatus{ID: r.id, Rule: r.rule, AlertID: r.alertID, LetterID: r.letterID, MadeAvailable: r.available, Opened: r.opened}
+	if !r.inMailbox {
+		n, err := l.o.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		s.Status = n.Status
+		return s, nil
+	}
+	d, err := l.rule.Decide(l.cal, r.available, r.opened, l.now())
+	if err != nil {
+		return nil, err
+	}
+	if s.Due, err = l.rule.Due(l.cal, r.available); err != nil {
+		return nil, err
+	}
+	s.Status = d.Status
+	if r.deemed != "" {
+		// What was recorded stands, whatever the clock says now.
+		s.Status, s.Served = Status(r.deemed), r.deemedAt
+	} else if d.Final() {
+		s.Served = d.At
+	}
+	if s.Status == MadeAvailable && !r.opened.IsZero() {
+		s.Status = Opened
+	}
+	return s, nil
+}
+
+// DeemDue records, for every notice of the rule whose time has come, what the rule makes
+// of it: deemed-served or deemed-rejected in the evidence log (a notice that opening
+// served needs no such entry) and, for a notice not opened in time, its letter. Run it
+// periodically (every few minutes; the times recorded are the rule's, not the sweep's);
+// several processes may run it at once. It returns how many notices it changed.
+func (l *Legal) DeemDue(ctx context.Context) (int, error) {
+	changed := 0
+	after := ""
+	for {
+		rows, err := l.o.db.QueryContext(ctx, l.o.db.Rebind(legalSelect+
+			" WHERE l.settled = 0 AND l.rule = ? AND l.id > ? AND m.id IS NOT NULL ORDER BY l.id LIMIT ?"),
+			l.rule.ID, after, limits.NotifyDeemBatch)
+		if err != nil {
+			return changed, fmt.Errorf("notify: deem: %w", err)
+		}
+		var batch []*legalRow
+		for rows.Next() {
+			r, err := scanLegal(rows)
+			if err != nil {
+				rows.Close()
+				return changed, fmt.Errorf("notify: deem: %w", err)
+			}
+			batch = append(batch, r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return changed, fmt.Errorf("notify: deem: %w", err)
+		}
+		for _, r := range batch {
+			did, err := l.deem(ctx, r.id)
+			if err != nil {
+				return changed, err
+			}
+			if did {
+				changed++
+			}
+		}
+		if len(batch) < limits.NotifyDeemBatch {
+			return changed, nil
+		}
+		after = batch[len(batch)-1].id
+	}
+}
+
+// deem settles what is due of one notice, in one transaction.
+func (l *Legal) deem(ctx context.Context, id string) (bool, error) {
+	did := false
+	err := l.o.db.InTx(ctx, func(tx *sql.Tx) error {
+		did = false
+		r, err := scanLegal(tx.QueryRowContext(ctx, l.o.db.Rebind(legalSelect+" WHERE l.id = ? AND l.settled = 0"), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // settled meanwhile by another sweep
+		}
+		if err != nil {
+			return fmt.Errorf("notify: deem: %w", err)
+		}
+		now := l.now()
+		d, err := l.rule.Decide(l.cal, r.available, r.opened, now)
+		if err != nil {
+			return err
+		}
+		deemed, letterID := r.deemed, r.letterID
+		if deemed == "" && (d.Status == DeemedServed || d.Status == DeemedRejected) {
+			deemed = string(d.Status)
+			ev := Event{Status: d.Status, At: now, Rule: l.rule.ID, Due: d.At}
+			rec, err := record(id, ev, nil)
+			if err != nil {
+				return err
+			}
+			if _, err := l.o.log.AppendTx(ctx, tx, rec); err != nil {
+				return fmt.Errorf("notify: evidence: %w", err)
+			}
+			r.deemedAt = d.At
+			did = true
+		}
+		// The letter goes when the notice is still unopened at the later of the rule's
+		// date and LetterAfter.
+		due, err := l.rule.Due(l.cal, r.available)
+		if err != nil {
+			return err
+		}
+		letterAt := due
+		if a := r.available.Add(l.letterAfter); a.After(letterAt) {
+			letterAt = a
+		}
+		if letterID == "" && r.opened.IsZero() && !now.Before(letterAt) {
+			n, err := l.o.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if letterID, err = l.enqueueLetter(ctx, tx, &n.Content, r.postal, n.Reference, "", id); err != nil {
+				return err
+			}
+			did = true
+		}
+		// Nothing more to do once the rule has decided and the letter went, or will never
+		// go because the person opened the notice.
+		settled := 0
+		if (deemed != "" || d.Status == Opened) && (letterID != "" || !r.opened.IsZero()) {
+			settled = 1
+		}
+		if !did && settled == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, l.o.db.Rebind("UPDATE notify_legal SET deemed_status = ?, deemed_at = ?, letter_id = ?, settled = ? WHERE id = ?"),
+			deemed, unixOrZero(r.deemedAt), letterID, settled, id)
+		if err != nil {
+			return fmt.Errorf("notify: deem: %w", err)
+		}
+		return nil
+	})
+	if err == nil && did {
+		l.o.wake()
+	}
+	return did, err
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
