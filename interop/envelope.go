@@ -268,8 +268,9 @@ func (d *StaticDirectory) Lookup(_ context.Context, id ClientID) (*Member, error
 	return nil, fail(ErrUnknownMember, CheckMember, "%s is not in the directory", id)
 }
 
-// VerifierConfig configures a Verifier. Roots and Directory are required; the zero value of
-// every other field is safe.
+// VerifierConfig configures a Verifier. Roots, Directory and a revocation decision
+// (Revocation, or SkipRevocationUnsafe) are required; the zero value of every other field is
+// safe.
 type VerifierConfig struct {
 	// Roots are the trust anchors a signer's certificate must chain to.
 	Roots *x509.CertPool
@@ -282,17 +283,27 @@ type VerifierConfig struct {
 	MaxSkew time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Revocation says whether a signer's certificate has been revoked. It is required,
+	// unless SkipRevocationUnsafe is set: a verifier never assumes "not revoked" because
+	// nobody asked.
+	Revocation RevocationChecker
+	// SkipRevocationUnsafe accepts signer certificates without asking whether they were
+	// revoked: a stolen key keeps signing until its certificate expires. For tests, and
+	// for deployments whose certificates live shorter than a revocation would take to
+	// reach them; refused together with Revocation.
+	SkipRevocationUnsafe bool
 }
 
-// Verifier checks envelopes against explicit trust: roots, a directory of members and an
-// algorithm allow-list. Build one with NewVerifier; it is immutable and safe for concurrent
-// use.
+// Verifier checks envelopes against explicit trust: roots, a directory of members, an
+// algorithm allow-list and a revocation checker. Build one with NewVerifier; it is
+// immutable and safe for concurrent use.
 type Verifier struct {
-	roots *x509.CertPool
-	dir   Directory
-	algs  []jose.SignatureAlgorithm
-	skew  time.Duration
-	now   func() time.Time
+	roots      *x509.CertPool
+	dir        Directory
+	algs       []jose.SignatureAlgorithm
+	skew       time.Duration
+	now        func() time.Time
+	revocation RevocationChecker // nil only with SkipRevocationUnsafe
 }
 
 // NewVerifier checks cfg and returns a verifier.
@@ -303,7 +314,13 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Directory == nil {
 		return nil, fail(ErrConfig, CheckConfig, "no directory")
 	}
-	v := &Verifier{roots: cfg.Roots, dir: cfg.Directory, skew: cfg.MaxSkew, now: cfg.Now}
+	if cfg.Revocation == nil && !cfg.SkipRevocationUnsafe {
+		return nil, fail(ErrConfig, CheckConfig, "no revocation checker: set Revocation, or SkipRevocationUnsafe to accept revoked signers")
+	}
+	if cfg.Revocation != nil && cfg.SkipRevocationUnsafe {
+		return nil, fail(ErrConfig, CheckConfig, "both a revocation checker and SkipRevocationUnsafe")
+	}
+	v := &Verifier{roots: cfg.Roots, dir: cfg.Directory, skew: cfg.MaxSkew, now: cfg.Now, revocation: cfg.Revocation}
 	if v.skew == 0 {
 		v.skew = DefaultMaxSkew
 	}
@@ -448,14 +465,9 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{
-		Roots: v.roots, Intermediates: inter, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	}); err != nil {
-		return nil, fail(ErrCertificate, CheckCertificate, "%s", certReason(err))
-	}
-	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return nil, fail(ErrCertificate, CheckCertificate, "the certificate may not make digital signatures")
+	verifiedChain, err := v.verifyChain(leaf, inter, now)
+	if err != nil {
+		return nil, err
 	}
 	obj, err := jose.ParseDetached(compact, in.bytes(), []jose.SignatureAlgorithm{alg})
 	if err != nil {
@@ -464,7 +476,28 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 	if _, err := obj.Verify(leaf.PublicKey); err != nil {
 		return nil, fail(ErrSignature, CheckSignature, "does not verify over the %s received", in.Kind)
 	}
+	// Revocation is asked last: it may cost a round trip to a responder, which a forged
+	// envelope must not be able to cause.
+	if err := v.checkRevocation(ctx, verifiedChain); err != nil {
+		return nil, err
+	}
 	return &verified{compact: compact, alg: alg, signer: leaf, at: at, digest: in.BodyDigest}, nil
+}
+
+// verifyChain checks that leaf chains to the roots at now and may sign, and returns the
+// chain it found, leaf first and root last.
+func (v *Verifier) verifyChain(leaf *x509.Certificate, inter *x509.CertPool, now time.Time) ([]*x509.Certificate, error) {
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots: v.roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, fail(ErrCertificate, CheckCertificate, "%s", certReason(err))
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return nil, fail(ErrCertificate, CheckCertificate, "the certificate may not make digital signatures")
+	}
+	return chains[0], nil
 }
 
 func certReason(err error) string {

@@ -75,6 +75,9 @@ func (w *world) verifier(t *testing.T, cfg interop.VerifierConfig) *interop.Veri
 	if cfg.Directory == nil {
 		cfg.Directory = w.dir
 	}
+	if cfg.Revocation == nil {
+		cfg.SkipRevocationUnsafe = true
+	}
 	v, err := interop.NewVerifier(cfg)
 	require.NoError(t, err)
 	return v
@@ -550,11 +553,16 @@ func TestConfigRefused(t *testing.T) {
 		assert.ErrorIs(t, err, interop.ErrConfig, name)
 	}
 	for name, cfg := range map[string]interop.VerifierConfig{
-		"no roots":     {Directory: w.dir},
-		"no directory": {Roots: w.pki.Pool()},
-		"RS256":        {Roots: w.pki.Pool(), Directory: w.dir, Algorithms: []string{"RS256"}},
-		"none":         {Roots: w.pki.Pool(), Directory: w.dir, Algorithms: []string{"none"}},
-		"skew":         {Roots: w.pki.Pool(), Directory: w.dir, MaxSkew: time.Hour},
+		"no roots":      {Directory: w.dir, SkipRevocationUnsafe: true},
+		"no directory":  {Roots: w.pki.Pool(), SkipRevocationUnsafe: true},
+		"RS256":         {Roots: w.pki.Pool(), Directory: w.dir, Algorithms: []string{"RS256"}, SkipRevocationUnsafe: true},
+		"none":          {Roots: w.pki.Pool(), Directory: w.dir, Algorithms: []string{"none"}, SkipRevocationUnsafe: true},
+		"skew":          {Roots: w.pki.Pool(), Directory: w.dir, MaxSkew: time.Hour, SkipRevocationUnsafe: true},
+		"no revocation": {Roots: w.pki.Pool(), Directory: w.dir},
+		"both revocation decisions": {Roots: w.pki.Pool(), Directory: w.dir, SkipRevocationUnsafe: true,
+			Revocation: interop.RevocationCheckerFunc(func(context.Context, []*x509.Certificate) (interop.RevocationStatus, error) {
+				return interop.RevocationGood, nil
+			})},
 	} {
 		_, err := interop.NewVerifier(cfg)
 		assert.ErrorIs(t, err, interop.ErrConfig, name)
