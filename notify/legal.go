@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -148,6 +149,16 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 	}
 	if n.PostalAddress == "" {
 		return "", fail(ErrInput, "postal address", "a legal notice needs a postal address to fall back to")
+	}
+	// The address is checked now, not when the letter is due: a letter that cannot go would
+	// leave the person without notice.
+	if len(n.PostalAddress) > limits.MaxNotifyAddress || checkText("postal address", strings.ReplaceAll(n.PostalAddress, "\n", " "), limits.MaxNotifyAddress) != nil {
+		return "", fail(ErrInput, "postal address", "at most %d bytes of UTF-8, lines without control characters", limits.MaxNotifyAddress)
+	}
+	if ac, ok := l.o.channels[l.letter].(AddressChecker); ok {
+		if err := ac.CheckAddress(n.PostalAddress); err != nil {
+			return "", err
+		}
 	}
 	if n.To == "" {
 		c, err := n.Template.renderChecked(n.Personalisation)
