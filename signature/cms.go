@@ -205,7 +205,8 @@ type cmsSignature struct {
 	certRefV1    []byte        // SHA-1 hash of the first ESSCertID of a signing-certificate (v1)
 	certRefV1IS  *issuerSerial // its issuerSerial, when present and well-formed
 	tsTokens     [][]byte
-	problems     []string // EN 319 122-1 / RFC 5652 attribute rules broken
+	revocation   embeddedRevocation // SignedData.crls
+	problems     []string           // EN 319 122-1 / RFC 5652 attribute rules broken
 }
 
 // parseCMS parses a detached CMS SignedData with exactly one SignerInfo.
@@ -255,6 +256,11 @@ func parseCMS(der []byte) (*cmsSignature, error) {
 				return nil, malformed(f, "certificate", err)
 			}
 			s.certs = append(s.certs, c)
+		}
+	}
+	if len(sd.CRLs.FullBytes) > 0 {
+		if s.revocation, err = parseRevocationChoices(sd.CRLs.Bytes); err != nil {
+			return nil, err
 		}
 	}
 	var si signerInfo
@@ -520,7 +526,30 @@ func derSetOf(elems [][]byte) ([]byte, error) {
 // buildSignedData assembles the detached CMS SignedData (RFC 5652 §5.1) around one signer.
 func buildSignedData(hash crypto.Hash, sigAlg pkix.AlgorithmIdentifier, signedAttrs, sigValue []byte,
 	chain []*x509.Certificate, tsToken []byte) ([]byte, error) {
+	return buildSignedDataWith(hash, sigAlg, signedAttrs, sigValue, chain, tsToken, nil)
+}
+
+// buildSignedDataWith is buildSignedData with revocation data in crls: DER
+// RevocationInfoChoice elements (RFC 5652 §10.2.1), written as a DER SET OF. chain[0] is the
+// signer; the other certificates follow in order.
+func buildSignedDataWith(hash crypto.Hash, sigAlg pkix.AlgorithmIdentifier, signedAttrs, sigValue []byte,
+	chain []*x509.Certificate, tsToken []byte, revocation [][]byte) ([]byte, error) {
 	digestOID := oidFromHash(hash)
+	// RFC 5652 §5.1: version 5 when crls holds an other (OtherRevocationInfoFormat) choice.
+	version := int64(1)
+	for _, r := range revocation {
+		if len(r) > 0 && r[0] != 0x30 {
+			version = 5
+		}
+	}
+	var crls []byte
+	if len(revocation) > 0 {
+		set, err := derSetOf(append([][]byte(nil), revocation...))
+		if err != nil {
+			return nil, err
+		}
+		crls = setContent(set)
+	}
 	signer := chain[0]
 	addAlg := func(b *cryptobyte.Builder, alg pkix.AlgorithmIdentifier) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -535,7 +564,7 @@ func buildSignedData(hash crypto.Hash, sigAlg pkix.AlgorithmIdentifier, signedAt
 		b.AddASN1ObjectIdentifier(oidSignedData)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(1)
+				b.AddASN1Int64(version)
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
 					addAlg(b, pkix.AlgorithmIdentifier{Algorithm: digestOID})
 				})
@@ -551,6 +580,11 @@ func buildSignedData(hash crypto.Hash, sigAlg pkix.AlgorithmIdentifier, signedAt
 						b.AddBytes(c)
 					}
 				})
+				if crls != nil {
+					b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+						b.AddBytes(crls)
+					})
+				}
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { // SignerInfos
 					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dpiblocks/dpi/dpitest"
+	"github.com/dpiblocks/dpi/internal/limits"
 )
 
 func encodeSeg(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -112,6 +113,46 @@ func FuzzLoadRevocationData(f *testing.F) {
 		for _, d := range ders {
 			if _, err := ocspTBS(d); err != nil {
 				t.Fatalf("loaded response does not re-read: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzRevocationChoices feeds arbitrary SignedData.crls contents to the parser of the
+// revocation data a signature carries (CRLs, and OCSP responses as RFC 5940 other
+// revocation info): it returns data or an error, never panics, and keeps what it keeps
+// within limits.MaxSignatureRevocationValues.
+func FuzzRevocationChoices(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer pki.Close()
+	crl, err := pki.CRL()
+	if err != nil {
+		f.Fatal(err)
+	}
+	resp, err := pki.OCSPResponse(pki.Intermediate)
+	if err != nil {
+		f.Fatal(err)
+	}
+	basic := []byte{0xa1, 0x0d, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01, 0x30, 0x00}
+	f.Add(append(append([]byte(nil), crl...), ocspChoice(resp)...))
+	f.Add(ocspChoice(resp))
+	f.Add(basic)
+	f.Add([]byte{0xa1, 0x03, 0x06, 0x01, 0x00})
+	f.Add([]byte{0xa0, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := parseRevocationChoices(b)
+		if err != nil {
+			return
+		}
+		if len(e.crls)+len(e.ocsp)+len(e.notes) > limits.MaxSignatureRevocationValues {
+			t.Fatal("more values than the cap")
+		}
+		for _, d := range e.ocsp {
+			if _, err := ocspTBS(d); err != nil {
+				t.Fatalf("kept an ocsp response that does not read: %v", err)
 			}
 		}
 	})

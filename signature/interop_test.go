@@ -66,6 +66,42 @@ func TestOpenSSLVerifiesOurCAdES(t *testing.T) {
 	}
 }
 
+// OpenSSL accepts our CAdES-BASELINE-LT signatures: a SignedData of version 5 whose crls
+// hold CRLs and OCSP responses (RFC 5940 other revocation info), with the TSA's chain and
+// the trust anchor among the certificates. It checks the signature and the chain; the
+// revocation data is ours to read.
+func TestOpenSSLVerifiesOurCAdESLT(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	f := newFixture(t)
+	dir := t.TempDir()
+	docPath := writeFile(t, dir, "doc.txt", document)
+	root := writeFile(t, dir, "root.pem", f.pki.RootsPEM())
+	cred := f.issue(t, dpitest.ECDSAP256)
+	opts := ltOptions(f)
+	// The CA's status comes from its CRL, the others' from OCSP: both kinds of
+	// RevocationInfoChoice are in the signature.
+	opts.CRLs = mustCRLs(t, must(t)(f.pki.RootCRL()))
+	sig := f.sign(t, cred, opts, document)
+	r := validate(t, document, sig, f.policy())
+	require.Equal(t, "CAdES-BASELINE-LT", r.Format, r.Warnings)
+	require.Equal(t, "CRL", r.Revocation[1].Source)
+	sigPath := writeFile(t, dir, "sig.der", sig)
+	for _, cades := range [][]string{{"-cades"}, nil} {
+		args := append([]string{"cms", "-verify"}, cades...)
+		runTool(t, openssl, append(args, "-binary", "-inform", "DER", "-in", sigPath,
+			"-content", docPath, "-CAfile", root, "-purpose", "any", "-out", os.DevNull)...)
+	}
+	out := runTool(t, openssl, "cms", "-cmsout", "-print", "-inform", "DER", "-in", sigPath)
+	assert.Contains(t, string(out), "version: 5")
+	assert.Contains(t, string(out), "1.3.6.1.5.5.7.16.2")
+	assert.Contains(t, string(out), "dpitest TSA")
+
+	tampered := writeFile(t, dir, "tampered.txt", append([]byte("x"), document...))
+	err := exec.Command(openssl, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", sigPath,
+		"-content", tampered, "-CAfile", root, "-purpose", "any", "-out", os.DevNull).Run()
+	assert.Error(t, err, "openssl must reject a tampered document")
+}
+
 // CMS signatures made by OpenSSL validate with ours; a SHA-1 or RSA-1024 one is refused by
 // the algorithm policy.
 func TestWeValidateOpenSSLCAdES(t *testing.T) {

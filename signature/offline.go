@@ -145,68 +145,114 @@ func ocspTBS(der []byte) ([]byte, error) {
 	return tbs, nil
 }
 
-// offline reads the revocation data the caller gave for c: every CRL from c's issuer and
-// every OCSP response with a single response for c is checked, as of rc.at, as a fetched
-// one would be. A revocation in any of them wins (the earliest time), then a "good"; found
-// is nil when none counts, and reasons say why each that speaks for c did not.
-func (rc *revocationChecker) offline(c, issuer *x509.Certificate) (found *RevocationStatus, reasons []string) {
-	if len(rc.crls) == 0 && len(rc.ocsp) == 0 {
-		return nil, nil
+// revocationSet is one source of revocation data held before anything is fetched: the
+// caller's (Policy, SignerOptions), judged at rc.at, or the signature's own, judged by
+// judgeEmbedded.
+type revocationSet struct {
+	crls     []*x509.RevocationList
+	ocsp     [][]byte
+	embedded bool
+}
+
+// offline reads the revocation data the caller gave for c, then the data the signature
+// carries: every CRL from c's issuer and every OCSP response with a single response for c
+// is checked as a fetched one would be, the caller's as of rc.at, the signature's as of
+// judgeEmbedded. A revocation in any of them wins (the earliest time), then a "good" (the
+// signature's before the caller's, an OCSP response before a CRL); found is nil when none
+// counts, and reasons say why each that speaks for c did not. evidence is the
+// RevocationInfoChoice of the item that decided.
+func (rc *revocationChecker) offline(c, issuer *x509.Certificate) (found *RevocationStatus, evidence []byte, reasons []string) {
+	sets := []revocationSet{{crls: rc.crls, ocsp: rc.ocsp}}
+	if rc.embedded != nil && !rc.embedded.empty() {
+		sets = append(sets, revocationSet{crls: rc.embedded.crls, ocsp: rc.embedded.ocsp, embedded: true})
 	}
 	var good *RevocationStatus
-	about := 0
-	revoked := func(source string, at time.Time) {
+	var goodEvidence []byte
+	var embeddedReasons []string
+	revoked := func(st RevocationStatus, at time.Time, ev []byte) {
 		at = at.UTC()
 		if found == nil || at.Before(*found.RevokedAt) {
-			found = &RevocationStatus{Source: source, Status: "revoked", RevokedAt: &at, Offline: true}
+			st.Status, st.RevokedAt = "revoked", &at
+			found, evidence = &st, ev
 		}
 	}
-	for _, der := range rc.ocsp {
-		if tbs, err := ocspTBS(der); err != nil || certIDNamesIssuer(tbs, c, issuer) != nil {
-			continue // about another certificate
-		}
-		about++
-		resp, err := checkOCSP(der, c, issuer, rc.at)
-		if err != nil {
-			reasons = append(reasons, "ocsp response given: "+err.Error())
+	for _, set := range sets {
+		if len(set.crls) == 0 && len(set.ocsp) == 0 {
 			continue
 		}
-		switch resp.Status {
-		case ocsp.Good:
-			if !coversExpired(c, resp.ThisUpdate, resp.Extensions, oidOCSPArchiveCutoff) {
-				reasons = append(reasons, "ocsp response given: "+errExpiredNotCovered.Error())
+		judge := func(time.Time) time.Time { return rc.at }
+		what, mark := "given", RevocationStatus{Offline: true}
+		if set.embedded {
+			judge, what, mark = rc.judgeEmbedded, "in the signature", RevocationStatus{Embedded: true}
+		}
+		var setGood *RevocationStatus
+		var setEvidence []byte
+		var setReasons []string
+		about := 0
+		for _, der := range set.ocsp {
+			if tbs, err := ocspTBS(der); err != nil || certIDNamesIssuer(tbs, c, issuer) != nil {
+				continue // about another certificate
+			}
+			about++
+			resp, err := checkOCSPAt(der, c, issuer, judge)
+			if err != nil {
+				setReasons = append(setReasons, "ocsp response "+what+": "+err.Error())
 				continue
 			}
-			good = &RevocationStatus{Source: "OCSP", Status: "good", Offline: true}
-		case ocsp.Revoked:
-			revoked("OCSP", resp.RevokedAt)
-		default:
-			reasons = append(reasons, "ocsp response given: the responder does not know the certificate")
+			st := mark
+			st.Source = "OCSP"
+			switch resp.Status {
+			case ocsp.Good:
+				if !coversExpired(c, resp.ThisUpdate, resp.Extensions, oidOCSPArchiveCutoff) {
+					setReasons = append(setReasons, "ocsp response "+what+": "+errExpiredNotCovered.Error())
+					continue
+				}
+				st.Status = "good"
+				setGood, setEvidence = &st, ocspChoice(der)
+			case ocsp.Revoked:
+				revoked(st, resp.RevokedAt, ocspChoice(der))
+			default:
+				setReasons = append(setReasons, "ocsp response "+what+": the responder does not know the certificate")
+			}
 		}
-	}
-	for _, list := range rc.crls {
-		if list == nil || string(list.RawIssuer) != string(issuer.RawSubject) {
-			continue // another CA's list
+		for _, list := range set.crls {
+			if list == nil || string(list.RawIssuer) != string(issuer.RawSubject) {
+				continue // another CA's list
+			}
+			about++
+			isRevoked, at, err := checkCRL(list, "", c, issuer, judge(list.ThisUpdate))
+			st := mark
+			st.Source = "CRL"
+			switch {
+			case err != nil:
+				setReasons = append(setReasons, "crl "+what+": "+err.Error())
+			case isRevoked:
+				revoked(st, at, list.Raw)
+			case setGood == nil:
+				st.Status = "good"
+				setGood, setEvidence = &st, list.Raw
+			}
 		}
-		about++
-		isRevoked, at, err := checkCRL(list, "", c, issuer, rc.at)
-		switch {
-		case err != nil:
-			reasons = append(reasons, "crl given: "+err.Error())
-		case isRevoked:
-			revoked("CRL", at)
-		case good == nil:
-			good = &RevocationStatus{Source: "CRL", Status: "good", Offline: true}
+		if about == 0 {
+			setReasons = append(setReasons, "no crl or ocsp response "+what+" is about this certificate")
+		}
+		if setGood != nil {
+			good, goodEvidence = setGood, setEvidence
+		}
+		reasons = append(reasons, setReasons...)
+		if set.embedded {
+			embeddedReasons = setReasons
 		}
 	}
 	if found != nil {
-		return found, nil
+		return found, evidence, nil
 	}
 	if good != nil {
-		return good, nil
+		return good, goodEvidence, nil
 	}
-	if about == 0 {
-		reasons = append(reasons, "no crl or ocsp response given is about this certificate")
+	if len(sets) > 1 {
+		rc.notes = append(rc.notes, fmt.Sprintf("revocation data in the signature does not establish the status of %q (%s): fetched instead",
+			c.Subject.CommonName, joinReasons(embeddedReasons)))
 	}
-	return nil, reasons
+	return nil, nil, reasons
 }

@@ -46,7 +46,7 @@ const (
 //
 //	indication          TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE
 //	subIndication       why not TOTAL_PASSED (absent when passed)
-//	format              format and level, e.g. "CAdES-BASELINE-T", "JAdES-BASELINE-B"
+//	format              format and level reached, e.g. "CAdES-BASELINE-LT", "JAdES-BASELINE-B"
 //	signedBy            the signing certificate's subject distinguished name
 //	signingTime         the signing time the signer claims (signing-time, sigT), if any
 //	bestSignatureTime   the earliest time the signature is proven to exist: the signature
@@ -110,6 +110,10 @@ type RevocationStatus struct {
 	// Offline is true when the status comes from data the caller gave (Policy.CRLs or
 	// Policy.OCSPResponses): nothing was fetched for this certificate.
 	Offline bool `json:"offline,omitempty"`
+	// Embedded is true when the status comes from revocation data the signature carries
+	// (SignedData.crls of a CAdES-BASELINE-LT signature): nothing was fetched for this
+	// certificate.
+	Embedded bool `json:"embedded,omitempty"`
 }
 
 func certInfo(c *x509.Certificate) CertificateInfo {

@@ -41,9 +41,13 @@ func (v *validation) revocation(chain []*x509.Certificate, claimed *time.Time) {
 	if len(chain) > limits.MaxSignatureCertificates {
 		chain = chain[:limits.MaxSignatureCertificates]
 	}
+	// The signature's own revocation data is judged at the best signature time: the proof
+	// of existence the statuses are needed for.
+	v.rc.poe = r.BestSignatureTime
 	for i := 0; i+1 < len(chain); i++ {
 		c, issuer := chain[i], chain[i+1]
 		st := v.rc.status(c, issuer)
+		v.embeddedStatus(st, c)
 		r.Revocation = append(r.Revocation, st)
 		switch st.Status {
 		case "good":
@@ -80,16 +84,30 @@ type revocationChecker struct {
 	at   time.Time
 	crls []*x509.RevocationList
 	ocsp [][]byte
+	// embedded is the revocation data the signature carries, if any; each item is judged
+	// at poe, the proof of existence the status is needed for (see judgeEmbedded).
+	embedded *embeddedRevocation
+	poe      time.Time
+	// notes say, for the report, why the embedded data did not establish a status that
+	// was then fetched.
+	notes []string
 }
 
-// status finds one certificate's revocation status: from the caller's data, then OCSP,
-// then CRL.
+// status finds one certificate's revocation status: from the caller's data and the
+// signature's, then OCSP, then CRL.
 func (rc *revocationChecker) status(c, issuer *x509.Certificate) RevocationStatus {
+	st, _ := rc.statusEvidence(c, issuer)
+	return st
+}
+
+// statusEvidence is status, with the data that decided it as a DER RevocationInfoChoice
+// (RFC 5652 §10.2.1) for a B-LT signature.
+func (rc *revocationChecker) statusEvidence(c, issuer *x509.Certificate) (RevocationStatus, []byte) {
 	st := RevocationStatus{Subject: c.Subject.String(), Status: "unknown"}
-	found, reasons := rc.offline(c, issuer)
+	found, evidence, reasons := rc.offline(c, issuer)
 	if found != nil {
 		found.Subject = st.Subject
-		return *found
+		return *found, evidence
 	}
 	for i, u := range c.OCSPServer {
 		if i >= maxRevocationURLs {
@@ -106,10 +124,10 @@ func (rc *revocationChecker) status(c, issuer *x509.Certificate) RevocationStatu
 				reasons = append(reasons, "ocsp: "+errExpiredNotCovered.Error())
 				continue
 			}
-			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "good"}
+			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "good"}, ocspChoice(resp.Raw)
 		case ocsp.Revoked:
 			at := resp.RevokedAt.UTC()
-			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "revoked", RevokedAt: &at}
+			return RevocationStatus{Subject: st.Subject, Source: "OCSP", Status: "revoked", RevokedAt: &at}, ocspChoice(resp.Raw)
 		default:
 			reasons = append(reasons, "ocsp: responder does not know the certificate")
 		}
@@ -118,22 +136,22 @@ func (rc *revocationChecker) status(c, issuer *x509.Certificate) RevocationStatu
 		if i >= maxRevocationURLs {
 			break
 		}
-		revoked, at, err := rc.fetchCRL(u, c, issuer)
+		list, revoked, at, err := rc.fetchCRL(u, c, issuer)
 		if err != nil {
 			reasons = append(reasons, "crl: "+err.Error())
 			continue
 		}
 		if revoked {
 			at = at.UTC()
-			return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "revoked", RevokedAt: &at}
+			return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "revoked", RevokedAt: &at}, list.Raw
 		}
-		return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "good"}
+		return RevocationStatus{Subject: st.Subject, Source: "CRL", Status: "good"}, list.Raw
 	}
 	if len(c.OCSPServer) == 0 && len(c.CRLDistributionPoints) == 0 {
 		reasons = append(reasons, "the certificate names no ocsp responder and no crl")
 	}
 	st.Reason = joinReasons(reasons)
-	return st
+	return st, nil
 }
 
 func joinReasons(rs []string) string {
@@ -201,6 +219,12 @@ func (rc *revocationChecker) fetchOCSPOnce(u string, c, issuer *x509.Certificate
 // algorithm; a CertID naming c's serial and issuer; and current (thisUpdate not after at,
 // beyond maxClockSkew, and not stale). An unsuccessful response is an ocsp.ResponseError.
 func checkOCSP(body []byte, c, issuer *x509.Certificate, at time.Time) (*ocsp.Response, error) {
+	return checkOCSPAt(body, c, issuer, func(time.Time) time.Time { return at })
+}
+
+// checkOCSPAt is checkOCSP as of judge(thisUpdate): the time can depend on when the
+// response was issued (judgeEmbedded).
+func checkOCSPAt(body []byte, c, issuer *x509.Certificate, judge func(thisUpdate time.Time) time.Time) (*ocsp.Response, error) {
 	resp, err := ocsp.ParseResponseForCert(body, c, issuer)
 	if err != nil {
 		var rerr ocsp.ResponseError
@@ -212,6 +236,7 @@ func checkOCSP(body []byte, c, issuer *x509.Certificate, at time.Time) (*ocsp.Re
 	if err := certIDNamesIssuer(resp.TBSResponseData, c, issuer); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
+	at := judge(resp.ThisUpdate)
 	if resp.Certificate != nil && !resp.Certificate.Equal(issuer) {
 		if err := delegatedResponder(resp.Certificate, at); err != nil {
 			return nil, fmt.Errorf("responder certificate: %v", err)
@@ -314,23 +339,24 @@ func signatureAlgorithmAllowed(a x509.SignatureAlgorithm) error {
 }
 
 // fetchCRL reads the CRL at u, DER or PEM, and checks it for c as of now.
-func (rc *revocationChecker) fetchCRL(u string, c, issuer *x509.Certificate) (bool, time.Time, error) {
+func (rc *revocationChecker) fetchCRL(u string, c, issuer *x509.Certificate) (*x509.RevocationList, bool, time.Time, error) {
 	body, err := rc.fetch(u, "", nil, limits.MaxCRL)
 	if err != nil {
-		return false, time.Time{}, err
+		return nil, false, time.Time{}, err
 	}
 	// Some distribution points serve PEM, as `openssl ca -gencrl` writes it.
 	lists, err := LoadCRLs(body)
 	if err != nil {
-		return false, time.Time{}, fmt.Errorf("parse: %v", err)
+		return nil, false, time.Time{}, fmt.Errorf("parse: %v", err)
 	}
 	if len(lists) != 1 {
-		return false, time.Time{}, fmt.Errorf("parse: %d crls in one answer", len(lists))
+		return nil, false, time.Time{}, fmt.Errorf("parse: %d crls in one answer", len(lists))
 	}
 	if !bytes.Equal(lists[0].RawIssuer, issuer.RawSubject) {
-		return false, time.Time{}, fmt.Errorf("crl issuer is not the certificate's issuer")
+		return nil, false, time.Time{}, fmt.Errorf("crl issuer is not the certificate's issuer")
 	}
-	return checkCRL(lists[0], u, c, issuer, rc.now())
+	revoked, at, err := checkCRL(lists[0], u, c, issuer, rc.now())
+	return lists[0], revoked, at, err
 }
 
 // checkCRL checks a CRL named by c's issuer, fetched from u ("" for one the caller gave),

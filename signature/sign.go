@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/dpiblocks/dpi/internal/limits"
 )
 
 // Format is a signature format.
@@ -29,6 +31,18 @@ const (
 type SignerOptions struct {
 	// Format is CAdES (the default when empty) or JAdES.
 	Format Format
+
+	// Level is the baseline level to make: LevelB, LevelT or LevelLT. Empty means LevelT
+	// when TSAURL is set and LevelB otherwise. LevelT and LevelLT need TSAURL (and so
+	// CAdES); LevelB refuses one; LevelLT also needs Roots, and checks revocation as
+	// CheckRevocation does. "B-LTA" is refused as not implemented yet.
+	Level Level
+
+	// Roots are the trust anchors of LevelLT: Sign builds the signer's chain (from the
+	// chain given to NewSigner) and the time-stamp authority's (from its token) to them,
+	// and embeds both chains and their revocation data. NewSigner refuses them without
+	// LevelLT.
+	Roots *x509.CertPool
 
 	// Hash is the document digest: SHA-256, SHA-384 or SHA-512; zero picks SHA-256 (SHA-384
 	// for P-384 keys, SHA-512 for P-521 and Ed25519 keys). SHA-1 is refused.
@@ -54,13 +68,16 @@ type SignerOptions struct {
 	// signing time), then from the OCSP responders and CRL distribution points the
 	// certificate names. A revoked certificate is refused with a *CertificateError matching
 	// ErrCertificate; a status nobody can tell, with one matching ErrRevocationUnknown. The
-	// issuer's certificate must be second in the chain. Off (the zero value), Sign does not
-	// check revocation; a validator does, whatever the signer did.
+	// issuer's certificate must be second in the chain (with LevelLT, the issuer is found
+	// in the path to Roots). Off (the zero value), Sign does not check revocation, unless
+	// the level is LevelLT; a validator does, whatever the signer did.
 	CheckRevocation bool
 
 	// CRLs and OCSPResponses are revocation data the signer holds for CheckRevocation, as
 	// Policy.CRLs and Policy.OCSPResponses are for Validate ([LoadCRLs],
-	// [LoadOCSPResponses]). NewSigner refuses them without CheckRevocation.
+	// [LoadOCSPResponses]), and for the chains of a LevelLT signature, whose validation
+	// data then embeds the items that decided. NewSigner refuses them without
+	// CheckRevocation or LevelLT.
 	CRLs          []*x509.RevocationList
 	OCSPResponses [][]byte
 }
@@ -74,6 +91,8 @@ type Signer struct {
 	hash   crypto.Hash
 	tsa    *tsaClient
 	now    func() time.Time
+	level  Level
+	roots  *x509.CertPool // LevelLT
 
 	// revocation is set with SignerOptions.CheckRevocation; client may be nil.
 	revocation bool
@@ -96,6 +115,11 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 	}
 	if err := validityAt(s.chain[0], s.now()); err != nil {
 		return nil, err
+	}
+	if s.level == LevelLT {
+		if _, err := s.path(s.now()); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -159,21 +183,63 @@ func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		}
 		s.tsa = c
 	}
+	level, err := signerLevel(opts, s.format)
+	if err != nil {
+		return nil, err
+	}
+	s.level = level
+	if s.level == LevelLT {
+		s.roots, opts.CheckRevocation = opts.Roots, true
+	}
 	if (len(opts.CRLs) > 0 || len(opts.OCSPResponses) > 0) && !opts.CheckRevocation {
 		return nil, fmt.Errorf("%w: crls or ocsp responses without CheckRevocation", ErrUnsupported)
 	}
-	if opts.CheckRevocation {
+	if opts.CheckRevocation && s.level != LevelLT {
 		if len(chain) < 2 {
 			return nil, unusableCertificate("revocation", "checking revocation needs the issuer's certificate, second in the chain")
 		}
 		if err := leaf.CheckSignatureFrom(chain[1]); err != nil {
 			return nil, unusableCertificate("chain", "the second certificate of the chain did not issue the signing certificate")
 		}
+	}
+	if opts.CheckRevocation {
 		s.revocation, s.client = true, opts.HTTPClient
 		s.crls = append([]*x509.RevocationList(nil), opts.CRLs...)
 		s.ocsp = append([][]byte(nil), opts.OCSPResponses...)
 	}
 	return s, nil
+}
+
+// signerLevel applies SignerOptions.Level's rules.
+func signerLevel(opts SignerOptions, f Format) (Level, error) {
+	level := opts.Level
+	if level == "" {
+		level = LevelB
+		if opts.TSAURL != "" {
+			level = LevelT
+		}
+	}
+	switch level {
+	case LevelB:
+		if opts.TSAURL != "" {
+			return "", fmt.Errorf("%w: level B-B with a tsa url", ErrUnsupported)
+		}
+	case LevelT, LevelLT:
+		if opts.TSAURL == "" {
+			return "", fmt.Errorf("%w: level %s needs a tsa url", ErrUnsupported, level)
+		}
+	case "B-LTA":
+		return "", fmt.Errorf("%w: level B-LTA is not implemented yet", ErrUnsupported)
+	default:
+		return "", fmt.Errorf("%w: level %q", ErrUnsupported, level)
+	}
+	if level == LevelLT && (opts.Roots == nil || f != CAdES) {
+		return "", fmt.Errorf("%w: level B-LT needs cades and Roots", ErrUnsupported)
+	}
+	if level != LevelLT && opts.Roots != nil {
+		return "", fmt.Errorf("%w: Roots without level B-LT", ErrUnsupported)
+	}
+	return level, nil
 }
 
 // Sign reads the document to its end and returns a detached signature over it: DER for
@@ -226,8 +292,16 @@ func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 	if !s.revocation {
 		return nil
 	}
+	issuer := s.chain[1:2]
+	if s.level == LevelLT {
+		path, err := s.path(at)
+		if err != nil {
+			return err
+		}
+		issuer = path[1:2]
+	}
 	rc := &revocationChecker{ctx: ctx, client: s.client, now: s.now, at: at, crls: s.crls, ocsp: s.ocsp}
-	st := rc.status(leaf, s.chain[1])
+	st := rc.status(leaf, issuer[0])
 	switch st.Status {
 	case "good":
 		return nil
@@ -258,7 +332,20 @@ func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Tim
 			return nil, err
 		}
 	}
-	return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
+	if s.level != LevelLT {
+		return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
+	}
+	certs, revocation, err := s.ltData(ctx, at, sig, token)
+	if err != nil {
+		return nil, err
+	}
+	der, err := buildSignedDataWith(s.hash, sigAlg, attrs, sig, certs, token, revocation)
+	if err == nil && len(der) > limits.MaxSignature {
+		// A validator would refuse it unread; a CA with a large CRL and no OCSP responder
+		// cannot be embedded.
+		return nil, fmt.Errorf("%w: b-lt signature over %d bytes", ErrTooLarge, limits.MaxSignature)
+	}
+	return der, err
 }
 
 // hashStream digests r in constant memory, checking ctx between reads.

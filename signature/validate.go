@@ -118,6 +118,11 @@ type validation struct {
 	policy *Policy
 	report *Report
 	rc     *revocationChecker
+
+	// chain is the signer's validated chain, once found; ltGaps list what the signature's
+	// own data did not establish, for the level it reaches.
+	chain  []*x509.Certificate
+	ltGaps []string
 }
 
 func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
@@ -137,6 +142,12 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	for _, p := range s.problems {
 		r.fail(TotalFailed, FormatFailure, p)
+	}
+	for _, n := range s.revocation.notes {
+		r.warn(n)
+	}
+	if !s.revocation.empty() {
+		v.rc.embedded = &s.revocation
 	}
 	if s.signingTime == nil && !r.decided() {
 		r.fail(TotalFailed, FormatFailure, "signing-time attribute is missing (required by cades-baseline-b)")
@@ -190,7 +201,45 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	v.certificate(s.signer, s.certs, s.signingTime)
 	v.claimedTime(s.signingTime)
+	for _, n := range v.rc.notes {
+		r.warn(n)
+	}
+	if len(s.tsTokens) > 0 && v.rc.embedded != nil {
+		v.ltLevel(s.certs)
+	}
 	return v.finish(), nil
+}
+
+// ltLevel decides whether a time-stamped signature that carries revocation data reaches
+// CAdES-BASELINE-LT (EN 319 122-1 §6.3): a valid signature time-stamp, the signer's chain
+// in the signature (the trust anchor aside), and the status of every certificate of the
+// signer's and the TSA's chains but the anchors established by the data in the signature.
+// Otherwise the format stays CAdES-BASELINE-T, and a warning says what is missing.
+func (v *validation) ltLevel(certs []*x509.Certificate) {
+	gaps := v.ltGaps
+	if ts := v.report.Timestamp; ts == nil || !ts.Valid {
+		gaps = append(gaps, "the signature time-stamp is not valid")
+	}
+	if v.chain == nil {
+		gaps = append(gaps, "the signer's chain was not validated")
+	}
+	for i := 0; i+1 < len(v.chain); i++ {
+		if !containsCert(certs, v.chain[i]) {
+			gaps = append(gaps, fmt.Sprintf("certificate %q is not in the signature", v.chain[i].Subject.CommonName))
+		}
+	}
+	if len(gaps) == 0 {
+		v.report.Format = "CAdES-BASELINE-LT"
+		return
+	}
+	v.report.warn("not cades-baseline-lt: " + joinReasons(gaps))
+}
+
+// embeddedStatus records a status that the signature's own data did not establish.
+func (v *validation) embeddedStatus(st RevocationStatus, c *x509.Certificate) {
+	if !st.Embedded {
+		v.ltGaps = append(v.ltGaps, fmt.Sprintf("the revocation status of %q is not in the signature", c.Subject.CommonName))
+	}
 }
 
 func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
@@ -267,6 +316,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 		t, tsa, err = checkTimestamp(token, sigValue, roots, inter)
 	}
 	if err == nil {
+		v.rc.poe = t
 		err = v.tsaRevocation(tsa)
 	}
 	if err != nil {
@@ -287,6 +337,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 func (v *validation) tsaRevocation(chain []*x509.Certificate) error {
 	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
 		st := v.rc.status(chain[i], chain[i+1])
+		v.embeddedStatus(st, chain[i])
 		switch st.Status {
 		case "good":
 		case "revoked":
@@ -363,6 +414,7 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 		return
 	}
 	chain := chains[0]
+	v.chain = chain
 	for _, c := range chain {
 		r.Chain = append(r.Chain, certInfo(c))
 	}

@@ -42,3 +42,7 @@ const (
 	// MaxTSAResponse caps an RFC 3161 time-stamp response read from a TSA.
 	MaxTSAResponse = 256 << 10
 )
+
+// MaxSignatureRevocationValues caps the CRLs and OCSP responses carried in one signature
+// (CMS SignedData.crls, for CAdES-BASELINE-LT).
+const MaxSignatureRevocationValues = 64
