@@ -15,23 +15,30 @@ import (
 func init() {
 	register(command{
 		name:    "sign",
-		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--tsa URL] [-o OUT] DOC",
+		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [-o OUT] DOC",
 		run:     runSign,
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--tsa URL] [--crl FILE]... [--ocsp FILE]... [-o OUT] DOC\n\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT] DOC\n\n" +
 	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
 	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
 	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
 	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
+	"--level is the ETSI EN 319 122-1 baseline level: B-B, B-T (needs --tsa; the default with\n" +
+	"--tsa) or B-LT (CAdES, needs --tsa and --trust): B-LT also embeds the signer's and the\n" +
+	"time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate but\n" +
+	"the anchors, the OCSP response or CRL that shows it not revoked at signing, so that the\n" +
+	"signature validates without the network. B-LTA is not implemented yet (exit 2).\n\n" +
 	"The certificate is checked at the signing time: not expired, not yet valid, and not\n" +
 	"revoked, as dpi verify checks it: from the --crl and --ocsp files (repeatable, DER or\n" +
 	"PEM) first, then from the OCSP responder and CRL the certificate names. That needs the\n" +
 	"issuer's certificate, second in CERT or first in --chain; without it revocation is not\n" +
-	"checked, and a warning says so.\n\n" +
+	"checked, and a warning says so. At B-LT the issuers are found from ROOTS, and a\n" +
+	"certificate of either chain that is revoked, or whose status cannot be found, refuses the\n" +
+	"signature as for the signing certificate.\n\n" +
 	"Exit 0 signed; 2 usage error or unusable input (unreadable files, a key that does not\n" +
 	"match the certificate, a certificate that cannot sign: a CA certificate, or one expired,\n" +
 	"not yet valid or revoked); 3 the time-stamp authority gave no usable time-stamp, or the\n" +
@@ -45,6 +52,8 @@ func runSign(e *env, args []string) int {
 	chainArg := fs.String("chain", "", "issuer certificates (PEM), signing certificate's issuer first")
 	format := fs.String("format", "cades", "signature format: cades or jades")
 	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
+	level := fs.String("level", "", "baseline level: B-B, B-T or B-LT (default: B-T with --tsa, else B-B)")
+	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT signature are built to")
 	out := fs.String("o", "", "write the signature to this file instead of standard output")
 	var crlFiles, ocspFiles revocationFiles
 	fs.Var(&crlFiles, "crl", "a file of CRLs (DER or PEM) to check the certificate with before fetching (repeatable)")
@@ -66,6 +75,24 @@ func runSign(e *env, args []string) int {
 	}
 	if *format != "cades" && *format != "jades" {
 		return e.usageError("sign: --format must be cades or jades")
+	}
+	switch *level {
+	case "", "B-B", "B-T", "B-LT":
+	case "B-LTA":
+		return e.usageError("sign: --level B-LTA is not implemented yet")
+	default:
+		return e.usageError("sign: --level must be B-B, B-T or B-LT")
+	}
+	lt := *level == "B-LT"
+	switch {
+	case (*level == "B-T" || lt) && *tsa == "":
+		return e.usageError("sign: --level %s needs --tsa", *level)
+	case *level == "B-B" && *tsa != "":
+		return e.usageError("sign: --level B-B makes no time-stamp: drop --tsa")
+	case lt && *trust == "":
+		return e.usageError("sign: --level B-LT needs --trust: the trust anchors its chains are built to")
+	case !lt && *trust != "":
+		return e.usageError("sign: --trust is for --level B-LT")
 	}
 	key, closeKey, err := loadSigningKey(e, *keyArg)
 	if err != nil {
@@ -91,8 +118,19 @@ func runSign(e *env, args []string) int {
 		}
 		chain = append(chain, issuers...)
 	}
-	opts := signature.SignerOptions{Format: signature.Format(*format), TSAURL: *tsa}
-	if len(chain) > 1 {
+	opts := signature.SignerOptions{Format: signature.Format(*format), TSAURL: *tsa, Level: signature.Level(*level)}
+	if lt {
+		rootsPEM, err := e.readInput(*trust, limits.MaxCLIInput)
+		if err != nil {
+			return e.usageError("sign: %s", oneLine(err.Error()))
+		}
+		roots, err := signature.LoadCertificates(rootsPEM)
+		if err != nil {
+			return e.usageError("sign: trust anchors: %s", oneLine(err.Error()))
+		}
+		opts.Roots = poolOf(roots)
+	}
+	if len(chain) > 1 || lt {
 		opts.CheckRevocation = true
 		opts.CRLs, opts.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
 		if err != nil {
@@ -111,7 +149,7 @@ func runSign(e *env, args []string) int {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
 	defer closeDoc()
-	if !opts.CheckRevocation {
+	if !opts.CheckRevocation && !lt {
 		fmt.Fprintf(e.stderr, "dpi: sign: warning: revocation not checked: give the issuer's certificate (--chain) to check it\n")
 	}
 	sig, err := signer.Sign(e.ctx, doc)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/pem"
 	"os"
 	"os/exec"
@@ -242,4 +243,46 @@ func TestSignWithPKCS11(t *testing.T) {
 	code, stdout, stderr := dpiRun(t, "", "verify", "--trust", f.roots, f.doc, out)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "TOTAL_PASSED")
+}
+
+// A B-LT signature validates with the responders and the CRL distribution points down,
+// from the revocation data it carries; verify says where each status came from. A B-T
+// signature is TRY_LATER then.
+func TestSignLevelLT(t *testing.T) {
+	f := newSignFixture(t)
+	lt := filepath.Join(f.dir, "lt.p7s")
+	code, stdout, stderr := dpiRun(t, "", "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", lt, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Empty(t, stdout)
+	assert.Empty(t, stderr, "revocation is checked: no warning")
+	bt := filepath.Join(f.dir, "bt.p7s")
+	code, _, stderr = dpiRun(t, "", "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-T", "--tsa", f.pki.TSAURL, "-o", bt, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+	code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, lt)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "CAdES-BASELINE-LT")
+	assert.Contains(t, stdout, "good (OCSP, in the signature)")
+	assert.NotContains(t, stdout, "warning")
+
+	code, stdout, _ = dpiRun(t, "", "verify", "--json", "--trust", f.roots, f.doc, lt)
+	assert.Equal(t, exitOK, code)
+	var r struct {
+		Format     string `json:"format"`
+		Revocation []struct {
+			Embedded bool `json:"embedded"`
+		} `json:"revocation"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	assert.Equal(t, "CAdES-BASELINE-LT", r.Format)
+	require.Len(t, r.Revocation, 2)
+	assert.True(t, r.Revocation[0].Embedded)
+
+	code, stdout, _ = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, bt)
+	assert.Equal(t, exitIndeterminate, code)
+	assert.Contains(t, stdout, "TRY_LATER")
 }

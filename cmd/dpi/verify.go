@@ -29,7 +29,9 @@ const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]...
 	"hold: they are read before anything is fetched, count only when signed by the\n" +
 	"certificate's issuer (or its OCSP responder) and current at the validation time, and\n" +
 	"suffice for a certificate that names no responder; nothing is fetched for a certificate\n" +
-	"they speak for. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
+	"they speak for. The revocation data a CAdES-BASELINE-LT signature carries is used too,\n" +
+	"judged at its time-stamp's time, so that it validates without the network; the format\n" +
+	"line says which level the signature reached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
 	"(including a --crl or --ocsp file that is not a CRL or an OCSP response)."
 
 func runVerify(e *env, args []string) int {
@@ -166,6 +168,8 @@ func printReport(w io.Writer, r *signature.Report) {
 		v := s.Status
 		if s.Source != "" && s.Offline {
 			v += " (" + s.Source + ", offline)"
+		} else if s.Source != "" && s.Embedded {
+			v += " (" + s.Source + ", in the signature)"
 		} else if s.Source != "" {
 			v += " (" + s.Source + ")"
 		}
