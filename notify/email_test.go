@@ -614,7 +614,9 @@ func TestEmailConfigRefused(t *testing.T) {
 		{"port out of range", func(c *notify.EmailConfig) { c.Port = 70000 }},
 		{"user without password", func(c *notify.EmailConfig) { c.Username = "u" }},
 		{"password without user", func(c *notify.EmailConfig) { c.Password = smtpPassword }},
-		{"password in the clear", func(c *notify.EmailConfig) { c.Username, c.Password, c.InsecureAllowPlaintext = "u", smtpPassword, true }},
+		{"password in the clear", func(c *notify.EmailConfig) {
+			c.Username, c.Password, c.InsecureAllowPlaintext = "u", smtpPassword, true
+		}},
 		{"plaintext and implicit TLS", func(c *notify.EmailConfig) { c.InsecureAllowPlaintext, c.ImplicitTLS = true, true }},
 		{"certificate not verified", func(c *notify.EmailConfig) { c.TLS = &tls.Config{InsecureSkipVerify: true} }},
 		{"EHLO name with a space", func(c *notify.EmailConfig) { c.HelloName = "a b" }},
