@@ -481,6 +481,24 @@ func (o *Outbox) Get(ctx context.Context, id string) (*Notification, error) {
 	return &n, nil
 }
 
+// Lookup returns the notification stored under an idempotency key (Message.IdempotencyKey),
+// or an error matching ErrNotFound when the outbox holds none: a caller tells with it whether
+// a message was stored before, without storing it.
+func (o *Outbox) Lookup(ctx context.Context, idempotencyKey string) (*Notification, error) {
+	if idempotencyKey == "" {
+		return nil, fail(ErrNotFound, "idempotency key", "no notification is stored under an empty key")
+	}
+	var id string
+	err := o.db.QueryRowContext(ctx, o.db.Rebind("SELECT id FROM notify_messages WHERE idempotency_key = ?"), idempotencyKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fail(ErrNotFound, "idempotency key", "no notification under this key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: lookup: %w", err)
+	}
+	return o.Get(ctx, id)
+}
+
 // History returns the events of a notification from the evidence log, oldest first.
 func (o *Outbox) History(ctx context.Context, id string) ([]Event, error) {
 	var out []Event
