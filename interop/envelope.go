@@ -436,36 +436,12 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 	if d := at.Sub(now); d > v.skew || d < -v.skew {
 		return nil, fail(ErrClockSkew, CheckTime, "signed at %s, more than %v from now", at.UTC().Format(time.RFC3339), v.skew)
 	}
-	var x5c []string
-	if json.Unmarshal(fields["x5c"], &x5c) != nil || len(x5c) == 0 || len(x5c) > limits.MaxInteropChain {
-		return nil, fail(ErrMalformed, CheckEnvelope, "x5c is not a chain of 1 to %d certificates", limits.MaxInteropChain)
-	}
-	chain := make([]*x509.Certificate, len(x5c))
-	for i, c := range x5c {
-		der, err := base64.StdEncoding.Strict().DecodeString(c)
-		if err == nil {
-			chain[i], err = x509.ParseCertificate(der)
-		}
-		if err != nil {
-			return nil, fail(ErrMalformed, CheckEnvelope, "x5c certificate %d does not parse", i)
-		}
+	chain, err := parseX5C(fields["x5c"], ErrMalformed, CheckEnvelope)
+	if err != nil {
+		return nil, err
 	}
 	leaf := chain[0]
-	m, err := v.dir.Lookup(ctx, sender)
-	if err != nil {
-		if errors.Is(err, ErrUnknownMember) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("interop: directory: %w", err)
-	}
-	if !m.vouchesFor(leaf) {
-		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)
-	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	verifiedChain, err := v.verifyChain(leaf, inter, now)
+	verifiedChain, err := v.checkSigner(ctx, sender, chain, now)
 	if err != nil {
 		return nil, err
 	}
@@ -484,9 +460,24 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 	return &verified{compact: compact, alg: alg, signer: leaf, at: at, digest: in.BodyDigest}, nil
 }
 
-// verifyChain checks that leaf chains to the roots at now and may sign, and returns the
-// chain it found, leaf first and root last.
-func (v *Verifier) verifyChain(leaf *x509.Certificate, inter *x509.CertPool, now time.Time) ([]*x509.Certificate, error) {
+// checkSigner checks that the directory lists chain[0] for sender, and that it chains to
+// the roots at now and may sign; it returns the chain it found, leaf first and root last.
+func (v *Verifier) checkSigner(ctx context.Context, sender ClientID, chain []*x509.Certificate, now time.Time) ([]*x509.Certificate, error) {
+	leaf := chain[0]
+	m, err := v.dir.Lookup(ctx, sender)
+	if err != nil {
+		if errors.Is(err, ErrUnknownMember) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("interop: directory: %w", err)
+	}
+	if !m.vouchesFor(leaf) {
+		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
 	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots: v.roots, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
@@ -641,3 +632,213 @@ func sha256Sum(b []byte) []byte {
 
 // signingTime is t as an envelope's iat holds it: whole seconds, UTC.
 func signingTime(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }
+
+// DefaultMessageLifetime is how long a signed message is valid after its signing when
+// SignedMessage.Expires is zero.
+const DefaultMessageLifetime = 24 * time.Hour
+
+// messageType is the JWS typ of a signed message, which never passes for an HTTP envelope
+// or a directory document.
+const messageType = "dpi-message+jws"
+
+// ErrExpired reports a signed message read after its expiry.
+var ErrExpired = fmt.Errorf("%w: expired", ErrRejected)
+
+// SignedMessage is a message that travels on its own, outside HTTP (a file, a queue, a
+// hop that must not read it once sealed): a body and the routing fields of the X-Road
+// protocol, signed together.
+type SignedMessage struct {
+	// Client is the member or subsystem that sends: X-Road-Client.
+	Client ClientID
+	// Service is the service the message is for.
+	Service ServiceID
+	// ID is the message ID, X-Road-Id: visible ASCII, at most limits.MaxInteropMessageID
+	// bytes. SignMessage makes a fresh UUID when it is empty.
+	ID string
+	// SignedAt is the signing time, in whole seconds; SignMessage uses now when it is zero.
+	SignedAt time.Time
+	// Expires is when the message stops being accepted, at most
+	// limits.MaxInteropMessageLifetime after SignedAt; SignMessage uses SignedAt plus
+	// DefaultMessageLifetime when it is zero.
+	Expires time.Time
+	// Body is the message's body, at most limits.MaxInteropMessageBody bytes.
+	Body []byte
+	// Signer is the certificate that signed the message; set by VerifyMessage and ignored
+	// by SignMessage.
+	Signer *x509.Certificate
+}
+
+// messageHeader is the protected header of a signed message, field for field.
+type messageHeader struct {
+	Alg     string   `json:"alg"`
+	Typ     string   `json:"typ"`
+	X5C     []string `json:"x5c"`
+	Client  string   `json:"client"`
+	Service string   `json:"service"`
+	ID      string   `json:"id"`
+	IAT     int64    `json:"iat"`
+	Exp     int64    `json:"exp"`
+}
+
+var messageHeaderNames = []string{"alg", "typ", "x5c", "client", "service", "id", "iat", "exp"}
+
+// SignMessage signs m as a JWS in the flattened JSON serialization (RFC 7515 §7.2.2) whose
+// payload is the body itself and whose protected header holds alg, typ
+// (dpi-message+jws), x5c, and the routing fields: client, service, id (X-Road's forms),
+// iat and exp (seconds since the epoch). Any JWS library reads it; VerifyMessage checks
+// it. m is not changed.
+func (s *Signer) SignMessage(m *SignedMessage) ([]byte, error) {
+	if m == nil {
+		return nil, fail(ErrConfig, CheckConfig, "no message")
+	}
+	if err := m.Client.Validate(); err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "client: %v", err)
+	}
+	if err := m.Service.Validate(); err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "service: %v", err)
+	}
+	id := m.ID
+	if id == "" {
+		id = newMessageID()
+	}
+	if err := checkMessageID(id); err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "message id: %v", err)
+	}
+	if len(m.Body) > limits.MaxInteropMessageBody {
+		return nil, fail(ErrConfig, CheckConfig, "body longer than %d bytes", limits.MaxInteropMessageBody)
+	}
+	at := m.SignedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = signingTime(at)
+	exp := m.Expires
+	if exp.IsZero() {
+		exp = at.Add(DefaultMessageLifetime)
+	}
+	exp = signingTime(exp)
+	if !exp.After(at) || exp.Sub(at) > limits.MaxInteropMessageLifetime {
+		return nil, fail(ErrConfig, CheckConfig, "expires not after the signing time, or more than %v after it", limits.MaxInteropMessageLifetime)
+	}
+	opts := (&jose.SignerOptions{}).WithType(messageType).WithHeader("x5c", s.x5c).
+		WithHeader("client", m.Client.String()).WithHeader("service", m.Service.String()).WithHeader("id", id).
+		WithHeader("iat", at.Unix()).WithHeader("exp", exp.Unix())
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: cryptosigner.Opaque(s.key)}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errSign, err)
+	}
+	obj, err := js.Sign(m.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errSign, err)
+	}
+	return []byte(obj.FullSerialize()), nil
+}
+
+// VerifyMessage checks a message SignMessage made and returns it with its Signer. Checks,
+// cheapest first: the form (flattened JSON serialization, at most
+// limits.MaxInteropMessage bytes, exactly the header parameters SignMessage writes,
+// ErrMalformed), the algorithm (ErrAlgorithm), the signing time against now and the
+// verifier's window (ErrClockSkew) and the expiry (ErrExpired), the member
+// (ErrUnknownMember) and certificate (ErrCertificate), the signature over header and body
+// (ErrSignature), revocation (ErrCertificate, or ErrRevocationUnknown), and last the
+// message ID, which seen must not hold for the client (ErrReplay) and then holds until the
+// message's expiry. seen is required: a receiver that keeps no IDs says so by passing a
+// fresh NewMemorySeenIDs.
+func (v *Verifier) VerifyMessage(ctx context.Context, data []byte, seen SeenIDs) (*SignedMessage, error) {
+	if seen == nil {
+		return nil, fail(ErrConfig, CheckConfig, "no replay store")
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, fail(ErrMalformed, CheckNoEnvelope, "no message")
+	}
+	if len(data) > limits.MaxInteropMessage {
+		return nil, fail(ErrMalformed, CheckEnvelope, "message longer than %d bytes", limits.MaxInteropMessage)
+	}
+	var flat struct {
+		Protected string `json:"protected"`
+		Payload   string `json:"payload"`
+		Signature string `json:"signature"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&flat); err != nil || dec.More() || flat.Protected == "" || flat.Signature == "" {
+		return nil, fail(ErrMalformed, CheckEnvelope, "not a JWS in the flattened JSON serialization")
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(flat.Protected)
+	if err != nil || len(raw) > limits.MaxInteropEnvelope {
+		return nil, fail(ErrMalformed, CheckEnvelope, "protected header is not base64url, or too long")
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || len(fields) != len(messageHeaderNames) {
+		return nil, fail(ErrMalformed, CheckEnvelope, "protected header parameters other than %s", strings.Join(messageHeaderNames, ", "))
+	}
+	for _, n := range messageHeaderNames {
+		if fields[n] == nil {
+			return nil, fail(ErrMalformed, CheckEnvelope, "protected header has no %s", n)
+		}
+	}
+	var h messageHeader
+	if json.Unmarshal(raw, &h) != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "a protected header parameter has the wrong type")
+	}
+	alg, err := v.algorithm(fields["alg"])
+	if err != nil {
+		return nil, err
+	}
+	if h.Typ != messageType {
+		return nil, fail(ErrMalformed, CheckEnvelope, "typ is not %s", messageType)
+	}
+	now := v.now()
+	at, exp := time.Unix(h.IAT, 0).UTC(), time.Unix(h.Exp, 0).UTC()
+	if h.Exp <= h.IAT || exp.Sub(at) > limits.MaxInteropMessageLifetime {
+		return nil, fail(ErrMalformed, CheckTime, "exp is not after iat, or more than %v after it", limits.MaxInteropMessageLifetime)
+	}
+	if at.Sub(now) > v.skew {
+		return nil, fail(ErrClockSkew, CheckTime, "signed at %s, more than %v after now", at.Format(time.RFC3339), v.skew)
+	}
+	if !now.Before(exp) {
+		return nil, fail(ErrExpired, CheckTime, "expired at %s", exp.Format(time.RFC3339))
+	}
+	client, err := ParseClientID(h.Client)
+	if err != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "client: %v", err)
+	}
+	service, err := ParseServiceID(h.Service)
+	if err != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "service: %v", err)
+	}
+	if err := checkMessageID(h.ID); err != nil {
+		return nil, fail(ErrMalformed, CheckMessageID, "id: %v", err)
+	}
+	chain, err := parseX5C(fields["x5c"], ErrMalformed, CheckEnvelope)
+	if err != nil {
+		return nil, err
+	}
+	verifiedChain, err := v.checkSigner(ctx, client, chain, now)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := jose.ParseSignedJSON(string(data), []jose.SignatureAlgorithm{alg})
+	if err != nil {
+		return nil, fail(ErrMalformed, CheckEnvelope, "not a JWS go-jose accepts")
+	}
+	body, err := obj.Verify(chain[0].PublicKey)
+	if err != nil {
+		return nil, fail(ErrSignature, CheckSignature, "does not verify over the header and body received")
+	}
+	if len(body) > limits.MaxInteropMessageBody {
+		return nil, fail(ErrMalformed, CheckEnvelope, "body longer than %d bytes", limits.MaxInteropMessageBody)
+	}
+	if err := v.checkRevocation(ctx, verifiedChain); err != nil {
+		return nil, err
+	}
+	fresh, err := seen.Add(ctx, replayKey(client, h.ID), exp)
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return nil, fail(ErrReplay, CheckReplay, "message %s from %s was already received", h.ID, client)
+	}
+	return &SignedMessage{Client: client, Service: service, ID: h.ID, SignedAt: at, Expires: exp, Body: body, Signer: chain[0]}, nil
+}

@@ -51,4 +51,52 @@ const (
 	// MaxInteropClockSkew caps the configurable window of time around now in which an
 	// envelope's signing time is accepted.
 	MaxInteropClockSkew = 10 * time.Minute
+
+	// MaxInteropJWE caps an encrypted message (JWE, JSON serialization) read before it is
+	// decrypted: a signed message of MaxInteropMessage bytes, encrypted and base64url
+	// encoded, with its recipients.
+	MaxInteropJWE = 40 << 20
+
+	// MaxInteropJWEHeader caps a JWE's protected header and each recipient's header, once
+	// decoded: an algorithm, an ephemeral key and a key identifier.
+	MaxInteropJWEHeader = 4 << 10
+
+	// MaxInteropRecipients caps the recipients of one JWE, sealed or opened: each recipient
+	// costs an ECDH or RSA operation to the receiver looking for its own.
+	MaxInteropRecipients = 16
+
+	// MaxInteropMessageBody caps the body of a signed message (SignMessage,
+	// VerifyMessage): the message is held in memory whole, unlike an HTTP body.
+	MaxInteropMessageBody = 16 << 20
+
+	// MaxInteropMessage caps a signed message (JWS, flattened JSON serialization): a body
+	// of MaxInteropMessageBody bytes base64url encoded, its header and a certificate chain.
+	MaxInteropMessage = MaxInteropMessageBody/3*4 + 64<<10
+
+	// MaxInteropMessageLifetime caps the time between a signed message's signing and its
+	// expiry: a receiver remembers its ID that long for replay defence.
+	MaxInteropMessageLifetime = 30 * 24 * time.Hour
+
+	// MaxInteropDirectory caps a signed directory document read from a file or over HTTP.
+	MaxInteropDirectory = 8 << 20
+
+	// MaxInteropDirectoryMembers caps the members one directory document lists.
+	MaxInteropDirectoryMembers = 20000
+
+	// MaxInteropMemberCertificates caps the certificates, and separately the subjects, one
+	// directory entry lists for a member.
+	MaxInteropMemberCertificates = 8
+
+	// MaxInteropSubject caps a certificate subject a directory entry lists, as
+	// x509.Certificate.Subject.String() writes it.
+	MaxInteropSubject = 1 << 10
+
+	// MaxInteropDirectoryValidity caps the time between a directory document's issue and
+	// its expiry, so that a signed document cannot be replayed for longer than this after
+	// a member was removed from it.
+	MaxInteropDirectoryValidity = 31 * 24 * time.Hour
+
+	// MaxInteropDirectoryFetch caps the time one fetch of a directory document over HTTP
+	// may take.
+	MaxInteropDirectoryFetch = 30 * time.Second
 )
