@@ -301,3 +301,110 @@ func (t *replayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: r.status, Header: r.header.Clone(), Body: io.NopCloser(bytes.NewReader(r.body)),
 		ContentLength: int64(len(r.body)), Request: req, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
 }
+
+// TestSignatureLT1GiB is TestSignature1GiB at B-LT: the dpi command signs a 1 GiB file
+// with a signature time-stamp and the validation data of both chains (the round trips to
+// the loopback TSA, OCSP responder and CRL distribution point are in the figure), then
+// validates it with the responders down, from the data it carries. Compared with `openssl
+// dgst -sha256` on the same file. It runs only when DPI_BENCH_SIGNATURE_1GIB=1:
+//
+//	cd bench && DPI_BENCH_SIGNATURE_1GIB=1 go test -run TestSignatureLT1GiB -v -timeout 20m
+func TestSignatureLT1GiB(t *testing.T) {
+	if os.Getenv("DPI_BENCH_SIGNATURE_1GIB") != "1" {
+		t.Skip("set DPI_BENCH_SIGNATURE_1GIB=1 to sign and validate a 1 GiB file")
+	}
+	openssl, err := exec.LookPath("openssl")
+	require.NoError(t, err, "openssl is needed for the comparison")
+	f := newSignatureFixture(t)
+	dpi := filepath.Join(f.dir, "dpi")
+	build := exec.Command("go", "build", "-o", dpi, "./cmd/dpi")
+	build.Dir = ".."
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	big := filepath.Join(f.dir, "big.bin")
+	writeBigFile(t, big, 1<<30)
+	sigPath := filepath.Join(f.dir, "big-lt.p7s")
+
+	dgst, dgstRSS := bestOfThree(t, openssl, "dgst", "-sha256", big)
+	sign, signRSS := bestOfThree(t, dpi, "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", sigPath, big)
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+	verify, verifyRSS := bestOfThree(t, dpi, "verify", "--trust", f.roots, big, sigPath)
+	for _, r := range []struct {
+		name string
+		d    time.Duration
+		rss  int64
+	}{
+		{"openssl dgst -sha256", dgst, dgstRSS},
+		{"dpi sign (CAdES-LT)", sign, signRSS},
+		{"dpi verify, offline", verify, verifyRSS},
+	} {
+		t.Logf("%-22s wall %6.2fs  peak RSS %6.1f MiB", r.name, r.d.Seconds(), float64(r.rss)/1024)
+	}
+	t.Logf("dpi sign B-LT / openssl dgst = %.2f; dpi verify B-LT / openssl dgst = %.2f",
+		sign.Seconds()/dgst.Seconds(), verify.Seconds()/dgst.Seconds())
+}
+
+// bestOfThree runs a command three times and returns its best wall time and its peak RSS
+// (KiB), so that a neighbour's burst of CPU does not decide the figure.
+func bestOfThree(t *testing.T, name string, args ...string) (time.Duration, int64) {
+	t.Helper()
+	var best time.Duration
+	var rss int64
+	for range 3 {
+		cmd := exec.Command(name, args...)
+		cmd.Stdout = io.Discard
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		require.NoError(t, cmd.Run(), "%s %v: %s", name, args, stderr.String())
+		if d := time.Since(start); best == 0 || d < best {
+			best = d
+		}
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && u.Maxrss > rss {
+			rss = u.Maxrss
+		}
+	}
+	return best, rss
+}
+
+// BenchmarkSignatureVerifyLT validates a 4 KiB document's time-stamped signature: at B-T
+// with the three statuses (signer, intermediate, TSA) asked of the loopback OCSP
+// responder, and at B-LT with the responders down, the statuses from the data the
+// signature carries. Compare with BenchmarkSignatureVerify/dpi-with-ocsp (B-B, two OCSP
+// round trips): a time-stamp adds its token's signature and the TSA's chain to check.
+func BenchmarkSignatureVerifyLT(b *testing.B) {
+	f := newSignatureFixture(b)
+	doc := smallDocument(b)
+	s, err := signature.NewSigner(f.cred.Key, f.cred.Chain, signature.SignerOptions{
+		Level: signature.LevelLT, TSAURL: f.pki.TSAURL, Roots: f.pki.Pool()})
+	require.NoError(b, err)
+	sig, err := s.Sign(context.Background(), bytes.NewReader(doc))
+	require.NoError(b, err)
+	t, err := signature.NewSigner(f.cred.Key, f.cred.Chain, signature.SignerOptions{Level: signature.LevelT, TSAURL: f.pki.TSAURL})
+	require.NoError(b, err)
+	bt, err := t.Sign(context.Background(), bytes.NewReader(doc))
+	require.NoError(b, err)
+	policy := &signature.Policy{Roots: f.pki.Pool()}
+	b.Run("B-T-with-ocsp", func(b *testing.B) {
+		for b.Loop() {
+			r, err := signature.Validate(context.Background(), bytes.NewReader(doc), bt, policy)
+			if err != nil || !r.Passed() {
+				b.Fatal(err, r)
+			}
+		}
+	})
+	b.Run("B-LT-offline", func(b *testing.B) {
+		f.pki.SetOCSPAvailable(false)
+		f.pki.SetCRLAvailable(false)
+		defer f.pki.SetOCSPAvailable(true)
+		defer f.pki.SetCRLAvailable(true)
+		for b.Loop() {
+			r, err := signature.Validate(context.Background(), bytes.NewReader(doc), sig, policy)
+			if err != nil || !r.Passed() || r.Format != "CAdES-BASELINE-LT" {
+				b.Fatal(err, r)
+			}
+		}
+	})
+}

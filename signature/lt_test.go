@@ -204,3 +204,16 @@ func TestSignerLevelOptions(t *testing.T) {
 	require.True(t, errors.As(err, &ce), "%v", err)
 	assert.Equal(t, "chain", ce.Check)
 }
+
+// The intermediate CA is in the signer's chain and in the TSA's: its status is found once
+// per validation, so a B-T signature costs three OCSP requests (signer, TSA, CA), not four.
+func TestSharedCAStatusFetchedOnce(t *testing.T) {
+	f := newFixture(t)
+	sig := f.sign(t, f.issue(t, dpitest.ECDSAP256), signature.SignerOptions{TSAURL: f.pki.TSAURL}, document)
+	c := &counting{}
+	p := f.policy()
+	p.HTTPClient = &http.Client{Transport: c}
+	r := validate(t, document, sig, p)
+	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+	assert.Equal(t, int32(3), c.n.Load())
+}

@@ -91,6 +91,19 @@ type revocationChecker struct {
 	// notes say, for the report, why the embedded data did not establish a status that
 	// was then fetched.
 	notes []string
+	// memo holds the statuses found: a CA of both the signer's and the TSA's chains is
+	// checked, and fetched, once.
+	memo map[statusKey]memoStatus
+}
+
+type statusKey struct {
+	cert, issuer string
+	poe          int64
+}
+
+type memoStatus struct {
+	st       RevocationStatus
+	evidence []byte
 }
 
 // status finds one certificate's revocation status: from the caller's data and the
@@ -103,6 +116,19 @@ func (rc *revocationChecker) status(c, issuer *x509.Certificate) RevocationStatu
 // statusEvidence is status, with the data that decided it as a DER RevocationInfoChoice
 // (RFC 5652 §10.2.1) for a B-LT signature.
 func (rc *revocationChecker) statusEvidence(c, issuer *x509.Certificate) (RevocationStatus, []byte) {
+	key := statusKey{string(c.Raw), string(issuer.Raw), rc.poe.UnixNano()}
+	if m, ok := rc.memo[key]; ok {
+		return m.st, m.evidence
+	}
+	st, evidence := rc.findStatus(c, issuer)
+	if rc.memo == nil {
+		rc.memo = map[statusKey]memoStatus{}
+	}
+	rc.memo[key] = memoStatus{st, evidence}
+	return st, evidence
+}
+
+func (rc *revocationChecker) findStatus(c, issuer *x509.Certificate) (RevocationStatus, []byte) {
 	st := RevocationStatus{Subject: c.Subject.String(), Status: "unknown"}
 	found, evidence, reasons := rc.offline(c, issuer)
 	if found != nil {
