@@ -16,6 +16,9 @@
 //     §3.4 ES256 and RFC 8037 §3.1 EdDSA (Ed25519); x5c (RFC 7515 §4.1.6).
 //   - RFC 9530 Content-Digest (sha-256) for the digest of a body held before it is sent.
 //   - RFC 5280 certificate path validation, through crypto/x509.
+//   - CloudEvents 1.0: the context attributes (core specification §3), the JSON event
+//     format (§3, §3.1 for data and data_base64) and the NATS protocol binding's
+//     structured content mode, for events published through NATS JetStream.
 //
 // # Identifiers
 //
@@ -102,6 +105,25 @@
 // the server appends them before it releases a held response or signs a streamed one's
 // trailer, the client once it has read the response's body to its end.
 //
+// # Events
+//
+// A Publisher signs events and publishes them to NATS JetStream; a Consumer reads them
+// from a JetStream pull consumer, verifies each and hands it to a handler, at least once.
+// An Event is a CloudEvents 1.0 event (id, source, type, subject, time, datacontenttype,
+// dataschema, data) sent in structured content mode, the message's data the JSON event
+// format (§3, data_base64 for data that is not JSON) and its Content-Type EventMediaType.
+// Its source is the publisher's ClientID. The same envelope signs it as signs a request:
+// a compact JWS with a detached payload in the message's Dpi-Envelope header, whose
+// signing input has kind "event", the source as the client, the event ID, the media type
+// and the Content-Digest of the event's JSON exactly as sent, so every attribute and the
+// data are covered, and the Verifier that checks requests checks events, at the time the
+// stream stored each. The Nats-Msg-Id header is the event ID, so the stream stores an event
+// published twice within its duplicate window once, and the consumer refuses a message
+// whose Nats-Msg-Id is not the signed ID. An event the handler fails is delivered again; one
+// that is unsigned, forged, from a sender the directory does not list, signed outside the
+// window or not a CloudEvent this package reads (an extension attribute, an attribute
+// twice) is terminated, never reaches the handler, and is reported with an *Error.
+//
 // # Example
 //
 //	signer, _ := interop.NewSigner(key, chain)
@@ -120,8 +142,8 @@
 // Phase 1 leaves for later: encryption of bodies to one or several recipients (JWE, general
 // JSON serialization); a signed trust directory document, with an expiry, verified against
 // a configuration anchor and refreshed (the Directory here is static); revocation checks
-// of signer certificates (OCSP, CRL); signed events in CloudEvents form over NATS
-// JetStream; the "dpi envelope" command; and benchmarks against plain HTTP and X-Road.
+// of signer certificates (OCSP, CRL); the "dpi envelope" command; and benchmarks against
+// plain HTTP and X-Road.
 // HEAD requests are not signed meaningfully yet (the response digest covers what the
 // handler wrote, which net/http does not send), and trailers need HTTP/1.1 chunked
 // encoding or HTTP/2 end to end. It
