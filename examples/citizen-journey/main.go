@@ -31,6 +31,7 @@ type journey struct {
 
 	idp    *dpitest.IdP       // the test national IdP (step_signin.go)
 	person *identity.Identity // who signed in, verified (step_signin.go)
+	notify *notifier          // agency A's outbox, its channels and evidence (step_notify.go)
 }
 
 // step is one stage of the journey.
