@@ -1,11 +1,11 @@
 // Package notify tells people and services things, and loses nothing on the way: message
 // templates in the GOV.UK Notify style, a durable outbox in the service's own database with
 // idempotency keys, retries and delivery statuses, a dispatcher that delivers at least once
-// through channels, and a webhook channel signed as Standard Webhooks specifies. Every status
-// change of a notification is appended to an evidence log (package evidence) in the
-// transaction that makes it, under the notification's ID.
+// through channels: webhooks signed as Standard Webhooks specifies, email over SMTP, and SMS
+// through a provider. Every status change of a notification is appended to an evidence log
+// (package evidence) in the transaction that makes it, under the notification's ID.
 //
-// This is the block's first phase; "What it does not do yet" lists the rest.
+// "What it does not do yet" lists what is still to come.
 //
 // # Templates
 //
@@ -63,6 +63,27 @@
 // minutes off. Signatures verify with the reference library (npm standardwebhooks); a test
 // checks this.
 //
+// # Email and SMS
+//
+// The [Email] channel sends through an SMTP submission server (RFC 5321, RFC 6409) with the
+// standard library's net/smtp: STARTTLS required (RFC 3207) or implicit TLS (RFC 8314), the
+// server's certificate always verified, AUTH PLAIN (RFC 4616) only over TLS; it sends in the
+// clear only with the loudly named [EmailConfig].InsecureAllowPlaintext, which takes no
+// password. The message is MIME (RFC 2045, 2046): multipart/alternative with the plain text
+// and the HTML of the rendered [Content], quoted-printable UTF-8, a Subject in RFC 2047
+// encoded words when it is not plain ASCII, and the notification's ID in the Message-ID and
+// a [HeaderNotificationID] header. Every attempt sends the same bytes, so a receiver drops a
+// retry by its Message-ID. A 5xx reply is a permanent failure, a 4xx a temporary one (RFC
+// 5321 §4.2.1); the reason keeps the codes, never the server's text. Tests send to a real
+// SMTP server (aiosmtpd) and parse what it received with Go's net/mail and mime/multipart and
+// with Python's email package.
+//
+// The [SMS] channel hands text messages to an [SMSProvider], a one-method interface; numbers
+// are E.164 ([CheckE164]), checked when the message is created. [SMSGateway] is a generic
+// HTTP provider: one POST per message, JSON or a form with field names the provider's API
+// chooses, a bearer token or basic authentication, and the notification's ID as
+// Idempotency-Key; HTTP statuses are read as a webhook's are.
+//
 // # Example
 //
 //	hook, _ := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{secret}})
@@ -79,12 +100,12 @@
 //
 // # What it does not do yet
 //
-// Phase 1 has the webhook channel only. Still to come: email over SMTP (STARTTLS, MIME);
-// SMS through a provider interface; the digital mailbox kept by the library and its
-// person-facing page; the PDF letter channel and print providers; legal notifications —
-// made-available, opened and deemed-served or deemed-rejected by per-country rules kept as
-// data, and signed proof of delivery verifiable offline; status callbacks to the sending
-// service; per-channel rate limits; fan-out through NATS JetStream; the "dpi notify"
-// command line; the benchmark against River. Templates have no Markdown beyond paragraphs,
-// line breaks and bullet lists, and do not downgrade characters to fit GSM-7 as Notify does.
+// Still to come: the digital mailbox kept by the library and its person-facing page; the PDF
+// letter channel and print providers; legal notifications — made-available, opened and
+// deemed-served or deemed-rejected by per-country rules kept as data, and signed proof of
+// delivery verifiable offline; status callbacks to the sending service; per-channel rate
+// limits; fan-out through NATS JetStream; the benchmark against River. Templates have no
+// Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
+// to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
+// not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
 package notify
