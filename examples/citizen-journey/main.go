@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/dpiblocks/dpi/consent"
 	"github.com/dpiblocks/dpi/dpitest"
 	"github.com/dpiblocks/dpi/identity"
 )
@@ -32,6 +33,9 @@ type journey struct {
 	idp    *dpitest.IdP       // the test national IdP (step_signin.go)
 	person *identity.Identity // who signed in, verified (step_signin.go)
 	notify *notifier          // agency A's outbox, its channels and evidence (step_notify.go)
+
+	consent       *consent.Store         // agency B's consent store (step_consent.go)
+	pseudonymizer *consent.Pseudonymizer // agency B's key for the person's reference in it (step_consent.go)
 }
 
 // step is one stage of the journey.

@@ -74,6 +74,7 @@ func giveConsent(j *journey) error {
 	if err != nil {
 		return err
 	}
+	j.consent, j.pseudonymizer = st, pseudo
 	nid := j.person.NationalID
 	person := pseudo.Person(nid.Country, nid.Scheme, nid.Value)
 	j.logf("the person is %s… in the store: a keyed hash of their %s %s, never the number", string(person)[:12], nid.Country, nid.Scheme)

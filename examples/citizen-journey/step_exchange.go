@@ -1,5 +1,0 @@
-package main
-
-func exchangeData(j *journey) error {
-	return errNotBuilt
-}
