@@ -23,6 +23,16 @@
 //   - CAdES-BASELINE-T (EN 319 122-1 §6.3, §5.3): the same with a signature time-stamp
 //     (id-aa-signatureTimeStampToken) from [SignerOptions.TSAURL], over the hash of the
 //     signature value; the reply's imprint, nonce and signature are checked before use.
+//   - CAdES-BASELINE-LT (EN 319 122-1 §6.3, [LevelLT]): the same with the validation data
+//     in the SignedData: in certificates, the signer's and the TSA's chains to
+//     [SignerOptions.Roots], trust anchors included; in crls, for every other certificate
+//     of both chains, the OCSP response (an OtherRevocationInfoFormat id-ri-ocsp-response,
+//     RFC 5940 §2, which makes the SignedData version 5, RFC 5652 §5.1) or the CRL
+//     (CertificateList) that showed it not revoked at signing, fetched after the
+//     time-stamp or taken from SignerOptions.CRLs and OCSPResponses. A certificate of
+//     either chain that is revoked, or whose status cannot be found, refuses the
+//     signature. [SignerOptions.Level] picks the level; empty, it is B-T with a TSA URL and
+//     B-B without.
 //   - JAdES-BASELINE-B (ETSI TS 119 182-1 §6.2.1): a compact JWS with a detached,
 //     unencoded payload (RFC 7797: b64 false, crit ["b64","sigT"]), and the protected
 //     header parameters x5t#S256, x5c, and the claimed signing time in both iat (TS 119
@@ -122,6 +132,26 @@
 // (RevocationStatus.Offline marks a status that came from it). A CRL distribution point
 // may serve DER or PEM.
 //
+// # Long-term validation data
+//
+// The revocation data a CAdES signature carries in SignedData.crls (CRLs, and OCSP
+// responses as id-ri-ocsp-response or id-pkix-ocsp-basic) is used in the same way, with
+// the caller's data, before anything is fetched, but judged at the proof of existence it
+// is needed for (EN 319 102-1 §5.2.5 freshness, at the time the signature time-stamp, or
+// the TSA's own time-stamp, proves): an item counts when it was current then (nextUpdate
+// not before it, or within 24 hours without one), or when it was issued after it but not
+// after the validation time (a certificate not revoked then was not revoked
+// before). RevocationStatus.Embedded marks a status from it. An item that does not count
+// (stale, signed by another CA, about another certificate) leaves the status to the
+// network, and a warning says why. The report's format is CAdES-BASELINE-LT only when the
+// time-stamp is valid, the signer's chain (the trust anchor aside) is in the signature,
+// and the signature's own data established the status of every certificate of the
+// signer's and the TSA's chains but the anchors; otherwise it is CAdES-BASELINE-T, with a
+// warning that names what is missing. Such a signature validates with the network off;
+// a revocation published after the time-stamp does not change the result (as at B-T, the
+// time-stamp proves the signature existed before it), and is not seen, since nothing is
+// fetched for a certificate the signature's data speaks for.
+//
 // The first failing check sets the indication; every failure is listed in Report.Errors.
 // Validate returns an error instead of a report only when there is nothing to report on:
 // no Roots ([ErrNoTrustAnchors]), a signature that does not parse ([ErrMalformed], through
@@ -131,15 +161,20 @@
 // # Example
 //
 //	s, err := signature.NewSigner(key, chain, signature.SignerOptions{TSAURL: tsa})
+//	lt, err := signature.NewSigner(key, chain, signature.SignerOptions{
+//		Level: signature.LevelLT, TSAURL: tsa, Roots: roots})
 //	sig, err := s.Sign(ctx, file)
 //	report, err := signature.Validate(ctx, file2, sig, &signature.Policy{Roots: roots})
 //	if report.Passed() { ... }
 //
 // # What it does not do
 //
-// It does not make or fully validate the long-term levels (-LT, -LTA), counter-signatures,
-// signature policies, attribute certificates, enveloping or enveloped signatures, or JWS
-// JSON serialization (so no JAdES-T: the compact form has no unprotected header). A CMS
+// It does not make or validate CAdES-BASELINE-LTA (archive time-stamps), so a B-LT
+// signature lasts as long as its time-stamp authority's certificate and key; it does not
+// augment an existing signature to a higher level, read the CAdES certificate-values and
+// revocation-values attributes (EN 319 122-2), or make counter-signatures, signature
+// policies, attribute certificates, enveloping or enveloped signatures, or JWS JSON
+// serialization (so no JAdES-T or -LT: the compact form has no unprotected header). A CMS
 // with several signers is refused.
 // Revocation status is what the caller's data or the responders say now; nothing is cached
 // between calls. OCSP and CRL URLs come from the certificates, so a validator fetches from

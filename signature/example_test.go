@@ -76,3 +76,36 @@ func ExampleValidate() {
 	// CN=Civil Registry,O=dpitest
 	// TOTAL_FAILED SIG_CRYPTO_FAILURE
 }
+
+// An archive keeps a CAdES-BASELINE-LT signature: it carries the validation data, so it
+// validates when the certification authority's responders cannot be reached.
+func ExampleLevelLT() {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pki.Close()
+	agency, err := pki.Issue(dpitest.CertOptions{CommonName: "Civil Registry", Usage: dpitest.UsageSigning})
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc := []byte("Resolution 2026-117")
+	signer, err := signature.NewSigner(agency.Key, agency.Chain, signature.SignerOptions{
+		Level: signature.LevelLT, TSAURL: pki.TSAURL, Roots: pki.Pool()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sig, err := signer.Sign(context.Background(), bytes.NewReader(doc))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	pki.SetOCSPAvailable(false)
+	pki.SetCRLAvailable(false)
+	report, err := signature.Validate(context.Background(), bytes.NewReader(doc), sig, &signature.Policy{Roots: pki.Pool()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(report.Indication, report.Format)
+	// Output: TOTAL_PASSED CAdES-BASELINE-LT
+}
