@@ -1,9 +1,14 @@
 package interop_test
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -88,6 +93,90 @@ func FuzzEnvelope(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		if rec.Code < 400 || rec.Header().Get(interop.HeaderError) == "" {
 			t.Fatalf("answered %d without an X-Road error", rec.Code)
+		}
+	})
+}
+
+// FuzzOpen opens arbitrary JWE input: nothing may panic, and whatever is refused is refused
+// with a typed error; what opens must have been sealed to the key.
+func FuzzOpen(f *testing.F) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(f, err)
+	o, err := interop.NewOpener(interop.OpenerConfig{Key: ec})
+	require.NoError(f, err)
+	sealed, err := interop.Seal([]byte("seed"), "text/plain", interop.Recipient{Key: &ec.PublicKey, KeyID: "k"})
+	require.NoError(f, err)
+	f.Add(sealed)
+	f.Add([]byte(`{"protected":"eyJlbmMiOiJBMjU2R0NNIn0","recipients":[{"header":{"alg":"ECDH-ES+A256KW","epk":{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}},"encrypted_key":"AA"}],"iv":"AA","ciphertext":"AA","tag":"AA"}`))
+	f.Add([]byte(`{"protected":"eyJlbmMiOiJBMjU2R0NNIiwiemlwIjoiREVGIn0","recipients":[{"header":{"alg":"RSA-OAEP-256"},"encrypted_key":"AA"}],"iv":"AA","ciphertext":"AA","tag":"AA"}`))
+	f.Fuzz(func(t *testing.T, jwe []byte) {
+		plaintext, _, err := o.Open(jwe)
+		if err != nil {
+			var e *interop.Error
+			require.ErrorAs(t, err, &e)
+			require.ErrorIs(t, err, interop.ErrRejected)
+			return
+		}
+		require.NotNil(t, plaintext)
+	})
+}
+
+// FuzzVerifyDirectory verifies arbitrary directory documents: nothing may panic, every
+// refusal is an *Error wrapping ErrDirectory, and nothing but documents the anchor's key
+// signed verifies (the fuzzer cannot sign).
+func FuzzVerifyDirectory(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(f, err)
+	f.Cleanup(pki.Close)
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "EE central server"})
+	require.NoError(f, err)
+	s, err := interop.NewSigner(cred.Key, cred.Chain)
+	require.NoError(f, err)
+	now := time.Now()
+	doc, err := interop.SignDirectory(&interop.DirectoryDocument{Instance: "EE", IssuedAt: now, ExpiresAt: now.Add(time.Hour),
+		Members: []interop.Member{{ID: agencyA, Certificates: cred.Chain[:1], Endpoint: "https://a.example"}}}, s)
+	require.NoError(f, err)
+	anchors := []interop.Anchor{{Instance: "EE", Roots: pki.Pool()}}
+	f.Add(doc)
+	f.Add([]byte("eyJhbGciOiJFUzI1NiIsInR5cCI6ImRwaS1kaXJlY3RvcnkrandzIiwieDVjIjpbXX0.e30.AAAA"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := interop.VerifyDirectory(b, anchors, now)
+		if err != nil {
+			var e *interop.Error
+			require.ErrorAs(t, err, &e)
+			require.ErrorIs(t, err, interop.ErrDirectory)
+			return
+		}
+		require.Equal(t, "EE", d.Instance)
+		require.Equal(t, cred.Cert.Raw, d.Signer.Raw)
+	})
+}
+
+// FuzzVerifyMessage verifies arbitrary signed messages: nothing may panic, and every
+// refusal is an *Error wrapping ErrRejected.
+func FuzzVerifyMessage(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(f, err)
+	f.Cleanup(pki.Close)
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "agency A"})
+	require.NoError(f, err)
+	s, err := interop.NewSigner(cred.Key, cred.Chain)
+	require.NoError(f, err)
+	dir, err := interop.NewStaticDirectory(interop.Member{ID: agencyA.MemberID(), Certificates: cred.Chain[:1]})
+	require.NoError(f, err)
+	v, err := interop.NewVerifier(interop.VerifierConfig{Roots: pki.Pool(), Directory: dir, SkipRevocationUnsafe: true})
+	require.NoError(f, err)
+	msg, err := s.SignMessage(&interop.SignedMessage{Client: agencyA, Service: service, Body: []byte("seed")})
+	require.NoError(f, err)
+	f.Add(msg)
+	f.Add([]byte(`{"protected":"eyJhbGciOiJub25lIn0","payload":"","signature":""}`))
+	seen := interop.NewMemorySeenIDs(interop.SeenConfig{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := v.VerifyMessage(context.Background(), b, seen)
+		if err != nil {
+			var e *interop.Error
+			require.ErrorAs(t, err, &e)
+			require.ErrorIs(t, err, interop.ErrRejected)
 		}
 	})
 }
