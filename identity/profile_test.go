@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -22,18 +24,38 @@ func profile(t *testing.T, name string) *identity.Profile {
 	return p
 }
 
+// TestProfilesAreValid checks every registered profile by its properties, not against a
+// list, so that a profile a fork adds in one file (docs/forking.md) is checked too and
+// needs no edit here.
 func TestProfilesAreValid(t *testing.T) {
 	names := identity.Profiles()
-	assert.Equal(t, []string{"claveunica", "esignet", "gov.br", "iduruguay", "miargentina", "tara"}, names)
+	assert.Subset(t, names, []string{"claveunica", "esignet", "gov.br", "iduruguay", "miargentina", "tara"}, "the built-in profiles")
+	assert.True(t, sort.StringsAreSorted(names))
 	for _, n := range names {
-		p := profile(t, n)
-		url := p.Issuer
-		if url == "" {
-			url = "https://esignet.example"
-		}
-		v, err := identity.NewVerifier(identity.Config{Issuers: []identity.Issuer{{URL: url, ClientID: "c", Profile: p}}})
-		require.NoError(t, err, n)
-		v.Close()
+		t.Run(n, func(t *testing.T) {
+			p := profile(t, n)
+			assert.Equal(t, n, p.Name)
+			assert.Equal(t, strings.ToLower(n), n, "LookupProfile finds lower-case names only")
+			assert.NotEmpty(t, p.Source, "the documentation the profile was written from")
+			if p.Country != "" {
+				assert.Regexp(t, `^[A-Z]{2}$`, p.Country, "an ISO 3166-1 alpha-2 code")
+			}
+			for _, u := range []string{p.Issuer, p.Staging} {
+				if u != "" {
+					assert.True(t, strings.HasPrefix(u, "https://"), "issuer %s", u)
+				}
+			}
+			if nid := p.NationalID; nid != nil && !nid.CountryPrefix && p.Country != "" {
+				assert.Equal(t, p.Country, nid.Country, "the national number is the IdP's country's")
+			}
+			url := p.Issuer
+			if url == "" {
+				url = "https://" + n + ".example" // a multi-country profile (eSignet): each deployment sets its issuer
+			}
+			v, err := identity.NewVerifier(identity.Config{Issuers: []identity.Issuer{{URL: url, ClientID: "c", Profile: p}}})
+			require.NoError(t, err, "NewVerifier accepts the profile")
+			v.Close()
+		})
 	}
 	_, err := identity.LookupProfile("atlantis")
 	assert.ErrorIs(t, err, identity.ErrConfig)
