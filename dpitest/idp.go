@@ -190,8 +190,11 @@ func StartIdP(o IdPOptions) (*IdP, error) {
 	mux.HandleFunc("GET /userinfo", p.userinfo)
 	mux.HandleFunc("POST /userinfo", p.userinfo)
 	mux.HandleFunc("GET /logout", p.logout)
-	p.srv = httptest.NewServer(mux)
-	p.issuer = p.srv.URL
+	// The issuer is set before the server starts: handlers read it, and a request that
+	// reaches them over the socket is not ordered after a write made once they run.
+	p.srv = httptest.NewUnstartedServer(mux)
+	p.issuer = "http://" + p.srv.Listener.Addr().String()
+	p.srv.Start()
 	return p, nil
 }
 
