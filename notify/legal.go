@@ -450,11 +450,14 @@ func (l *Legal) deem(ctx context.Context, id string) (bool, error) {
 			letterAt = a
 		}
 		if letterID == "" && r.opened.IsZero() && !now.Before(letterAt) {
-			n, err := l.o.Get(ctx, id)
+			// Read in tx: SQLite's write lock, which tx holds, would block a read outside it.
+			var c Content
+			var reference string
+			err := tx.QueryRowContext(ctx, l.o.db.Rebind("SELECT reference, subject, body FROM notify_messages WHERE id = ?"), id).Scan(&reference, &c.Subject, &c.Text)
 			if err != nil {
-				return err
+				return fmt.Errorf("notify: deem: %w", err)
 			}
-			if letterID, err = l.enqueueLetter(ctx, tx, &n.Content, r.postal, n.Reference, "", id); err != nil {
+			if letterID, err = l.enqueueLetter(ctx, tx, &c, r.postal, reference, "", id); err != nil {
 				return err
 			}
 			did = true
