@@ -84,6 +84,47 @@
 // chooses, a bearer token or basic authentication, and the notification's ID as
 // Idempotency-Key; HTTP statuses are read as a webhook's are.
 //
+// # The mailbox and legal notifications
+//
+// A [Mailbox] is a digital mailbox the library keeps in the service's database: a channel
+// whose Deliver stores the notice for a recipient and appends "made-available" (with the
+// notice's SHA-256, [Content.Hash]) to the evidence log. The recipient's address is a
+// pseudonymous reference the service gives the person; the block does not know who the
+// person is. [NewMailboxPage] is the person's page: server-rendered, no JavaScript, in
+// Spanish, Portuguese or English, WCAG 2.1 AA, with a Content-Security-Policy that allows
+// no script, and the service's own sign-in plugged in as a function. Opening a notice is a
+// button with a CSRF token, never a link a browser could prefetch, because it may serve
+// the notice in law; [Mailbox.Open] records it, with its time, as "opened".
+//
+// [Legal] sends notices with legal effect through the mailbox, with an optional alert by
+// email or SMS that carries no notice, and follows each to the end its [Rule] gives it:
+// served when opened, or deemed-served or deemed-rejected once the rule's days have
+// passed, counted on a [Calendar] of the country's time zone and holidays that the caller
+// passes in. Rules are data, one file per country, each citing its law: [RuleES] (Ley
+// 39/2015 art. 43.2: rejected after ten calendar days unopened), [RuleBR] (Decreto
+// 70.235/1972 art. 23 §2 III: served fifteen days after delivery to the DTE, or when
+// consulted), [RuleCL] (Ley 19.880 as Ley 21.180 and Ley 21.806 made it: served on the
+// third business day after sending to the domicilio digital único) and [RuleDK] (lov om
+// Digital Post § 10, nr. 1: served when available). Peru and Uruguay are not there yet: the
+// number of days and the article could not be confirmed. [Rule.Decide] is the rule as a
+// pure function of the times; [Legal.DeemDue] is the sweep that records what is due, with
+// the rule's date, not the sweep's.
+//
+// Every digital notice keeps a paper fallback: a notice to a person without a digital
+// address goes at once, and one not opened in time goes when the rule deems it (or after
+// [LegalConfig.LetterAfter]), through a [LetterChannel] that renders a letter
+// ([TextLetter]: plain text, for now) and hands it to a [PrintProvider].
+//
+// # Proof of delivery
+//
+// [Legal.Proof] makes signed proof of delivery: a [ProofStatement] — sender, recipient
+// reference, content hash, the times made available, alerted and opened, the date served
+// or deemed, the rule — signed by the agency's crypto.Signer as a compact JWS (RFC 7515,
+// ES256 or EdDSA) over its RFC 8785 canonical JSON, with an RFC 6962 inclusion proof for
+// each evidence entry it rests on. [VerifyProof] checks it offline with the agency's
+// public key and the log's [evidence.Verifier], both required, and refuses anything else
+// with an [Error] matching [ErrProof] that names the check.
+//
 // # Example
 //
 //	hook, _ := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{secret}})
@@ -108,4 +149,10 @@
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
+//
+// Phase 2b brought the mailbox and its page, legal notifications with the rules above,
+// proof of delivery and the letter channel, which the first sentence of this section still
+// lists. Of those, still to come: letters as PDF (no well-kept Go PDF library was at hand:
+// go-pdf/fpdf is archived), rules for Peru and Uruguay, restyling the mailbox page with
+// templates of the service's own, and consistency proofs from checkpoints an auditor kept.
 package notify
