@@ -637,9 +637,9 @@ func signingTime(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }
 // SignedMessage.Expires is zero.
 const DefaultMessageLifetime = 24 * time.Hour
 
-// messageType is the JWS typ of a signed message, which never passes for an HTTP envelope
-// or a directory document.
-const messageType = "dpi-message+jws"
+// MessageType is the JWS typ of a signed message, which never passes for an HTTP envelope
+// or a directory document; sealed, it is the JWE's cty.
+const MessageType = "dpi-message+jws"
 
 // ErrExpired reports a signed message read after its expiry.
 var ErrExpired = fmt.Errorf("%w: expired", ErrRejected)
@@ -720,7 +720,7 @@ func (s *Signer) SignMessage(m *SignedMessage) ([]byte, error) {
 	if !exp.After(at) || exp.Sub(at) > limits.MaxInteropMessageLifetime {
 		return nil, fail(ErrConfig, CheckConfig, "expires not after the signing time, or more than %v after it", limits.MaxInteropMessageLifetime)
 	}
-	opts := (&jose.SignerOptions{}).WithType(messageType).WithHeader("x5c", s.x5c).
+	opts := (&jose.SignerOptions{}).WithType(MessageType).WithHeader("x5c", s.x5c).
 		WithHeader("client", m.Client.String()).WithHeader("service", m.Service.String()).WithHeader("id", id).
 		WithHeader("iat", at.Unix()).WithHeader("exp", exp.Unix())
 	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: cryptosigner.Opaque(s.key)}, opts)
@@ -786,8 +786,8 @@ func (v *Verifier) VerifyMessage(ctx context.Context, data []byte, seen SeenIDs)
 	if err != nil {
 		return nil, err
 	}
-	if h.Typ != messageType {
-		return nil, fail(ErrMalformed, CheckEnvelope, "typ is not %s", messageType)
+	if h.Typ != MessageType {
+		return nil, fail(ErrMalformed, CheckEnvelope, "typ is not %s", MessageType)
 	}
 	now := v.now()
 	at, exp := time.Unix(h.IAT, 0).UTC(), time.Unix(h.Exp, 0).UTC()

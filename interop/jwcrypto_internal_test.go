@@ -113,7 +113,7 @@ func TestJWCryptoDecryptsSealed(t *testing.T) {
 	}
 	plaintext := []byte("{\"person\":\"EE38001085718\"}\x00\xff")
 	for _, n := range []int{1, 3} {
-		jwe, err := Seal(plaintext, messageType, to[:n]...)
+		jwe, err := Seal(plaintext, MessageType, to[:n]...)
 		require.NoError(t, err)
 		dir := t.TempDir()
 		file := filepath.Join(dir, "sealed.json")
@@ -133,7 +133,7 @@ func TestJWCryptoDecryptsSealed(t *testing.T) {
 			}
 			require.NoError(t, err, stderr.String())
 			assert.Equal(t, plaintext, out)
-			assert.Equal(t, `"`+messageType+`"`, strings.TrimSpace(stderr.String()))
+			assert.Equal(t, `"`+MessageType+`"`, strings.TrimSpace(stderr.String()))
 		}
 	}
 }
@@ -171,7 +171,7 @@ func TestJWCryptoVerifiesMessage(t *testing.T) {
 			assert.Equal(t, client.String(), got.Header["client"])
 			assert.Equal(t, svc.String(), got.Header["service"])
 			assert.Equal(t, "m-1", got.Header["id"])
-			assert.Equal(t, messageType, got.Header["typ"])
+			assert.Equal(t, MessageType, got.Header["typ"])
 
 			var flat map[string]string
 			require.NoError(t, json.Unmarshal(msg, &flat))

@@ -96,6 +96,10 @@ const (
 	// a member was removed from it.
 	MaxInteropDirectoryValidity = 31 * 24 * time.Hour
 
+	// InteropRevocationTimeout caps the time the dpi command waits for one OCSP responder
+	// or CRL distribution point while it checks an envelope's signer.
+	InteropRevocationTimeout = 10 * time.Second
+
 	// MaxInteropDirectoryFetch caps the time one fetch of a directory document over HTTP
 	// may take.
 	MaxInteropDirectoryFetch = 30 * time.Second
