@@ -12,8 +12,12 @@
 //     (§4.3), the error form X-Road-Error + {type, message, detail} (§4.6) and the
 //     identifier character restrictions (§4.8). The worked examples of §4.1, §4.2, §4.3,
 //     §4.6 and §6 are test vectors in testdata/pr-rest-vectors.json.
-//   - RFC 7515 JWS, compact serialization with a detached payload (Appendix F); RFC 7518
-//     §3.4 ES256 and RFC 8037 §3.1 EdDSA (Ed25519); x5c (RFC 7515 §4.1.6).
+//   - RFC 7515 JWS, compact serialization with a detached payload (Appendix F) for
+//     envelopes, with an attached one for directory documents (§7.1), the flattened JSON
+//     serialization (§7.2.2) for signed messages; RFC 7518 §3.4 ES256 and RFC 8037 §3.1
+//     EdDSA (Ed25519); x5c (RFC 7515 §4.1.6).
+//   - RFC 7516 JWE, general JSON serialization (§7.2.1), with RFC 7518 §4.6 ECDH-ES+A256KW,
+//     §4.3 RSA-OAEP-256 and §5.3 A256GCM.
 //   - RFC 9530 Content-Digest (sha-256) for the digest of a body held before it is sent.
 //   - RFC 5280 certificate path validation, through crypto/x509.
 //   - CloudEvents 1.0: the context attributes (core specification §3), the JSON event
@@ -67,12 +71,15 @@
 //
 // A Verifier trusts nothing by default: it needs the roots a signer's certificate must
 // chain to, a Directory saying which certificates (or subjects) may sign for which member,
-// and it allows ES256 and EdDSA only, or a subset. An envelope is refused, with an *Error
+// and a revocation decision: a RevocationChecker the caller fills (with package
+// signature's OCSP and CRL code, a cache, its own CRLs), or SkipRevocationUnsafe, said out
+// loud; it allows ES256 and EdDSA only, or a subset. An envelope is refused, with an *Error
 // naming the check and a sentinel that wraps ErrRejected, when it is missing, oversize or
 // malformed, or has a header parameter other than alg, typ, x5c and iat (ErrMalformed);
 // signed with another algorithm (ErrAlgorithm); from a sender the directory does not list,
 // or with a certificate not listed for it (ErrUnknownMember); with a certificate that does
-// not chain to the roots, has expired or may not sign (ErrCertificate); when the signature
+// not chain to the roots, has expired, may not sign or is revoked (ErrCertificate); when
+// nobody can say whether it is revoked (ErrRevocationUnknown, not a rejection); when the signature
 // does not cover what was received (ErrSignature); when the body is not the one signed
 // (ErrBody); for a response bound to another request (ErrRequestHash); for a message ID
 // already seen (ErrReplay); or signed outside the window around now (ErrClockSkew).
@@ -124,10 +131,36 @@
 // window or not a CloudEvent this package reads (an extension attribute, an attribute
 // twice) is terminated, never reaches the handler, and is reported with an *Error.
 //
+// # Trust directory
+//
+// A directory document is a JWS (typ dpi-directory+jws, alg ES256 or EdDSA, x5c) over a
+// JSON DirectoryDocument: an X-Road instance, its members with their certificates or
+// subjects and endpoints, an issue time and an expiry at most 31 days later. SignDirectory
+// makes one; VerifyDirectory checks one against Anchors, one per instance: the signer's
+// chain must lead to the roots of the anchor of the instance the document names, and every
+// member must belong to that instance, so one country's anchor never vouches for another
+// country's members. A RemoteDirectory is a Directory that reads one document per instance
+// over HTTPS or from a file, verifies it, caches it for Refresh, and while fetches fail
+// keeps the last good one until its expiry, never after (ErrDirectoryUnavailable); it never
+// replaces a document with an older one. Federating with another country is adding its
+// DirectorySource.
+//
+// # Messages outside HTTP, and encryption
+//
+// Signer.SignMessage signs a body with its routing fields (client, service, id, iat, exp)
+// in the protected header of a flattened JSON JWS whose payload is the body itself;
+// Verifier.VerifyMessage checks it as an envelope is checked, and its expiry, and records
+// its ID in a SeenIDs store. Seal encrypts any plaintext (a signed message, typically) to
+// one or several Recipients, P-256 or RSA keys, as a general JSON JWE; an Opener decrypts
+// with the receiver's key. Open refuses, before any key is used, every header parameter
+// outside a short allow-list (zip, crit, jku, p2c, ...), other algorithms, and more than
+// limits.MaxInteropRecipients recipients. Nothing is signed by encryption alone: seal a
+// signed message. The dpi command's "envelope seal" and "envelope open" are these calls.
+//
 // # Example
 //
 //	signer, _ := interop.NewSigner(key, chain)
-//	verifier, _ := interop.NewVerifier(interop.VerifierConfig{Roots: roots, Directory: dir})
+//	verifier, _ := interop.NewVerifier(interop.VerifierConfig{Roots: roots, Directory: dir, Revocation: checker})
 //	// client side
 //	t, _ := interop.NewTransport(interop.TransportConfig{
 //		Client: client, Service: service, Signer: signer, Verifier: verifier, Log: log})
@@ -139,11 +172,10 @@
 //
 // # What it does not do yet
 //
-// Phase 1 leaves for later: encryption of bodies to one or several recipients (JWE, general
-// JSON serialization); a signed trust directory document, with an expiry, verified against
-// a configuration anchor and refreshed (the Directory here is static); revocation checks
-// of signer certificates (OCSP, CRL); the "dpi envelope" command; and benchmarks against
-// plain HTTP and X-Road.
+// Not built yet: encryption of HTTP bodies on the way (Seal a signed message instead); a
+// revocation checker of its own (the block asks the caller's; the dpi command brings one);
+// opening a JWE with a key in an HSM (Opener needs an *ecdsa.PrivateKey or
+// *rsa.PrivateKey); and benchmarks against plain HTTP and X-Road.
 // HEAD requests are not signed meaningfully yet (the response digest covers what the
 // handler wrote, which net/http does not send), and trailers need HTTP/1.1 chunked
 // encoding or HTTP/2 end to end. It
