@@ -452,8 +452,8 @@ func startTestSMTP(t *testing.T) *smtpTestServer {
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		stdin.Close()
@@ -481,4 +481,23 @@ func (s *smtpTestServer) messages(t *testing.T) []smtpReport {
 		require.NoError(t, json.Unmarshal(b, &r))
 		out = append(out, r)
 	}
+}
+
+// lockedBuffer collects a child process's stderr, which the process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
