@@ -141,18 +141,12 @@
 //
 // # What it does not do yet
 //
-// Still to come: the digital mailbox kept by the library and its person-facing page; the PDF
-// letter channel and print providers; legal notifications — made-available, opened and
-// deemed-served or deemed-rejected by per-country rules kept as data, and signed proof of
-// delivery verifiable offline; status callbacks to the sending service; per-channel rate
-// limits; fan-out through NATS JetStream; the benchmark against River. Templates have no
+// Still to come: letters as PDF (no well-kept Go PDF library was at hand: go-pdf/fpdf is
+// archived), rules for Peru and Uruguay, restyling the mailbox page with templates of the
+// service's own, consistency proofs from checkpoints an auditor kept, status callbacks to
+// the sending service, per-channel rate limits, fan-out through NATS JetStream, and the
+// benchmark against River. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
-//
-// Phase 2b brought the mailbox and its page, legal notifications with the rules above,
-// proof of delivery and the letter channel, which the first sentence of this section still
-// lists. Of those, still to come: letters as PDF (no well-kept Go PDF library was at hand:
-// go-pdf/fpdf is archived), rules for Peru and Uruguay, restyling the mailbox page with
-// templates of the service's own, and consistency proofs from checkpoints an auditor kept.
 package notify
