@@ -41,11 +41,6 @@ const DefaultSMTPTimeout = time.Minute
 // names dpi so that it will not meet a standard one.
 const HeaderNotificationID = "Dpi-Notification-ID"
 
-// maxSMTPReplies caps what one delivery reads from an SMTP server: a greeting, two EHLO
-// replies and a few more lines are well under it, and a server that sends an endless line
-// is cut off rather than held in memory.
-const maxSMTPReplies = 64 << 10
-
 // EmailConfig configures an email channel. Host and From are required; the zero value of
 // every other field is safe: STARTTLS required, the server's certificate checked against the
 // system's roots.
@@ -248,7 +243,7 @@ func (e *Email) send(ctx context.Context, to string, msg []byte) error {
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	defer raw.Close()
-	var conn net.Conn = &cappedConn{Conn: raw, left: maxSMTPReplies}
+	var conn net.Conn = &cappedConn{Conn: raw, left: limits.MaxNotifySMTPReplies}
 	if e.implicit {
 		tc := tls.Client(conn, e.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -346,7 +341,7 @@ type cappedConn struct {
 
 func (c *cappedConn) Read(p []byte) (int, error) {
 	if c.left <= 0 {
-		return 0, fmt.Errorf("notify: smtp: the server sent more than %d bytes", maxSMTPReplies)
+		return 0, fmt.Errorf("notify: smtp: the server sent more than %d bytes", limits.MaxNotifySMTPReplies)
 	}
 	if len(p) > c.left {
 		p = p[:c.left]

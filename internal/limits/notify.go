@@ -117,3 +117,8 @@ const (
 	// NotifyDeemBatch is how many legal notifications one sweep reads at a time.
 	NotifyDeemBatch = 100
 )
+
+// MaxNotifySMTPReplies caps what one email delivery reads from an SMTP server: a greeting,
+// two EHLO replies and a few more lines are well under it, and a server that sends an
+// endless line is cut off rather than held in memory.
+const MaxNotifySMTPReplies = 64 << 10
