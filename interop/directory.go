@@ -234,7 +234,7 @@ func VerifyDirectory(doc []byte, anchors []Anchor, now time.Time) (*DirectoryDoc
 	if err != nil {
 		return nil, err
 	}
-	obj, err := jose.ParseSigned(string(doc), []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	obj, err := jose.ParseSignedCompact(string(doc), []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		return nil, fail(ErrDirectory, CheckDirectory, "not a JWS go-jose accepts")
 	}

@@ -147,7 +147,7 @@ func TestEnvelopeOpenRejects(t *testing.T) {
 	signer, err := interop.NewSigner(f.cred.Key, f.cred.Chain)
 	require.NoError(t, err)
 	old, err := signer.SignMessage(&interop.SignedMessage{Client: interop.ClientID{Instance: "EE", Class: "GOV", Member: "70000001"},
-		Service: interop.ServiceID{Provider: interop.ClientID{Instance: "EE", Class: "GOV", Member: "70000002", Subsystem: "registry"}, Code: "person"},
+		Service:  interop.ServiceID{Provider: interop.ClientID{Instance: "EE", Class: "GOV", Member: "70000002", Subsystem: "registry"}, Code: "person"},
 		SignedAt: time.Now().Add(-2 * time.Hour), Expires: time.Now().Add(-time.Hour)})
 	require.NoError(t, err)
 
