@@ -11,6 +11,7 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -304,6 +305,69 @@ type Verifier struct {
 	skew       time.Duration
 	now        func() time.Time
 	revocation RevocationChecker // nil only with SkipRevocationUnsafe
+	chains     chainCache
+}
+
+// chainCache remembers, for a short while, the chains x509 verification built for the
+// certificates senders present: the same few certificates sign every message, and their
+// chain's two signature checks would otherwise cost more than the message's own. An entry
+// is used only within chainCacheTTL of its check and within every certificate's validity,
+// and the roots of a Verifier never change.
+type chainCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]cachedChain
+}
+
+type cachedChain struct {
+	chain         []*x509.Certificate
+	checked       time.Time
+	before, after time.Time // the intersection of the chain's validity periods
+}
+
+const (
+	chainCacheTTL = time.Minute
+	chainCacheMax = 1024
+)
+
+func chainKey(chain []*x509.Certificate) [32]byte {
+	h := sha256.New()
+	for _, c := range chain {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(c.Raw)))
+		h.Write(n[:])
+		h.Write(c.Raw)
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *chainCache) get(chain []*x509.Certificate, now time.Time) ([]*x509.Certificate, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[chainKey(chain)]
+	if !ok || now.Before(e.checked) || now.Sub(e.checked) > chainCacheTTL || now.Before(e.before) || now.After(e.after) {
+		return nil, false
+	}
+	return e.chain, true
+}
+
+func (c *chainCache) put(presented, verified []*x509.Certificate, now time.Time) {
+	e := cachedChain{chain: verified, checked: now, before: verified[0].NotBefore, after: verified[0].NotAfter}
+	for _, x := range verified[1:] {
+		if x.NotBefore.After(e.before) {
+			e.before = x.NotBefore
+		}
+		if x.NotAfter.Before(e.after) {
+			e.after = x.NotAfter
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= chainCacheMax {
+		c.m = make(map[[32]byte]cachedChain)
+	}
+	c.m[chainKey(presented)] = e
 }
 
 // NewVerifier checks cfg and returns a verifier.
@@ -416,6 +480,12 @@ func truncate(s string) string {
 // received. The checks run from the cheapest to the signature itself: form, algorithm,
 // time, member, certificate, signature.
 func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender ClientID, in *signingInput) (*verified, error) {
+	return v.verifyEnvelopeAt(ctx, compact, sender, in, v.now())
+}
+
+// verifyEnvelopeAt is verifyEnvelope with the clock read as now: the time an event arrived,
+// for an event read from a stream later.
+func (v *Verifier) verifyEnvelopeAt(ctx context.Context, compact string, sender ClientID, in *signingInput, now time.Time) (*verified, error) {
 	fields, err := splitCompact(compact, "alg", "typ", "x5c", "iat")
 	if err != nil {
 		return nil, err
@@ -431,7 +501,6 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, compact string, sender Cl
 	if json.Unmarshal(fields["iat"], &iat) != nil {
 		return nil, fail(ErrMalformed, CheckEnvelope, "iat is not a whole number")
 	}
-	now := v.now()
 	at := time.Unix(iat, 0).UTC()
 	if d := at.Sub(now); d > v.skew || d < -v.skew {
 		return nil, fail(ErrClockSkew, CheckTime, "signed at %s, more than %v from now", at.UTC().Format(time.RFC3339), v.skew)
@@ -474,6 +543,9 @@ func (v *Verifier) checkSigner(ctx context.Context, sender ClientID, chain []*x5
 	if !m.vouchesFor(leaf) {
 		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)
 	}
+	if verified, ok := v.chains.get(chain, now); ok {
+		return verified, nil
+	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
@@ -488,6 +560,7 @@ func (v *Verifier) checkSigner(ctx context.Context, sender ClientID, chain []*x5
 	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		return nil, fail(ErrCertificate, CheckCertificate, "the certificate may not make digital signatures")
 	}
+	v.chains.put(chain, chains[0], now)
 	return chains[0], nil
 }
 

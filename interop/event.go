@@ -322,9 +322,7 @@ func (v *Verifier) openEvent(ctx context.Context, body []byte, envelope string, 
 	}
 	sender, _ := ParseClientID(e.Source) // checked by parseEvent
 	// The same checks as a request's envelope, with the clock set to when the event arrived.
-	at := *v
-	at.now = func() time.Time { return received }
-	if _, err := at.verifyEnvelope(ctx, envelope, sender, eventInput(e.Source, e.ID, body)); err != nil {
+	if _, err := v.verifyEnvelopeAt(ctx, envelope, sender, eventInput(e.Source, e.ID, body), received); err != nil {
 		return nil, err
 	}
 	return e, nil
