@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -56,6 +57,14 @@ type IdPOptions struct {
 	// (default 5 minutes).
 	Now           func() time.Time
 	TokenLifetime time.Duration
+
+	// Listener, when set, is where the IdP serves; nil means a free loopback port. The IdP
+	// closes it.
+	Listener net.Listener
+	// TestbedTokens serves GET /testbed/token, which mints an ID token for the test person
+	// to anyone who asks (see [IdP.ServeTestbedToken]): for dpi testbed and tests only, it
+	// must never be on in front of real users.
+	TestbedTokens bool
 }
 
 // IdPClient is a relying party registered at the test IdP.
@@ -190,9 +199,16 @@ func StartIdP(o IdPOptions) (*IdP, error) {
 	mux.HandleFunc("GET /userinfo", p.userinfo)
 	mux.HandleFunc("POST /userinfo", p.userinfo)
 	mux.HandleFunc("GET /logout", p.logout)
+	if o.TestbedTokens {
+		mux.HandleFunc("GET /testbed/token", p.ServeTestbedToken)
+	}
 	// The issuer is set before the server starts: handlers read it, and a request that
 	// reaches them over the socket is not ordered after a write made once they run.
 	p.srv = httptest.NewUnstartedServer(mux)
+	if o.Listener != nil {
+		p.srv.Listener.Close()
+		p.srv.Listener = o.Listener
+	}
 	p.issuer = "http://" + p.srv.Listener.Addr().String()
 	p.srv.Start()
 	return p, nil

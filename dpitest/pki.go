@@ -122,6 +122,9 @@ type PKIOptions struct {
 	// certificate (RFC 6960 §4.2.2.2: extended key usage id-kp-OCSPSigning, id-pkix-ocsp-nocheck)
 	// instead of with its own key. It is always on for Ed25519 CAs.
 	DelegatedOCSP bool
+	// Listener, when set, is where the PKI serves (dpi testbed's fixed --listen port);
+	// nil means a fresh listener on a free loopback port. The PKI closes it.
+	Listener net.Listener
 }
 
 // PKI is a running test public key infrastructure: a root CA, an intermediate CA that issues
@@ -202,6 +205,10 @@ func StartPKI(opts PKIOptions) (*PKI, error) {
 	// The listener exists before the CAs because their certificates carry its URLs; the
 	// server starts serving only once they are made.
 	p.srv = httptest.NewUnstartedServer(mux)
+	if opts.Listener != nil {
+		p.srv.Listener.Close()
+		p.srv.Listener = opts.Listener
+	}
 	base := "http://" + p.srv.Listener.Addr().String()
 	p.OCSPURL = base + "/ocsp"
 	p.CRLURL = base + "/crl/intermediate.crl"
