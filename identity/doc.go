@@ -21,7 +21,8 @@
 //
 // # Standards
 //
-//   - OpenID Connect Core 1.0: ID token validation §3.1.3.7, at_hash §3.1.3.8, c_hash
+//   - OpenID Connect Core 1.0: ID token validation §3.1.3.7 (an aud naming anyone but the
+//     client and [Issuer.TrustedAudiences] is rejected, whatever azp says), at_hash §3.1.3.8, c_hash
 //     §3.3.2.11, claims §5.1, userinfo §5.3 (JSON, signed or encrypted JWT), client
 //     authentication §9.
 //   - OpenID Connect Discovery 1.0 §4 (issuer must match exactly).

@@ -33,7 +33,8 @@ var (
 	ErrSignature = errors.New("identity: invalid signature")
 	// ErrIssuer: the iss claim is not a configured issuer.
 	ErrIssuer = errors.New("identity: untrusted issuer")
-	// ErrAudience: aud does not contain the client ID, or azp names another client.
+	// ErrAudience: aud does not contain the client ID or names an audience the client does
+	// not trust, or azp names another client.
 	ErrAudience = errors.New("identity: wrong audience")
 	// ErrExpired: exp is missing or past.
 	ErrExpired = errors.New("identity: token expired")

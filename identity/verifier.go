@@ -62,6 +62,11 @@ type Issuer struct {
 	URL string
 	// ClientID is this relying party's client_id at the issuer: the audience. Required.
 	ClientID string
+	// TrustedAudiences are the audiences besides ClientID that this relying party accepts
+	// in an ID token's aud (another client of the same service, say). Empty by default: a
+	// token that names any audience beyond ClientID is rejected, whatever its azp says
+	// (OpenID Connect Core §3.1.3.7 step 3).
+	TrustedAudiences []string
 	// Algorithms allowed for this issuer's ID tokens. Default: Profile.Algorithms, else
 	// ES256, EdDSA, PS256 and RS256. HMAC and none are never allowed.
 	Algorithms []string
@@ -201,6 +206,12 @@ func newIssuerState(is Issuer) (*issuerState, error) {
 	if is.ClientID == "" {
 		return nil, fmt.Errorf("%w: issuer %q has no client id", ErrConfig, is.URL)
 	}
+	for _, a := range is.TrustedAudiences {
+		if a == "" {
+			return nil, fmt.Errorf("%w: issuer %q has an empty trusted audience", ErrConfig, is.URL)
+		}
+	}
+	is.TrustedAudiences = slices.Clone(is.TrustedAudiences)
 	if is.JWKSURL != "" {
 		if _, err := checkEndpoint("jwks url", is.JWKSURL); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -370,6 +381,14 @@ func (v *Verifier) checkClaims(st *issuerState, alg *algorithm, c *idClaims, wan
 	}
 	if !slices.Contains(c.Aud, st.cfg.ClientID) {
 		return reject(ErrAudience, "aud", "token is not for this client")
+	}
+	// OpenID Connect Core §3.1.3.7 (3): a token with audiences the client does not trust
+	// is rejected. azp naming us does not make the others trusted: they could replay the
+	// token to us, or we to them.
+	for _, a := range c.Aud {
+		if a != st.cfg.ClientID && !slices.Contains(st.cfg.TrustedAudiences, a) {
+			return reject(ErrAudience, "aud", "token names an audience this client does not trust")
+		}
 	}
 	// OpenID Connect Core §3.1.3.7 (4, 5): with several audiences azp must name us; when
 	// present it must name us in any case.

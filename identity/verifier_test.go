@@ -62,7 +62,7 @@ func TestVerifyRejectsClaims(t *testing.T) {
 		{"missing iat", map[string]any{"iat": nil}, identity.Expect{Nonce: nonce}, identity.ErrIssuedAt, "iat"},
 		{"iat in the future", map[string]any{"iat": now.Add(11 * time.Second).Unix()}, identity.Expect{Nonce: nonce}, identity.ErrIssuedAt, "iat"},
 		{"wrong audience", map[string]any{"aud": "other-client"}, identity.Expect{Nonce: nonce}, identity.ErrAudience, "aud"},
-		{"several audiences without azp", map[string]any{"aud": []string{"test-client", "other"}}, identity.Expect{Nonce: nonce}, identity.ErrAudience, "azp"},
+		{"extra untrusted audience without azp", map[string]any{"aud": []string{"test-client", "other"}}, identity.Expect{Nonce: nonce}, identity.ErrAudience, "aud"},
 		{"azp of another client", map[string]any{"azp": "other"}, identity.Expect{Nonce: nonce}, identity.ErrAudience, "azp"},
 		{"untrusted issuer", map[string]any{"iss": "https://evil.example"}, identity.Expect{Nonce: nonce}, identity.ErrIssuer, "iss"},
 		{"missing sub", map[string]any{"sub": nil}, identity.Expect{Nonce: nonce}, identity.ErrClaims, "sub"},

@@ -30,9 +30,10 @@ type eidVerdict struct {
 	Identity *identity.Identity `json:"identity,omitempty"`
 }
 
-const eidVerifyUsage = "dpi eid verify --issuer URL --audience CLIENT_ID [--nonce N] [--min-loa LEVEL] [--profile NAME] [--json] TOKEN|-\n\n" +
+const eidVerifyUsage = "dpi eid verify --issuer URL --audience CLIENT_ID [--trusted-audience A]... [--nonce N] [--min-loa LEVEL] [--profile NAME] [--json] TOKEN|-\n\n" +
 	"Fetches the issuer's discovery document and keys, verifies the ID token TOKEN (\"-\" reads it\n" +
-	"from standard input) and prints the normalised identity. Exit 0 accepted; 1 rejected, the\n" +
+	"from standard input) and prints the normalised identity. A token whose aud names anyone but\n" +
+	"CLIENT_ID and the trusted audiences is rejected. Exit 0 accepted; 1 rejected, the\n" +
 	"failed check on standard error and in the JSON; 2 usage error or unusable input (not a\n" +
 	"token); 3 indeterminate: the issuer's discovery document or keys could not be fetched."
 
@@ -40,6 +41,8 @@ func runEIDVerify(e *env, args []string) int {
 	fs := e.newFlags("eid verify", eidVerifyUsage)
 	issuer := fs.String("issuer", "", "issuer identifier (https, or http on a loopback host)")
 	audience := fs.String("audience", "", "this relying party's client_id")
+	var trusted listFlag
+	fs.Var(&trusted, "trusted-audience", "another audience accepted in the token's aud besides --audience (repeatable)")
 	nonce := fs.String("nonce", "", "nonce sent in the authentication request (without it the nonce is not checked)")
 	minLoA := fs.String("min-loa", "", "minimum level of assurance: low, substantial or high")
 	profileName := fs.String("profile", "", "national IdP profile (see: dpi eid profiles); default plain OpenID Connect")
@@ -66,7 +69,7 @@ func runEIDVerify(e *env, args []string) int {
 		return e.usageError("eid verify: empty token")
 	}
 	cfg := identity.Config{
-		Issuers: []identity.Issuer{{URL: *issuer, ClientID: *audience}},
+		Issuers: []identity.Issuer{{URL: *issuer, ClientID: *audience, TrustedAudiences: trusted}},
 		// A token checked on the command line was obtained elsewhere: there is no login
 		// whose nonce it must match unless the user gives one.
 		InsecureSkipNonce: *nonce == "",
