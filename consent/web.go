@@ -1,26 +1,19 @@
 package consent
 
 import (
-	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/dpiblocks/dpi/internal/limits"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/webpage"
 )
 
 // MinCSRFKey is the shortest PageConfig.CSRFKey NewPage accepts, in bytes.
@@ -63,19 +56,13 @@ type PageConfig struct {
 
 // page is the handler NewPage returns. It is immutable once built.
 type page struct {
-	store   *Store
-	person  func(*http.Request) (PersonRef, error)
-	key     []byte
-	langs   []string
-	loc     *time.Location
-	signIn  string
-	log     *slog.Logger
-	now     func() time.Time
-	pages   map[string]*template.Template
-	style   template.CSS
-	csp     string
-	origins *http.CrossOriginProtection
-	mux     *http.ServeMux
+	*webpage.Page
+	store  *Store
+	person func(*http.Request) (PersonRef, error)
+	loc    *time.Location
+	signIn string
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
 }
 
 var _ http.Handler = (*page)(nil)
@@ -100,32 +87,23 @@ func NewPage(cfg PageConfig) (http.Handler, error) {
 	if len(cfg.CSRFKey) < MinCSRFKey {
 		return nil, fmt.Errorf("%w: the CSRF key must be at least %d bytes", ErrConfig, MinCSRFKey)
 	}
-	p := &page{
-		store: cfg.Store, person: cfg.Person, key: bytes.Clone(cfg.CSRFKey), langs: slices.Clone(cfg.Languages),
-		loc: cfg.Location, signIn: cfg.SignInURL, log: cfg.Logger, now: cfg.Now,
-		origins: http.NewCrossOriginProtection(),
+	langs, err := webpage.Languages(cfg.Languages, defaultLanguages, func(l string) bool { return languages[l] != nil })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	if len(p.langs) == 0 {
-		p.langs = slices.Clone(defaultLanguages)
-	}
-	for i, l := range p.langs {
-		if languages[l] == nil || slices.Index(p.langs, l) != i {
-			return nil, fmt.Errorf("%w: the page's languages are es, pt and en, each once; not %q", ErrConfig, l)
-		}
-	}
+	p := &page{store: cfg.Store, person: cfg.Person, loc: cfg.Location, signIn: cfg.SignInURL}
 	if p.loc == nil {
 		p.loc = time.UTC
 	}
-	if p.now == nil {
-		p.now = time.Now
-	}
-	var err error
-	if p.pages, p.style, err = parsePages(cfg.Templates); err != nil {
+	pages, style, err := parsePages(cfg.Templates)
+	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(p.style))
-	p.csp = "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	p.pages = pages
+	p.Page = webpage.New(webpage.Config{
+		CSRFKey: cfg.CSRFKey, CSRFLabel: csrfLabel, Languages: langs, Match: matchLanguage,
+		Style: style, Name: "consent page", Logger: cfg.Logger, Now: cfg.Now,
+	})
 
 	p.mux = http.NewServeMux()
 	p.mux.HandleFunc("GET /{$}", p.list)
@@ -133,19 +111,14 @@ func NewPage(cfg PageConfig) (http.Handler, error) {
 	p.mux.HandleFunc("GET /receipt/{id}", p.receipt)
 	p.mux.HandleFunc("GET /receipt/{id}/signed", p.signedReceipt)
 	p.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p.message(w, r, p.lang(r), http.StatusNotFound)
+		p.message(w, r, p.Lang(r), http.StatusNotFound)
 	})
 	return p, nil
 }
 
 // ServeHTTP sets the security headers of every answer, then serves the page.
 func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", p.csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Vary", "Accept-Language")
+	p.SetHeaders(w.Header())
 	p.mux.ServeHTTP(w, r)
 }
 
@@ -157,7 +130,7 @@ var defaultTemplates embed.FS
 var pageNames = []string{"list.html", "receipt.html", "message.html"}
 
 // parsePages parses the page templates, each file taken from override when it has one.
-func parsePages(override fs.FS) (map[string]*template.Template, template.CSS, error) {
+func parsePages(override fs.FS) (map[string]*template.Template, string, error) {
 	read := func(name string) (string, error) {
 		if override != nil {
 			b, err := fs.ReadFile(override, name)
@@ -165,50 +138,24 @@ func parsePages(override fs.FS) (map[string]*template.Template, template.CSS, er
 				return string(b), nil
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
-				return "", fmt.Errorf("%w: template %s: %v", ErrConfig, name, err)
+				return "", fmt.Errorf("template %s: %v", name, err)
 			}
 		}
 		b, err := defaultTemplates.ReadFile("templates/" + name)
 		return string(b), err
 	}
-	style, err := read("style.css")
+	pages, style, err := webpage.ParseTemplates(read, pageNames)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	if strings.Contains(strings.ToLower(style), "</style") {
-		return nil, "", fmt.Errorf("%w: style.css must not close its <style> element", ErrConfig)
-	}
-	layout, err := read("layout.html")
-	if err != nil {
-		return nil, "", err
-	}
-	base, err := template.New("layout.html").Parse(layout)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: template layout.html: %v", ErrConfig, err)
-	}
-	pages := make(map[string]*template.Template, len(pageNames))
-	for _, name := range pageNames {
-		src, err := read(name)
-		if err != nil {
-			return nil, "", err
-		}
-		t, err := template.Must(base.Clone()).New(name).Parse(src)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: template %s: %v", ErrConfig, name, err)
-		}
-		if t.Lookup("layout") == nil || t.Lookup("main") == nil {
-			return nil, "", fmt.Errorf("%w: template %s: layout.html must define \"layout\" and %s \"main\"", ErrConfig, name, name)
-		}
-		pages[name] = t
-	}
-	return pages, template.CSS(style), nil
+	return pages, style, nil
 }
 
 // pageData is what the templates see.
 type pageData struct {
 	T     *messages
 	Lang  string
-	Langs []langLink
+	Langs []webpage.LangLink
 	Title string
 	Style template.CSS
 
@@ -232,12 +179,6 @@ type pageData struct {
 	SignIn  string
 }
 
-// langLink is one link of the language switch.
-type langLink struct {
-	Code, Name, Href string
-	Current          bool
-}
-
 // recordView is a record as the list shows it.
 type recordView struct {
 	ID          string
@@ -256,61 +197,9 @@ type useView struct {
 	When, Recipient, Controller, Purpose, Data string
 }
 
-// lang chooses the page's language: ?lang= first, then Accept-Language, then the first of
-// the page's languages.
-func (p *page) lang(r *http.Request) string {
-	if l := matchLanguage(p.langs, r.URL.Query().Get("lang")); l != "" {
-		return l
-	}
-	for _, tag := range acceptLanguages(r.Header.Get("Accept-Language")) {
-		if l := matchLanguage(p.langs, tag); l != "" {
-			return l
-		}
-	}
-	return p.langs[0]
-}
-
-// acceptLanguages returns the language tags of an Accept-Language header (RFC 9110
-// §12.5.4), most wanted first, leaving out those with q=0.
-func acceptLanguages(header string) []string {
-	type tagQ struct {
-		tag string
-		q   float64
-	}
-	var tags []tagQ
-	for i, part := range strings.Split(header, ",") {
-		if i == limits.MaxConsentAcceptLanguages {
-			break
-		}
-		tag, params, _ := strings.Cut(part, ";")
-		tag = strings.TrimSpace(tag)
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
-			}
-			q = f
-		}
-		if tag != "" && tag != "*" && q > 0 {
-			tags = append(tags, tagQ{tag, q})
-		}
-	}
-	slices.SortStableFunc(tags, func(a, b tagQ) int {
-		switch {
-		case a.q > b.q:
-			return -1
-		case a.q < b.q:
-			return 1
-		}
-		return 0
-	})
-	out := make([]string, len(tags))
-	for i, t := range tags {
-		out[i] = t.tag
-	}
-	return out
-}
+// acceptLanguages returns the language tags of an Accept-Language header, most wanted
+// first.
+func acceptLanguages(header string) []string { return webpage.AcceptLanguages(header) }
 
 // signedIn returns the person signed in, or false when nobody is.
 func (p *page) signedIn(r *http.Request) (PersonRef, bool) {
@@ -324,15 +213,12 @@ func (p *page) signedIn(r *http.Request) (PersonRef, bool) {
 // data starts the templates' data for a page in lang.
 func (p *page) data(lang, title string) *pageData {
 	m := languages[lang]
-	d := &pageData{T: m, Lang: lang, Title: title, Style: p.style}
-	for _, l := range p.langs {
-		d.Langs = append(d.Langs, langLink{Code: l, Name: languages[l].LangName, Href: "?lang=" + l, Current: l == lang})
-	}
-	return d
+	return &pageData{T: m, Lang: lang, Title: title, Style: p.Style(),
+		Langs: p.LangLinks(lang, func(l string) string { return languages[l].LangName })}
 }
 
 func (p *page) list(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
+	lang := p.Lang(r)
 	person, ok := p.signedIn(r)
 	if !ok {
 		p.message(w, r, lang, http.StatusUnauthorized)
@@ -345,7 +231,7 @@ func (p *page) list(w http.ResponseWriter, r *http.Request) {
 	}
 	m := languages[lang]
 	d := p.data(lang, m.PageTitle)
-	d.Token = p.token(person)
+	d.Token = p.Token(string(person))
 	byID := make(map[string]*Record, len(h.Records))
 	for i := range h.Records {
 		rec := &h.Records[i]
@@ -408,8 +294,8 @@ func (p *page) recordView(m *messages, lang string, rec *Record, events []Event)
 }
 
 func (p *page) withdraw(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
-	if p.origins.Check(r) != nil {
+	lang := p.Lang(r)
+	if p.CrossOrigin(r) {
 		p.message(w, r, lang, http.StatusForbidden)
 		return
 	}
@@ -423,7 +309,7 @@ func (p *page) withdraw(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, lang, http.StatusBadRequest)
 		return
 	}
-	if !p.validToken(person, r.PostForm.Get("csrf")) {
+	if !p.ValidToken(string(person), r.PostForm.Get("csrf")) {
 		p.message(w, r, lang, http.StatusForbidden)
 		return
 	}
@@ -472,7 +358,7 @@ func (p *page) ownReceipt(w http.ResponseWriter, r *http.Request, lang string) (
 }
 
 func (p *page) receipt(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
+	lang := p.Lang(r)
 	_, rc, ok := p.ownReceipt(w, r, lang)
 	if !ok {
 		return
@@ -489,7 +375,7 @@ func (p *page) receipt(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *page) signedReceipt(w http.ResponseWriter, r *http.Request) {
-	jws, rc, ok := p.ownReceipt(w, r, p.lang(r))
+	jws, rc, ok := p.ownReceipt(w, r, p.Lang(r))
 	if !ok {
 		return
 	}
@@ -519,84 +405,22 @@ func (p *page) message(w http.ResponseWriter, r *http.Request, lang string, stat
 	if status == http.StatusUnauthorized {
 		d.SignIn = p.signIn
 	} else {
-		d.BackHref = p.listHref(r, lang)
+		d.BackHref = webpage.BackHref(r, lang)
 	}
 	p.render(w, status, "message.html", d)
-}
-
-// listHref is the link from r's page back to the list, relative to r's path.
-func (p *page) listHref(r *http.Request, lang string) string {
-	up := strings.Repeat("../", strings.Count(strings.TrimPrefix(r.URL.Path, "/"), "/"))
-	if up == "" {
-		up = "./"
-	}
-	return up + "?lang=" + lang
 }
 
 // failed answers 500 and tells the logger, if any, which step failed. The error comes from
 // the store or the database and names no person.
 func (p *page) failed(w http.ResponseWriter, r *http.Request, lang, step string, err error) {
-	if p.log != nil {
-		p.log.LogAttrs(r.Context(), slog.LevelError, "consent page failed", slog.String("step", step), slog.String("error", err.Error()))
-	}
+	p.Failed(r.Context(), step, err)
 	p.message(w, r, lang, http.StatusInternalServerError)
 }
 
 // render executes a page into a buffer first, so a failing template sends a clean 500.
 func (p *page) render(w http.ResponseWriter, status int, name string, d *pageData) {
-	var b bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&b, "layout", d); err != nil {
-		if p.log != nil {
-			p.log.LogAttrs(context.Background(), slog.LevelError, "consent page template failed", slog.String("template", name), slog.String("error", err.Error()))
-		}
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b.Bytes())
+	p.Render(w, status, p.pages[name], name, d)
 }
 
-// A CSRF token is exp || nonce || HMAC-SHA-256(key, label, person, exp, nonce), in
-// base64url: it binds a form to the person it was shown to and to a time, needs no server
-// state, and a page of one person is no use to another.
-const (
-	csrfLabel    = "dpi-consent-page/csrf/v1\x00"
-	csrfNonce    = 16
-	csrfSize     = 8 + csrfNonce + sha256.Size
-	csrfLifetime = 2 * time.Hour
-)
-
-func (p *page) token(person PersonRef) string {
-	var b [csrfSize]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(p.now().Add(csrfLifetime).Unix()))
-	_, _ = rand.Read(b[8 : 8+csrfNonce])
-	copy(b[8+csrfNonce:], p.tokenMAC(person, b[:8+csrfNonce]))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func (p *page) tokenMAC(person PersonRef, expNonce []byte) []byte {
-	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte(csrfLabel))
-	m.Write([]byte(person))
-	m.Write([]byte{0})
-	m.Write(expNonce)
-	return m.Sum(nil)
-}
-
-// validToken reports whether tok was made for person and has not expired.
-func (p *page) validToken(person PersonRef, tok string) bool {
-	if len(tok) != base64.RawURLEncoding.EncodedLen(csrfSize) {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil || len(b) != csrfSize {
-		return false
-	}
-	if !hmac.Equal(b[8+csrfNonce:], p.tokenMAC(person, b[:8+csrfNonce])) {
-		return false
-	}
-	now := p.now()
-	exp := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
-	return now.Before(exp) && !exp.After(now.Add(csrfLifetime+time.Minute))
-}
+// csrfLabel separates the consent page's CSRF tokens from any other page's.
+const csrfLabel = "dpi-consent-page/csrf/v1\x00"

@@ -1,27 +1,19 @@
 package notify
 
 import (
-	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/webpage"
 )
 
 // MinMailboxCSRFKey is the shortest MailboxPageConfig.CSRFKey NewMailboxPage accepts, in
@@ -56,18 +48,12 @@ type MailboxPageConfig struct {
 
 // mailboxPage is the handler NewMailboxPage returns. It is immutable once built.
 type mailboxPage struct {
+	*webpage.Page
 	mb        *Mailbox
 	recipient func(*http.Request) (string, error)
-	key       []byte
-	langs     []string
 	loc       *time.Location
 	signIn    string
-	log       *slog.Logger
-	now       func() time.Time
 	pages     map[string]*template.Template
-	style     template.CSS
-	csp       string
-	origins   *http.CrossOriginProtection
 	mux       *http.ServeMux
 }
 
@@ -98,56 +84,41 @@ func NewMailboxPage(cfg MailboxPageConfig) (http.Handler, error) {
 	if len(cfg.CSRFKey) < MinMailboxCSRFKey {
 		return nil, fmt.Errorf("%w: the CSRF key must be at least %d bytes", ErrConfig, MinMailboxCSRFKey)
 	}
-	p := &mailboxPage{
-		mb: cfg.Mailbox, recipient: cfg.Recipient, key: bytes.Clone(cfg.CSRFKey), langs: slices.Clone(cfg.Languages),
-		loc: cfg.Location, signIn: cfg.SignInURL, log: cfg.Logger, now: cfg.Now, origins: http.NewCrossOriginProtection(),
+	langs, err := webpage.Languages(cfg.Languages, defaultMailboxLanguages, func(l string) bool { return mailboxLanguages[l] != nil })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	if len(p.langs) == 0 {
-		p.langs = slices.Clone(defaultMailboxLanguages)
-	}
-	for i, l := range p.langs {
-		if mailboxLanguages[l] == nil || slices.Index(p.langs, l) != i {
-			return nil, fmt.Errorf("%w: the page's languages are es, pt and en, each once; not %q", ErrConfig, l)
-		}
-	}
+	p := &mailboxPage{mb: cfg.Mailbox, recipient: cfg.Recipient, loc: cfg.Location, signIn: cfg.SignInURL}
 	if p.loc == nil {
 		p.loc = time.UTC
 	}
-	if p.now == nil {
-		p.now = time.Now
+	read := func(name string) (string, error) {
+		b, err := mailboxTemplates.ReadFile("templates/" + name)
+		return string(b), err
 	}
-	style, err := mailboxTemplates.ReadFile("templates/style.css")
+	pages, style, err := webpage.ParseTemplates(read, []string{"list.html", "notice.html", "message.html"})
 	if err != nil {
 		return nil, err
 	}
-	p.style = template.CSS(style)
-	base := template.Must(template.ParseFS(mailboxTemplates, "templates/layout.html"))
-	p.pages = map[string]*template.Template{}
-	for _, name := range []string{"list.html", "notice.html", "message.html"} {
-		p.pages[name] = template.Must(template.Must(base.Clone()).ParseFS(mailboxTemplates, "templates/"+name))
-	}
-	sum := sha256.Sum256(style)
-	p.csp = "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	p.pages = pages
+	p.Page = webpage.New(webpage.Config{
+		CSRFKey: cfg.CSRFKey, CSRFLabel: mailboxCSRFLabel, Languages: langs, Match: matchMailboxLanguage,
+		Style: style, Name: "mailbox page", Logger: cfg.Logger, Now: cfg.Now,
+	})
 	p.mux = http.NewServeMux()
 	p.mux.HandleFunc("GET /{$}", p.list)
 	p.mux.HandleFunc("GET /notice/{id}", p.notice)
 	p.mux.HandleFunc("POST /open", p.open)
 	p.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p.message(w, r, p.lang(r), http.StatusNotFound)
+		p.message(w, r, p.Lang(r), http.StatusNotFound)
 	})
 	return p, nil
 }
 
 // ServeHTTP sets the security headers of every answer, then serves the page.
 func (p *mailboxPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", p.csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Vary", "Accept-Language")
+	p.SetHeaders(w.Header())
+	w.Header().Set("X-Frame-Options", "DENY")
 	p.mux.ServeHTTP(w, r)
 }
 
@@ -155,7 +126,7 @@ func (p *mailboxPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type mailboxData struct {
 	T     *mailboxMessages
 	Lang  string
-	Langs []mailboxLangLink
+	Langs []webpage.LangLink
 	Title string
 	Style template.CSS
 
@@ -169,46 +140,11 @@ type mailboxData struct {
 	SignIn  string
 }
 
-type mailboxLangLink struct {
-	Code, Name, Href string
-	Current          bool
-}
-
 // noticeView is a notice as the page shows it.
 type noticeView struct {
 	ID, Href, Title, Available, State, Class, Hash string
 	Opened                                         bool
 	Paragraphs                                     []string
-}
-
-// lang chooses the page's language: ?lang= first, then Accept-Language, then the first of
-// the page's languages.
-func (p *mailboxPage) lang(r *http.Request) string {
-	if l := matchMailboxLanguage(p.langs, r.URL.Query().Get("lang")); l != "" {
-		return l
-	}
-	best, bestQ := "", 0.0
-	for i, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		if i == limits.MaxMailboxAcceptLanguages {
-			break
-		}
-		tag, params, _ := strings.Cut(part, ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
-			}
-			q = f
-		}
-		if l := matchMailboxLanguage(p.langs, tag); l != "" && q > bestQ {
-			best, bestQ = l, q
-		}
-	}
-	if best != "" {
-		return best
-	}
-	return p.langs[0]
 }
 
 func (p *mailboxPage) signedIn(r *http.Request) (string, bool) {
@@ -221,11 +157,8 @@ func (p *mailboxPage) signedIn(r *http.Request) (string, bool) {
 
 func (p *mailboxPage) data(lang, title string) *mailboxData {
 	m := mailboxLanguages[lang]
-	d := &mailboxData{T: m, Lang: lang, Title: title, Style: p.style}
-	for _, l := range p.langs {
-		d.Langs = append(d.Langs, mailboxLangLink{Code: l, Name: mailboxLanguages[l].LangName, Href: "?lang=" + l, Current: l == lang})
-	}
-	return d
+	return &mailboxData{T: m, Lang: lang, Title: title, Style: p.Style(),
+		Langs: p.LangLinks(lang, func(l string) string { return mailboxLanguages[l].LangName })}
 }
 
 // view makes a notice's view; href is relative to the page it is shown on.
@@ -257,7 +190,7 @@ func noticeTitle(m *mailboxMessages, n *Notice) string {
 }
 
 func (p *mailboxPage) list(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
+	lang := p.Lang(r)
 	who, ok := p.signedIn(r)
 	if !ok {
 		p.message(w, r, lang, http.StatusUnauthorized)
@@ -277,7 +210,7 @@ func (p *mailboxPage) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *mailboxPage) notice(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
+	lang := p.Lang(r)
 	who, ok := p.signedIn(r)
 	if !ok {
 		p.message(w, r, lang, http.StatusUnauthorized)
@@ -295,13 +228,13 @@ func (p *mailboxPage) notice(w http.ResponseWriter, r *http.Request) {
 	m := mailboxLanguages[lang]
 	v := p.view(m, n, "")
 	d := p.data(lang, v.Title)
-	d.Notice, d.Token, d.BackHref = &v, p.token(who), "../?lang="+lang
+	d.Notice, d.Token, d.BackHref = &v, p.Token(who), "../?lang="+lang
 	p.render(w, http.StatusOK, "notice.html", d)
 }
 
 func (p *mailboxPage) open(w http.ResponseWriter, r *http.Request) {
-	lang := p.lang(r)
-	if p.origins.Check(r) != nil {
+	lang := p.Lang(r)
+	if p.CrossOrigin(r) {
 		p.message(w, r, lang, http.StatusForbidden)
 		return
 	}
@@ -315,7 +248,7 @@ func (p *mailboxPage) open(w http.ResponseWriter, r *http.Request) {
 		p.message(w, r, lang, http.StatusBadRequest)
 		return
 	}
-	if !p.validToken(who, r.PostForm.Get("csrf")) {
+	if !p.ValidToken(who, r.PostForm.Get("csrf")) {
 		p.message(w, r, lang, http.StatusForbidden)
 		return
 	}
@@ -351,11 +284,7 @@ func (p *mailboxPage) message(w http.ResponseWriter, r *http.Request, lang strin
 	if status == http.StatusUnauthorized {
 		d.SignIn = p.signIn
 	} else {
-		up := strings.Repeat("../", strings.Count(strings.TrimPrefix(r.URL.Path, "/"), "/"))
-		if up == "" {
-			up = "./"
-		}
-		d.BackHref = up + "?lang=" + lang
+		d.BackHref = webpage.BackHref(r, lang)
 	}
 	p.render(w, status, "message.html", d)
 }
@@ -363,62 +292,13 @@ func (p *mailboxPage) message(w http.ResponseWriter, r *http.Request, lang strin
 // failed answers 500 and tells the logger which step failed. The error comes from the
 // database and names no person.
 func (p *mailboxPage) failed(w http.ResponseWriter, r *http.Request, lang, step string, err error) {
-	if p.log != nil {
-		p.log.LogAttrs(r.Context(), slog.LevelError, "mailbox page failed", slog.String("step", step), slog.String("error", err.Error()))
-	}
+	p.Failed(r.Context(), step, err)
 	p.message(w, r, lang, http.StatusInternalServerError)
 }
 
 func (p *mailboxPage) render(w http.ResponseWriter, status int, name string, d *mailboxData) {
-	var b bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&b, "layout", d); err != nil {
-		if p.log != nil {
-			p.log.LogAttrs(context.Background(), slog.LevelError, "mailbox page template failed", slog.String("template", name), slog.String("error", err.Error()))
-		}
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b.Bytes())
+	p.Render(w, status, p.pages[name], name, d)
 }
 
-// A CSRF token is exp || nonce || HMAC-SHA-256(key, label, recipient, exp, nonce), in
-// base64url: it binds a form to the person it was shown to and to a time, without server
-// state.
-const (
-	mailboxCSRFLabel    = "dpi-notify-mailbox/csrf/v1\x00"
-	mailboxCSRFNonce    = 16
-	mailboxCSRFSize     = 8 + mailboxCSRFNonce + sha256.Size
-	mailboxCSRFLifetime = 2 * time.Hour
-)
-
-func (p *mailboxPage) token(who string) string {
-	var b [mailboxCSRFSize]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(p.now().Add(mailboxCSRFLifetime).Unix()))
-	_, _ = rand.Read(b[8 : 8+mailboxCSRFNonce])
-	copy(b[8+mailboxCSRFNonce:], p.tokenMAC(who, b[:8+mailboxCSRFNonce]))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func (p *mailboxPage) tokenMAC(who string, expNonce []byte) []byte {
-	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte(mailboxCSRFLabel))
-	m.Write([]byte(who))
-	m.Write([]byte{0})
-	m.Write(expNonce)
-	return m.Sum(nil)
-}
-
-func (p *mailboxPage) validToken(who, tok string) bool {
-	if len(tok) != base64.RawURLEncoding.EncodedLen(mailboxCSRFSize) {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil || len(b) != mailboxCSRFSize || !hmac.Equal(b[8+mailboxCSRFNonce:], p.tokenMAC(who, b[:8+mailboxCSRFNonce])) {
-		return false
-	}
-	now := p.now()
-	exp := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
-	return now.Before(exp) && !exp.After(now.Add(mailboxCSRFLifetime+time.Minute))
-}
+// mailboxCSRFLabel separates the mailbox's CSRF tokens from any other page's.
+const mailboxCSRFLabel = "dpi-notify-mailbox/csrf/v1\x00"

@@ -16,10 +16,12 @@ const MaxConsentReceipt = 64 << 10
 // with room left for escapes.
 const MaxConsentRequest = 64 << 10
 
+// MaxPageAcceptLanguages caps the entries of an Accept-Language header a person-facing page
+// (the consent page, the notify mailbox) considers.
+const MaxPageAcceptLanguages = 16
+
 // Caps on what the consent block's page reads from a request.
 const (
-	// MaxConsentAcceptLanguages caps the entries of an Accept-Language header considered.
-	MaxConsentAcceptLanguages = 16
 	// MaxConsentPageForm caps a withdraw form: a record ID, a token and a language.
 	MaxConsentPageForm = 4 << 10
 )

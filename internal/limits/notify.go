@@ -101,9 +101,6 @@ const (
 	// MaxMailboxPageForm caps the open form of the mailbox page: an ID, a token, a language.
 	MaxMailboxPageForm = 4 << 10
 
-	// MaxMailboxAcceptLanguages caps the entries of an Accept-Language header considered.
-	MaxMailboxAcceptLanguages = 16
-
 	// MaxNotifyProof caps a proof of delivery a verifier reads: a signed statement and a
 	// handful of inclusion proofs of a few KiB each.
 	MaxNotifyProof = 256 << 10
