@@ -49,11 +49,8 @@ var testbedShapes = map[string]testbedShape{
 	"miargentina": {claims: func() map[string]any {
 		return map[string]any{"sub": TestSubject, "given_name": "María", "family_name": "Silva", "dni_number": "20123456"}
 	}},
-	"claveunica": {claims: func() map[string]any {
-		return map[string]any{"sub": TestSubject,
-			"RolUnico": map[string]any{"numero": 44444444, "DV": "4", "tipo": "RUN"},
-			"name":     map[string]any{"nombres": []string{"María"}, "apellidos": []string{"Silva", "Rojas"}}}
-	}},
+	// ClaveÚnica's ID token carries no person: the RUN and the names come from userinfo.
+	"claveunica": {claims: func() map[string]any { return map[string]any{"sub": TestSubject} }, bare: true},
 	"esignet": {
 		claims: func() map[string]any { return map[string]any{"sub": TestSubject} },
 		acr:    map[string]string{"low": "mosip:idp:acr:password", "substantial": "mosip:idp:acr:biometrics", "high": "mosip:idp:acr:biometrics"},

@@ -212,3 +212,16 @@ func printable(s string) string {
 	}
 	return b.String()
 }
+
+// maxEcho is how much of an input a message repeats: enough to recognise it, never a whole
+// file pasted by mistake.
+const maxEcho = 40
+
+// truncateInput shortens an input that a message repeats to maxEcho runes, saying how long
+// it was, and escapes it as printable does.
+func truncateInput(s string) string {
+	if r := []rune(s); len(r) > maxEcho {
+		return printable(string(r[:maxEcho])) + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return printable(s)
+}
