@@ -117,6 +117,7 @@ type IdP struct {
 	codes    map[string]*authCode
 	tokens   map[string]*issuedToken
 	jtis     map[string]time.Time
+	epoch    int // guarded by mu: endpoint generation, see RotateEndpoints
 }
 
 type authCode struct {
@@ -204,7 +205,7 @@ func StartIdP(o IdPOptions) (*IdP, error) {
 	}
 	// The issuer is set before the server starts: handlers read it, and a request that
 	// reaches them over the socket is not ordered after a write made once they run.
-	p.srv = httptest.NewUnstartedServer(mux)
+	p.srv = httptest.NewUnstartedServer(p.rotatingEndpoints(mux))
 	if o.Listener != nil {
 		p.srv.Listener.Close()
 		p.srv.Listener = o.Listener
