@@ -4,24 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/asn1"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
-	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/gowebpki/jcs"
 
 	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/jws"
 	"github.com/dpiblocks/dpi/internal/limits"
 )
 
@@ -240,68 +232,26 @@ func (l *Legal) Proof(ctx context.Context, id string) (*Proof, error) {
 // proofAlgorithm returns the JWS algorithm for a key: ES256 for ECDSA P-256, EdDSA for
 // Ed25519. Any other key is refused.
 func proofAlgorithm(pub crypto.PublicKey) (jose.SignatureAlgorithm, error) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return jose.ES256, nil
-		}
-	case ed25519.PublicKey:
-		return jose.EdDSA, nil
+	if alg, ok := jws.Algorithm(pub); ok {
+		return alg, nil
 	}
 	return "", fmt.Errorf("%w: a proof key must be ECDSA P-256 or Ed25519", ErrConfig)
 }
 
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// canonicalStatement is the RFC 8785 form of a statement, as it is signed.
-func canonicalStatement(st *ProofStatement) ([]byte, error) {
-	body, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	return jcs.Transform(body)
-}
-
 // signStatement signs st as a compact JWS with header {"alg", "typ"} only.
 func signStatement(signer crypto.Signer, st *ProofStatement) (string, error) {
-	alg, err := proofAlgorithm(signer.Public())
-	if err != nil {
+	if _, err := proofAlgorithm(signer.Public()); err != nil {
 		return "", err
 	}
-	payload, err := canonicalStatement(st)
-	if err != nil {
-		return "", fmt.Errorf("notify: proof: encode: %w", err)
-	}
-	header, _ := json.Marshal(map[string]string{"alg": string(alg), "typ": proofType})
-	input := b64(header) + "." + b64(payload)
-	var sig []byte
-	if alg == jose.EdDSA {
-		sig, err = signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
-	} else {
-		digest := sha256.Sum256([]byte(input))
-		var der []byte
-		if der, err = signer.Sign(rand.Reader, digest[:], crypto.SHA256); err == nil {
-			sig, err = rawECDSA(der)
+	compact, err := jws.SignCanonical(signer, proofType, st)
+	var se *jws.SignError
+	if errors.As(err, &se) {
+		if se.Step == jws.StepSign {
+			return "", fmt.Errorf("notify: proof: sign: %w", se.Err)
 		}
+		return "", fmt.Errorf("notify: proof: encode: %w", se.Err)
 	}
-	if err != nil {
-		return "", fmt.Errorf("notify: proof: sign: %w", err)
-	}
-	return input + "." + b64(sig), nil
-}
-
-// rawECDSA converts an ASN.1 ECDSA P-256 signature into the 64-byte r||s of JWS (RFC 7518
-// §3.4).
-func rawECDSA(der []byte) ([]byte, error) {
-	var s struct{ R, S *big.Int }
-	if rest, err := asn1.Unmarshal(der, &s); err != nil || len(rest) != 0 || s.R == nil || s.S == nil ||
-		s.R.Sign() <= 0 || s.S.Sign() <= 0 || s.R.BitLen() > 256 || s.S.BitLen() > 256 {
-		return nil, errors.New("malformed ECDSA signature from the signer")
-	}
-	out := make([]byte, 64)
-	s.R.FillBytes(out[:32])
-	s.S.FillBytes(out[32:])
-	return out, nil
+	return compact, err
 }
 
 // VerifyProof checks a proof of delivery offline, with the sender's public key (ES256 or
@@ -412,36 +362,19 @@ func checkSteps(st *ProofStatement, made, opened, deemed, alerted *Event) error 
 // a receipt: one signature by alg, header alg and typ only, the payload byte for byte the
 // canonical JSON of a statement with known fields only.
 func verifyStatement(compact string, alg jose.SignatureAlgorithm, key crypto.PublicKey) (*ProofStatement, error) {
-	// ParseSignedCompact, not ParseSigned: the latter also takes the JSON serialisation, with
-	// an unprotected header.
-	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{alg})
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, fail(ErrProof, "format", "not a compact JWS signed with %s", alg)
-	}
-	protected, _, _ := strings.Cut(compact, ".")
-	rawHeader, err := base64.RawURLEncoding.DecodeString(protected)
-	if err != nil || compact != b64(rawHeader)+"."+b64(jws.UnsafePayloadWithoutVerification())+"."+b64(jws.Signatures[0].Signature) {
-		return nil, fail(ErrProof, "format", "not in the compact form of RFC 7515")
-	}
-	// Read the header's names from its own bytes: go-jose keeps some parameters out of
-	// ExtraHeaders and skips those whose value is null.
-	var names map[string]json.RawMessage
-	if json.Unmarshal(rawHeader, &names) != nil || len(names) != 2 || names["alg"] == nil || names["typ"] == nil {
-		return nil, fail(ErrProof, "header", "header parameters other than alg and typ")
-	}
-	if typ, _ := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType].(string); typ != proofType {
-		return nil, fail(ErrProof, "header", "not a proof of delivery")
-	}
-	payload, err := jws.Verify(key)
+	payload, err := jws.Verify(compact, alg, proofType, key)
 	if err != nil {
-		return nil, fail(ErrProof, "signature", "does not verify with this key")
+		ce := err.(*jws.CheckError)
+		if ce.Check == jws.CheckTyp {
+			return nil, fail(ErrProof, "header", "not a proof of delivery")
+		}
+		return nil, fail(ErrProof, ce.Check, "%s", ce.Reason)
 	}
 	var st ProofStatement
 	if err := strictJSON(payload, &st); err != nil {
 		return nil, fail(ErrProof, "payload", "not a proof statement")
 	}
-	again, err := canonicalStatement(&st)
-	if err != nil || !bytes.Equal(again, payload) {
+	if !jws.IsCanonical(payload, &st) {
 		return nil, fail(ErrProof, "payload", "not the canonical form of a proof statement")
 	}
 	if st.Version != ProofVersion {
