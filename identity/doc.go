@@ -41,10 +41,14 @@
 // token without exp. Issuers must be https; plain http is accepted only on loopback hosts,
 // for tests with package dpitest. A nonce is required unless the configuration opts out.
 //
-// Keys are fetched from the issuer's jwks_uri and cached with lestrrat-go/jwx's jwk.Cache,
-// which follows Cache-Control within [Config.KeyMaxAge]; an unknown kid forces at most one
-// refresh per [Config.KeyRefreshInterval], so a flood of made-up kids cannot hammer the
-// IdP. Discovery, key set and userinfo responses are size-capped (internal/limits) and time
+// Keys are fetched from the issuer's jwks_uri and cached for the IdP's Cache-Control
+// max-age within [Config.KeyRefreshInterval, Config.KeyMaxAge]; an unknown kid forces at
+// most one refresh per KeyRefreshInterval (with the discovery document, in case the IdP
+// moved its keys), so a flood of made-up kids cannot hammer the IdP. The discovery document
+// is fetched again every [Config.DiscoveryMaxAge], so an IdP that rotates its keys and
+// endpoints is followed without a restart. Refreshes happen on the request path, by the
+// Verifier's clock; while one caller refreshes, the others use the keys they have.
+// Discovery, key set and userinfo responses are size-capped (internal/limits) and time
 // out; a slow, huge or garbage key set makes Verify fail with [ErrUnavailable], never hang.
 // When a refresh fails, the keys last fetched stay in use, so that an IdP's key endpoint
 // being down does not lock citizens out of services; a key the IdP has withdrawn is

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,9 @@ type pubKey struct {
 // keySet is an immutable snapshot of an issuer's usable keys.
 type keySet struct {
 	keys    []pubKey
-	fetched time.Time
+	url     string    // the jwks_uri they were fetched from
+	fetched time.Time // by the Verifier's clock
+	expires time.Time // fetched + Cache-Control max-age within [keyRefresh, keyMaxAge]
 }
 
 // discoveryDoc holds the members of OpenID Connect Discovery 1.0 §3 that we use.
@@ -50,11 +53,15 @@ type discoveryDoc struct {
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
 	// IssParameter is RFC 9207 §3's authorization_response_iss_parameter_supported.
 	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
+
+	fetched, expires time.Time // by the Verifier's clock
 }
 
 // issuerState is what the Verifier learns about one issuer at run time. Discovery and key
 // refreshes are serialised by sem and rate-limited, so a flood of tokens with unknown kids
-// costs the IdP at most one request per refresh interval.
+// costs the IdP at most one key-set request (and one discovery request) per refresh
+// interval. Both documents are refreshed on the request path when they expire; while one
+// caller refreshes, the others keep using what was fetched before.
 type issuerState struct {
 	cfg        Issuer
 	prof       *Profile
@@ -64,18 +71,21 @@ type issuerState struct {
 	sem         chan struct{} // a mutex that a caller can stop waiting for
 	disc        atomic.Pointer[discoveryDoc]
 	keys        atomic.Pointer[keySet]
-	jwksURL     string    // guarded by sem
 	lastErr     error     // guarded by sem: the last discovery failure
 	lastTry     time.Time // guarded by sem: last discovery attempt
 	lastRefresh time.Time // guarded by sem: last refresh of fetched keys (unknown kid or age)
 	keyErr      error     // guarded by sem: the last failure of the first key fetch
 	keyErrAt    time.Time // guarded by sem
-	registered  bool      // guarded by sem
-	// cache is this issuer's own key cache, created on the first fetch (guarded by sem).
-	// The jwx cache keeps one entry per URL, so a cache shared by issuers would let the
-	// last issuer to register a jwks_uri take the other's refreshes: the first would keep
-	// serving keys the IdP withdrew.
-	cache *jwk.Cache
+}
+
+// tryLock takes sem if no one holds it.
+func (st *issuerState) tryLock() bool {
+	select {
+	case st.sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 func (st *issuerState) lock(ctx context.Context) error {
@@ -195,32 +205,53 @@ func getJSON(ctx context.Context, c *http.Client, u string, v any) error {
 	return strictUnmarshal(b, v)
 }
 
-// discovery returns the issuer's discovery document, fetching it once. A failure is
-// remembered for the refresh interval so an unreachable IdP is not asked on every token.
+// discovery returns the issuer's discovery document, fetching it on first use and again
+// when it is older than the discovery max age. A failure is remembered for the refresh
+// interval so an unreachable IdP is not asked on every token; a failed refresh keeps the
+// document fetched before.
 func (v *Verifier) discovery(ctx context.Context, st *issuerState) (*discoveryDoc, error) {
-	if d := st.disc.Load(); d != nil {
-		return d, nil
+	old := st.disc.Load()
+	if old != nil && v.now().Before(old.expires) {
+		return old, nil
 	}
-	if err := st.lock(ctx); err != nil {
+	if old != nil && v.closed.Load() {
+		return old, nil
+	}
+	if old != nil {
+		if !st.tryLock() {
+			return old, nil // another caller is refreshing it
+		}
+	} else if err := st.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer st.unlock()
-	if d := st.disc.Load(); d != nil {
+	now := v.now()
+	if d := st.disc.Load(); d != nil && (now.Before(d.expires) || d != old) {
 		return d, nil
 	}
-	now := v.now()
 	if st.lastErr != nil && now.Sub(st.lastTry) < v.keyRefresh {
+		if old != nil {
+			return old, nil
+		}
 		return nil, st.lastErr
+	}
+	if old == nil && v.closed.Load() {
+		return nil, fmt.Errorf("%w: verifier closed", ErrUnavailable)
 	}
 	d, err := v.fetchDiscovery(ctx, st)
 	if err != nil {
-		err = fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
+		err = fmt.Errorf("%w: discovery: %v", ErrUnavailable, sanitizeFetchErr(err))
 		if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
 			st.lastErr, st.lastTry = err, now
+		}
+		if old != nil {
+			v.log.Warn("identity: discovery refresh failed", "issuer", st.cfg.URL, "err", err)
+			return old, nil
 		}
 		return nil, err
 	}
 	st.lastErr = nil
+	d.fetched, d.expires = now, now.Add(v.discMaxAge)
 	st.disc.Store(d)
 	return d, nil
 }
@@ -269,20 +300,27 @@ func (v *Verifier) fetchDiscovery(ctx context.Context, st *issuerState) (*discov
 	return d, nil
 }
 
-// keySet returns the issuer's keys, fetching them on first use and again when they are
-// older than the maximum key age, whatever Cache-Control said.
+// keySet returns the issuer's keys, fetching them on first use and again when they expire
+// (Cache-Control max-age within [keyRefresh, keyMaxAge]) or the discovery document names
+// another jwks_uri.
 func (v *Verifier) keySet(ctx context.Context, st *issuerState) (*keySet, error) {
-	if ks := st.keys.Load(); ks != nil && v.now().Sub(ks.fetched) < v.keyMaxAge {
-		return ks, nil
+	ks := st.keys.Load()
+	if ks != nil {
+		now := v.now()
+		if d := st.disc.Load(); d != nil && now.Before(d.expires) && now.Before(ks.expires) && ks.url == d.JWKSURI {
+			return ks, nil
+		}
 	}
 	return v.refreshKeys(ctx, st, false)
 }
 
-// refreshKeys fetches the key set. forced refreshes (unknown kid) happen at most once per
-// refresh interval per issuer; a caller that loses the race reuses the winner's keys.
+// refreshKeys fetches the key set. Refreshes of keys already fetched (an unknown kid, an
+// expiry, a new jwks_uri) happen at most once per refresh interval per issuer; meanwhile,
+// and when a refresh fails, the keys fetched before stay in use. A forced refresh (unknown
+// kid) first refetches the discovery document, if it is older than the interval: the IdP
+// may have moved its keys with its endpoints.
 func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool) (*keySet, error) {
 	if v.closed.Load() {
-		// The cache's fetchers have stopped; asking them would wait for ctx forever.
 		if ks := st.keys.Load(); ks != nil {
 			return ks, nil
 		}
@@ -292,70 +330,110 @@ func (v *Verifier) refreshKeys(ctx context.Context, st *issuerState, forced bool
 	if err != nil {
 		return nil, err
 	}
-	if err := st.lock(ctx); err != nil {
+	ks := st.keys.Load()
+	if ks != nil && !forced {
+		if !st.tryLock() {
+			return ks, nil // another caller is refreshing them
+		}
+	} else if err := st.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer st.unlock()
 	now := v.now()
-	ks := st.keys.Load()
+	if cur := st.keys.Load(); cur != ks {
+		return cur, nil // another caller refreshed while we waited
+	}
 	switch {
 	case ks != nil:
-		if !forced && now.Sub(ks.fetched) < v.keyMaxAge {
-			return ks, nil // another caller refreshed while we waited
+		if !forced && now.Before(ks.expires) && ks.url == d.JWKSURI {
+			return ks, nil
 		}
-		// Rate limit: one refresh per interval, whether an unknown kid or the keys' age
-		// asked for it; meanwhile keep the keys we have.
+		// Rate limit: one refresh per interval, whatever asked for it.
 		if now.Sub(st.lastRefresh) < v.keyRefresh {
 			return ks, nil
 		}
 		st.lastRefresh = now
+		if forced && now.Sub(d.fetched) >= v.keyRefresh && !(st.cfg.SkipDiscovery && st.cfg.JWKSURL != "") {
+			if nd, err := v.fetchDiscovery(ctx, st); err == nil {
+				nd.fetched, nd.expires = now, now.Add(v.discMaxAge)
+				st.disc.Store(nd)
+				d = nd
+			} else {
+				v.log.Warn("identity: discovery refresh failed", "issuer", st.cfg.URL, "err", sanitizeFetchErr(err))
+			}
+		}
 	case st.keyErr != nil && now.Sub(st.keyErrAt) < v.keyRefresh:
 		return nil, st.keyErr // the key set was unreachable a moment ago
 	}
-	if !st.registered {
-		if st.cache == nil {
-			st.cache = jwk.NewCache(v.bg, jwk.WithRefreshWindow(v.cacheWindow), jwk.WithErrSink(jwkErrSink{v.log}))
+	fresh, err := v.fetchKeys(ctx, d.JWKSURI, now)
+	if err != nil {
+		err = fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
+		if ks != nil {
+			v.log.Warn("identity: key set refresh failed", "issuer", st.cfg.URL, "err", err)
+			return ks, nil // keep serving the keys we had
 		}
-		err := st.cache.Register(d.JWKSURI,
-			jwk.WithHTTPClient(v.jwksClient),
-			jwk.WithMinRefreshInterval(v.keyRefresh),
-			jwk.WithIgnoreParseError(true), // one odd key (an X25519 encryption key, say) must not hide the others
-			jwk.WithPostFetcher(jwk.PostFetchFunc(func(_ string, set jwk.Set) (jwk.Set, error) {
-				ks, err := v.convertKeys(set)
-				if err != nil {
-					return nil, err
+		if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
+			st.keyErr, st.keyErrAt = err, now
+		}
+		return nil, err
+	}
+	st.keyErr = nil
+	st.keys.Store(fresh)
+	return fresh, nil
+}
+
+// fetchKeys fetches and converts a key set, and sets how long it may be kept.
+func (v *Verifier) fetchKeys(ctx context.Context, u string, now time.Time) (*keySet, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	res, err := v.jwksClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("http status %d", res.StatusCode)
+	}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	// One odd key (an X25519 encryption key, say) must not hide the others.
+	set, err := jwk.Parse(b, jwk.WithIgnoreParseError(true))
+	if err != nil {
+		return nil, errors.New("key set is not a jwk set")
+	}
+	ks, err := v.convertKeys(set)
+	if err != nil {
+		return nil, err
+	}
+	ks.url, ks.fetched = u, now
+	ks.expires = now.Add(cacheAge(res.Header.Values("Cache-Control"), v.keyRefresh, v.keyMaxAge))
+	return ks, nil
+}
+
+// cacheAge is how long a response may be kept: its Cache-Control max-age (RFC 9111
+// §5.2.2.1), or limits.DefaultKeyCacheAge without one, within [lo, hi]. no-store and
+// no-cache mean lo: the rate limit still applies.
+func cacheAge(cc []string, lo, hi time.Duration) time.Duration {
+	age := limits.DefaultKeyCacheAge
+	for _, h := range cc {
+		for d := range strings.SplitSeq(h, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
+			switch strings.ToLower(name) {
+			case "no-store", "no-cache":
+				return lo
+			case "max-age":
+				if n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64); err == nil && n >= 0 {
+					age = time.Duration(min(n, int64(hi/time.Second)+1)) * time.Second
 				}
-				st.keys.Store(ks)
-				return set, nil
-			})))
-		if err != nil {
-			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, err)
-		}
-		st.jwksURL = d.JWKSURI
-		st.registered = true
-		_, err = st.cache.Get(ctx, st.jwksURL)
-		if err != nil {
-			// Unregister so the next attempt starts from scratch (and the background
-			// refresher stops polling a dead URL).
-			_ = st.cache.Unregister(st.jwksURL)
-			st.registered = false
-			err = fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
-			if ctx.Err() == nil { // a caller's own deadline says nothing about the IdP
-				st.keyErr, st.keyErrAt = err, now
 			}
-			return nil, err
 		}
-	} else if _, err := st.cache.Refresh(ctx, st.jwksURL); err != nil {
-		v.log.Warn("identity: key set refresh failed", "issuer", st.cfg.URL, "err", sanitizeFetchErr(err))
-		if ks == nil {
-			return nil, fmt.Errorf("%w: jwks: %v", ErrUnavailable, sanitizeFetchErr(err))
-		}
-		return ks, nil // keep serving the keys we had
 	}
-	if ks := st.keys.Load(); ks != nil {
-		return ks, nil
-	}
-	return nil, fmt.Errorf("%w: jwks: no usable key", ErrUnavailable)
+	return min(max(age, lo), hi)
 }
 
 // sanitizeFetchErr makes a fetch error fit for an error message: a *url.Error names the
@@ -375,7 +453,7 @@ func (v *Verifier) convertKeys(set jwk.Set) (*keySet, error) {
 	if set.Len() > limits.MaxJWKSKeys {
 		return nil, fmt.Errorf("key set has %d keys, more than %d", set.Len(), limits.MaxJWKSKeys)
 	}
-	ks := &keySet{fetched: v.now()}
+	ks := &keySet{}
 	for i := 0; i < set.Len(); i++ {
 		k, ok := set.Key(i)
 		if !ok {

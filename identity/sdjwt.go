@@ -36,10 +36,12 @@ type CredentialConfig struct {
 	// InsecureSkipKeyBinding accepts presentations without a key binding JWT. Without key
 	// binding anyone who saw the credential can replay it.
 	InsecureSkipKeyBinding bool
-	// HTTPClient, KeyRefreshInterval, KeyMaxAge and Logger are as in Config.
+	// HTTPClient, KeyRefreshInterval, KeyMaxAge, DiscoveryMaxAge (for the issuer
+	// metadata) and Logger are as in Config.
 	HTTPClient         *http.Client
 	KeyRefreshInterval time.Duration
 	KeyMaxAge          time.Duration
+	DiscoveryMaxAge    time.Duration
 	Logger             *slog.Logger
 }
 
@@ -115,7 +117,7 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 	vcfg := Config{
 		Now: cfg.Now, ExpirySkew: cfg.ExpirySkew, IssuedAtSkew: cfg.IssuedAtSkew,
 		HTTPClient: cfg.HTTPClient, KeyRefreshInterval: cfg.KeyRefreshInterval, KeyMaxAge: cfg.KeyMaxAge,
-		Logger: cfg.Logger, InsecureSkipNonce: true,
+		DiscoveryMaxAge: cfg.DiscoveryMaxAge, Logger: cfg.Logger, InsecureSkipNonce: true,
 	}
 	types := map[string][]string{}
 	roots := map[string]*x509.CertPool{}
@@ -151,7 +153,7 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 	return cv, nil
 }
 
-// Close stops the background key refreshes.
+// Close stops key and metadata fetches, as Verifier.Close does.
 func (cv *CredentialVerifier) Close() { cv.closeFn() }
 
 // credentialMetadataURL is the JWT VC Issuer Metadata URL (SD-JWT VC §5.1): the well-known

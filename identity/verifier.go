@@ -42,13 +42,22 @@ type Config struct {
 	// with limits.IdentityHTTPTimeout). Responses are size-capped and redirects refused
 	// whatever the client says.
 	HTTPClient *http.Client
-	// KeyRefreshInterval is the least time between two fetches of an issuer's keys forced
-	// by an unknown kid, and between two discovery attempts after a failure (default 1 min).
+	// KeyRefreshInterval is the least time between two fetches of an issuer's keys (and
+	// of its discovery document) forced by an unknown kid, between two attempts after a
+	// failure, and the shortest a fetched key set is kept whatever Cache-Control says
+	// (default limits.DefaultKeyRefreshInterval, at least limits.MinKeyRefreshInterval).
 	KeyRefreshInterval time.Duration
 	// KeyMaxAge is the longest a fetched key set is used before it is fetched again, even
-	// if Cache-Control allowed longer (default 24 h). Within that bound the cache follows
-	// the IdP's Cache-Control max-age, never more often than KeyRefreshInterval.
+	// if Cache-Control allowed longer (default limits.DefaultKeyMaxAge, at most
+	// limits.MaxKeyMaxAge). Within [KeyRefreshInterval, KeyMaxAge] the cache follows the
+	// IdP's Cache-Control max-age; a key set without one is kept
+	// limits.DefaultKeyCacheAge.
 	KeyMaxAge time.Duration
+	// DiscoveryMaxAge is how long a discovery document (or credential issuer metadata)
+	// is used before it is fetched again, so that an IdP that moves its endpoints is
+	// followed without a restart (default limits.DefaultDiscoveryMaxAge, between
+	// KeyRefreshInterval and limits.MaxKeyMaxAge).
+	DiscoveryMaxAge time.Duration
 
 	// Logger receives key-refresh warnings; nil logs nothing.
 	Logger *slog.Logger
@@ -99,8 +108,8 @@ type Expect struct {
 }
 
 // Verifier verifies ID tokens from configured issuers and turns them into an Identity. It
-// is immutable after NewVerifier and safe for concurrent use. Close it to stop its
-// background key refreshes.
+// is immutable after NewVerifier and safe for concurrent use. Keys and discovery documents
+// are refreshed on the request path, when a token needs them; Close marks it closed.
 type Verifier struct {
 	issuers         map[string]*issuerState
 	now             func() time.Time
@@ -112,10 +121,8 @@ type Verifier struct {
 	jwksClient      *http.Client
 	keyRefresh      time.Duration
 	keyMaxAge       time.Duration
+	discMaxAge      time.Duration
 	log             *slog.Logger
-	bg              context.Context // ends at Close; runs the issuers' key caches
-	cacheWindow     time.Duration
-	cancel          context.CancelFunc
 	closed          atomic.Bool
 }
 
@@ -142,16 +149,25 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		skipNonce:  cfg.InsecureSkipNonce,
 		keyRefresh: cfg.KeyRefreshInterval,
 		keyMaxAge:  cfg.KeyMaxAge,
+		discMaxAge: cfg.DiscoveryMaxAge,
 		log:        cfg.Logger,
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.keyRefresh <= 0 {
-		v.keyRefresh = time.Minute
+	if v.keyRefresh == 0 {
+		v.keyRefresh = limits.DefaultKeyRefreshInterval
 	}
-	if v.keyMaxAge <= 0 {
-		v.keyMaxAge = 24 * time.Hour
+	if v.keyMaxAge == 0 {
+		v.keyMaxAge = max(limits.DefaultKeyMaxAge, v.keyRefresh)
+	}
+	if v.discMaxAge == 0 {
+		v.discMaxAge = max(limits.DefaultDiscoveryMaxAge, v.keyRefresh)
+	}
+	if v.keyRefresh < limits.MinKeyRefreshInterval || v.keyMaxAge < v.keyRefresh || v.keyMaxAge > limits.MaxKeyMaxAge ||
+		v.discMaxAge < v.keyRefresh || v.discMaxAge > limits.MaxKeyMaxAge {
+		return nil, fmt.Errorf("%w: need %s <= KeyRefreshInterval <= KeyMaxAge, DiscoveryMaxAge <= %s",
+			ErrConfig, limits.MinKeyRefreshInterval, limits.MaxKeyMaxAge)
 	}
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
@@ -173,17 +189,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		}
 		v.issuers[st.cfg.URL] = st
 	}
-	v.bg, v.cancel = context.WithCancel(context.Background())
-	// A key cache looks for due refreshes once per window; a window no longer than the
-	// refresh interval lets a short Cache-Control max-age take effect on time.
-	v.cacheWindow = min(max(v.keyRefresh, time.Second), time.Minute)
 	return v, nil
-}
-
-type jwkErrSink struct{ log *slog.Logger }
-
-func (s jwkErrSink) Error(err error) {
-	s.log.Warn("identity: background key refresh failed", "err", sanitizeFetchErr(err))
 }
 
 func newIssuerState(is Issuer) (*issuerState, error) {
@@ -234,12 +240,9 @@ func newIssuerState(is Issuer) (*issuerState, error) {
 	return st, nil
 }
 
-// Close stops the background key refreshes. Verify fails with ErrUnavailable for issuers
-// whose keys were not fetched yet.
-func (v *Verifier) Close() {
-	v.closed.Store(true)
-	v.cancel()
-}
+// Close stops key and discovery fetches: Verify keeps using the keys already fetched, and
+// fails with ErrUnavailable for issuers whose keys were not fetched yet.
+func (v *Verifier) Close() { v.closed.Store(true) }
 
 // idClaims are the ID token claims this package reads (OpenID Connect Core §2, §5.1).
 type idClaims struct {

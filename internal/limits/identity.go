@@ -32,6 +32,28 @@ const (
 	// token, userinfo) when the caller's http.Client has none.
 	IdentityHTTPTimeout = 10 * time.Second
 
+	// DefaultKeyRefreshInterval is identity.Config.KeyRefreshInterval's default: the least
+	// time between two key-set fetches forced by unknown kids (so a flood of tokens with
+	// made-up kids costs the IdP one request per interval), and the shortest a key set is
+	// kept whatever its Cache-Control says. MinKeyRefreshInterval is the least allowed.
+	DefaultKeyRefreshInterval = time.Minute
+	MinKeyRefreshInterval     = time.Second
+
+	// DefaultKeyMaxAge is identity.Config.KeyMaxAge's default: the longest a key set is
+	// used before it is fetched again, whatever its Cache-Control max-age allowed.
+	// MaxKeyMaxAge is the longest allowed, for key sets and discovery documents alike: a
+	// key the IdP withdrew is trusted at most that long.
+	DefaultKeyMaxAge = 24 * time.Hour
+	MaxKeyMaxAge     = 7 * 24 * time.Hour
+
+	// DefaultKeyCacheAge is how long a key set whose response has no Cache-Control
+	// max-age is kept (within the bounds above).
+	DefaultKeyCacheAge = time.Hour
+
+	// DefaultDiscoveryMaxAge is identity.Config.DiscoveryMaxAge's default: how long an
+	// IdP's discovery document is used before it is fetched again.
+	DefaultDiscoveryMaxAge = time.Hour
+
 	// MinRSABits is the smallest RSA modulus accepted for a signature.
 	MinRSABits = 2048
 
