@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +18,6 @@ import (
 	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/identity/nationalid"
 	"github.com/dpiblocks/dpi/internal/limits"
-	"github.com/dpiblocks/dpi/store"
 )
 
 // The consent commands: the library's consent.Store behind a few flags, for a controller
@@ -100,12 +98,9 @@ func (o *onceFlag) Set(v string) error {
 
 // consentDB is an open consent store and what it stands on.
 type consentDB struct {
-	db    *store.DB
-	log   *evidence.Log
+	*blockDB
 	store *consent.Store
 }
-
-func (c *consentDB) Close() { c.db.Close() }
 
 // openConsent opens the consent store of f. Only give creates (create): the database, the
 // log and the table. The other commands open an existing database that holds the log.
@@ -127,40 +122,19 @@ func openConsent(e *env, f *consentFlags, create bool) (*consentDB, error) {
 	if inMemory(f.dsn) {
 		return nil, errors.New("sqlite://:memory: is gone when the command ends; name the database file (sqlite://PATH)")
 	}
-	var db *store.DB
-	if create {
-		db, err = store.Open(e.ctx, f.dsn)
-	} else {
-		db, err = store.OpenExisting(e.ctx, f.dsn)
-	}
-	if errors.Is(err, store.ErrNotExist) {
-		return nil, fmt.Errorf("%w: record a consent first (dpi consent give)", notExistError(f.dsn, ""))
-	}
+	b, err := openBlockDB(e, blockLog{
+		dsn: f.dsn, origin: f.origin, key: key, create: create,
+		block: "consent", first: "record a consent first (dpi consent give)", keyName: "the controller key",
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !create {
-		origins, err := evidence.Origins(e.ctx, db)
-		if err != nil || !slices.Contains(origins, f.origin) {
-			db.Close()
-			return nil, fmt.Errorf("the database holds no consent log %q: record a consent first (dpi consent give), or name the log with --log", f.origin)
-		}
-	}
-	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: f.origin, Signer: key})
-	if errors.Is(err, evidence.ErrOtherKey) {
-		db.Close()
-		return nil, fmt.Errorf("the consent log %q is kept under another key: --key must be the controller key it was started with", f.origin)
-	}
+	st, err := consent.Open(e.ctx, b.db, consent.Config{Log: b.log, Signer: key})
 	if err != nil {
-		db.Close()
+		b.Close()
 		return nil, err
 	}
-	st, err := consent.Open(e.ctx, db, consent.Config{Log: l, Signer: key})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &consentDB{db: db, log: l, store: st}, nil
+	return &consentDB{blockDB: b, store: st}, nil
 }
 
 // loadConsentKey reads --key: a key that signs both receipts and checkpoints.
@@ -170,14 +144,6 @@ func loadConsentKey(e *env, path string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("key: %s", oneLine(strings.Replace(err.Error(), "the log key", "the controller key", 1)))
 	}
 	return k, nil
-}
-
-// checkpoint signs a checkpoint of the consent log after a change, so that the change is
-// vouched for by the controller's key and an auditor who keeps the checkpoint can tell if
-// it is later rewritten.
-func (c *consentDB) checkpoint(e *env) error {
-	_, err := c.log.Checkpoint(e.ctx)
-	return err
 }
 
 // errNoPersonKey reports a national number given without the key that pseudonymises it.

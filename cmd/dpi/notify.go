@@ -214,12 +214,9 @@ var channelNeeds = map[string]string{
 
 // outboxDB is an open outbox and what it stands on.
 type outboxDB struct {
-	db     *store.DB
-	log    *evidence.Log
+	*blockDB
 	outbox *notify.Outbox
 }
-
-func (o *outboxDB) Close() { o.db.Close() }
 
 // openOutbox opens the outbox of f with the channels given. Only send creates (create) the
 // database, the log and the tables; run opens an existing database that holds the log.
@@ -234,47 +231,19 @@ func openOutbox(e *env, f *notifyFlags, channels []notify.Channel, create bool) 
 	if err != nil {
 		return nil, fmt.Errorf("key: %s", oneLine(err.Error()))
 	}
-	var db *store.DB
-	if create {
-		db, err = store.Open(e.ctx, f.dsn)
-	} else {
-		db, err = store.OpenExisting(e.ctx, f.dsn)
-	}
-	if errors.Is(err, store.ErrNotExist) {
-		return nil, fmt.Errorf("%w: send a notification first (dpi notify send)", notExistError(f.dsn, ""))
-	}
+	b, err := openBlockDB(e, blockLog{
+		dsn: f.dsn, origin: f.origin, key: key, create: create,
+		block: "notify", first: "send a notification first (dpi notify send)", keyName: "the key",
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !create {
-		origins, err := evidence.Origins(e.ctx, db)
-		if err != nil || !slices.Contains(origins, f.origin) {
-			db.Close()
-			return nil, fmt.Errorf("the database holds no notify log %q: send a notification first (dpi notify send), or name the log with --log", f.origin)
-		}
-	}
-	l, err := evidence.Open(e.ctx, db, evidence.Config{Origin: f.origin, Signer: key})
-	if errors.Is(err, evidence.ErrOtherKey) {
-		db.Close()
-		return nil, fmt.Errorf("the notify log %q is kept under another key: --key must be the key it was started with", f.origin)
-	}
+	o, err := notify.Open(e.ctx, b.db, notify.Config{Log: b.log, Channels: channels})
 	if err != nil {
-		db.Close()
+		b.Close()
 		return nil, err
 	}
-	o, err := notify.Open(e.ctx, db, notify.Config{Log: l, Channels: channels})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &outboxDB{db: db, log: l, outbox: o}, nil
-}
-
-// checkpoint signs a checkpoint of the outbox's log after a change, so that auditors who keep
-// it can tell if the log is later rewritten.
-func (o *outboxDB) checkpoint(e *env) error {
-	_, err := o.log.Checkpoint(e.ctx)
-	return err
+	return &outboxDB{blockDB: b, outbox: o}, nil
 }
 
 // notifyFail prints a command's error on stderr and returns code.
