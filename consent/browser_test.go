@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -15,61 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dpiblocks/dpi/consent"
-	"github.com/dpiblocks/dpi/internal/testenv"
+	"github.com/dpiblocks/dpi/internal/browsertest"
 )
 
 // testPersonCookie holds, in the browser test only, the CPF of who signed in through
 // /test-login: the test's stand-in for a service's session.
 const testPersonCookie = "test-person"
-
-// startChromium starts Debian's Chromium, headless, with a fresh profile, and returns a
-// chromedp context on one of its tabs that has already run once (so that a timeout on a
-// step does not stop the browser). The browser stops when the test ends.
-func startChromium(t *testing.T) context.Context {
-	t.Helper()
-	path := testenv.Tool(t, "chromium")
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the tests run as root, inside a sandbox of their own
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// A person in Montevideo: the page follows the browser's Accept-Language.
-		chromedp.Flag("accept-lang", "es-UY,es"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	require.NoError(t, chromedp.Do(ctx), "start chromium")
-	return ctx
-}
-
-// inBrowser runs steps with a deadline: the test waits on what the page shows, never sleeps.
-func inBrowser(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	require.NoError(t, chromedp.Do(sctx, steps...))
-}
-
-func evalJS[T any](t *testing.T, ctx context.Context, js string) T {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js))
-	require.NoError(t, err, js)
-	return v
-}
 
 // What the browser test checks in the page, with JavaScript of the test's own (the page
 // has none).
@@ -86,18 +36,6 @@ const (
 			return names.join('').trim() === '';
 		})
 		.map(el => el.outerHTML)`
-
-	// headingJumps lists where the headings skip a level, or do not start at h1.
-	headingJumps = `(() => {
-		const out = [];
-		let prev = 0;
-		for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
-			const level = Number(h.tagName[1]);
-			if (level > prev + 1) out.push('h' + prev + ' then h' + level + ': ' + h.textContent);
-			prev = level;
-		}
-		return out;
-	})()`
 
 	// lowContrast lists visible text whose colour has a contrast under 4.5:1 with the
 	// background behind it (WCAG 2.1, 1.4.3).
@@ -128,8 +66,8 @@ const (
 // legal obligation and a use, withdraws one consent with the keyboard alone, and sees it
 // withdrawn while the other stands, in a real Chromium.
 func TestPageInBrowser(t *testing.T) {
-	ctx := startChromium(t)
-	var pseudo *consent.Pseudonymizer // the fixture's, once it is made
+	ctx := browsertest.Start(t, "es-UY,es") // a person in Montevideo: the page follows the browser's Accept-Language
+	var pseudo *consent.Pseudonymizer       // the fixture's, once it is made
 	pf := newPageFixture(t, sqliteFile(t), func(c *consent.PageConfig) {
 		c.Person = func(r *http.Request) (consent.PersonRef, error) {
 			ck, err := r.Cookie(testPersonCookie)
@@ -152,60 +90,60 @@ func TestPageInBrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	// Not signed in: a page that says so, in the default language.
-	inBrowser(t, ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	assert.Equal(t, "Inicie sesión", evalJS[string](t, ctx, `document.querySelector('h1').textContent`))
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	assert.Equal(t, "Inicie sesión", browsertest.Eval[string](t, ctx, `document.querySelector('h1').textContent`))
 
 	// Signed in: two consents, the record under a legal obligation, and one use.
-	inBrowser(t, ctx, chromedp.Navigate(srv.URL+"/test-login?person="+anaCPF), chromedp.WaitVisible(chromedp.CSS("section.record")))
-	assert.Equal(t, "es", evalJS[string](t, ctx, `document.documentElement.lang`))
-	assert.Equal(t, 3, evalJS[int](t, ctx, `document.querySelectorAll('section.record').length`))
-	assert.Equal(t, 2, evalJS[int](t, ctx, `document.querySelectorAll('form button').length`))
-	assert.Equal(t, 1, evalJS[int](t, ctx, `document.querySelectorAll('table tbody tr').length`))
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector('table tbody tr').textContent`), "agency-a.example")
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/test-login?person="+anaCPF), chromedp.WaitVisible(chromedp.CSS("section.record")))
+	assert.Equal(t, "es", browsertest.Eval[string](t, ctx, `document.documentElement.lang`))
+	assert.Equal(t, 3, browsertest.Eval[int](t, ctx, `document.querySelectorAll('section.record').length`))
+	assert.Equal(t, 2, browsertest.Eval[int](t, ctx, `document.querySelectorAll('form button').length`))
+	assert.Equal(t, 1, browsertest.Eval[int](t, ctx, `document.querySelectorAll('table tbody tr').length`))
+	assert.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('table tbody tr').textContent`), "agency-a.example")
 	assert.Contains(t, statusOf(t, ctx, pf.tax), "no es consentimiento")
 
 	// What every person needs from the page, checked in the page as the browser built it.
-	assert.Empty(t, evalJS[[]string](t, ctx, unlabelledControls), "form controls without a label")
-	assert.Empty(t, evalJS[[]string](t, ctx, headingJumps), "headings out of order")
-	assert.Empty(t, evalJS[[]string](t, ctx, lowContrast), "text under 4.5:1")
-	assert.Equal(t, 0, evalJS[int](t, ctx, `document.scripts.length`))
+	assert.Empty(t, browsertest.Eval[[]string](t, ctx, unlabelledControls), "form controls without a label")
+	assert.Empty(t, browsertest.Eval[[]string](t, ctx, browsertest.HeadingJumps), "headings out of order")
+	assert.Empty(t, browsertest.Eval[[]string](t, ctx, lowContrast), "text under 4.5:1")
+	assert.Equal(t, 0, browsertest.Eval[int](t, ctx, `document.scripts.length`))
 	// The inline stylesheet applies: the Content-Security-Policy allows it by its hash.
-	assert.Equal(t, "rgb(155, 28, 28)", evalJS[string](t, ctx, `getComputedStyle(document.querySelector('button.withdraw')).backgroundColor`))
+	assert.Equal(t, "rgb(155, 28, 28)", browsertest.Eval[string](t, ctx, `getComputedStyle(document.querySelector('button.withdraw')).backgroundColor`))
 
 	// The keyboard alone: the first Tab reaches the skip link, which shows itself; more Tabs
 	// reach the housing benefit's withdraw button, with a visible focus ring; Enter
 	// withdraws.
-	inBrowser(t, ctx, chromedp.KeyEvent(kb.Tab))
-	assert.Equal(t, "A Saltar al contenido principal", evalJS[string](t, ctx, focusedJS))
-	assert.Greater(t, evalJS[float64](t, ctx, `document.activeElement.getBoundingClientRect().top`), 0.0, "the focused skip link is on screen")
+	browsertest.Do(t, ctx, chromedp.KeyEvent(kb.Tab))
+	assert.Equal(t, "A Saltar al contenido principal", browsertest.Eval[string](t, ctx, focusedJS))
+	assert.Greater(t, browsertest.Eval[float64](t, ctx, `document.activeElement.getBoundingClientRect().top`), 0.0, "the focused skip link is on screen")
 	want := "BUTTON Retirar el consentimiento para «Decide your application for housing benefit»"
-	for i := 0; evalJS[string](t, ctx, focusedJS) != want; i++ {
+	for i := 0; browsertest.Eval[string](t, ctx, focusedJS) != want; i++ {
 		require.Less(t, i, 40, "the withdraw button is not reachable with Tab")
-		inBrowser(t, ctx, chromedp.KeyEvent(kb.Tab))
+		browsertest.Do(t, ctx, chromedp.KeyEvent(kb.Tab))
 	}
-	assert.Equal(t, "solid", evalJS[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`))
-	inBrowser(t, ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`.done[role="status"]`)))
+	assert.Equal(t, "solid", browsertest.Eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle`))
+	browsertest.Do(t, ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`.done[role="status"]`)))
 
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector('.done').textContent`), "Usted retiró su consentimiento")
+	assert.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('.done').textContent`), "Usted retiró su consentimiento")
 	assert.Contains(t, statusOf(t, ctx, pf.housing), "Consentimiento retirado")
 	assert.Contains(t, statusOf(t, ctx, pf.school), "Consentimiento dado")
-	assert.Equal(t, 1, evalJS[int](t, ctx, `document.querySelectorAll('form button').length`))
+	assert.Equal(t, 1, browsertest.Eval[int](t, ctx, `document.querySelectorAll('form button').length`))
 	assert.Equal(t, consent.Withdrawn, pf.status(t, pf.housing))
 	assert.Equal(t, consent.Given, pf.status(t, pf.school))
 
 	// The receipt of the withdrawal, by a click, then the page in Portuguese.
-	inBrowser(t, ctx, chromedp.Click(chromedp.CSS(`.done a`)), chromedp.WaitVisible(chromedp.CSS("article.receipt")))
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector('article.receipt h2').textContent`), "Recibo: Consentimiento retirado")
-	assert.Empty(t, evalJS[[]string](t, ctx, headingJumps), "headings out of order on the receipt")
-	assert.Empty(t, evalJS[[]string](t, ctx, lowContrast), "text under 4.5:1 on the receipt")
-	inBrowser(t, ctx, chromedp.Click(chromedp.CSS(`a[hreflang="pt"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="pt"] article.receipt`)))
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector('article.receipt h2').textContent`), "Recibo: Consentimento retirado")
-	inBrowser(t, ctx, chromedp.Click(chromedp.CSS(`main p:last-child a`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="pt"] section.record`)))
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`.done a`)), chromedp.WaitVisible(chromedp.CSS("article.receipt")))
+	assert.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('article.receipt h2').textContent`), "Recibo: Consentimiento retirado")
+	assert.Empty(t, browsertest.Eval[[]string](t, ctx, browsertest.HeadingJumps), "headings out of order on the receipt")
+	assert.Empty(t, browsertest.Eval[[]string](t, ctx, lowContrast), "text under 4.5:1 on the receipt")
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`a[hreflang="pt"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="pt"] article.receipt`)))
+	assert.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('article.receipt h2').textContent`), "Recibo: Consentimento retirado")
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`main p:last-child a`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="pt"] section.record`)))
 	assert.Contains(t, statusOf(t, ctx, pf.housing), "Consentimento retirado")
 }
 
 // statusOf reads the status a record's section shows.
 func statusOf(t *testing.T, ctx context.Context, id string) string {
 	t.Helper()
-	return strings.TrimSpace(evalJS[string](t, ctx, `document.querySelector('section[aria-labelledby="h-`+id+`"] .status').textContent`))
+	return strings.TrimSpace(browsertest.Eval[string](t, ctx, `document.querySelector('section[aria-labelledby="h-`+id+`"] .status').textContent`))
 }
