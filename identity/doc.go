@@ -10,7 +10,10 @@
 // scale (with NIST IAL/AAL). A [Login] is an http.Handler pair (start and callback) for the
 // authorization code flow that hands the verified Identity to the service. A
 // [CredentialVerifier] verifies SD-JWT verifiable credentials presented by a wallet
-// (selective disclosure with key binding), as the EUDI wallet and OpenID4VP use them.
+// (selective disclosure with key binding), as the EUDI wallet and OpenID4VP use them. A
+// [LogoutHandler] is a back-channel logout URI: it verifies the IdP's logout tokens
+// ([Verifier.VerifyLogoutToken]) and hands the session to end to the service, so that a
+// person who signs out at the IdP is signed out of the service too.
 //
 // National IdPs differ in ways plain OpenID Connect leaves to every agency; a [Profile]
 // holds those differences as data: gov.br (CPF in sub, reliability levels from a separate
@@ -26,6 +29,8 @@
 //     §3.3.2.11, claims §5.1, userinfo §5.3 (JSON, signed or encrypted JWT), client
 //     authentication §9.
 //   - OpenID Connect Discovery 1.0 §4 (issuer must match exactly).
+//   - OpenID Connect Back-Channel Logout 1.0: logout token §2.4, request §2.5, validation
+//     §2.6 (with jti replay refused while the token is valid), response §2.8.
 //   - RFC 7515 JWS (crit §4.1.11), RFC 7518 algorithms, RFC 7519 JWT, RFC 7516 JWE.
 //   - RFC 7636 PKCE (S256 only), RFC 7523 private_key_jwt, RFC 9207 iss in responses.
 //   - eIDAS levels of assurance (Implementing Regulation (EU) 2015/1502), NIST SP 800-63-3.
@@ -74,7 +79,7 @@
 // # What it does not do
 //
 // It is not an identity provider, does not keep sessions beyond the login handshake (the
-// service does), and does not implement the implicit or hybrid flows, front- or back-channel
+// service does), and does not implement the implicit or hybrid flows, front-channel
 // logout, or dynamic client registration. For SD-JWT VCs it does not check status lists
 // (revocation) or read keys inline in issuer metadata (configure a JWKS URL, or trust
 // anchors for x5c), and supports the sha-256 digest only.

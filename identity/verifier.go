@@ -382,21 +382,8 @@ func (v *Verifier) checkClaims(st *issuerState, alg *algorithm, c *idClaims, wan
 	if c.Sub == "" || len(c.Sub) > 255 { // OpenID Connect Core §2: at most 255 ASCII characters
 		return reject(ErrClaims, "sub", "sub is missing or longer than 255 characters")
 	}
-	if !slices.Contains(c.Aud, st.cfg.ClientID) {
-		return reject(ErrAudience, "aud", "token is not for this client")
-	}
-	// OpenID Connect Core §3.1.3.7 (3): a token with audiences the client does not trust
-	// is rejected. azp naming us does not make the others trusted: they could replay the
-	// token to us, or we to them.
-	for _, a := range c.Aud {
-		if a != st.cfg.ClientID && !slices.Contains(st.cfg.TrustedAudiences, a) {
-			return reject(ErrAudience, "aud", "token names an audience this client does not trust")
-		}
-	}
-	// OpenID Connect Core §3.1.3.7 (4, 5): with several audiences azp must name us; when
-	// present it must name us in any case.
-	if (len(c.Aud) > 1 || c.Azp != "") && c.Azp != st.cfg.ClientID {
-		return reject(ErrAudience, "azp", "authorized party is another client")
+	if err := checkAudience(st, c.Aud, c.Azp); err != nil {
+		return err
 	}
 	if !c.Exp.ok {
 		return reject(ErrExpired, "exp", "token has no expiry")
@@ -439,6 +426,28 @@ func (v *Verifier) checkClaims(st *issuerState, alg *algorithm, c *idClaims, wan
 		if now.Sub(c.AuthTime.t) > want.MaxAge+v.expSkew {
 			return reject(ErrAuthTime, "auth_time", "authentication older than max_age")
 		}
+	}
+	return nil
+}
+
+// checkAudience applies OpenID Connect Core §3.1.3.7 steps 3 to 5 to aud and azp, for ID
+// tokens and logout tokens alike (Back-Channel Logout 1.0 §2.6 step 4).
+func checkAudience(st *issuerState, aud audience, azp string) error {
+	if !slices.Contains(aud, st.cfg.ClientID) {
+		return reject(ErrAudience, "aud", "token is not for this client")
+	}
+	// OpenID Connect Core §3.1.3.7 (3): a token with audiences the client does not trust
+	// is rejected. azp naming us does not make the others trusted: they could replay the
+	// token to us, or we to them.
+	for _, a := range aud {
+		if a != st.cfg.ClientID && !slices.Contains(st.cfg.TrustedAudiences, a) {
+			return reject(ErrAudience, "aud", "token names an audience this client does not trust")
+		}
+	}
+	// OpenID Connect Core §3.1.3.7 (4, 5): with several audiences azp must name us; when
+	// present it must name us in any case.
+	if (len(aud) > 1 || azp != "") && azp != st.cfg.ClientID {
+		return reject(ErrAudience, "azp", "authorized party is another client")
 	}
 	return nil
 }

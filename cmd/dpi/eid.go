@@ -16,6 +16,7 @@ func init() {
 		summary: "verify national eID (OpenID Connect) tokens",
 		subs: []command{
 			{name: "verify", summary: "verify an ID token: --issuer URL --audience CLIENT_ID TOKEN", run: runEIDVerify},
+			{name: "logout-token", summary: "verify a back-channel logout token: --issuer URL --audience CLIENT_ID TOKEN", run: runEIDLogoutToken},
 			{name: "credential", summary: "verify an SD-JWT VC presentation: --issuer URL --type VCT --audience A --nonce N PRESENTATION", run: runEIDCredential},
 			{name: "profiles", summary: "list the built-in national IdP profiles", run: runEIDProfiles},
 		},

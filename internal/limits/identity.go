@@ -75,3 +75,14 @@ const (
 	// LoginStateLifetime is how long a started login may take before its callback is refused.
 	LoginStateLifetime = 10 * time.Minute
 )
+
+// Caps of package identity's back-channel logout handler.
+const (
+	// MaxLogoutRequest caps the form body of a back-channel logout request (one
+	// logout_token, itself capped by MaxIDTokenSize).
+	MaxLogoutRequest = MaxIDTokenSize + 4<<10
+
+	// MaxLogoutReplayEntries caps the logout token jtis a LogoutHandler remembers to refuse
+	// replays; when full, the entry closest to expiry is forgotten first.
+	MaxLogoutReplayEntries = 100_000
+)
