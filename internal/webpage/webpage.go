@@ -25,10 +25,8 @@ import (
 	"github.com/dpiblocks/dpi/internal/limits"
 )
 
-// MinCSRFKey is the shortest CSRF key a page accepts, in bytes.
-const MinCSRFKey = 32
-
-// Config configures a [Page]. Every field is required.
+// Config configures a [Page]. Every field but Logger and Now is required; the block checks
+// the key's length and the languages (with [Languages]) before it builds one.
 type Config struct {
 	// CSRFKey keys the page's CSRF tokens; it is copied.
 	CSRFKey []byte
