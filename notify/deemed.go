@@ -64,8 +64,21 @@ func Rules() map[string]*Rule {
 	return out
 }
 
-// rules are the rules of the deemed_*.go files.
-var rules = []*Rule{&RuleES, &RuleBR, &RuleCL, &RuleDK}
+// rules are the rules of the deemed_*.go files, one per country, each registered by its
+// file's init: a fork adds its country's rule in one file.
+var rules = map[string]*Rule{}
+
+// registerRule adds a country's rule; a malformed or repeated rule is a bug in the country
+// file, found when the program starts.
+func registerRule(r *Rule) {
+	if err := r.check(); err != nil || len(r.Country) != 2 || r.Source == "" {
+		panic(fmt.Sprintf("notify: malformed deemed rule %s", r.ID))
+	}
+	if _, dup := rules[r.Country]; dup {
+		panic("notify: a second deemed rule for " + r.Country)
+	}
+	rules[r.Country] = r
+}
 
 // CalendarConfig configures a Calendar. Location is required.
 type CalendarConfig struct {

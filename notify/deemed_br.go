@@ -15,3 +15,5 @@ var RuleBR = Rule{
 	OpeningServes: true,
 	Unopened:      DeemedServed,
 }
+
+func init() { registerRule(&RuleBR) }

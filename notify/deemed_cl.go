@@ -20,3 +20,5 @@ var RuleCL = Rule{
 	BusinessDays: true,
 	Unopened:     DeemedServed,
 }
+
+func init() { registerRule(&RuleCL) }

@@ -13,3 +13,5 @@ var RuleDK = Rule{
 	Days:     0,
 	Unopened: DeemedServed,
 }
+
+func init() { registerRule(&RuleDK) }

@@ -17,3 +17,5 @@ var RuleES = Rule{
 	OpeningServes: true,
 	Unopened:      DeemedRejected,
 }
+
+func init() { registerRule(&RuleES) }

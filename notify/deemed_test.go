@@ -106,7 +106,9 @@ func TestRuleCL_Opening(t *testing.T) {
 
 func TestRulesAreCited(t *testing.T) {
 	rules := notify.Rules()
-	assert.ElementsMatch(t, []string{"ES", "BR", "CL", "DK"}, keys(rules))
+	for _, c := range []string{"ES", "BR", "CL", "DK"} {
+		assert.Contains(t, rules, c, "the built-in rules")
+	}
 	cal := calendar(t, time.UTC)
 	for c, r := range rules {
 		assert.Equal(t, c, r.Country)
@@ -118,14 +120,6 @@ func TestRulesAreCited(t *testing.T) {
 	// Rules returns copies: changing one changes nothing here.
 	rules["ES"].Days = 99
 	assert.Equal(t, 10, notify.Rules()["ES"].Days)
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func TestCalendarAndRuleRefused(t *testing.T) {
