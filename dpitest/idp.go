@@ -117,7 +117,8 @@ type IdP struct {
 	codes    map[string]*authCode
 	tokens   map[string]*issuedToken
 	jtis     map[string]time.Time
-	epoch    int // guarded by mu: endpoint generation, see RotateEndpoints
+	epoch    int          // guarded by mu: endpoint generation, see RotateEndpoints
+	statuses map[int]byte // guarded by mu: credential statuses, see SetCredentialStatus
 }
 
 type authCode struct {

@@ -32,12 +32,15 @@ func (p *IdP) endpointPrefix() string {
 }
 
 // rotatingEndpoints serves next's endpoints under the current prefix and rewrites the
-// discovery document to name them.
+// discovery document to name them; it also serves the status list (idp_status.go).
 func (p *IdP) rotatingEndpoints(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		prefix := p.endpointPrefix()
 		path := r.URL.Path
 		switch {
+		case path == statusListPath && r.Method == http.MethodGet:
+			p.statusList(w, r) // the status list stays put when endpoints move
+			return
 		case strings.HasPrefix(path, "/.well-known/") || strings.HasPrefix(path, "/testbed/"):
 			if prefix != "" && path == "/.well-known/openid-configuration" {
 				p.rewriteDiscovery(w, r, next, prefix)

@@ -36,6 +36,10 @@
 //   - eIDAS levels of assurance (Implementing Regulation (EU) 2015/1502), NIST SP 800-63-3.
 //   - RFC 9901 SD-JWT (disclosures §4.2, key binding §4.3, verification §7) and the IETF
 //     SD-JWT VC draft (typ dc+sd-jwt, vct, JWT VC Issuer Metadata §5).
+//   - IETF OAuth Token Status List draft: a credential's status claim is checked against
+//     the issuer's signed status list (typ statuslist+jwt), cached for its ttl; revoked is
+//     [ErrRevoked], suspended [ErrSuspended] ([CredentialConfig.InsecureSkipStatus] opts
+//     out). JWT lists only, no CWT, no aggregation.
 //
 // # What is refused by construction
 //
@@ -80,7 +84,7 @@
 //
 // It is not an identity provider, does not keep sessions beyond the login handshake (the
 // service does), and does not implement the implicit or hybrid flows, front-channel
-// logout, or dynamic client registration. For SD-JWT VCs it does not check status lists
-// (revocation) or read keys inline in issuer metadata (configure a JWKS URL, or trust
-// anchors for x5c), and supports the sha-256 digest only.
+// logout, or dynamic client registration. For SD-JWT VCs it does not read keys inline in
+// issuer metadata (configure a JWKS URL, or trust anchors for x5c), and supports the
+// sha-256 digest only.
 package identity

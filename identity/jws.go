@@ -111,8 +111,13 @@ func splitJWS(token string) (*parsedJWS, error) { return splitTypedJWS(token, id
 // must be one of types. anchoredX5C lets an x5c header through, for a caller that will
 // verify the chain against its own trust anchors before using the key.
 func splitTypedJWS(token string, types []string, anchoredX5C bool) (*parsedJWS, error) {
-	if len(token) > limits.MaxIDTokenSize {
-		return nil, reject(ErrMalformed, "format", "token larger than %d bytes", limits.MaxIDTokenSize)
+	return splitJWSWithin(token, limits.MaxIDTokenSize, types, anchoredX5C)
+}
+
+// splitJWSWithin is splitTypedJWS for a token that may be up to maxSize bytes.
+func splitJWSWithin(token string, maxSize int, types []string, anchoredX5C bool) (*parsedJWS, error) {
+	if len(token) > maxSize {
+		return nil, reject(ErrMalformed, "format", "token larger than %d bytes", maxSize)
 	}
 	h, rest, ok1 := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")

@@ -36,6 +36,11 @@ type CredentialConfig struct {
 	// InsecureSkipKeyBinding accepts presentations without a key binding JWT. Without key
 	// binding anyone who saw the credential can replay it.
 	InsecureSkipKeyBinding bool
+	// InsecureSkipStatus accepts credentials without checking the status list their
+	// status claim points to (IETF Token Status List): a revoked credential is accepted.
+	// By default the list is fetched, verified with the issuer's keys and cached for its
+	// ttl (within limits.MaxStatusListCacheAge and its exp).
+	InsecureSkipStatus bool
 	// HTTPClient, KeyRefreshInterval, KeyMaxAge, DiscoveryMaxAge (for the issuer
 	// metadata) and Logger are as in Config.
 	HTTPClient         *http.Client
@@ -103,6 +108,9 @@ type CredentialVerifier struct {
 	kbAge   time.Duration
 	skipKB  bool
 	closeFn func()
+
+	skipStatus bool
+	statuses   *statusCache
 }
 
 // sdJWTTypes are the typ values of an issuer-signed SD-JWT VC: dc+sd-jwt, and vc+sd-jwt
@@ -146,7 +154,13 @@ func NewCredentialVerifier(cfg CredentialConfig) (*CredentialVerifier, error) {
 			st.cfg.SkipDiscovery = true
 		}
 	}
-	cv := &CredentialVerifier{v: v, types: types, roots: roots, kbAge: cfg.KeyBindingMaxAge, skipKB: cfg.InsecureSkipKeyBinding, closeFn: v.Close}
+	base := cfg.HTTPClient
+	if base == nil {
+		base = &http.Client{}
+	}
+	cv := &CredentialVerifier{v: v, types: types, roots: roots, kbAge: cfg.KeyBindingMaxAge, skipKB: cfg.InsecureSkipKeyBinding, closeFn: v.Close,
+		skipStatus: cfg.InsecureSkipStatus,
+		statuses:   &statusCache{client: boundedClient(base, limits.MaxStatusListToken), lists: map[string]*statusList{}}}
 	if cv.kbAge <= 0 {
 		cv.kbAge = 5 * time.Minute
 	}
@@ -179,6 +193,9 @@ type sdClaims struct {
 	Iat   numericDate `json:"iat"`
 	Cnf   *cnfClaim   `json:"cnf"`
 	SdAlg *string     `json:"_sd_alg"`
+	// Status is the IETF Token Status List reference, checked unless the configuration
+	// opts out.
+	Status json.RawMessage `json:"status"`
 }
 
 type cnfClaim struct {
@@ -187,7 +204,9 @@ type cnfClaim struct {
 
 // Verify checks an SD-JWT VC presentation (RFC 9901 §7): the issuer's signature and
 // claims, each disclosure against the digests the issuer signed, and, unless the
-// configuration opts out, the key binding JWT against want.
+// configuration opts out, the key binding JWT against want and the credential's status
+// list (a revoked credential is a *RejectedError wrapping ErrRevoked, a suspended one
+// ErrSuspended; a list that cannot be fetched or verified, ErrUnavailable).
 func (cv *CredentialVerifier) Verify(ctx context.Context, presentation string, want Presentation) (*Credential, error) {
 	if len(presentation) > limits.MaxSDJWT {
 		return nil, reject(ErrMalformed, "format", "presentation larger than %d bytes", limits.MaxSDJWT)
@@ -260,6 +279,12 @@ func (cv *CredentialVerifier) Verify(ctx context.Context, presentation string, w
 		cred.KeyBound = true
 	case !cv.skipKB:
 		return nil, reject(ErrClaims, "kb", "presentation has no key binding jwt")
+	}
+	// Last: the status list is fetched only for a presentation that is otherwise valid.
+	if len(c.Status) > 0 && !cv.skipStatus {
+		if err := cv.checkStatus(ctx, st, c.Iss, c.Status); err != nil {
+			return nil, err
+		}
 	}
 	return cred, nil
 }

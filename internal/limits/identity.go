@@ -86,3 +86,22 @@ const (
 	// replays; when full, the entry closest to expiry is forgotten first.
 	MaxLogoutReplayEntries = 100_000
 )
+
+// Caps of package identity on IETF Token Status Lists (credential revocation).
+const (
+	// MaxStatusListToken caps a fetched status list token (a compact JWS).
+	MaxStatusListToken = 1 << 20
+
+	// MaxStatusListBytes caps a status list once decompressed: a zlib bomb stops here.
+	// 16 MiB holds 134 million one-bit statuses.
+	MaxStatusListBytes = 16 << 20
+
+	// MaxStatusListsCached caps the status lists a CredentialVerifier keeps.
+	MaxStatusListsCached = 256
+
+	// DefaultStatusListCacheAge is how long a status list token without a ttl claim is
+	// kept; MaxStatusListCacheAge bounds its ttl (and exp bounds both): a revocation is
+	// seen at most that late.
+	DefaultStatusListCacheAge = 5 * time.Minute
+	MaxStatusListCacheAge     = time.Hour
+)
