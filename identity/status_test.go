@@ -1,6 +1,11 @@
 package identity_test
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -107,4 +112,46 @@ func TestCredentialStatusSkipped(t *testing.T) {
 	require.NoError(t, err)
 	_, err = cv.Verify(ctx(t), pres, identity.Presentation{Audience: "https://verifier.example", Nonce: "vn-1"})
 	assert.NoError(t, err)
+}
+
+// A status list that decompresses beyond limits.MaxStatusListBytes is refused (a zlib
+// bomb), and so is one with bits other than 1, 2, 4 or 8.
+func TestCredentialStatusListBounds(t *testing.T) {
+	idp, cv, clk, _ := credentialSetup(t)
+	holder := ecKey(t)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, err := zw.Write(make([]byte, 17<<20))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	for name, tt := range map[string]struct {
+		list map[string]any
+		why  string
+	}{
+		"zlib bomb": {map[string]any{"bits": 1, "lst": base64.RawURLEncoding.EncodeToString(z.Bytes())}, "status list larger than"},
+		"3 bits":    {map[string]any{"bits": 3, "lst": "eNoDAAAAAAE"}, "bits must be"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var uri string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				tok, err := idp.MintToken(map[string]any{"typ": "statuslist+jwt"}, map[string]any{
+					"sub": uri, "iat": clk.Now().Unix(), "status_list": tt.list})
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				_, _ = w.Write([]byte(tok))
+			}))
+			t.Cleanup(srv.Close)
+			uri = srv.URL + "/list"
+			issued, err := idp.IssueCredential(pidType, map[string]any{"given_name": "Maria", "status": map[string]any{
+				"status_list": map[string]any{"idx": 0, "uri": uri}}}, []string{"given_name"}, holder.Public())
+			require.NoError(t, err)
+			pres, err := dpitest.Present(issued, nil, holder, "https://verifier.example", "vn-1", clk.Now())
+			require.NoError(t, err)
+			_, err = cv.Verify(ctx(t), pres, identity.Presentation{Audience: "https://verifier.example", Nonce: "vn-1"})
+			require.ErrorIs(t, err, identity.ErrUnavailable)
+			assert.Contains(t, err.Error(), tt.why)
+		})
+	}
 }

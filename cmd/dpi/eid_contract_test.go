@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,5 +45,37 @@ func TestEIDVerifyAudienceContract(t *testing.T) {
 				assert.Equal(t, `"`+tc.check+`"`, string(v["check"]))
 			}
 		})
+	}
+}
+
+// dpi eid credential checks the credential's status list: a revoked credential is
+// rejected (exit 1, check "status"), as the Token Status List draft asks of a verifier.
+func TestEIDCredentialStatusContract(t *testing.T) {
+	idp, err := dpitest.StartIdP(dpitest.IdPOptions{})
+	require.NoError(t, err)
+	t.Cleanup(idp.Close)
+	holder, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	require.NoError(t, idp.SetCredentialStatus(5, dpitest.StatusInvalid))
+	base := []string{"eid", "credential", "--json", "--issuer", idp.Issuer(), "--type", "urn:eudi:pid:1",
+		"--audience", "https://agency.example", "--nonce", "n-1"}
+	for _, tc := range []struct {
+		idx   int
+		code  int
+		check string
+	}{{4, exitOK, ""}, {5, exitRejected, "status"}} {
+		issued, err := idp.IssueCredential("urn:eudi:pid:1", map[string]any{"given_name": "Maria", "status": idp.CredentialStatus(tc.idx)},
+			[]string{"given_name"}, holder.Public())
+		require.NoError(t, err)
+		pres, err := dpitest.Present(issued, nil, holder, "https://agency.example", "n-1", time.Now())
+		require.NoError(t, err)
+		code, out, errOut := contractRun(t, "", append(append([]string{}, base...), pres)...)
+		require.Equal(t, tc.code, code, errOut)
+		var v map[string]json.RawMessage
+		onlyJSON(t, out, &v)
+		if tc.check != "" {
+			assert.Equal(t, `"`+tc.check+`"`, string(v["check"]))
+			assert.Contains(t, errOut, "revoked")
+		}
 	}
 }
