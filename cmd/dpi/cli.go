@@ -68,6 +68,12 @@ func dispatch(e *env, prefix string, args []string, subs []command) int {
 		e.json = true
 		args = args[1:]
 	}
+	if prefix == "dpi" && len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
+	if len(args) > 1 && args[0] == "help" {
+		return help(e, prefix, args[1:], subs)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := e.stderr
 		code := exitUsage
@@ -87,6 +93,32 @@ func dispatch(e *env, prefix string, args []string, subs []command) int {
 		return c.run(e, args[1:])
 	}
 	fmt.Fprintf(e.stderr, "%s: unknown command %q\n\n", prefix, args[0])
+	printUsage(e.stderr, prefix, subs)
+	return exitUsage
+}
+
+// help prints the usage of the command that path names ("dpi help id validate") on
+// standard output, as its --help does on standard error.
+func help(e *env, prefix string, path []string, subs []command) int {
+	for _, c := range subs {
+		if c.name != path[0] {
+			continue
+		}
+		if c.subs != nil {
+			if len(path) == 1 {
+				printUsage(e.stdout, prefix+" "+c.name, c.subs)
+				return exitOK
+			}
+			return help(e, prefix+" "+c.name, path[1:], c.subs)
+		}
+		if len(path) > 1 {
+			break
+		}
+		out := *e
+		out.stderr = e.stdout
+		return c.run(&out, []string{"--help"})
+	}
+	fmt.Fprintf(e.stderr, "%s: no command %q to help with\n\n", prefix, truncateInput(strings.Join(path, " ")))
 	printUsage(e.stderr, prefix, subs)
 	return exitUsage
 }
@@ -219,9 +251,12 @@ const maxEcho = 40
 
 // truncateInput shortens an input that a message repeats to maxEcho runes, saying how long
 // it was, and escapes it as printable does.
-func truncateInput(s string) string {
+func truncateInput(s string) string { return printable(shorten(s)) }
+
+// shorten cuts s to maxEcho runes, saying how long it was.
+func shorten(s string) string {
 	if r := []rune(s); len(r) > maxEcho {
-		return printable(string(r[:maxEcho])) + fmt.Sprintf("... (%d bytes)", len(s))
+		return string(r[:maxEcho]) + fmt.Sprintf("... (%d bytes)", len(s))
 	}
-	return printable(s)
+	return s
 }

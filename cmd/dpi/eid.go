@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dpiblocks/dpi/identity"
@@ -240,10 +245,34 @@ func runEIDCredential(e *env, args []string) int {
 		fmt.Fprintln(e.stdout, verdictWord(result))
 		return result
 	}
-	fmt.Fprintf(e.stdout, "ACCEPTED\n  %-12s %s\n  %-12s %s\n  %-12s %s\n  %-12s %v\n  %-12s %s\n",
+	fmt.Fprintf(e.stdout, "ACCEPTED\n  %-12s %s\n  %-12s %s\n  %-12s %s\n  %-12s %v\n  claims:\n",
 		"issuer:", printable(cred.Issuer), "type:", printable(cred.Type), "disclosed:", printable(strings.Join(cred.Disclosed, ", ")),
-		"key bound:", cred.KeyBound, "claims:", printable(fmt.Sprint(cred.Claims)))
+		"key bound:", cred.KeyBound)
+	printClaims(e.stdout, cred.Claims)
 	return result
+}
+
+// printClaims writes one claim a line, sorted by name: a string as itself, anything else
+// (numbers, booleans, objects, arrays) as compact JSON, escaped as printable does.
+func printClaims(w io.Writer, raw json.RawMessage) {
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil {
+		fmt.Fprintf(w, "    %s\n", printable(shorten(string(raw))))
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
+		v, ok := claims[k].(string)
+		if !ok {
+			b, err := json.Marshal(claims[k])
+			if err != nil {
+				b = []byte("(not printable)")
+			}
+			v = string(b)
+		}
+		fmt.Fprintf(w, "    %-20s %s\n", printable(k)+":", printable(v))
+	}
 }
 
 func runEIDProfiles(e *env, args []string) int {

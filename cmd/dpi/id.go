@@ -59,8 +59,13 @@ func runIDValidate(e *env, args []string) int {
 	verdicts := make([]idVerdict, 0, len(numbers))
 	result := exitOK
 	for _, n := range numbers {
-		v := idVerdict{Input: n, Country: s.Country, Scheme: s.Name, Compact: s.Compact(n)}
-		if f, err := s.Format(n); err != nil {
+		// A number is short: the input is echoed only as far as maxEcho, so that a file
+		// pasted by mistake is not printed back.
+		v := idVerdict{Input: shorten(n), Country: s.Country, Scheme: s.Name, Compact: shorten(s.Compact(n))}
+		if strings.TrimSpace(n) == "" {
+			v.Error = "empty"
+			result = exitRejected
+		} else if f, err := s.Format(n); err != nil {
 			v.Error = err.Error()
 			result = exitRejected
 		} else {

@@ -250,11 +250,11 @@ func runLogVerify(e *env, args []string) int {
 	case !res.Intact:
 		e.printFaults(res, rep.Size)
 	case !res.Anchored:
-		fmt.Fprintf(e.stdout, "INDETERMINATE: log %s is consistent (%d entries) but has no signed checkpoint\n", res.Origin, rep.Size)
+		fmt.Fprintf(e.stdout, "INDETERMINATE: log %s is consistent (%s) but has no signed checkpoint\n", res.Origin, plural(int(rep.Size), "entry", "entries"))
 	default:
-		fmt.Fprintf(e.stdout, "INTACT: log %s verifies: %d entries, %d erased, %d signed checkpoints checked; latest covers %d entries", res.Origin, rep.Size, rep.Erased, rep.Checkpoints, rep.Latest.Size)
+		fmt.Fprintf(e.stdout, "INTACT: log %s verifies: %s, %d erased, %s checked; latest covers %s", res.Origin, plural(int(rep.Size), "entry", "entries"), rep.Erased, plural(int(rep.Checkpoints), "signed checkpoint", "signed checkpoints"), plural(int(rep.Latest.Size), "entry", "entries"))
 		if rep.Unanchored > 0 {
-			fmt.Fprintf(e.stdout, " (%d newer entries not yet checkpointed)", rep.Unanchored)
+			fmt.Fprintf(e.stdout, " (%s not yet checkpointed)", plural(int(rep.Unanchored), "newer entry", "newer entries"))
 		}
 		fmt.Fprintln(e.stdout)
 	}
@@ -299,7 +299,7 @@ func (e *env) reportOtherKey(res logVerifyResult, n int) int {
 		}
 		return exitRejected
 	}
-	fmt.Fprintf(e.stdout, "REJECTED: %s: none of the %d signed checkpoints of log %s verifies with it\n", errOtherKey, n, res.Origin)
+	fmt.Fprintf(e.stdout, "REJECTED: %s: none of the %s of log %s verifies with it\n", errOtherKey, plural(int(n), "signed checkpoint", "signed checkpoints"), res.Origin)
 	if len(res.Faults) > 0 {
 		e.printFaults(res, res.Report.Size)
 	}
@@ -308,7 +308,7 @@ func (e *env) reportOtherKey(res logVerifyResult, n int) int {
 
 // printFaults prints the faults of a log that does not verify.
 func (e *env) printFaults(res logVerifyResult, size uint64) {
-	fmt.Fprintf(e.stdout, "TAMPERED: log %s does not verify (%d entries)\n", res.Origin, size)
+	fmt.Fprintf(e.stdout, "TAMPERED: log %s does not verify (%s)\n", res.Origin, plural(int(size), "entry", "entries"))
 	for _, f := range res.Faults {
 		fmt.Fprintf(e.stdout, "  %s\n", f)
 	}
@@ -352,7 +352,7 @@ func runLogProof(e *env, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "inclusion proof: entry %d (kind %s) of log %s\n", p.Leaf.Seq, p.Leaf.Kind, l.Origin())
-	fmt.Fprintf(e.stdout, "audit path: %d hashes\n", len(p.Hashes))
+	fmt.Fprintf(e.stdout, "audit path: %s\n", plural(len(p.Hashes), "hash", "hashes"))
 	for _, h := range p.Hashes {
 		b, _ := h.MarshalText()
 		fmt.Fprintf(e.stdout, "  %s\n", b)
@@ -394,7 +394,7 @@ func runLogConsistency(e *env, args []string) int {
 		}
 		return exitOK
 	}
-	fmt.Fprintf(e.stdout, "consistency proof of log %s: %d hashes\nold checkpoint:\n%s\nnew checkpoint:\n%s", l.Origin(), len(p.Hashes), p.Old, p.New)
+	fmt.Fprintf(e.stdout, "consistency proof of log %s: %s\nold checkpoint:\n%s\nnew checkpoint:\n%s", l.Origin(), plural(len(p.Hashes), "hash", "hashes"), p.Old, p.New)
 	return exitOK
 }
 

@@ -136,7 +136,7 @@ func TestLogInitAdoptsUnsignedLog(t *testing.T) {
 	pub := initLog(t, dsn, key, testLogOrigin)
 	code, out, errs := runCLI(t, "log", "verify", "--db", dsn, "--pubkey", pub)
 	assert.Equal(t, exitOK, code, errs)
-	assert.Contains(t, out, "1 entries")
+	assert.Contains(t, out, "1 entry")
 
 	signed := "sqlite://" + filepath.Join(t.TempDir(), "signed.db")
 	newUnanchoredLog(t, signed)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
@@ -20,7 +21,7 @@ func init() {
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT] DOC\n\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
 	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
 	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
@@ -39,6 +40,9 @@ const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|
 	"checked, and a warning says so. At B-LT the issuers are found from ROOTS, and a\n" +
 	"certificate of either chain that is revoked, or whose status cannot be found, refuses the\n" +
 	"signature as for the signing certificate.\n\n" +
+	"On success a one-line report (format and level, signer, claimed signing time, output) goes\n" +
+	"to standard error, or with --json and -o as JSON to standard output. Without -o the\n" +
+	"signature goes to standard output, which must not be a terminal for CAdES (binary).\n\n" +
 	"Exit 0 signed; 2 usage error or unusable input (unreadable files, a key that does not\n" +
 	"match the certificate, a certificate that cannot sign: a CA certificate, or one expired,\n" +
 	"not yet valid or revoked); 3 the time-stamp authority gave no usable time-stamp, or the\n" +
@@ -62,10 +66,13 @@ func runSign(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if e.json {
-		// The output is the signature itself; printing it under --json would hand a
-		// script that parses stdout as JSON something that is not.
-		return e.usageError("sign: no JSON output: the signature is written as is (DER for cades, a compact JWS for jades)")
+	if e.json && *out == "" {
+		// Without -o the output is the signature itself; printing a report beside it would
+		// hand a script that parses stdout as JSON something that is not.
+		return e.usageError("sign: --json needs -o: without it standard output is the signature (DER for cades, a compact JWS for jades)")
+	}
+	if *out == "" && *format == "cades" && isTerminal(e.stdout) {
+		return e.usageError("sign: a CAdES signature is binary: write it with -o FILE, or redirect standard output")
 	}
 	if *keyArg == "" || *certArg == "" {
 		return e.usageError("sign: --key and --cert are required")
@@ -152,6 +159,7 @@ func runSign(e *env, args []string) int {
 	if !opts.CheckRevocation && !lt {
 		fmt.Fprintf(e.stderr, "dpi: sign: warning: revocation not checked: give the issuer's certificate (--chain) to check it\n")
 	}
+	signedAt := time.Now()
 	sig, err := signer.Sign(e.ctx, doc)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
@@ -163,16 +171,65 @@ func runSign(e *env, args []string) int {
 		// A certificate expired, not yet valid or revoked at the signing time cannot sign.
 		return exitUsage
 	}
+	rep := signReport{Format: *format, Level: *level, Signer: chain[0].Subject.String(),
+		SigningTime: signedAt.UTC().Truncate(time.Second), Output: *out, Bytes: len(sig)}
+	if rep.Level == "" {
+		rep.Level = map[bool]string{true: "B-T", false: "B-B"}[*tsa != ""]
+	}
 	if *out == "" {
 		if _, err := e.stdout.Write(sig); err != nil {
 			return exitUsage
 		}
+		rep.Output = "standard output"
+		rep.print(e.stderr)
 		return exitOK
 	}
 	if err := os.WriteFile(*out, sig, 0o644); err != nil {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
+	if e.json {
+		if err := e.printJSON(rep); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	rep.print(e.stderr)
 	return exitOK
+}
+
+// signReport is what dpi sign says once the signature is written: on standard error, or
+// with --json (and -o) as JSON on standard output.
+type signReport struct {
+	Format string `json:"format"` // cades or jades
+	Level  string `json:"level"`  // B-B, B-T or B-LT
+	Signer string `json:"signer"` // the signing certificate's subject
+	// SigningTime is this machine's clock when signing began: the claimed signing time
+	// (a B-T or B-LT signature also carries the time-stamp authority's time).
+	SigningTime time.Time `json:"signingTime"`
+	Output      string    `json:"output"` // the file written, or "standard output"
+	Bytes       int       `json:"bytes"`
+}
+
+func (r signReport) print(w io.Writer) {
+	name := map[string]string{"cades": "CAdES", "jades": "JAdES"}[r.Format]
+	fmt.Fprintf(w, "signed: %s-BASELINE-%s by %s at %s (claimed), %s written to %s\n",
+		name, r.Level, printable(r.Signer), r.SigningTime.Format(time.RFC3339), plural(r.Bytes, "byte", "bytes"), printable(r.Output))
+}
+
+// isTerminal reports whether w is a terminal, where binary output would garble the screen:
+// a character device other than the null device (without golang.org/x/term, which asks
+// the terminal itself, a character device is the closest sign).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
 }
 
 // loadSigningKey opens the key named on the command line: a pkcs11: URI (RFC 7512; the

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
@@ -82,6 +85,9 @@ func runVerify(e *env, args []string) int {
 	if len(sig) > 0 && sig[0] != 0x30 {
 		sig = bytes.TrimSpace(sig) // a JWS saved by an editor may end with a newline
 	}
+	if b, _ := pem.Decode(sig); b != nil && pemCMSTypes[b.Type] {
+		sig = b.Bytes // openssl cms -outform PEM, and tools that mail signatures
+	}
 	doc, closeDoc, err := openDocument(e, rest[0])
 	if err != nil {
 		return e.usageError("verify: %s", oneLine(err.Error()))
@@ -89,6 +95,14 @@ func runVerify(e *env, args []string) int {
 	defer closeDoc()
 	report, err := signature.Validate(e.ctx, doc, sig, policy)
 	if err != nil {
+		if errors.Is(err, signature.ErrMalformed) && !looksLikeSignature(sig) {
+			msg := fmt.Sprintf("verify: %s is not a signature: it looks like %s; expected a CAdES signature (DER, or PEM CMS) or a JAdES compact JWS",
+				displayName(rest[1]), describeInput(sig))
+			if head := peek(rest[0]); looksLikeSignature(head) {
+				msg += fmt.Sprintf(", and the document %s looks like one: are DOC and SIG swapped? (dpi verify DOC SIG)", displayName(rest[0]))
+			}
+			return e.usageError("%s", msg)
+		}
 		if errors.Is(err, signature.ErrMalformed) || errors.Is(err, signature.ErrTooLarge) {
 			return e.usageError("verify: unreadable signature: %s", oneLine(err.Error()))
 		}
@@ -187,6 +201,65 @@ func printReport(w io.Writer, r *signature.Report) {
 	for _, wn := range r.Warnings {
 		line("warning", oneLine(wn))
 	}
+}
+
+// pemCMSTypes are the PEM labels a CMS signature travels under (RFC 7468 §9: "CMS"; older
+// tools write "PKCS7").
+var pemCMSTypes = map[string]bool{"CMS": true, "PKCS7": true, "PKCS #7 SIGNED DATA": true}
+
+// oidSignedData is id-signedData (RFC 5652 §5.1), DER-encoded with its tag and length: it
+// opens every CMS signature, a few bytes in.
+var oidSignedData = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}
+
+// looksLikeSignature says whether b starts like a CAdES signature (DER or PEM CMS) or a
+// compact JWS: enough to tell a swapped argument, not a check.
+func looksLikeSignature(b []byte) bool {
+	if bl, _ := pem.Decode(b); bl != nil {
+		return pemCMSTypes[bl.Type]
+	}
+	if len(b) > 0 && b[0] == 0x30 {
+		return bytes.Contains(b[:min(len(b), 32)], oidSignedData)
+	}
+	t := bytes.TrimSpace(b)
+	return bytes.HasPrefix(t, []byte("eyJ")) && bytes.Count(t[:min(len(t), 64<<10)], []byte(".")) == 2
+}
+
+// describeInput names what b looks like, for a message about the wrong input.
+func describeInput(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "an empty file"
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		return "a PDF document"
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "a ZIP archive (or an office document)"
+	}
+	if bl, _ := pem.Decode(b); bl != nil {
+		return fmt.Sprintf("a PEM %q block", truncateInput(bl.Type))
+	}
+	if b[0] == 0x30 {
+		return "DER (ASN.1) data that is not a CMS signature"
+	}
+	if head := b[:min(len(b), 512)]; utf8.Valid(head) || utf8.Valid(head[:max(0, len(head)-3)]) {
+		return "text"
+	}
+	return "binary data"
+}
+
+// peek returns the first bytes of a file, or nothing for standard input or a file that
+// cannot be read.
+func peek(name string) []byte {
+	if name == "-" {
+		return nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, 512)
+	n, _ := io.ReadFull(f, b)
+	return b[:n]
 }
 
 func poolOf(certs []*x509.Certificate) *x509.CertPool {
