@@ -123,7 +123,7 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 		at = s.clock()
 	}
 	at = at.UTC()
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT doc FROM consent_records WHERE person = ? AND controller = ?"), string(req.Person), req.Controller)
+	rows, err := s.decideStmt.QueryContext(ctx, string(req.Person), req.Controller)
 	if err != nil {
 		return nil, nil, fmt.Errorf("consent: read records: %w", err)
 	}

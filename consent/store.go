@@ -56,6 +56,9 @@ type Store struct {
 	signer   crypto.Signer
 	validity time.Duration
 	now      func() time.Time
+	// decideStmt is the query every decision runs, prepared once: parsing it again on
+	// every call cost more than a tenth of a decision.
+	decideStmt *sql.Stmt
 }
 
 // Open opens the consent store in db, creating its table when needed.
@@ -79,6 +82,11 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Store, error) {
 	if err := db.Migrate(ctx, "consent", migrations); err != nil {
 		return nil, err
 	}
+	st, err := db.PrepareContext(ctx, db.Rebind("SELECT doc FROM consent_records WHERE person = ? AND controller = ?"))
+	if err != nil {
+		return nil, fmt.Errorf("consent: prepare: %w", err)
+	}
+	s.decideStmt = st
 	return s, nil
 }
 
