@@ -17,15 +17,25 @@
 //   - [github.com/dpiblocks/dpi/signature]: sign and validate documents as CAdES (CMS) and
 //     JAdES (JWS), detached and streaming, with RFC 3161 time-stamps, OCSP and CRL
 //     revocation and a validation report modelled on ETSI EN 319 102-1.
-//   - consent, interop and notify: consent records and receipts, signed envelopes between
-//     agencies, and notifications with proof of delivery (planned).
+//   - [github.com/dpiblocks/dpi/consent]: consent records with the ISO/IEC TS 27560 fields,
+//     a decision before data is shared, signed receipts, and a page where a person sees who
+//     used their data and withdraws.
+//   - [github.com/dpiblocks/dpi/interop]: signed (and optionally encrypted) messages between
+//     agencies, speaking X-Road's message protocol for REST, with replay defence, a trust
+//     directory and signed events over NATS JetStream.
+//   - [github.com/dpiblocks/dpi/notify]: notifications that are never lost (an outbox in
+//     the service's own transaction, webhooks, email, SMS), and legal notices in a digital
+//     mailbox, deemed served by each country's rule, with proof of delivery and a paper
+//     letter for whoever needs one.
+//   - [github.com/dpiblocks/dpi/evidence] and [github.com/dpiblocks/dpi/store]: the
+//     tamper-evident log every block keeps its evidence in, and the database it is kept in.
 //   - [github.com/dpiblocks/dpi/dpitest]: real protocol peers on loopback for tests: a test
 //     PKI (CAs, OCSP, CRL, time-stamp authority) and a test national identity provider.
 //
 // Evidence goes into an append-only log with an RFC 6962 Merkle tree and signed checkpoints,
-// so that a person or an auditor can prove a record is there and that nothing was rewritten.
-// Consent history, the interop message log and delivery evidence will be kept there as those
-// blocks arrive.
+// so that a person or an auditor can prove a record is there and that nothing was rewritten:
+// consent history, the interop message log and delivery evidence are kept there, and an
+// agency keeps its own records the same way.
 //
 // # Standards
 //
@@ -33,6 +43,9 @@
 //	            (private_key_jwt), eIDAS levels of assurance, NIST SP 800-63-3
 //	signature   RFC 5652 (CMS), ETSI EN 319 122-1 (CAdES baseline), ETSI TS 119 182-1
 //	            (JAdES), RFC 7797, RFC 3161, RFC 6960 (OCSP), RFC 5280, ETSI EN 319 102-1
+//	consent     ISO/IEC TS 27560, W3C DPV, RFC 7515, RFC 8785, Kantara Consent Receipt 1.1
+//	interop     X-Road message protocol for REST, RFC 7515/7516, CloudEvents 1.0
+//	notify      Standard Webhooks, RFC 5321, GOV.UK Notify's templates and statuses
 //	evidence    RFC 6962 Merkle trees, C2SP signed notes and checkpoints
 //
 // # Promises every block keeps
