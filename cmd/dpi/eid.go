@@ -112,14 +112,7 @@ func runEIDVerify(e *env, args []string) int {
 		case errors.Is(err, identity.ErrLoA):
 			verdict.Check = "loa"
 		}
-		switch {
-		case errors.Is(err, identity.ErrMalformed):
-			result = exitUsage // not a token at all: unusable input
-		case errors.Is(err, identity.ErrUnavailable):
-			result = exitIndeterminate // the IdP could not be asked: nothing was judged
-		default:
-			result = exitRejected
-		}
+		result = eidExit(err)
 		fmt.Fprintf(e.stderr, "dpi: eid verify: %s\n", oneLine(err.Error()))
 	}
 	if e.json {
@@ -225,14 +218,7 @@ func runEIDCredential(e *env, args []string) int {
 		if errors.As(err, &re) {
 			verdict.Check = re.Check
 		}
-		switch {
-		case errors.Is(err, identity.ErrMalformed):
-			result = exitUsage
-		case errors.Is(err, identity.ErrUnavailable):
-			result = exitIndeterminate
-		default:
-			result = exitRejected
-		}
+		result = eidExit(err)
 		fmt.Fprintf(e.stderr, "dpi: eid credential: %s\n", oneLine(err.Error()))
 	}
 	if e.json {
@@ -318,4 +304,17 @@ func verdictWord(code int) string {
 	default:
 		return "REJECTED"
 	}
+}
+
+// eidExit is the exit code of an eid subcommand whose token was not accepted: 2 for what
+// is not a token at all (unusable input), 3 when the IdP could not be asked (nothing was
+// judged), 1 for a token checked and rejected.
+func eidExit(err error) int {
+	switch {
+	case errors.Is(err, identity.ErrMalformed):
+		return exitUsage
+	case errors.Is(err, identity.ErrUnavailable):
+		return exitIndeterminate
+	}
+	return exitRejected
 }

@@ -70,14 +70,7 @@ func runEIDLogoutToken(e *env, args []string) int {
 		if re, ok := errors.AsType[*identity.RejectedError](err); ok {
 			verdict.Check = re.Check
 		}
-		switch {
-		case errors.Is(err, identity.ErrMalformed):
-			result = exitUsage
-		case errors.Is(err, identity.ErrUnavailable):
-			result = exitIndeterminate
-		default:
-			result = exitRejected
-		}
+		result = eidExit(err)
 		fmt.Fprintf(e.stderr, "dpi: eid logout-token: %s\n", oneLine(err.Error()))
 	}
 	if e.json {
