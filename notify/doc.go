@@ -112,8 +112,28 @@
 //
 // Every digital notice keeps a paper fallback: a notice to a person without a digital
 // address goes at once, and one not opened in time goes when the rule deems it (or after
-// [LegalConfig.LetterAfter]), through a [LetterChannel] that renders a letter
-// ([TextLetter]: plain text, for now) and hands it to a [PrintProvider].
+// [LegalConfig.LetterAfter]), through a [LetterChannel] that renders a letter and hands it
+// to a [PrintProvider].
+//
+// # Letters
+//
+// The [LetterChannel] renders each notification as a PDF letter ([PDFLetter]) on A4 for a
+// windowed envelope: the sender's block, the recipient's address, the date, the reference
+// and the notification's ID, the subject, the notice, and on every page a verification
+// line with the notice's SHA-256 ([Content.Hash]), which a proof of delivery also carries.
+// The text is set in the PDF standard fonts (Helvetica), which cover Windows-1252: Spanish,
+// Portuguese and the other Western European languages print as written, and a notice,
+// address or sender with any other character is refused with [ErrInput] when the message
+// is created (the channel is a [ContentChecker] and an [AddressChecker]), as is a notice
+// of more than 50 pages (limits.MaxLetterPages). The PDF is made with pdfcpu
+// (github.com/pdfcpu/pdfcpu), a maintained pure-Go PDF library that the module uses for
+// PAdES too; go-pdf/fpdf, the other candidate, is archived. pdfcpu reads "%p", "%t" and
+// the like in a text as placeholders, so the renderer cuts the text at each '%' to print
+// the service's words as written. [TextLetter] is the plain-text renderer.
+//
+// [PrintSpool] is a print provider that writes each letter (ID.pdf) and its envelope data
+// (ID.json, a [SpoolEntry]) into a directory, atomically, for a print shop, a mail room
+// or a small agency's printer; a real print and post service implements [PrintProvider].
 //
 // # Proof of delivery
 //
@@ -141,8 +161,8 @@
 //
 // # What it does not do yet
 //
-// Still to come: letters as PDF (no well-kept Go PDF library was at hand: go-pdf/fpdf is
-// archived), rules for Peru and Uruguay, restyling the mailbox page with templates of the
+// Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
+// rules for Peru and Uruguay, restyling the mailbox page with templates of the
 // service's own, consistency proofs from checkpoints an auditor kept, status callbacks to
 // the sending service, per-channel rate limits, fan-out through NATS JetStream, and the
 // benchmark against River. Templates have no

@@ -317,6 +317,11 @@ func (o *Outbox) prepare(m Message) (*row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cc, ok := o.channels[m.Channel].(ContentChecker); ok {
+		if err := cc.CheckContent(c); err != nil {
+			return nil, err
+		}
+	}
 	return &row{id: newID(), key: m.IdempotencyKey, channel: m.Channel, to: m.To, reference: m.Reference, content: c, created: o.now()}, nil
 }
 
