@@ -105,8 +105,11 @@
 // 70.235/1972 art. 23 §2 III: served fifteen days after delivery to the DTE, or when
 // consulted), [RuleCL] (Ley 19.880 as Ley 21.180 and Ley 21.806 made it: served on the
 // third business day after sending to the domicilio digital único) and [RuleDK] (lov om
-// Digital Post § 10, nr. 1: served when available). Peru and Uruguay are not there yet: the
-// number of days and the article could not be confirmed. [Rule.Decide] is the rule as a
+// Digital Post § 10, nr. 1: served when available), [RulePE] (TUO de la Ley 27444, D.S.
+// 004-2019-JUS, arts. 20.4 and 25.2: served when deposited in the casilla electrónica) and
+// [RuleUY] (Decreto 276/013, domicilio electrónico: served when opened, or at the start of
+// the next business day). The PE and UY rules, like CL's, rest on secondary sources and
+// say so in their documentation: check them against the official texts. [Rule.Decide] is the rule as a
 // pure function of the times; [Legal.DeemDue] is the sweep that records what is due, with
 // the rule's date, not the sweep's.
 //
@@ -162,7 +165,7 @@
 // # What it does not do yet
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
-// rules for Peru and Uruguay, restyling the mailbox page with templates of the
+// restyling the mailbox page with templates of the
 // service's own, consistency proofs from checkpoints an auditor kept, status callbacks to
 // the sending service, per-channel rate limits, fan-out through NATS JetStream, and the
 // benchmark against River. Templates have no
