@@ -144,6 +144,7 @@ var errLeaseLost = errors.New("notify: lease lost")
 type claim struct {
 	delivery Delivery
 	channel  string
+	callback string // the sending service's callback URL, if any
 	lease    string
 	deliver  bool // false when the claim ended the notification without an attempt
 }
@@ -187,6 +188,9 @@ func (d *Dispatcher) step(ctx context.Context) (bool, error) {
 	if errors.Is(err, errLeaseLost) {
 		return true, nil
 	}
+	if err == nil && c.callback != "" {
+		d.o.wake() // a status callback may be due
+	}
 	return true, err
 }
 
@@ -217,7 +221,7 @@ func (d *Dispatcher) dueQuery(sel string) (string, []any) {
 
 // claim takes the notification due first and leases it to the caller, in tx.
 func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Record, error) {
-	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease")
+	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease, callback")
 	if d.o.db.Dialect() == store.Postgres {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
@@ -226,7 +230,7 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	var created int64
 	var stale string // the lease of a worker that died, if any
 	err := tx.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&dl.ID, &c.channel, &dl.To, &dl.Reference,
-		&dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML, &dl.Attempt, &created, &stale)
+		&dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML, &dl.Attempt, &created, &stale, &c.callback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, evidence.Record{}, errNothingDue
 	}
@@ -242,11 +246,11 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	}
 	switch {
 	case disabled > 0:
-		rec, err := d.finish(ctx, tx, dl.ID, stale, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
+		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
 		return c, rec, err
 	case dl.Attempt >= len(d.o.schedule):
 		// The last attempt was claimed and never recorded: its worker died.
-		rec, err := d.finish(ctx, tx, dl.ID, stale, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
+		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
 		return c, rec, err
 	}
 	c.lease = newLease()
@@ -261,8 +265,10 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	return c, rec, err
 }
 
-// finish ends a notification in a final status, in tx, when it still holds lease.
-func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, id, lease string, now time.Time, ev Event) (evidence.Record, error) {
+// finish ends a notification in a final status, in tx, when it still holds lease, and
+// enqueues its status callback when the service asked for one.
+func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, c *claim, lease string, now time.Time, ev Event) (evidence.Record, error) {
+	id := c.delivery.ID
 	ev.At = now
 	ev.Reason = clip(ev.Reason)
 	res, err := tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET status = ?, lease = '', reason = ?, updated_at = ? WHERE id = ? AND lease = ?"),
@@ -272,6 +278,11 @@ func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, id, lease string, n
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return evidence.Record{}, errLeaseLost
+	}
+	if c.callback != "" && d.o.callback != nil {
+		if ev.Callback, err = d.o.enqueueCallback(ctx, tx, id, c.callback, c.delivery.Reference, ev); err != nil {
+			return evidence.Record{}, err
+		}
 	}
 	return record(id, ev, nil)
 }
@@ -321,7 +332,7 @@ func (d *Dispatcher) outcome(ctx context.Context, tx *sql.Tx, c *claim, derr err
 	default:
 		ev.Status = TechnicalFailure
 	}
-	return d.finish(ctx, tx, dl.ID, c.lease, now, ev)
+	return d.finish(ctx, tx, c, c.lease, now, ev)
 }
 
 // jitter spreads a delay by up to 10% either way, so that notifications that failed together

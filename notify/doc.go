@@ -63,6 +63,19 @@
 // minutes off. Signatures verify with the reference library (npm standardwebhooks); a test
 // checks this.
 //
+// # Status callbacks
+//
+// With [Config].Callbacks set (a [Webhook]: the same signer, secrets or Ed25519 keys, as
+// the webhook channel), a message with a [Message].CallbackURL makes the outbox tell the
+// sending service when the notification reaches a final status: a [StatusCallback]
+// (type "notification.status", the notification's ID, reference, status, attempts and
+// reason; no address, no content) POSTed to that URL and signed per Standard Webhooks. A
+// callback is itself a notification in the outbox, on the reserved channel
+// [CallbackChannel], enqueued in the transaction that records the final status (whose
+// event names it in [Event].Callback), so it is durable, retried on the schedule, and
+// sent at least once under a webhook-id of its own. Its idempotency key makes a status
+// call back once. The statuses of legal notices (opened, deemed) are not called back yet.
+//
 // # Email and SMS
 //
 // The [Email] channel sends through an SMTP submission server (RFC 5321, RFC 6409) with the
@@ -166,8 +179,7 @@
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
 // restyling the mailbox page with templates of the
-// service's own, consistency proofs from checkpoints an auditor kept, status callbacks to
-// the sending service, per-channel rate limits, fan-out through NATS JetStream, and the
+// service's own, consistency proofs from checkpoints an auditor kept, per-channel rate limits, fan-out through NATS JetStream, and the
 // benchmark against River. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
