@@ -40,6 +40,13 @@ type DispatcherConfig struct {
 	Poll time.Duration
 	// Logger receives failures of the database; nil logs nothing.
 	Logger *slog.Logger
+	// RateLimits caps, by channel name, how fast the dispatcher attempts each channel's
+	// notifications; a channel without one goes as fast as the workers can. A
+	// notification held back by its channel's limit is not due (RunUntilEmpty returns
+	// without it).
+	RateLimits map[string]RateLimit
+	// Now is the clock of the rate limits; nil means time.Now.
+	Now func() time.Time
 }
 
 // Dispatcher delivers the notifications of an outbox through its channels: its workers
@@ -53,6 +60,7 @@ type Dispatcher struct {
 	lease  time.Duration
 	poll   time.Duration
 	logger *slog.Logger
+	limit  *limiter // nil without rate limits
 }
 
 // NewDispatcher returns a dispatcher for o.
@@ -73,6 +81,14 @@ func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.n < 0 || d.n > limits.MaxNotifyWorkers || d.lease < 0 || d.poll < 0 {
 		return nil, fmt.Errorf("%w: 1 to %d workers, and a positive lease and poll", ErrConfig, limits.MaxNotifyWorkers)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	var err error
+	if d.limit, err = newLimiter(o, cfg.RateLimits, now); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -91,7 +107,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				if err != nil && ctx.Err() == nil && d.logger != nil {
 					d.logger.ErrorContext(ctx, "notify: dispatch", "err", err)
 				}
-				t := time.NewTimer(d.poll)
+				wait := d.poll
+				if w := d.limit.wait(); w > 0 && w < wait {
+					wait = w
+				}
+				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
 				case <-woken:
@@ -152,16 +172,16 @@ type claim struct {
 // step claims one due notification, attempts it and records the outcome. It reports
 // whether it found one.
 func (d *Dispatcher) step(ctx context.Context) (bool, error) {
-	if due, err := d.anyDue(ctx); err != nil || !due {
-		return false, err
+	if d.limit != nil {
+		d.limit.mu.Lock()
 	}
-	var c *claim
-	_, err := d.o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		var err error
-		var rec evidence.Record
-		c, rec, err = d.claim(ctx, tx)
-		return rec, err
-	})
+	c, err := d.claimDue(ctx)
+	if d.limit != nil {
+		if c != nil && c.deliver {
+			d.limit.take(c.channel)
+		}
+		d.limit.mu.Unlock()
+	}
 	if errors.Is(err, errNothingDue) {
 		return false, nil
 	}
@@ -194,10 +214,36 @@ func (d *Dispatcher) step(ctx context.Context) (bool, error) {
 	return true, err
 }
 
+// claimDue claims the notification due first among the channels that may be attempted
+// now, or returns errNothingDue.
+func (d *Dispatcher) claimDue(ctx context.Context) (*claim, error) {
+	names := d.limit.ready(d.o.names)
+	if len(names) == 0 {
+		return nil, errNothingDue
+	}
+	if due, err := d.anyDue(ctx, names); err != nil || !due {
+		if err == nil {
+			err = errNothingDue
+		}
+		return nil, err
+	}
+	var c *claim
+	_, err := d.o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
+		var err error
+		var rec evidence.Record
+		c, rec, err = d.claim(ctx, tx, names)
+		return rec, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // anyDue looks, without a transaction, for a due notification of the dispatcher's channels,
 // so that an idle worker takes no write lock.
-func (d *Dispatcher) anyDue(ctx context.Context) (bool, error) {
-	q, args := d.dueQuery("SELECT id")
+func (d *Dispatcher) anyDue(ctx context.Context, names []string) (bool, error) {
+	q, args := d.dueQuery("SELECT id", names)
 	var id string
 	err := d.o.db.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -209,19 +255,19 @@ func (d *Dispatcher) anyDue(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func (d *Dispatcher) dueQuery(sel string) (string, []any) {
+func (d *Dispatcher) dueQuery(sel string, names []string) (string, []any) {
 	args := []any{d.o.now().UnixNano()}
-	for _, n := range d.o.names {
+	for _, n := range names {
 		args = append(args, n)
 	}
 	q := sel + " FROM notify_messages WHERE status IN ('created', 'sending') AND next_at <= ? AND channel IN (" +
-		strings.Repeat("?, ", len(d.o.names)-1) + "?) ORDER BY next_at LIMIT 1"
+		strings.Repeat("?, ", len(names)-1) + "?) ORDER BY next_at LIMIT 1"
 	return q, args
 }
 
 // claim takes the notification due first and leases it to the caller, in tx.
-func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Record, error) {
-	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease, callback")
+func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx, names []string) (*claim, evidence.Record, error) {
+	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease, callback", names)
 	if d.o.db.Dialect() == store.Postgres {
 		q += " FOR UPDATE SKIP LOCKED"
 	}

@@ -45,6 +45,11 @@
 // 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h) with up to 10% of jitter, or after a receiver's
 // Retry-After when longer.
 //
+// [DispatcherConfig].RateLimits caps how fast each channel is attempted ([RateLimit]: a
+// token bucket of golang.org/x/time/rate, driven by the dispatcher's clock and shared by
+// its workers). The buckets are per process: instances sharing a PostgreSQL outbox each
+// keep their own, so give each its share of a provider's limit.
+//
 // Statuses are GOV.UK Notify's: created, sending, delivered, permanent-failure,
 // temporary-failure and technical-failure. The last two, reached after the last attempt,
 // are the dead letters; a 410 Gone from a receiver disables its endpoint
@@ -178,9 +183,9 @@
 // # What it does not do yet
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
-// restyling the mailbox page with templates of the
-// service's own, consistency proofs from checkpoints an auditor kept, per-channel rate limits, fan-out through NATS JetStream, and the
-// benchmark against River. Templates have no
+// restyling the mailbox page with templates of the service's own, consistency proofs from
+// checkpoints an auditor kept, rate limits shared across instances, fan-out through NATS
+// JetStream, and the benchmark against River. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
