@@ -168,6 +168,34 @@ func (d *Dispatcher) RunUntilEmpty(ctx context.Context) error {
 	return err
 }
 
+// errNoRecords ends a batch that wrote nothing: no notification was due, or every lease
+// was lost.
+var errNoRecords = errors.New("notify: nothing to record")
+
+// appendBatch runs fn inside the evidence log's next group commit, so that its writes and
+// the records it returns commit together, in the transaction and the sync to disk that the
+// outbox's other appends (Send's among them) share. It returns errNoRecords, having
+// written nothing, when fn returns no record.
+func (o *Outbox) appendBatch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error)) error {
+	_, err := o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
+		records, err := fn(ctx, tx)
+		if err != nil {
+			return evidence.Record{}, err
+		}
+		if len(records) == 0 {
+			return evidence.Record{}, errNoRecords
+		}
+		// All but the last go in tx now; the last goes with the group.
+		if len(records) > 1 {
+			if _, err := o.log.AppendBatchTx(ctx, tx, records[:len(records)-1]); err != nil {
+				return evidence.Record{}, fmt.Errorf("notify: evidence: %w", err)
+			}
+		}
+		return records[len(records)-1], nil
+	})
+	return err
+}
+
 // errLeaseLost ends an outcome whose notification was claimed again after its lease.
 var errLeaseLost = errors.New("notify: lease lost")
 
@@ -325,7 +353,7 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 	}
 	var out []*claim
 	var n int
-	err := d.o.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.o.appendBatch(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
 		out, n = out[:0], 0
 		now := d.o.now()
 		lease := newLease()
@@ -336,13 +364,13 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 			}
 			cs, err := d.claimIn(ctx, tx, q.names, min(q.n, max-n), now, lease)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			n += len(cs)
 			for _, c := range cs {
 				rec, err := d.claimed(ctx, tx, c, now)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				records = append(records, rec)
 				if !c.done {
@@ -350,14 +378,11 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 				}
 			}
 		}
-		if len(records) == 0 {
-			return nil
-		}
-		if _, err := d.o.log.AppendBatchTx(ctx, tx, records); err != nil {
-			return fmt.Errorf("notify: evidence: %w", err)
-		}
-		return nil
+		return records, nil
 	})
+	if errors.Is(err, errNoRecords) {
+		return nil, 0, nil
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -464,7 +489,7 @@ func (d *Dispatcher) callback(ctx context.Context, tx *sql.Tx, c *claim, ev *Eve
 // status callback.
 func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool, error) {
 	var callbacks bool
-	err := d.o.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := d.o.appendBatch(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
 		callbacks = false
 		now := d.o.now()
 		var records []evidence.Record
@@ -476,7 +501,7 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 		}
 		held, err := d.delivered(ctx, tx, delivered, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, o := range batch {
 			var rec evidence.Record
@@ -486,10 +511,10 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 			case o.err == nil:
 				ev := Event{Status: Delivered, At: now, Attempt: o.c.delivery.Attempt}
 				if err := d.callback(ctx, tx, o.c, &ev); err != nil {
-					return err
+					return nil, err
 				}
 				if rec, err = record(o.c.delivery.ID, ev, nil); err != nil {
-					return err
+					return nil, err
 				}
 			default:
 				rec, err = d.failed(ctx, tx, o.c, o.err, now)
@@ -497,20 +522,17 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 					continue
 				}
 				if err != nil {
-					return err
+					return nil, err
 				}
 			}
 			callbacks = callbacks || o.c.callback != ""
 			records = append(records, rec)
 		}
-		if len(records) == 0 {
-			return nil
-		}
-		if _, err := d.o.log.AppendBatchTx(ctx, tx, records); err != nil {
-			return fmt.Errorf("notify: evidence: %w", err)
-		}
-		return nil
+		return records, nil
 	})
+	if errors.Is(err, errNoRecords) {
+		err = nil // every lease was lost
+	}
 	return callbacks, err
 }
 
