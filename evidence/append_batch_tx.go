@@ -29,5 +29,8 @@ func (l *Log) AppendBatchTx(ctx context.Context, tx *sql.Tx, records []Record) (
 	if err != nil {
 		return nil, fmt.Errorf("evidence: append: %w", err)
 	}
+	// Only a prediction, checked by the next append under the head's lock: right once tx
+	// commits, and costing that append one more query if tx rolls back.
+	l.nextSeq.Store(int64(rcs[len(rcs)-1].Seq) + 1)
 	return rcs, nil
 }

@@ -168,34 +168,6 @@ func (d *Dispatcher) RunUntilEmpty(ctx context.Context) error {
 	return err
 }
 
-// errNoRecords ends a batch that wrote nothing: no notification was due, or every lease
-// was lost.
-var errNoRecords = errors.New("notify: nothing to record")
-
-// appendBatch runs fn inside the evidence log's next group commit, so that its writes and
-// the records it returns commit together, in the transaction and the sync to disk that the
-// outbox's other appends (Send's among them) share. It returns errNoRecords, having
-// written nothing, when fn returns no record.
-func (o *Outbox) appendBatch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error)) error {
-	_, err := o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		records, err := fn(ctx, tx)
-		if err != nil {
-			return evidence.Record{}, err
-		}
-		if len(records) == 0 {
-			return evidence.Record{}, errNoRecords
-		}
-		// All but the last go in tx now; the last goes with the group.
-		if len(records) > 1 {
-			if _, err := o.log.AppendBatchTx(ctx, tx, records[:len(records)-1]); err != nil {
-				return evidence.Record{}, fmt.Errorf("notify: evidence: %w", err)
-			}
-		}
-		return records[len(records)-1], nil
-	})
-	return err
-}
-
 // errLeaseLost ends an outcome whose notification was claimed again after its lease.
 var errLeaseLost = errors.New("notify: lease lost")
 
@@ -353,7 +325,7 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 	}
 	var out []*claim
 	var n int
-	err := d.o.appendBatch(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
+	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
 		out, n = out[:0], 0
 		now := d.o.now()
 		lease := newLease()
@@ -380,9 +352,6 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 		}
 		return records, nil
 	})
-	if errors.Is(err, errNoRecords) {
-		return nil, 0, nil
-	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -489,7 +458,7 @@ func (d *Dispatcher) callback(ctx context.Context, tx *sql.Tx, c *claim, ev *Eve
 // status callback.
 func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool, error) {
 	var callbacks bool
-	err := d.o.appendBatch(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
+	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
 		callbacks = false
 		now := d.o.now()
 		var records []evidence.Record
@@ -530,9 +499,6 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 		}
 		return records, nil
 	})
-	if errors.Is(err, errNoRecords) {
-		err = nil // every lease was lost
-	}
 	return callbacks, err
 }
 

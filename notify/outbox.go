@@ -120,7 +120,7 @@ type Outbox struct {
 	schedule []time.Duration
 	now      func() time.Time
 
-	sends sends // the batches of concurrent Sends
+	group committer // the groups of Sends, claims and outcomes
 
 	mu   sync.Mutex
 	kick chan struct{} // closed, and replaced, when Send stores a notification
