@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"time"
@@ -32,13 +33,14 @@ type SignerOptions struct {
 	// Format is CAdES (the default when empty) or JAdES.
 	Format Format
 
-	// Level is the baseline level to make: LevelB, LevelT or LevelLT. Empty means LevelT
-	// when TSAURL is set and LevelB otherwise. LevelT and LevelLT need TSAURL (and so
-	// CAdES); LevelB refuses one; LevelLT also needs Roots, and checks revocation as
-	// CheckRevocation does. "B-LTA" is refused as not implemented yet.
+	// Level is the baseline level to make: LevelB, LevelT, LevelLT or LevelLTA. Empty
+	// means LevelT when TSAURL is set and LevelB otherwise. LevelT and above need TSAURL
+	// (and so CAdES); LevelB refuses one; LevelLT and LevelLTA also need Roots, and check
+	// revocation as CheckRevocation does. LevelLTA takes its archive time-stamp from the
+	// same TSAURL.
 	Level Level
 
-	// Roots are the trust anchors of LevelLT: Sign builds the signer's chain (from the
+	// Roots are the trust anchors of LevelLT and LevelLTA: Sign builds the signer's chain (from the
 	// chain given to NewSigner) and the time-stamp authority's (from its token) to them,
 	// and embeds both chains and their revocation data. NewSigner refuses them without
 	// LevelLT.
@@ -116,7 +118,7 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 	if err := validityAt(s.chain[0], s.now()); err != nil {
 		return nil, err
 	}
-	if s.level == LevelLT {
+	if s.level.longTerm() {
 		if _, err := s.path(s.now()); err != nil {
 			return nil, err
 		}
@@ -188,13 +190,13 @@ func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		return nil, err
 	}
 	s.level = level
-	if s.level == LevelLT {
+	if s.level.longTerm() {
 		s.roots, opts.CheckRevocation = opts.Roots, true
 	}
 	if (len(opts.CRLs) > 0 || len(opts.OCSPResponses) > 0) && !opts.CheckRevocation {
 		return nil, fmt.Errorf("%w: crls or ocsp responses without CheckRevocation", ErrUnsupported)
 	}
-	if opts.CheckRevocation && s.level != LevelLT {
+	if opts.CheckRevocation && !s.level.longTerm() {
 		if len(chain) < 2 {
 			return nil, unusableCertificate("revocation", "checking revocation needs the issuer's certificate, second in the chain")
 		}
@@ -224,20 +226,18 @@ func signerLevel(opts SignerOptions, f Format) (Level, error) {
 		if opts.TSAURL != "" {
 			return "", fmt.Errorf("%w: level B-B with a tsa url", ErrUnsupported)
 		}
-	case LevelT, LevelLT:
+	case LevelT, LevelLT, LevelLTA:
 		if opts.TSAURL == "" {
 			return "", fmt.Errorf("%w: level %s needs a tsa url", ErrUnsupported, level)
 		}
-	case "B-LTA":
-		return "", fmt.Errorf("%w: level B-LTA is not implemented yet", ErrUnsupported)
 	default:
 		return "", fmt.Errorf("%w: level %q", ErrUnsupported, level)
 	}
-	if level == LevelLT && (opts.Roots == nil || f != CAdES) {
-		return "", fmt.Errorf("%w: level B-LT needs cades and Roots", ErrUnsupported)
+	if level.longTerm() && (opts.Roots == nil || f != CAdES) {
+		return "", fmt.Errorf("%w: level %s needs cades and Roots", ErrUnsupported, level)
 	}
-	if level != LevelLT && opts.Roots != nil {
-		return "", fmt.Errorf("%w: Roots without level B-LT", ErrUnsupported)
+	if !level.longTerm() && opts.Roots != nil {
+		return "", fmt.Errorf("%w: Roots without level B-LT or B-LTA", ErrUnsupported)
 	}
 	return level, nil
 }
@@ -293,7 +293,7 @@ func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 		return nil
 	}
 	issuer := s.chain[1:2]
-	if s.level == LevelLT {
+	if s.level.longTerm() {
 		path, err := s.path(at)
 		if err != nil {
 			return err
@@ -332,7 +332,7 @@ func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Tim
 			return nil, err
 		}
 	}
-	if s.level != LevelLT {
+	if !s.level.longTerm() {
 		return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
 	}
 	certs, revocation, err := s.ltData(ctx, at, sig, token)
@@ -340,6 +340,9 @@ func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Tim
 		return nil, err
 	}
 	der, err := buildSignedDataWith(s.hash, sigAlg, attrs, sig, certs, token, revocation)
+	if err == nil && s.level == LevelLTA {
+		der, err = s.archive(ctx, der, digest)
+	}
 	if err == nil && len(der) > limits.MaxSignature {
 		// A validator would refuse it unread; a CA with a large CRL and no OCSP responder
 		// cannot be embedded.
@@ -355,6 +358,35 @@ func hashStream(ctx context.Context, h crypto.Hash, r io.Reader) ([]byte, error)
 		return nil, err
 	}
 	return d.Sum(nil), nil
+}
+
+// hashStreamAll digests r once with each of hashes, in constant memory.
+func hashStreamAll(ctx context.Context, hashes []crypto.Hash, r io.Reader) (map[crypto.Hash][]byte, error) {
+	ds := map[crypto.Hash]hash.Hash{}
+	var ws []io.Writer
+	for _, h := range hashes {
+		if _, ok := ds[h]; ok || !h.Available() {
+			continue
+		}
+		ds[h] = h.New()
+		ws = append(ws, ds[h])
+	}
+	var w io.Writer = io.Discard
+	switch len(ws) {
+	case 0:
+	case 1:
+		w = ws[0]
+	default:
+		w = io.MultiWriter(ws...)
+	}
+	if err := copyStream(ctx, w, r); err != nil {
+		return nil, err
+	}
+	out := make(map[crypto.Hash][]byte, len(ds))
+	for h, d := range ds {
+		out[h] = d.Sum(nil)
+	}
+	return out, nil
 }
 
 func copyStream(ctx context.Context, w io.Writer, r io.Reader) error {

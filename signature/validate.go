@@ -157,10 +157,12 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 		// Without an allowed digest the document is not even read.
 		return v.finish(), nil
 	}
-	digest, err := hashStream(v.ctx, s.hash, doc)
+	archives, archiveHashes := readArchives(s.archives)
+	digests, err := hashStreamAll(v.ctx, append([]crypto.Hash{s.hash}, archiveHashes...), doc)
 	if err != nil {
 		return nil, err
 	}
+	digest := digests[s.hash]
 	if s.signer == nil {
 		r.fail(Indeterminate, NoSigningCertificateFound, "no certificate in the signature matches the signer identifier")
 		return v.finish(), nil
@@ -193,8 +195,12 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 			r.fail(Indeterminate, NoSigningCertificateFound, msg)
 		}
 	}
+	control := v.report.ValidationTime
+	if len(archives) > 0 {
+		control = v.archives(s, archives, digests)
+	}
 	if len(s.tsTokens) > 0 {
-		v.timestamp(s.tsTokens[0], s.sigValue, s.certs)
+		v.timestamp(s.tsTokens[0], s.sigValue, s.certs, control)
 		if ts := r.Timestamp; ts != nil && ts.Valid && s.signingTime != nil && s.signingTime.After(ts.Time.Add(maxClockSkew)) {
 			r.warn("claimed signing time is after the signature time-stamp")
 		}
@@ -206,6 +212,9 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	if len(s.tsTokens) > 0 && v.rc.embedded != nil {
 		v.ltLevel(s.certs)
+	}
+	if len(archives) > 0 {
+		v.ltaLevel()
 	}
 	return v.finish(), nil
 }
@@ -233,6 +242,24 @@ func (v *validation) ltLevel(certs []*x509.Certificate) {
 		return
 	}
 	v.report.warn("not cades-baseline-lt: " + joinReasons(gaps))
+}
+
+// ltaLevel decides whether a signature with archive time-stamps reaches
+// CAdES-BASELINE-LTA (EN 319 122-1 §6.5): CAdES-BASELINE-LT, and a valid
+// archive-time-stamp-v3.
+func (v *validation) ltaLevel() {
+	valid := false
+	for _, a := range v.report.ArchiveTimestamps {
+		valid = valid || a.Valid
+	}
+	switch {
+	case v.report.Format != "CAdES-BASELINE-LT":
+		v.report.warn("not cades-baseline-lta: the signature is not cades-baseline-lt")
+	case !valid:
+		v.report.warn("not cades-baseline-lta: no archive time-stamp is valid")
+	default:
+		v.report.Format = "CAdES-BASELINE-LTA"
+	}
 }
 
 // embeddedStatus records a status that the signature's own data did not establish.
@@ -299,25 +326,21 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 // timestamp validates a signature time-stamp; a valid one sets the best signature time. An
 // invalid one is reported as a warning and ignored (EN 319 102-1 §5.4: a time-stamp that
 // does not validate provides no proof of existence).
-func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate) {
+//
+// control is the time-stamp's proof of existence: the validation time, or the time of the
+// earliest valid archive time-stamp. Its TSA's chain must not have expired before it.
+func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate, control time.Time) {
 	roots := v.policy.TSARoots
 	if roots == nil {
 		roots = v.policy.Roots
 	}
 	inter := v.intermediates(certs)
-	var t time.Time
-	var tsa []*x509.Certificate
-	var err error
-	if len(token) > limits.MaxTSAResponse {
-		// digitorus/pkcs7 rewrites BER recursively: a few MiB of nested indefinite
-		// lengths cost seconds and a hundred MiB. No real token is near this size.
-		err = fmt.Errorf("time-stamp token over %d bytes", limits.MaxTSAResponse)
-	} else {
-		t, tsa, err = checkTimestamp(token, sigValue, roots, inter)
+	t, tsa, err := checkTimestamp(token, sigValue, roots, inter)
+	if err == nil {
+		err = validUntil(tsa, control)
 	}
 	if err == nil {
-		v.rc.poe = t
-		err = v.tsaRevocation(tsa)
+		err = v.tsaRevocationAt(tsa, t, control, true)
 	}
 	if err != nil {
 		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
@@ -330,17 +353,25 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	}
 }
 
-// tsaRevocation checks the TSA's chain for revocation, as the signer's is checked (EN 319
-// 102-1 §5.4 validates the TSA certificate like any other): a time-stamp from a revoked
-// TSA key, or one whose status nobody can tell, is no proof of existence, since whoever
-// holds a compromised TSA key can date anything.
-func (v *validation) tsaRevocation(chain []*x509.Certificate) error {
+// tsaRevocationAt checks the chain of a TSA whose token is dated t for revocation, as the
+// signer's is checked (EN 319 102-1 §5.4 validates the TSA certificate like any other): a
+// time-stamp from a TSA key revoked before its proof of existence (control), or one whose
+// status nobody can tell, is no proof of existence, since whoever holds a compromised TSA
+// key can date anything. The signature's revocation data is judged at t. lt says whether
+// the statuses count for CAdES-BASELINE-LT (the signature time-stamp's do).
+func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.Time, lt bool) error {
+	v.rc.poe = t
 	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
 		st := v.rc.status(chain[i], chain[i+1])
-		v.embeddedStatus(st, chain[i])
+		if lt {
+			v.embeddedStatus(st, chain[i])
+		}
 		switch st.Status {
 		case "good":
 		case "revoked":
+			if st.RevokedAt != nil && st.RevokedAt.After(control) {
+				continue
+			}
 			return fmt.Errorf("time-stamp authority chain: %q is revoked", chain[i].Subject.CommonName)
 		default:
 			return fmt.Errorf("time-stamp authority chain: revocation status of %q is unknown: %s", chain[i].Subject.CommonName, st.Reason)

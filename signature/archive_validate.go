@@ -1,0 +1,150 @@
+package signature
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// archiveToken is an archive-time-stamp-v3 read from a signature.
+type archiveToken struct {
+	tok   *token
+	index []byte        // the DER ATSHashIndexV3 of the token's unsigned attribute
+	idx   *atsHashIndex // parsed
+	err   error         // why it cannot count, found while parsing
+}
+
+// readArchives parses the archive time-stamps of a signature, latest first, and returns
+// the digest algorithms their imprints need over the document.
+func readArchives(raw [][]byte) ([]*archiveToken, []crypto.Hash) {
+	var out []*archiveToken
+	var hashes []crypto.Hash
+	for _, der := range raw {
+		a := &archiveToken{}
+		out = append(out, a)
+		if a.tok, a.err = parseToken(der); a.err != nil {
+			continue
+		}
+		a.index, a.idx, a.err = tokenHashIndex(a.tok)
+		if a.err != nil {
+			continue
+		}
+		if a.idx.hash != a.tok.ts.HashAlgorithm {
+			a.err = fmt.Errorf("ats-hash-index-v3 and the time-stamp imprint use different digests")
+			continue
+		}
+		if !hashAllowed(a.idx.hash) {
+			a.err = fmt.Errorf("archive time-stamp digest %v is not allowed", a.idx.hash)
+			continue
+		}
+		hashes = append(hashes, a.idx.hash)
+	}
+	// Latest first: each archive time-stamp proves the existence of the earlier ones.
+	sort.SliceStable(out, func(i, j int) bool {
+		ti, tj := time.Time{}, time.Time{}
+		if out[i].tok != nil {
+			ti = out[i].tok.ts.Time
+		}
+		if out[j].tok != nil {
+			tj = out[j].tok.ts.Time
+		}
+		return ti.After(tj)
+	})
+	return out, hashes
+}
+
+// tokenHashIndex returns the single ats-hash-index-v3 unsigned attribute value of an
+// archive time-stamp token.
+func tokenHashIndex(tok *token) ([]byte, *atsHashIndex, error) {
+	var found []byte
+	n := 0
+	for _, a := range tok.p7.Signers[0].UnauthenticatedAttributes {
+		if !a.Type.Equal(oidAttrATSHashIndexV3) {
+			continue
+		}
+		n++
+		vals, err := elements(a.Value.Bytes, 2)
+		if err != nil || len(vals) != 1 {
+			return nil, nil, fmt.Errorf("ats-hash-index-v3 must have exactly one value")
+		}
+		found = vals[0]
+	}
+	if n != 1 {
+		return nil, nil, fmt.Errorf("archive time-stamp needs exactly one ats-hash-index-v3 attribute")
+	}
+	idx, err := parseATSHashIndex(found)
+	return found, idx, err
+}
+
+// archives validates the archive time-stamps, latest first, as EN 319 102-1 §5.6.2.4 and
+// §5.6.3 (past signature validation) do: the latest at the validation time; each earlier
+// one at the time of the next valid one, its proof of existence. A time-stamp counts when
+// its imprint matches the signature it covers (its hash index names only elements still
+// there), its TSA's chain was valid at its time, no certificate of that chain expired
+// before its proof of existence, and none was revoked before it. It returns the proof of
+// existence left for the signature time-stamp: the time of the earliest valid archive
+// time-stamp, or the validation time when none is.
+func (v *validation) archives(s *cmsSignature, list []*archiveToken, digests map[crypto.Hash][]byte) time.Time {
+	control := v.report.ValidationTime
+	roots := v.policy.TSARoots
+	if roots == nil {
+		roots = v.policy.Roots
+	}
+	inter := v.intermediates(s.certs)
+	for _, a := range list {
+		t, tsa, err := v.archive(s, a, digests, control, roots, inter)
+		if err != nil {
+			v.report.ArchiveTimestamps = append(v.report.ArchiveTimestamps, TimestampInfo{Reason: err.Error()})
+			v.report.warn("archive time-stamp ignored: " + err.Error())
+			continue
+		}
+		v.report.ArchiveTimestamps = append(v.report.ArchiveTimestamps, TimestampInfo{Time: t, TSA: tsa[0].Subject.String(), Valid: true})
+		control = t
+	}
+	return control
+}
+
+func (v *validation) archive(s *cmsSignature, a *archiveToken, digests map[crypto.Hash][]byte, control time.Time,
+	roots, inter *x509.CertPool) (time.Time, []*x509.Certificate, error) {
+	if a.err != nil {
+		return time.Time{}, nil, a.err
+	}
+	if err := a.idx.covers(s.parts); err != nil {
+		return time.Time{}, nil, err
+	}
+	t, tsa, err := a.tok.verify(func(h crypto.Hash) ([]byte, error) {
+		d, ok := digests[h]
+		if !ok || h != a.idx.hash {
+			return nil, fmt.Errorf("archive time-stamp digest %v is not allowed", h)
+		}
+		return s.parts.archiveImprint(h, d, a.index), nil
+	}, roots, inter)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	if t.After(control.Add(maxClockSkew)) {
+		return time.Time{}, nil, fmt.Errorf("archive time-stamp is later than its proof of existence")
+	}
+	if err := validUntil(tsa, control); err != nil {
+		return time.Time{}, nil, err
+	}
+	if err := v.tsaRevocationAt(tsa, t, control, false); err != nil {
+		return time.Time{}, nil, err
+	}
+	return t, tsa, nil
+}
+
+// validUntil requires the certificates of a time-stamp authority's chain, the trust anchor
+// aside, to be unexpired at control, the time-stamp's proof of existence: after a
+// certificate expires its CA may stop publishing its revocation, and a token dated earlier
+// could be made with a key compromised since (EN 319 102-1 §5.6.2.4).
+func validUntil(chain []*x509.Certificate, control time.Time) error {
+	for i := 0; i+1 < len(chain); i++ {
+		if control.After(chain[i].NotAfter) {
+			return fmt.Errorf("time-stamp authority chain: %q expired before the time-stamp's proof of existence", chain[i].Subject.CommonName)
+		}
+	}
+	return nil
+}
