@@ -16,12 +16,12 @@ import (
 func init() {
 	register(command{
 		name:    "sign",
-		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [-o OUT] DOC",
+		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [-o OUT] DOC",
 		run:     runSign,
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
 	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
 	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
@@ -29,10 +29,11 @@ const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
 	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
 	"--level is the ETSI EN 319 122-1 baseline level: B-B, B-T (needs --tsa; the default with\n" +
-	"--tsa) or B-LT (CAdES, needs --tsa and --trust): B-LT also embeds the signer's and the\n" +
-	"time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate but\n" +
-	"the anchors, the OCSP response or CRL that shows it not revoked at signing, so that the\n" +
-	"signature validates without the network. B-LTA is not implemented yet (exit 2).\n\n" +
+	"--tsa), B-LT or B-LTA (CAdES, need --tsa and --trust): B-LT also embeds the signer's and\n" +
+	"the time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate\n" +
+	"but the anchors, the OCSP response or CRL that shows it not revoked at signing, so that\n" +
+	"the signature validates without the network. B-LTA adds an archive time-stamp from the\n" +
+	"same --tsa over all of it (renew it later with dpi extend --level B-LTA).\n\n" +
 	"The certificate is checked at the signing time: not expired, not yet valid, and not\n" +
 	"revoked, as dpi verify checks it: from the --crl and --ocsp files (repeatable, DER or\n" +
 	"PEM) first, then from the OCSP responder and CRL the certificate names. That needs the\n" +
@@ -56,8 +57,8 @@ func runSign(e *env, args []string) int {
 	chainArg := fs.String("chain", "", "issuer certificates (PEM), signing certificate's issuer first")
 	format := fs.String("format", "cades", "signature format: cades or jades")
 	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
-	level := fs.String("level", "", "baseline level: B-B, B-T or B-LT (default: B-T with --tsa, else B-B)")
-	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT signature are built to")
+	level := fs.String("level", "", "baseline level: B-B, B-T, B-LT or B-LTA (default: B-T with --tsa, else B-B)")
+	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT or B-LTA signature are built to")
 	out := fs.String("o", "", "write the signature to this file instead of standard output")
 	var crlFiles, ocspFiles revocationFiles
 	fs.Var(&crlFiles, "crl", "a file of CRLs (DER or PEM) to check the certificate with before fetching (repeatable)")
@@ -84,22 +85,20 @@ func runSign(e *env, args []string) int {
 		return e.usageError("sign: --format must be cades or jades")
 	}
 	switch *level {
-	case "", "B-B", "B-T", "B-LT":
-	case "B-LTA":
-		return e.usageError("sign: --level B-LTA is not implemented yet")
+	case "", "B-B", "B-T", "B-LT", "B-LTA":
 	default:
-		return e.usageError("sign: --level must be B-B, B-T or B-LT")
+		return e.usageError("sign: --level must be B-B, B-T, B-LT or B-LTA")
 	}
-	lt := *level == "B-LT"
+	lt := *level == "B-LT" || *level == "B-LTA"
 	switch {
 	case (*level == "B-T" || lt) && *tsa == "":
 		return e.usageError("sign: --level %s needs --tsa", *level)
 	case *level == "B-B" && *tsa != "":
 		return e.usageError("sign: --level B-B makes no time-stamp: drop --tsa")
 	case lt && *trust == "":
-		return e.usageError("sign: --level B-LT needs --trust: the trust anchors its chains are built to")
+		return e.usageError("sign: --level %s needs --trust: the trust anchors its chains are built to", *level)
 	case !lt && *trust != "":
-		return e.usageError("sign: --trust is for --level B-LT")
+		return e.usageError("sign: --trust is for --level B-LT and B-LTA")
 	}
 	key, closeKey, err := loadSigningKey(e, *keyArg)
 	if err != nil {
@@ -201,7 +200,7 @@ func runSign(e *env, args []string) int {
 // with --json (and -o) as JSON on standard output.
 type signReport struct {
 	Format string `json:"format"` // cades or jades
-	Level  string `json:"level"`  // B-B, B-T or B-LT
+	Level  string `json:"level"`  // B-B, B-T, B-LT or B-LTA
 	Signer string `json:"signer"` // the signing certificate's subject
 	// SigningTime is this machine's clock when signing began: the claimed signing time
 	// (a B-T or B-LT signature also carries the time-stamp authority's time).
