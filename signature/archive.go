@@ -203,6 +203,10 @@ func (p *cmsParts) addCRL(der []byte) {
 	}
 }
 
+func (p *cmsParts) full() bool {
+	return len(p.certs) > limits.MaxSignatureCertificates || len(p.crls) > limits.MaxSignatureRevocationValues
+}
+
 func containsBytes(list [][]byte, b []byte) bool {
 	for _, x := range list {
 		if bytes.Equal(x, b) {

@@ -14,17 +14,32 @@ type archiveToken struct {
 	index []byte        // the DER ATSHashIndexV3 of the token's unsigned attribute
 	idx   *atsHashIndex // parsed
 	err   error         // why it cannot count, found while parsing
+	pos   int           // its place among the signature's archive time-stamps, as read
 }
 
-// readArchives parses the archive time-stamps of a signature, latest first, and returns
-// the digest algorithms their imprints need over the document.
+// readArchives parses the archive time-stamps of a CAdES signature, latest first, and
+// returns the digest algorithms their imprints need over the document.
 func readArchives(raw [][]byte) ([]*archiveToken, []crypto.Hash) {
+	return readArchiveTokens(raw, true)
+}
+
+// readArchiveTokens is readArchives; withIndex says whether each token carries an
+// ats-hash-index-v3 (CAdES), or not (JAdES arcTst). pos of each is its index in raw.
+func readArchiveTokens(raw [][]byte, withIndex bool) ([]*archiveToken, []crypto.Hash) {
 	var out []*archiveToken
 	var hashes []crypto.Hash
-	for _, der := range raw {
-		a := &archiveToken{}
+	for i, der := range raw {
+		a := &archiveToken{pos: i}
 		out = append(out, a)
 		if a.tok, a.err = parseToken(der); a.err != nil {
+			continue
+		}
+		if !withIndex {
+			if !hashAllowed(a.tok.ts.HashAlgorithm) {
+				a.err = fmt.Errorf("archive time-stamp digest %v is not allowed", a.tok.ts.HashAlgorithm)
+				continue
+			}
+			hashes = append(hashes, a.tok.ts.HashAlgorithm)
 			continue
 		}
 		a.index, a.idx, a.err = tokenHashIndex(a.tok)
@@ -86,15 +101,17 @@ func tokenHashIndex(tok *token) ([]byte, *atsHashIndex, error) {
 // before its proof of existence, and none was revoked before it. It returns the proof of
 // existence left for the signature time-stamp: the time of the earliest valid archive
 // time-stamp, or the validation time when none is.
-func (v *validation) archives(s *cmsSignature, list []*archiveToken, digests map[crypto.Hash][]byte) time.Time {
+//
+// imprint returns the imprint a token must carry, made with h, or why it cannot be made.
+func (v *validation) archives(list []*archiveToken, certs []*x509.Certificate, imprint func(a *archiveToken, h crypto.Hash) ([]byte, error)) time.Time {
 	control := v.report.ValidationTime
 	roots := v.policy.TSARoots
 	if roots == nil {
 		roots = v.policy.Roots
 	}
-	inter := v.intermediates(s.certs)
+	inter := v.intermediates(certs)
 	for _, a := range list {
-		t, tsa, err := v.archive(s, a, digests, control, roots, inter)
+		t, tsa, err := v.archive(a, imprint, control, roots, inter)
 		if err != nil {
 			v.report.ArchiveTimestamps = append(v.report.ArchiveTimestamps, TimestampInfo{Reason: err.Error()})
 			v.report.warn("archive time-stamp ignored: " + err.Error())
@@ -106,21 +123,12 @@ func (v *validation) archives(s *cmsSignature, list []*archiveToken, digests map
 	return control
 }
 
-func (v *validation) archive(s *cmsSignature, a *archiveToken, digests map[crypto.Hash][]byte, control time.Time,
+func (v *validation) archive(a *archiveToken, imprint func(a *archiveToken, h crypto.Hash) ([]byte, error), control time.Time,
 	roots, inter *x509.CertPool) (time.Time, []*x509.Certificate, error) {
 	if a.err != nil {
 		return time.Time{}, nil, a.err
 	}
-	if err := a.idx.covers(s.parts); err != nil {
-		return time.Time{}, nil, err
-	}
-	t, tsa, err := a.tok.verify(func(h crypto.Hash) ([]byte, error) {
-		d, ok := digests[h]
-		if !ok || h != a.idx.hash {
-			return nil, fmt.Errorf("archive time-stamp digest %v is not allowed", h)
-		}
-		return s.parts.archiveImprint(h, d, a.index), nil
-	}, roots, inter)
+	t, tsa, err := a.tok.verify(func(h crypto.Hash) ([]byte, error) { return imprint(a, h) }, roots, inter)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
@@ -147,4 +155,20 @@ func validUntil(chain []*x509.Certificate, control time.Time) error {
 		}
 	}
 	return nil
+}
+
+// cadesImprint returns the imprint function of a CAdES signature's archive time-stamps:
+// their hash index must name only elements the signature holds (EN 319 122-1 §5.5.2), and
+// the imprint is over the signature with that index (§5.5.3).
+func cadesImprint(s *cmsSignature, digests map[crypto.Hash][]byte) func(a *archiveToken, h crypto.Hash) ([]byte, error) {
+	return func(a *archiveToken, h crypto.Hash) ([]byte, error) {
+		if err := a.idx.covers(s.parts); err != nil {
+			return nil, err
+		}
+		d, ok := digests[h]
+		if !ok || h != a.idx.hash {
+			return nil, fmt.Errorf("archive time-stamp digest %v is not allowed", h)
+		}
+		return s.parts.archiveImprint(h, d, a.index), nil
+	}
 }

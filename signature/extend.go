@@ -80,8 +80,13 @@ func Extend(ctx context.Context, doc io.Reader, sig []byte, opts ExtendOptions) 
 	if len(sig) > limits.MaxSignature {
 		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
 	}
-	if looksLikeJWS(sig) {
-		return nil, fmt.Errorf("%w: a compact jades signature has no unprotected header to extend", ErrUnsupported)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	rc := &revocationChecker{ctx: ctx, client: opts.HTTPClient, now: now, at: now(), crls: opts.CRLs, ocsp: opts.OCSPResponses}
+	if looksLikeJWS(sig) || looksLikeJSON(sig) {
+		return extendJAdES(ctx, doc, sig, opts, tsa, rc)
 	}
 	s, err := parseCMS(sig)
 	if err != nil {
@@ -104,11 +109,6 @@ func Extend(ctx context.Context, doc io.Reader, sig []byte, opts ExtendOptions) 
 	if err := cmsVerify(s.signer.PublicKey, s.sigAlgOID, s.hash, s.signedAttrs, s.sigValue); err != nil {
 		return nil, notExtendable("signature value does not verify with the signing certificate's key")
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	rc := &revocationChecker{ctx: ctx, client: opts.HTTPClient, now: now, at: now(), crls: opts.CRLs, ocsp: opts.OCSPResponses}
 	p := s.parts
 	if len(s.tsTokens) == 0 {
 		tok, err := tsa.stamp(ctx, s.sigValue)
@@ -188,7 +188,7 @@ func latestTimestampData(rc *revocationChecker, p *cmsParts, s *cmsSignature, ts
 // addPathData adds the certificates of path (trust anchor last) to the signature, and for
 // each but the anchor the revocation data that shows it good, or revoked at a time
 // revokedOK accepts (nil accepts none).
-func addPathData(rc *revocationChecker, p *cmsParts, role string, path []*x509.Certificate, revokedOK func(time.Time) bool) error {
+func addPathData(rc *revocationChecker, p validationSink, role string, path []*x509.Certificate, revokedOK func(time.Time) bool) error {
 	for i, c := range path {
 		p.addCert(c.Raw)
 		if i+1 == len(path) {
@@ -210,11 +210,24 @@ func addPathData(rc *revocationChecker, p *cmsParts, role string, path []*x509.C
 			return &CertificateError{Check: "revocation", Reason: name + ": status unknown: " + st.Reason, Err: ErrRevocationUnknown}
 		}
 	}
-	if len(p.certs) > limits.MaxSignatureCertificates || len(p.crls) > limits.MaxSignatureRevocationValues {
+	if p.full() {
 		return fmt.Errorf("%w: validation data over the caps of internal/limits", ErrTooLarge)
 	}
 	return nil
 }
+
+// validationSink receives validation data: a certificate, and a RevocationInfoChoice (a
+// CRL, or an OCSP response as id-ri-ocsp-response).
+type validationSink interface {
+	addCert(der []byte)
+	addCRL(choice []byte)
+	full() bool
+}
+
+var (
+	_ validationSink = (*cmsParts)(nil)
+	_ validationSink = (*jadesJSONSink)(nil)
+)
 
 // addArchive adds an archive-time-stamp-v3 (EN 319 122-1 §5.5.3) over p and the document
 // digest docHash (made with h): the token from tsa, with the ats-hash-index-v3 it was
@@ -275,4 +288,40 @@ func (s *Signer) archive(ctx context.Context, der, digest []byte) ([]byte, error
 		return nil, err
 	}
 	return p.encode()
+}
+
+// extendJAdES is Extend for a JAdES signature, compact or in JSON serialization; the
+// result is in JSON serialization, whose unprotected header carries the etsiU components.
+func extendJAdES(ctx context.Context, doc io.Reader, sig []byte, opts ExtendOptions, tsa *tsaClient, rc *revocationChecker) ([]byte, error) {
+	s, u, err := jadesParts(sig)
+	if err != nil {
+		return nil, err
+	}
+	if s.signer == nil {
+		return nil, fmt.Errorf("%w: x5t#S256 does not match the first x5c certificate", ErrNotExtendable)
+	}
+	archiveHash := crypto.SHA256
+	docHash := archiveHash.New()
+	prefix := []byte(s.encHeader + ".")
+	var digest, input []byte
+	if s.alg.name == "EdDSA" {
+		payload, err := readBounded(ctx, doc, limits.MaxBufferedPayload)
+		if err != nil {
+			return nil, err
+		}
+		docHash.Write(payload)
+		input = append(prefix, payload...)
+	} else {
+		d := s.alg.hash.New()
+		d.Write(prefix)
+		if err := copyStream(ctx, io.MultiWriter(d, docHash), doc); err != nil {
+			return nil, err
+		}
+		digest = d.Sum(nil)
+	}
+	if err := verifyJWS(s.signer.PublicKey, s.alg, digest, input, s.sigValue); err != nil {
+		return nil, fmt.Errorf("%w: signature value does not verify over the document", ErrNotExtendable)
+	}
+	x := &jadesExtension{s: s, u: u, tsa: tsa, rc: rc, roots: opts.Roots, level: opts.Level, archiveHash: archiveHash, docHash: docHash}
+	return x.run(ctx)
 }

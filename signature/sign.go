@@ -176,9 +176,6 @@ func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		}
 	}
 	if opts.TSAURL != "" {
-		if s.format == JAdES {
-			return nil, fmt.Errorf("%w: time-stamps with compact jades", ErrUnsupported)
-		}
 		c, err := newTSAClient(opts.TSAURL, opts.HTTPClient)
 		if err != nil {
 			return nil, err
@@ -233,8 +230,8 @@ func signerLevel(opts SignerOptions, f Format) (Level, error) {
 	default:
 		return "", fmt.Errorf("%w: level %q", ErrUnsupported, level)
 	}
-	if level.longTerm() && (opts.Roots == nil || f != CAdES) {
-		return "", fmt.Errorf("%w: level %s needs cades and Roots", ErrUnsupported, level)
+	if level.longTerm() && opts.Roots == nil {
+		return "", fmt.Errorf("%w: level %s needs Roots", ErrUnsupported, level)
 	}
 	if !level.longTerm() && opts.Roots != nil {
 		return "", fmt.Errorf("%w: Roots without level B-LT or B-LTA", ErrUnsupported)

@@ -322,7 +322,6 @@ func TestNewSignerRefuses(t *testing.T) {
 		{"sha-1", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Hash: crypto.SHA1}, signature.ErrUnsupported},
 		{"rsa 1024", weak.Key, []*dpitest.Credential{weak}, signature.SignerOptions{}, signature.ErrUnsupported},
 		{"unknown format", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Format: "xades"}, signature.ErrUnsupported},
-		{"jades with tsa", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{Format: signature.JAdES, TSAURL: f.pki.TSAURL}, signature.ErrUnsupported},
 		{"tsa url not http", cred.Key, []*dpitest.Credential{cred}, signature.SignerOptions{TSAURL: "file:///etc/passwd"}, signature.ErrTimestamp},
 		{"no digital signature key usage", caOnly.Key, []*dpitest.Credential{caOnly}, signature.SignerOptions{}, signature.ErrCertificate},
 		{"ca certificate with signing key usage", ca.Key, []*dpitest.Credential{ca}, signature.SignerOptions{}, signature.ErrCertificate},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -106,6 +107,13 @@ func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*
 	if looksLikeJWS(sig) {
 		return v.jades(doc, sig)
 	}
+	if looksLikeJSON(sig) {
+		s, u, err := parseJWSJSON(sig)
+		if err != nil {
+			return nil, err
+		}
+		return v.jadesWith(doc, s, u)
+	}
 	return v.cades(doc, sig)
 }
 
@@ -197,7 +205,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	control := v.report.ValidationTime
 	if len(archives) > 0 {
-		control = v.archives(s, archives, digests)
+		control = v.archives(archives, s.certs, cadesImprint(s, digests))
 	}
 	if len(s.tsTokens) > 0 {
 		v.timestamp(s.tsTokens[0], s.sigValue, s.certs, control)
@@ -238,10 +246,10 @@ func (v *validation) ltLevel(certs []*x509.Certificate) {
 		}
 	}
 	if len(gaps) == 0 {
-		v.report.Format = "CAdES-BASELINE-LT"
+		v.report.Format = v.family() + "-BASELINE-LT"
 		return
 	}
-	v.report.warn("not cades-baseline-lt: " + joinReasons(gaps))
+	v.report.warn("not " + strings.ToLower(v.family()) + "-baseline-lt: " + joinReasons(gaps))
 }
 
 // ltaLevel decides whether a signature with archive time-stamps reaches
@@ -252,14 +260,21 @@ func (v *validation) ltaLevel() {
 	for _, a := range v.report.ArchiveTimestamps {
 		valid = valid || a.Valid
 	}
+	f := v.family()
 	switch {
-	case v.report.Format != "CAdES-BASELINE-LT":
-		v.report.warn("not cades-baseline-lta: the signature is not cades-baseline-lt")
+	case v.report.Format != f+"-BASELINE-LT":
+		v.report.warn("not " + strings.ToLower(f) + "-baseline-lta: the signature is not " + strings.ToLower(f) + "-baseline-lt")
 	case !valid:
-		v.report.warn("not cades-baseline-lta: no archive time-stamp is valid")
+		v.report.warn("not " + strings.ToLower(f) + "-baseline-lta: no archive time-stamp is valid")
 	default:
-		v.report.Format = "CAdES-BASELINE-LTA"
+		v.report.Format = f + "-BASELINE-LTA"
 	}
+}
+
+// family is the format family of the signature being validated: "CAdES" or "JAdES".
+func (v *validation) family() string {
+	f, _, _ := strings.Cut(v.report.Format, "-")
+	return f
 }
 
 // embeddedStatus records a status that the signature's own data did not establish.
@@ -274,53 +289,7 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := v.report
-	r.Format = "JAdES-BASELINE-B"
-	r.SigningTime = s.signingTime
-	r.SignatureAlgorithm = s.alg.name
-	for _, p := range s.problems {
-		r.fail(TotalFailed, FormatFailure, p)
-	}
-	for _, w := range s.warnings {
-		r.warn(w)
-	}
-	var digest, input []byte
-	prefix := []byte(s.encHeader + ".")
-	if s.alg.name == "EdDSA" {
-		r.DigestAlgorithm = "none"
-		payload, err := readBounded(v.ctx, doc, limits.MaxBufferedPayload)
-		if err != nil {
-			return nil, err
-		}
-		input = append(prefix, payload...)
-	} else {
-		r.DigestAlgorithm = hashName(s.alg.hash)
-		d := s.alg.hash.New()
-		d.Write(prefix)
-		if err := copyStream(v.ctx, d, doc); err != nil {
-			return nil, err
-		}
-		digest = d.Sum(nil)
-	}
-	if s.signer == nil {
-		r.fail(Indeterminate, NoSigningCertificateFound, "x5t#S256 does not match the first x5c certificate")
-		return v.finish(), nil
-	}
-	r.SignerCertificate = s.signer
-	r.SignedBy = s.signer.Subject.String()
-	if err := verifyJWS(s.signer.PublicKey, s.alg, digest, input, s.sigValue); err != nil {
-		if errors.Is(err, ErrUnsupported) {
-			r.fail(Indeterminate, CryptoConstraintsFailure, "algorithm does not match the signing certificate's key")
-		} else {
-			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify over the document")
-		}
-	}
-	if s.kid != nil && !s.kid.names(s.signer) {
-		r.fail(Indeterminate, NoSigningCertificateFound, "kid names another certificate than x5t#S256 and x5c")
-	}
-	v.certificate(s.signer, s.certs, s.signingTime)
-	v.claimedTime(s.signingTime)
-	return v.finish(), nil
+	return v.jadesWith(doc, s, nil)
 }
 
 // timestamp validates a signature time-stamp; a valid one sets the best signature time. An
