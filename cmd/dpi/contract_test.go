@@ -423,7 +423,6 @@ func TestContractSign(t *testing.T) {
 		{"--level B-LT without --trust", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LT", "--tsa", f.pki.TSAURL, f.doc}, exitUsage},
 		{"--level B-B with --tsa", []string{"--key", f.key, "--cert", f.cert, "--level", "B-B", "--tsa", f.pki.TSAURL, f.doc}, exitUsage},
 		{"--trust without B-LT", []string{"--key", f.key, "--cert", f.cert, "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitUsage},
-		{"--level B-LT in jades", []string{"--key", f.key, "--cert", f.cert, "--format", "jades", "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitUsage},
 		{"--level B-LT with roots that do not anchor the chain", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.cert, f.doc}, exitUsage},
 		// B-LT cannot embed a status nobody can tell.
 		{"--level B-LT, revocation status unknown", []string{"--key", f.offlineKey, "--cert", f.offlineCert, "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitIndeterminate},

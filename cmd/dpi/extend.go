@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
@@ -13,7 +15,7 @@ import (
 func init() {
 	register(command{
 		name:    "extend",
-		summary: "augment a CAdES signature: --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT DOC SIG",
+		summary: "augment a CAdES or JAdES signature: --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT DOC SIG",
 		run:     runExtend,
 	})
 }
@@ -29,6 +31,8 @@ const extendUsage = "dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS]
 	"         has one already, the data of the latest one's authority is refreshed and a\n" +
 	"         further archive time-stamp added: renew before that authority's certificate\n" +
 	"         expires.\n\n" +
+	"A JAdES signature (TS 119 182-1), compact or in JSON serialization, is extended the same\n" +
+	"way and written in JSON serialization, the levels' data in its etsiU header.\n\n" +
 	"--trust is required for B-LT and B-LTA. Nothing in SIG is changed, only added to, and\n" +
 	"the signature must verify over DOC first. On success a one-line report goes to standard\n" +
 	"error, or with --json as JSON to standard output.\n\n" +
@@ -83,6 +87,9 @@ func runExtend(e *env, args []string) int {
 	if err != nil {
 		return e.usageError("extend: %s", oneLine(err.Error()))
 	}
+	if len(sig) > 0 && sig[0] != 0x30 {
+		sig = bytes.TrimSpace(sig) // a JWS saved by an editor may end with a newline
+	}
 	doc, closeDoc, err := openDocument(e, rest[0])
 	if err != nil {
 		return e.usageError("extend: %s", oneLine(err.Error()))
@@ -102,7 +109,11 @@ func runExtend(e *env, args []string) int {
 	if err := os.WriteFile(*out, extended, 0o644); err != nil {
 		return e.usageError("extend: %s", oneLine(err.Error()))
 	}
-	rep := extendReport{Format: "CAdES-BASELINE-" + *level, Output: *out, Bytes: len(extended)}
+	family := "CAdES"
+	if len(extended) > 0 && extended[0] == '{' {
+		family = "JAdES"
+	}
+	rep := extendReport{Format: family + "-BASELINE-" + strings.TrimPrefix(*level, "B-"), Output: *out, Bytes: len(extended)}
 	if e.json {
 		if err := e.printJSON(rep); err != nil {
 			return exitUsage

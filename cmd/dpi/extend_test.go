@@ -37,7 +37,7 @@ func TestExtendCommand(t *testing.T) {
 		require.Equal(t, exitOK, code, stderr)
 		var rep extendReport
 		require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
-		assert.Equal(t, "CAdES-BASELINE-"+level, rep.Format)
+		assert.Equal(t, "CAdES-BASELINE-"+level[2:], rep.Format)
 		sigs[level] = out
 	}
 	code, stdout, stderr := dpiRun(t, "", "verify", "--trust", f.roots, f.doc, sigs["B-T"])
@@ -124,4 +124,33 @@ func TestExtendCommandRefuses(t *testing.T) {
 			assert.NoFileExists(t, out)
 		})
 	}
+}
+
+// A compact JAdES signature extended to B-LTA is written in JSON serialization, and
+// dpi verify reads it.
+func TestExtendCommandJAdES(t *testing.T) {
+	f := newSignFixture(t)
+	bb := filepath.Join(f.dir, "bb.jws")
+	code, _, stderr := dpiRun(t, "", "sign", "--format", "jades", "--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", bb, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	lta := filepath.Join(f.dir, "lta.json")
+	code, _, stderr = dpiRun(t, "", "extend", "--level", "B-LTA", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", lta, f.doc, bb)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "extended: JAdES-BASELINE-LTA")
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+	code, stdout, stderr := dpiRun(t, "", "verify", "--trust", f.roots, f.doc, lta)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "JAdES-BASELINE-LTA")
+	assert.Contains(t, stdout, "archive time-stamp:")
+
+	signed := filepath.Join(f.dir, "signed.json")
+	f.pki.SetOCSPAvailable(true)
+	code, _, stderr = dpiRun(t, "", "sign", "--format", "jades", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", signed, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	f.pki.SetOCSPAvailable(false)
+	code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, signed)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "JAdES-BASELINE-LT")
 }

@@ -22,14 +22,14 @@ func init() {
 }
 
 const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
-	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
-	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
+	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or for JAdES\n" +
+	"a compact JWS at B-B and the JSON serialization (etsiU unsigned components) above. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
 	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
 	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
 	"--level is the ETSI EN 319 122-1 baseline level: B-B, B-T (needs --tsa; the default with\n" +
-	"--tsa), B-LT or B-LTA (CAdES, need --tsa and --trust): B-LT also embeds the signer's and\n" +
+	"--tsa), B-LT or B-LTA (need --tsa and --trust): B-LT also embeds the signer's and\n" +
 	"the time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate\n" +
 	"but the anchors, the OCSP response or CRL that shows it not revoked at signing, so that\n" +
 	"the signature validates without the network. B-LTA adds an archive time-stamp from the\n" +
