@@ -232,3 +232,51 @@ func seedLTA(t testing.TB) (sig, index []byte) {
 	}
 	return sig, archives[0].index
 }
+
+// FuzzParseJWSJSON feeds arbitrary text to the parser of JAdES in JSON serialization and
+// of its etsiU components (sigTst, xVals, rVals, arcTst, tstVD): it returns a signature or
+// an error, never panics, and keeps what it keeps within the caps of internal/limits.
+func FuzzParseJWSJSON(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Seed", Usage: dpitest.UsageSigning})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{Format: JAdES, Level: LevelLTA, TSAURL: pki.TSAURL, Roots: pki.Pool()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, err := s.Sign(context.Background(), bytes.NewReader([]byte("seed")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(sig))
+	f.Add(`{"protected":"","header":{"etsiU":["eyJ4VmFscyI6W119"]},"signature":""}`)
+	f.Add(`{"header":{"etsiU":[{"rVals":{"ocspVals":[{"val":"MAA="}]}}]}}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		js, u, err := parseJWSJSON([]byte(in))
+		if err != nil {
+			return
+		}
+		if js == nil || u == nil {
+			t.Fatal("nil signature without error")
+		}
+		if len(u.raw) > limits.MaxSignedAttributes || len(u.certs) > limits.MaxSignatureCertificates ||
+			len(u.sigTst)+len(u.archives) > limits.MaxSignatureTimestamps ||
+			len(u.revocation.crls)+len(u.revocation.ocsp) > limits.MaxSignatureRevocationValues {
+			t.Fatal("more than the caps")
+		}
+		if len(u.archivePos) != len(u.archives) {
+			t.Fatal("archive positions lost")
+		}
+		for _, p := range u.archivePos {
+			if p < 0 || p >= len(u.raw) {
+				t.Fatal("archive position out of range")
+			}
+		}
+	})
+}
