@@ -9,7 +9,7 @@
 // and its certificate chain. [NewSigner] checks the pair, the certificate's fitness to sign
 // documents (the constraints Validate applies; a refusal is a [*CertificateError]), its
 // validity and the algorithm policy once; [Signer.Sign] checks the certificate again at
-// the signing time (not expired, not yet valid and, with [SignerOptions.CheckRevocation],
+// the signing time (not expired, not yet valid and, unless [SignerOptions.SkipRevocationCheckUnsafe],
 // not revoked, found as Validate finds it, from the CRLs and OCSP responses given first;
 // an unknown status is [ErrRevocationUnknown]), then reads a document and returns a
 // detached signature:

@@ -137,13 +137,15 @@ func runSign(e *env, args []string) int {
 		opts.Roots = poolOf(roots)
 	}
 	if len(chain) > 1 || lt {
-		opts.CheckRevocation = true
 		opts.CRLs, opts.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
 		if err != nil {
 			return e.usageError("sign: %s", oneLine(err.Error()))
 		}
 	} else if len(crlFiles)+len(ocspFiles) > 0 {
 		return e.usageError("sign: --crl and --ocsp need the issuer's certificate (in --cert or --chain)")
+	} else {
+		// Without the issuer nothing can be checked: the warning below says so.
+		opts.SkipRevocationCheckUnsafe = true
 	}
 	signer, err := signature.NewSigner(key, chain, opts)
 	if err != nil {
@@ -155,7 +157,7 @@ func runSign(e *env, args []string) int {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
 	defer closeDoc()
-	if !opts.CheckRevocation && !lt {
+	if opts.SkipRevocationCheckUnsafe {
 		fmt.Fprintf(e.stderr, "dpi: sign: warning: revocation not checked: give the issuer's certificate (--chain) to check it\n")
 	}
 	signedAt := time.Now()
