@@ -1,7 +1,9 @@
 package signature
 
 import (
+	"bytes"
 	"crypto"
+	"encoding/asn1"
 	"crypto/x509"
 	"fmt"
 	"sort"
@@ -93,34 +95,59 @@ func tokenHashIndex(tok *token) ([]byte, *atsHashIndex, error) {
 	return found, idx, err
 }
 
+// archiveScope tells what an archive time-stamp covers: its imprint proves the existence
+// of the signature value and signed attributes always, and of another time-stamp only when
+// it was there when the archive time-stamp was made (CAdES: its value is in the hash
+// index; JAdES: its etsiU component comes before). An element added later gets no proof of
+// existence from it.
+type archiveScope struct {
+	imprint func(a *archiveToken, h crypto.Hash) ([]byte, error)
+	// coversArchive says whether a covers the archive time-stamp b; coversSigTst whether
+	// it covers the signature time-stamp.
+	coversArchive func(a, b *archiveToken) bool
+	coversSigTst  func(a *archiveToken) bool
+}
+
 // archives validates the archive time-stamps, latest first, as EN 319 102-1 §5.6.2.4 and
-// §5.6.3 (past signature validation) do: the latest at the validation time; each earlier
-// one at the time of the next valid one, its proof of existence. A time-stamp counts when
-// its imprint matches the signature it covers (its hash index names only elements still
-// there), its TSA's chain was valid at its time, no certificate of that chain expired
-// before its proof of existence, and none was revoked before it. It returns the proof of
-// existence left for the signature time-stamp: the time of the earliest valid archive
-// time-stamp, or the validation time when none is.
-//
-// imprint returns the imprint a token must carry, made with h, or why it cannot be made.
-func (v *validation) archives(list []*archiveToken, certs []*x509.Certificate, imprint func(a *archiveToken, h crypto.Hash) ([]byte, error)) time.Time {
-	control := v.report.ValidationTime
+// §5.6.3 (past signature validation) do: each at its proof of existence, the earliest time
+// of a valid later archive time-stamp that covers it, or the validation time. A time-stamp
+// counts when its imprint matches the signature it covers (its hash index names only
+// elements still there), its TSA's chain was valid at its time, no certificate of that
+// chain expired before its proof of existence, and none was revoked before it. It returns
+// the proof of existence of the signature time-stamp (the earliest valid archive
+// time-stamp that covers it, or the validation time) and of the signature itself (the
+// earliest valid archive time-stamp, zero when none is).
+func (v *validation) archives(list []*archiveToken, certs []*x509.Certificate, scope archiveScope) (sigTst, signature time.Time) {
 	roots := v.policy.TSARoots
 	if roots == nil {
 		roots = v.policy.Roots
 	}
 	inter := v.intermediates(certs)
-	for _, a := range list {
-		t, tsa, err := v.archive(a, imprint, control, roots, inter)
+	valid := make([]time.Time, len(list)) // genTime of each valid one; zero when not valid
+	sigTst = v.report.ValidationTime
+	for i, a := range list {
+		control := v.report.ValidationTime
+		for j := range i {
+			if !valid[j].IsZero() && valid[j].Before(control) && scope.coversArchive(list[j], a) {
+				control = valid[j]
+			}
+		}
+		t, tsa, err := v.archive(a, scope.imprint, control, roots, inter)
 		if err != nil {
 			v.report.ArchiveTimestamps = append(v.report.ArchiveTimestamps, TimestampInfo{Reason: err.Error()})
 			v.report.warn("archive time-stamp ignored: " + err.Error())
 			continue
 		}
+		valid[i] = t
 		v.report.ArchiveTimestamps = append(v.report.ArchiveTimestamps, TimestampInfo{Time: t, TSA: tsa[0].Subject.String(), Valid: true})
-		control = t
+		if t.Before(sigTst) && scope.coversSigTst(a) {
+			sigTst = t
+		}
+		if signature.IsZero() || t.Before(signature) {
+			signature = t
+		}
 	}
-	return control
+	return sigTst, signature
 }
 
 func (v *validation) archive(a *archiveToken, imprint func(a *archiveToken, h crypto.Hash) ([]byte, error), control time.Time,
@@ -157,9 +184,39 @@ func validUntil(chain []*x509.Certificate, control time.Time) error {
 	return nil
 }
 
-// cadesImprint returns the imprint function of a CAdES signature's archive time-stamps:
-// their hash index must name only elements the signature holds (EN 319 122-1 §5.5.2), and
-// the imprint is over the signature with that index (§5.5.3).
+// cadesScope is the archiveScope of a CAdES signature's archive time-stamps: their hash
+// index must name only elements the signature holds (EN 319 122-1 §5.5.2), the imprint is
+// over the signature with that index (§5.5.3), and a time-stamp is covered when the index
+// names its attribute value (attrType and value, as unsignedAttrValuesHashIndex hashes
+// them).
+func cadesScope(s *cmsSignature, raw [][]byte, digests map[crypto.Hash][]byte) archiveScope {
+	named := func(a *archiveToken, attrType asn1.ObjectIdentifier, value []byte) bool {
+		if a.idx == nil {
+			return false
+		}
+		typ, err := asn1.Marshal(attrType)
+		if err != nil {
+			return false
+		}
+		h := digestOf(a.idx.hash, append(typ, value...))
+		for _, x := range a.idx.attrs {
+			if bytes.Equal(x, h) {
+				return true
+			}
+		}
+		return false
+	}
+	return archiveScope{
+		imprint: cadesImprint(s, digests),
+		coversArchive: func(a, b *archiveToken) bool {
+			return named(a, oidAttrArchiveTimestampV3, raw[b.pos])
+		},
+		coversSigTst: func(a *archiveToken) bool {
+			return len(s.tsTokens) > 0 && named(a, oidAttrSignatureTSToken, s.tsTokens[0])
+		},
+	}
+}
+
 func cadesImprint(s *cmsSignature, digests map[crypto.Hash][]byte) func(a *archiveToken, h crypto.Hash) ([]byte, error) {
 	return func(a *archiveToken, h crypto.Hash) ([]byte, error) {
 		if err := a.idx.covers(s.parts); err != nil {

@@ -270,8 +270,8 @@ func FuzzParseJWSJSON(f *testing.F) {
 			len(u.revocation.crls)+len(u.revocation.ocsp) > limits.MaxSignatureRevocationValues {
 			t.Fatal("more than the caps")
 		}
-		if len(u.archivePos) != len(u.archives) {
-			t.Fatal("archive positions lost")
+		if len(u.archivePos) != len(u.archives) || len(u.sigTstPos) != len(u.sigTst) {
+			t.Fatal("time-stamp positions lost")
 		}
 		for _, p := range u.archivePos {
 			if p < 0 || p >= len(u.raw) {

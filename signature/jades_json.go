@@ -85,6 +85,7 @@ type tstVD struct {
 type etsiU struct {
 	raw        []string // the elements, as they appear
 	sigTst     [][]byte
+	sigTstPos  []int    // the index in raw of each
 	archives   [][]byte // arcTst tokens
 	archivePos []int    // the index in raw of each
 	certs      []*x509.Certificate
@@ -217,6 +218,7 @@ func (u *etsiU) add(el json.RawMessage) error {
 				}
 				if name == etsiSigTst {
 					u.sigTst = append(u.sigTst, der)
+					u.sigTstPos = append(u.sigTstPos, len(u.raw)-1)
 				} else {
 					u.archives = append(u.archives, der)
 					u.archivePos = append(u.archivePos, len(u.raw)-1)
@@ -396,16 +398,22 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 		r.fail(Indeterminate, NoSigningCertificateFound, "kid names another certificate than x5t#S256 and x5c")
 	}
 	certs := append(append([]*x509.Certificate(nil), s.certs...), u.certs...)
-	control := r.ValidationTime
+	control, archived := r.ValidationTime, time.Time{}
 	if len(archives) > 0 {
 		encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
-		control = v.archives(archives, certs, func(a *archiveToken, h crypto.Hash) ([]byte, error) {
-			return jadesArchiveImprint(docHashes[h], s.encHeader, encSig, u.raw[:u.archivePos[a.pos]])
+		// An arcTst covers the etsiU components before it (TS 119 182-1 §5.3.6.3.1).
+		control, archived = v.archives(archives, certs, archiveScope{
+			imprint: func(a *archiveToken, h crypto.Hash) ([]byte, error) {
+				return jadesArchiveImprint(docHashes[h], s.encHeader, encSig, u.raw[:u.archivePos[a.pos]])
+			},
+			coversArchive: func(a, b *archiveToken) bool { return u.archivePos[b.pos] < u.archivePos[a.pos] },
+			coversSigTst:  func(a *archiveToken) bool { return len(u.sigTstPos) > 0 && u.sigTstPos[0] < u.archivePos[a.pos] },
 		})
 	}
 	if len(u.sigTst) > 0 {
 		v.timestamp(u.sigTst[0], s.sigValue, certs, control)
 	}
+	v.archivedAt(archived)
 	v.certificate(s.signer, certs, s.signingTime)
 	v.claimedTime(s.signingTime)
 	for _, n := range v.rc.notes {

@@ -203,12 +203,15 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 			r.fail(Indeterminate, NoSigningCertificateFound, msg)
 		}
 	}
-	control := v.report.ValidationTime
+	control, archived := v.report.ValidationTime, time.Time{}
 	if len(archives) > 0 {
-		control = v.archives(archives, s.certs, cadesImprint(s, digests))
+		control, archived = v.archives(archives, s.certs, cadesScope(s, s.archives, digests))
 	}
 	if len(s.tsTokens) > 0 {
 		v.timestamp(s.tsTokens[0], s.sigValue, s.certs, control)
+	}
+	v.archivedAt(archived)
+	if len(s.tsTokens) > 0 {
 		if ts := r.Timestamp; ts != nil && ts.Valid && s.signingTime != nil && s.signingTime.After(ts.Time.Add(maxClockSkew)) {
 			r.warn("claimed signing time is after the signature time-stamp")
 		}
@@ -318,6 +321,16 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	}
 	v.report.Timestamp = &TimestampInfo{Time: t, TSA: tsa[0].Subject.String(), Valid: true}
 	if t.Before(v.report.BestSignatureTime) {
+		v.report.BestSignatureTime = t
+	}
+}
+
+// archivedAt makes the earliest valid archive time-stamp's time (zero when none is) the
+// best signature time when it is earlier: an archive time-stamp covers the signature value
+// and its signed attributes, so the signature existed then, whether or not its signature
+// time-stamp still validates (EN 319 102-1 §5.6.3).
+func (v *validation) archivedAt(t time.Time) {
+	if !t.IsZero() && t.Before(v.report.BestSignatureTime) {
 		v.report.BestSignatureTime = t
 	}
 }
