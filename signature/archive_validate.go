@@ -3,8 +3,8 @@ package signature
 import (
 	"bytes"
 	"crypto"
-	"encoding/asn1"
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 	"sort"
 	"time"
