@@ -3,8 +3,11 @@ package signature_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,4 +215,40 @@ func removeCertificate(t *testing.T, sig, cert []byte) []byte {
 	out, err := signature.RemoveCertificate(sig, cert)
 	require.NoError(t, err)
 	return out
+}
+
+// An independent reading of EN 319 122-1 §5.5.3 (testdata/ats_v3_imprint.py, Python's
+// standard library and its own DER walker) computes the imprint of our archive time-stamp
+// from the finished signature, and openssl ts -verify finds that imprint in the token: the
+// bytes we hash are the bytes the standard names. After a renewal, the same holds for the
+// latest archive time-stamp, and not for the document changed.
+func TestArchiveImprintIndependently(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	py := testenv.Tool(t, "python3")
+	f := newFixture(t)
+	dir := t.TempDir()
+	cred := f.issue(t, dpitest.RSA2048)
+	opts := ltOptions(f)
+	opts.Level = signature.LevelLTA
+	opts.Hash = crypto.SHA384
+	lta := f.sign(t, cred, opts, document)
+	renewed := f.extend(t, document, lta, signature.LevelLTA, f.pki.TSAURL)
+	root := writeFile(t, dir, "root.pem", f.pki.RootsPEM())
+	chain := writeFile(t, dir, "chain.pem", dpitest.CertsPEM(f.pki.Intermediate))
+	docPath := writeFile(t, dir, "doc.txt", document)
+	other := writeFile(t, dir, "other.txt", append([]byte("x"), document...))
+	for name, sig := range map[string][]byte{"signed at B-LTA": lta, "renewed": renewed} {
+		t.Run(name, func(t *testing.T) {
+			sigPath := writeFile(t, dir, "sig.der", sig)
+			token := filepath.Join(dir, "token.der")
+			imprint := strings.TrimSpace(string(runTool(t, py, "testdata/ats_v3_imprint.py", sigPath, docPath, token)))
+			require.Len(t, imprint, 96, "sha-384, the signature's digest")
+			runTool(t, openssl, "ts", "-verify", "-token_in", "-in", token, "-digest", imprint,
+				"-CAfile", root, "-untrusted", chain)
+			wrong := strings.TrimSpace(string(runTool(t, py, "testdata/ats_v3_imprint.py", sigPath, other, token)))
+			err := exec.Command(openssl, "ts", "-verify", "-token_in", "-in", token, "-digest", wrong,
+				"-CAfile", root, "-untrusted", chain).Run()
+			assert.Error(t, err)
+		})
+	}
 }
