@@ -41,7 +41,11 @@ func newTSAClient(rawURL string, c *http.Client) (*tsaClient, error) {
 // is the hash of the SignerInfo signature field's value), after checking that the reply
 // answers this request: same imprint, same nonce, a token signed by a certificate it carries.
 func (t *tsaClient) stamp(ctx context.Context, sigValue []byte) ([]byte, error) {
-	imprint := digestOf(crypto.SHA256, sigValue)
+	return t.stampImprint(ctx, digestOf(crypto.SHA256, sigValue))
+}
+
+// stampImprint asks for a token over a SHA-256 imprint (a PAdES document time-stamp's).
+func (t *tsaClient) stampImprint(ctx context.Context, imprint []byte) ([]byte, error) {
 	nonce, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
 		return nil, err
