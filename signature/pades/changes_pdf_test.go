@@ -3,9 +3,7 @@ package pades
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,6 +27,7 @@ type testPDF struct {
 	buf  []byte
 	size int // trailer /Size
 	root int
+	xref int64 // offset of the last cross-reference section
 }
 
 func newTestPDF(t testing.TB, root int, objs ...tObj) *testPDF {
@@ -55,11 +54,8 @@ func (p *testPDF) updateTrailer(t testing.TB, prev int64, extra string, objs ...
 
 func (p *testPDF) lastXRef(t testing.TB) int64 {
 	t.Helper()
-	m := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(p.buf)
-	require.NotNil(t, m)
-	off, err := strconv.ParseInt(string(m[1]), 10, 64)
-	require.NoError(t, err)
-	return off
+	require.Positive(t, p.xref)
+	return p.xref
 }
 
 func (p *testPDF) section(t testing.TB, objs []tObj, prev int64, extra string) {
@@ -71,6 +67,7 @@ func (p *testPDF) section(t testing.TB, objs []tObj, prev int64, extra string) {
 		p.size = max(p.size, o.nr+1)
 	}
 	xref := len(p.buf)
+	p.xref = int64(xref)
 	p.buf = append(p.buf, "xref\n"...)
 	if prev < 0 {
 		p.buf = append(p.buf, "0 1\n0000000000 65535 f \n"...)
@@ -108,4 +105,41 @@ func signedFormPDF(t testing.TB) *testPDF {
 		tObj{10, "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [0 10 20 30] /Contents <3000> >>"},
 		tObj{11, tStream("", "BT /F1 24 Tf 72 700 Td (Pay 100000 EUR to EVIL) Tj ET")},
 	)
+}
+
+// updateCompressed appends an incremental update written the PDF 1.5 way: objs packed into an
+// object stream (number objStm) and a cross-reference stream (number xrefNr), both without a
+// filter so that the test reads as text.
+func (p *testPDF) updateCompressed(t testing.TB, objStm, xrefNr int, objs ...tObj) {
+	t.Helper()
+	prev := p.lastXRef(t)
+	var head, body bytes.Buffer
+	for _, o := range objs {
+		fmt.Fprintf(&head, "%d %d ", o.nr, body.Len())
+		body.WriteString(o.body + "\n")
+		p.size = max(p.size, o.nr+1)
+	}
+	p.size = max(p.size, objStm+1, xrefNr+1)
+	data := head.String() + body.String()
+	stmOff := len(p.buf)
+	p.buf = fmt.Appendf(p.buf, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Length %d >>\nstream\n%s\nendstream\nendobj\n",
+		objStm, len(objs), head.Len(), len(data), data)
+	xrefOff := len(p.buf)
+	p.xref = int64(xrefOff)
+	var rows []byte
+	var index []byte
+	row := func(typ byte, a uint32, b uint16) {
+		rows = append(rows, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
+	}
+	for i, o := range objs {
+		index = fmt.Appendf(index, "%d 1 ", o.nr)
+		row(2, uint32(objStm), uint16(i))
+	}
+	index = fmt.Appendf(index, "%d 1 %d 1", objStm, xrefNr)
+	row(1, uint32(stmOff), 0)
+	row(1, uint32(xrefOff), 0)
+	p.buf = fmt.Appendf(p.buf, "%d 0 obj\n<< /Type /XRef /Size %d /Root %d 0 R /Prev %d /W [1 4 2] /Index [%s] /Length %d >>\nstream\n",
+		xrefNr, p.size, p.root, prev, index, len(rows))
+	p.buf = append(p.buf, rows...)
+	p.buf = fmt.Appendf(p.buf, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xrefOff)
 }
