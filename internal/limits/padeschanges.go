@@ -8,19 +8,7 @@ const (
 	// the analysis compares. A 1,000-page register is well under 100,000 objects.
 	MaxPDFChangeObjects = 1 << 20
 
-	// MaxPDFChangeDepth caps the nesting of arrays, dictionaries and references followed while
-	// two revisions are compared, and pdfcpu's recursion depth.
-	MaxPDFChangeDepth = 96
-
-	// MaxPDFChangeStream caps one encoded or decoded stream pdfcpu reads for the change
-	// analysis: pdfcpu holds each stream in memory while the file is read.
-	MaxPDFChangeStream = 512 << 20
-
-	// MaxPDFChangeRevisions caps the cross-reference sections of a PDF whose changes are
-	// analysed.
-	MaxPDFChangeRevisions = 10_000
-
 	// MaxPDFChangeOrphans caps the objects without a cross-reference entry that the change
-	// analysis names one by one; the rest are counted in the last one.
+	// analysis names one by one; one is enough to refuse the signature.
 	MaxPDFChangeOrphans = 100
 )

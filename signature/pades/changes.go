@@ -80,15 +80,11 @@ const (
 	ChangeUnreferencedData = "unreferencedData"
 )
 
-// Why analyzeChanges could not decide. The validator reports them as the signature's failure.
-var (
-	// errChangesInput is a signed revision or file that pdfcpu cannot read as a PDF.
-	errChangesInput = errors.New("pdf unreadable")
-	// errChangesEncrypted is an encrypted PDF; dpi does not validate encrypted documents.
-	errChangesEncrypted = errors.New("pdf encrypted")
-	// errChangesTooComplex is a PDF beyond the caps of internal/limits.
-	errChangesTooComplex = errors.New("pdf too complex")
-)
+// changesError is why analyzeChanges could not decide: the validator reports it as the
+// signature's failure. err is ErrMalformed, ErrEncrypted or ErrTooLarge.
+func changesError(err error, format string, args ...any) *Error {
+	return &Error{Check: "changes", Reason: fmt.Sprintf(format, args...), Err: err}
+}
 
 // analyzeChanges compares the revision that ends at byte signedEnd (the end of the signature's
 // /ByteRange) with the whole file and classifies every later change under perm.
@@ -102,10 +98,10 @@ var (
 // still refused when it changes a page.
 func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions) ([]Change, error) {
 	if signedEnd <= 0 || signedEnd > size {
-		return nil, fmt.Errorf("%w: signed revision ends at %d in a file of %d bytes", errChangesInput, signedEnd, size)
+		return nil, changesError(ErrMalformed, "signed revision ends at %d in a file of %d bytes", signedEnd, size)
 	}
 	if perm.DocMDP < 0 || perm.DocMDP > 3 {
-		return nil, fmt.Errorf("%w: DocMDP permission %d", errChangesInput, perm.DocMDP)
+		return nil, changesError(ErrMalformed, "DocMDP permission %d", perm.DocMDP)
 	}
 	if signedEnd == size {
 		return nil, nil
@@ -141,8 +137,8 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	}
 	d.base = xrefSections(old)
 	d.total = xrefSections(cur)
-	if d.total-d.base > limits.MaxPDFChangeRevisions || d.total > limits.MaxPDFChangeRevisions {
-		return nil, fmt.Errorf("%w: more than %d incremental updates", errChangesTooComplex, limits.MaxPDFChangeRevisions)
+	if d.total-d.base > limits.MaxPDFRevisions || d.total > limits.MaxPDFRevisions {
+		return nil, changesError(ErrTooLarge, "more than %d incremental updates", limits.MaxPDFRevisions)
 	}
 	if err := d.run(); err != nil {
 		return nil, err
@@ -163,7 +159,7 @@ func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) 
 		// pdfcpu is a parser of untrusted input written in Go; a panic in it is a bug, and it
 		// must not take the validating service down.
 		if p := recover(); p != nil {
-			x, err = nil, fmt.Errorf("%w: pdfcpu failed: %v", errChangesInput, p)
+			x, err = nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
 		}
 	}()
 	conf := &model.Configuration{
@@ -175,29 +171,29 @@ func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) 
 		Offline: true,
 		Eol:     types.EolLF,
 		Limits: model.ResourceLimits{
-			MaxStreamBytes:       limits.MaxPDFChangeStream,
-			MaxDecodeBytes:       limits.MaxPDFChangeStream,
+			MaxStreamBytes:       limits.MaxPDFStream,
+			MaxDecodeBytes:       limits.MaxPDFStream,
 			MaxImagePixels:       1,
 			MaxImageBytes:        1,
 			MaxObjectCount:       limits.MaxPDFChangeObjects,
 			MaxObjectStreamCount: limits.MaxPDFChangeObjects,
 			MaxObjectStreamFirst: 16 << 20,
 			MaxXRefEntries:       limits.MaxPDFChangeObjects,
-			MaxRecursionDepth:    limits.MaxPDFChangeDepth,
+			MaxRecursionDepth:    limits.MaxPDFObjectDepth,
 		},
 	}
 	ctx, err := pdfcpu.ReadWithContext(context.Background(), io.NewSectionReader(r, 0, n), conf)
 	if err != nil {
 		if errors.Is(err, pdfcpu.ErrEncrypted) {
-			return nil, errChangesEncrypted
+			return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 		}
-		return nil, fmt.Errorf("%w: %v", errChangesInput, err)
+		return nil, changesError(ErrMalformed, "%v", err)
 	}
 	if ctx.Encrypt != nil {
-		return nil, errChangesEncrypted
+		return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 	}
 	if ctx.Root == nil {
-		return nil, fmt.Errorf("%w: no catalog", errChangesInput)
+		return nil, changesError(ErrMalformed, "no catalog")
 	}
 	for _, e := range ctx.Table {
 		if e == nil {
@@ -235,7 +231,7 @@ func checkUpdateTail(r io.ReaderAt, size, signedEnd int64) (string, error) {
 	start := max(signedEnd, size-window)
 	buf := make([]byte, size-start)
 	if _, err := r.ReadAt(buf, start); err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("%w: %v", errChangesInput, err)
+		return "", changesError(ErrMalformed, "%v", err)
 	}
 	m := updateTailRE.FindSubmatch(buf)
 	if m == nil {
@@ -281,7 +277,7 @@ func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) (
 		n := min(int64(len(buf)), size-pos)
 		b := buf[:n]
 		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: %v", errChangesInput, err)
+			return nil, changesError(ErrMalformed, "%v", err)
 		}
 		for _, loc := range objectHeaderRE.FindAllSubmatchIndex(b, -1) {
 			if int64(loc[2]) >= chunk && pos+chunk < size {
@@ -407,7 +403,7 @@ func resolveIn(x *model.XRefTable, o types.Object) (types.Object, int, error) {
 	}
 	v, err := x.Dereference(ref)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: object %d: %v", errChangesInput, int(ref.ObjectNumber), err)
+		return nil, 0, changesError(ErrMalformed, "object %d: %v", int(ref.ObjectNumber), err)
 	}
 	return v, int(ref.ObjectNumber), nil
 }
@@ -415,8 +411,8 @@ func resolveIn(x *model.XRefTable, o types.Object) (types.Object, int, error) {
 // equal reports whether a (in old) and b (in cur) are the same PDF object graph: references are
 // followed on both sides, so renumbering is no change.
 func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
-	if depth > limits.MaxPDFChangeDepth {
-		return false, fmt.Errorf("%w: objects nested deeper than %d", errChangesTooComplex, limits.MaxPDFChangeDepth)
+	if depth > limits.MaxPDFObjectDepth {
+		return false, changesError(ErrTooLarge, "objects nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
 	ra, aRef := a.(types.IndirectRef)
 	rb, bRef := b.(types.IndirectRef)
@@ -440,7 +436,7 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 		}
 		d.budget--
 		if d.budget < 0 {
-			return false, fmt.Errorf("%w: more than %d objects compared", errChangesTooComplex, limits.MaxPDFChangeObjects)
+			return false, changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
 		}
 		va, _, err := resolveIn(d.old, a)
 		if err != nil {
@@ -574,7 +570,7 @@ func (d *differ) run() error {
 	}
 	oc, cc := changeDict(oldCat), changeDict(curCat)
 	if oc == nil || cc == nil {
-		return fmt.Errorf("%w: the catalog is not a dictionary", errChangesInput)
+		return changesError(ErrMalformed, "the catalog is not a dictionary")
 	}
 	for _, k := range unionKeys(oc, cc) {
 		switch k {
@@ -617,8 +613,8 @@ func (d *differ) run() error {
 
 // pageTree compares a page tree node of old with the one in the same place in cur.
 func (d *differ) pageTree(a, b types.Object, depth int) error {
-	if depth > limits.MaxPDFChangeDepth {
-		return fmt.Errorf("%w: page tree deeper than %d", errChangesTooComplex, limits.MaxPDFChangeDepth)
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "page tree deeper than %d", limits.MaxPDFObjectDepth)
 	}
 	eq, err := d.equal(a, b, 0)
 	if err != nil || eq {
@@ -723,7 +719,7 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 		return nil
 	}
 	if len(xa) > limits.MaxPDFChangeObjects || len(xb) > limits.MaxPDFChangeObjects {
-		return fmt.Errorf("%w: too many annotations", errChangesTooComplex)
+		return changesError(ErrTooLarge, "too many annotations")
 	}
 	oldRefs := make(map[int]types.Object, len(xa))
 	for _, o := range xa {
@@ -847,8 +843,8 @@ func (d *differ) acroForm(a, b types.Object) error {
 // fields compares a /Fields or /Kids array; parent is the fully qualified name of the parent
 // field and ft its inherited field type.
 func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
-	if depth > limits.MaxPDFChangeDepth {
-		return fmt.Errorf("%w: fields nested deeper than %d", errChangesTooComplex, limits.MaxPDFChangeDepth)
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
 	va, _, err := resolveIn(d.old, a)
 	if err != nil {
@@ -989,12 +985,12 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 // newField classifies a field added after the signed revision: a signature field (signed or
 // not) or a document time-stamp may be added; any other field may not.
 func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
-	if depth > limits.MaxPDFChangeDepth {
-		return fmt.Errorf("%w: fields nested deeper than %d", errChangesTooComplex, limits.MaxPDFChangeDepth)
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
 	d.budget--
 	if d.budget < 0 {
-		return fmt.Errorf("%w: more than %d objects compared", errChangesTooComplex, limits.MaxPDFChangeObjects)
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
 	}
 	vb, nb, err := resolveIn(d.cur, b)
 	if err != nil {

@@ -69,7 +69,7 @@ func TestAnalyzeChangesBadInput(t *testing.T) {
 		want error // nil: a report is fine
 		kind string
 	}{
-		{name: "not a pdf", doc: append([]byte("hello"), make([]byte, signedEnd)...), want: errChangesInput},
+		{name: "not a pdf", doc: append([]byte("hello"), make([]byte, signedEnd)...), want: ErrMalformed},
 		{name: "garbage after the signed revision", doc: withTail("\x00\xff garbage"), kind: ChangeUnreferencedData},
 		{name: "an update without xref and trailer", doc: withTail("4 0 obj\n" + tStream("", "BT (evil) Tj ET") + "\nendobj\n"), kind: ChangeUnreferencedData},
 		{name: "a truncated update", doc: withTail("4 0 obj\n<< /Length 100 >>\nstream\nBT"), kind: ChangeUnreferencedData},
@@ -90,7 +90,7 @@ func TestAnalyzeChangesBadInput(t *testing.T) {
 			p.updateTrailer(t, p.lastXRef(t), " /Encrypt 40 0 R /ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>]",
 				tObj{40, "<< /Filter /Standard /V 2 /R 3 /Length 128 /O <" + strings.Repeat("00", 32) + "> /U <" + strings.Repeat("00", 32) + "> /P -4 >>"})
 			return p.bytes()
-		}(), want: errChangesEncrypted},
+		}(), want: ErrEncrypted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,7 +117,7 @@ func TestAnalyzeChangesBadInput(t *testing.T) {
 }
 
 func isChangesError(err error) bool {
-	for _, s := range []error{errChangesInput, errChangesEncrypted, errChangesTooComplex} {
+	for _, s := range []error{ErrMalformed, ErrEncrypted, ErrTooLarge} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -194,7 +194,7 @@ func TestAnalyzeChangesRefusesBadArguments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := analyzeChanges(bytes.NewReader(doc), int64(len(doc)), tc.signedEnd, tc.perm)
-			assert.ErrorIs(t, err, errChangesInput)
+			assert.ErrorIs(t, err, ErrMalformed)
 		})
 	}
 }
