@@ -22,7 +22,6 @@ type updater struct {
 	prev  int64                // offset of the last cross-reference section
 	root  types.IndirectRef    // the catalog
 	objs  map[int]types.Object // objects changed by the updates so far, by number
-	gens  map[int]int          // their generation numbers
 	extra string               // trailer entries copied from the original (/Info, /ID)
 }
 
@@ -38,7 +37,7 @@ func newUpdater(d *document) (*updater, error) {
 	if size <= d.x.MaxObjNr {
 		size = d.x.MaxObjNr + 1
 	}
-	u := &updater{d: d, next: size, prev: prev, root: *d.x.Root, objs: map[int]types.Object{}, gens: map[int]int{}}
+	u := &updater{d: d, next: size, prev: prev, root: *d.x.Root, objs: map[int]types.Object{}}
 	if d.x.Info != nil {
 		u.extra += " /Info " + d.x.Info.PDFString()
 	}
@@ -50,9 +49,6 @@ func newUpdater(d *document) (*updater, error) {
 
 // size is the length of the document with the updates so far.
 func (u *updater) size() int64 { return u.d.size + int64(len(u.incs)) }
-
-// readerAt reads the document with the updates so far.
-func (u *updater) readerAt() io.ReaderAt { return &concatReaderAt{a: u.d.r, an: u.d.size, b: u.incs} }
 
 // deref returns the current version of o: the updates' when they changed it.
 func (u *updater) deref(o types.Object) types.Object {
@@ -154,7 +150,6 @@ func (u *updater) commit(inc []byte, objs []pdfObj, offs map[int]int) {
 	for _, o := range objs {
 		if o.value != nil {
 			u.objs[o.nr] = o.value
-			u.gens[o.nr] = o.gen
 		}
 	}
 }
