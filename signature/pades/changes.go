@@ -319,6 +319,7 @@ type differ struct {
 
 	widgets  map[int]bool   // widget objects accounted for by the field walk
 	pageWids map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
+	oldReach map[int]bool   // objects reachable from the signed revision's catalog, built on demand
 	changes  []Change
 }
 
@@ -341,6 +342,58 @@ func (d *differ) addIn(holder int, val types.Object, kind string, allowed bool, 
 	// of an object that a later revision rewrote can be found only below).
 	rev := max(d.revisionOf(nr), d.base+1)
 	d.changes = append(d.changes, Change{Revision: rev, Object: obj, Kind: kind, Allowed: allowed, Detail: detail})
+}
+
+// hiddenShown returns an object that val (added or changed after the signed revision) shows
+// and that the signed revision held without showing it: the shadow "hide" attack prepares
+// such an object before the document is signed and shows it afterwards through an overlay.
+// It returns 0 when there is none.
+func (d *differ) hiddenShown(val types.Object) int {
+	if d.oldReach == nil {
+		d.oldReach = make(map[int]bool)
+		d.reach(d.old, *d.old.Root, d.oldReach)
+		if d.old.Info != nil {
+			d.reach(d.old, *d.old.Info, d.oldReach)
+		}
+	}
+	shown := make(map[int]bool)
+	d.reach(d.cur, val, shown)
+	for nr := range shown {
+		if e, ok := d.old.Table[nr]; ok && e != nil && !e.Free && !d.oldReach[nr] && d.revisionOf(nr) <= d.base {
+			return nr
+		}
+	}
+	return 0
+}
+
+// reach adds to seen the objects reachable from o in x, within the comparison budget.
+func (d *differ) reach(x *model.XRefTable, o types.Object, seen map[int]bool) {
+	stack := []types.Object{o}
+	for len(stack) > 0 && d.budget > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if r, ok := o.(types.IndirectRef); ok {
+			nr := int(r.ObjectNumber)
+			if seen[nr] {
+				continue
+			}
+			seen[nr] = true
+			d.budget--
+			o, _, _ = resolveIn(x, r)
+		}
+		switch v := o.(type) {
+		case types.Dict:
+			for _, w := range v {
+				stack = append(stack, w)
+			}
+		case types.StreamDict:
+			for _, w := range v.Dict {
+				stack = append(stack, w)
+			}
+		case types.Array:
+			stack = append(stack, v...)
+		}
+	}
 }
 
 // firstNew finds, breadth first and within a few thousand objects, an object reachable from
@@ -791,7 +844,12 @@ func (d *differ) annotation(nr int, b types.Object, detail string) {
 		d.pageWids[nr] = c
 		return
 	}
-	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail+" (/"+changeName(dict, "Subtype")+")")
+	detail += " (/" + changeName(dict, "Subtype") + ")"
+	if h := d.hiddenShown(b); h > 0 {
+		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
+		return
+	}
+	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
 }
 
 // acroForm compares the interactive form dictionaries.
@@ -972,7 +1030,11 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 			case ft == "Sig":
 				d.add(nb, ChangeField, false, fmt.Sprintf("the signature field %q: /%s without a signature", name, k))
 			default:
-				d.add(nb, ChangeFormFill, d.formFillAllowed(), fmt.Sprintf("the field %q: /%s", name, k))
+				if h := d.hiddenShown(y[k]); h > 0 {
+					d.add(nb, ChangeFormFill, false, fmt.Sprintf("the field %q: /%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", name, k, h))
+				} else {
+					d.add(nb, ChangeFormFill, d.formFillAllowed(), fmt.Sprintf("the field %q: /%s", name, k))
+				}
 			}
 		case backRef(k, x[k]) && backRef(k, y[k]):
 		default:
