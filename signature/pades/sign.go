@@ -148,7 +148,12 @@ func (s *Signer) Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Wr
 	return s.sign(ctx, in, size, out, false)
 }
 
-func (s *Signer) sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, allowBreakingDocMDP bool) error {
+func (s *Signer) sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, allowBreakingDocMDP bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = malformedError("structure", "the pdf library failed on this pdf")
+		}
+	}()
 	d, err := readDocument(ctx, in, size)
 	if err != nil {
 		return err

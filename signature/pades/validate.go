@@ -72,10 +72,17 @@ type sigItem struct {
 // (signature.ErrNoTrustAnchors), the PDF cannot be read (ErrMalformed), is encrypted
 // (ErrEncrypted), or is over a cap (ErrTooLarge). A PDF with no signature gives no reports
 // and no error.
-func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.Policy) ([]Report, error) {
+func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.Policy) (reps []Report, err error) {
 	if policy == nil || policy.Roots == nil {
 		return nil, signature.ErrNoTrustAnchors
 	}
+	// The PDF library reads untrusted objects as they are dereferenced, after
+	// readDocument's own guard: a panic in it is a malformed PDF, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			reps, err = nil, malformedError("structure", "the pdf library failed on this pdf")
+		}
+	}()
 	d, err := readDocument(ctx, r, size)
 	if err != nil {
 		return nil, err
@@ -285,13 +292,14 @@ func (d *document) byteRange(f field) ([4]int64, string) {
 		}
 		br[i] = int64(n)
 	}
+	// Every number is checked against the file size before any arithmetic on it.
 	switch {
 	case br[0] != 0:
 		return br, "does not start at 0"
-	case br[1] < 1 || br[2] <= br[1]+1:
-		return br, "the gap for /Contents is empty or reversed"
-	case br[2] > d.size || br[3] > d.size-br[2]:
+	case br[1] > d.size || br[2] > d.size || br[3] > d.size-br[2]:
 		return br, "beyond the end of the file"
+	case br[1] < 1 || br[2]-br[1] < 2:
+		return br, "the gap for /Contents is empty, too short or reversed"
 	case br[2]-br[1]-2 > 2*limits.MaxPDFContents:
 		return br, fmt.Sprintf("the /Contents gap is over %d bytes", 2*limits.MaxPDFContents+2)
 	case !isRevisionEnd(d.r, br[2]+br[3]):
