@@ -89,9 +89,15 @@
 // Client.UnknownService, Client.MissingSignature, Client.MalformedSignature,
 // Client.UnsupportedAlgorithm, Client.UnknownMember, Client.CertValidation,
 // Client.InvalidSignatureValue, Client.InvalidBody, Client.DuplicateMessageId,
-// Client.ClockSkew; and its own failures with status 500: Server.ServerProxy.DatabaseError
-// (the replay store), Server.ServerProxy.LoggingFailed (the message log),
-// Server.ServerProxy.CannotCreateSignature, Server.ServerProxy.InternalError.
+// Client.ClockSkew; and its own failures with status 500: Server.ServerProxy.MissingValidationInfo
+// (nobody could say whether the signer's certificate is revoked),
+// Server.ServerProxy.OutdatedGlobalConf (the directory is unavailable or has expired),
+// Server.ServerProxy.MalformedGlobalConf (the directory held is not valid),
+// Server.ServerProxy.DatabaseError (the replay store), Server.ServerProxy.LoggingFailed (the
+// message log), Server.ServerProxy.CannotCreateSignature, Server.ServerProxy.InternalError.
+// The names are X-Road's error codes, but for DuplicateMessageId and ClockSkew: X-Road has no
+// replay defence and no window on a message's signing time. A 500 carries a fixed message
+// that names no responder, file or database; its detail is the key to the server's log line.
 //
 // # Replay defence
 //

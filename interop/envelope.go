@@ -590,7 +590,7 @@ func (v *Verifier) checkSigner(ctx context.Context, sender ClientID, chain []*x5
 		if errors.Is(err, ErrUnknownMember) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("interop: directory: %w", err)
+		return nil, fmt.Errorf("%w: %w", errDirectory, err)
 	}
 	if !m.vouchesFor(leaf) {
 		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)
