@@ -122,12 +122,14 @@ func baseTransport() *http.Transport {
 }
 
 // runPairs posts the query b.N times from GOMAXPROCS × interopClients goroutines, reads each
-// answer to its end, and reports pairs/s.
+// answer to its end, and reports pairs/s and the process's CPU time per pair (cpu-µs/op:
+// both agencies, client and server, run in this process), which holds on a shared machine.
 func runPairs(b *testing.B, client *http.Client, url string) {
 	b.Helper()
 	var failed atomic.Int64
 	b.SetParallelism(interopClients)
 	b.ResetTimer()
+	cpu := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := client.Post(url, "application/json", bytes.NewReader(interopQuery))
@@ -143,6 +145,7 @@ func runPairs(b *testing.B, client *http.Client, url string) {
 		}
 	})
 	b.StopTimer()
+	cpu.report(b, b.N)
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d pairs failed", n, b.N)
 	}
