@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,7 +46,14 @@ var (
 
 // interopClients is how many goroutines send pairs at once (b.RunParallel with
 // GOMAXPROCS × this): enough to keep both cores busy while others wait on the loopback.
-const interopClients = 8
+// DPI_BENCH_INTEROP_CLIENTS overrides it, to see how logged pairs, which wait on two durable
+// commits each, scale with the pairs in flight.
+var interopClients = func() int {
+	if n, err := strconv.Atoi(os.Getenv("DPI_BENCH_INTEROP_CLIENTS")); err == nil && n > 0 && n <= 256 {
+		return n
+	}
+	return 8
+}()
 
 // The request and response bodies: a small JSON query and answer, as agencies exchange.
 var (
