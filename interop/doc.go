@@ -67,6 +67,14 @@
 // Client.InvalidBody error, and leaves a streamed one without its trailer, which the client
 // then refuses.
 //
+// A response without a body on the wire (the answer to a HEAD, a 204 or a 304) signs the
+// empty body's digest, whatever the handler wrote, and the client checks it before
+// RoundTrip returns. Through a reverse proxy (tested with httputil.ReverseProxy): the
+// envelope, Content-Digest and the X-Road fields pass as headers, and a streamed response's
+// trailer passes; a streamed request's trailer does not (Go's proxy drops request
+// trailers), so such a request is refused with Client.InvalidBody, never accepted unsigned:
+// keep request bodies within limits.MaxInteropInlineBody on such paths.
+//
 // # Trust
 //
 // A Verifier trusts nothing by default: it needs the roots a signer's certificate must
