@@ -196,3 +196,19 @@ func assertFaultExactly(t *testing.T, resp *http.Response, status int, typ, mess
 	assert.JSONEq(t, string(want), string(b))
 	assert.Equal(t, `{"type":`, string(b[:8]), "type first, as PR-REST §4.6 writes it")
 }
+
+// TestVerifierNeedsRevocationDecision: a verifier with no revocation checker and no
+// SkipRevocationUnsafe is refused, with an error that says what to set; both at once are
+// refused too.
+func TestVerifierNeedsRevocationDecision(t *testing.T) {
+	w := newWorld(t, dpitest.ECDSAP256)
+	_, err := interop.NewVerifier(interop.VerifierConfig{Roots: w.pki.Pool(), Directory: w.dir})
+	require.ErrorIs(t, err, interop.ErrConfig)
+	assert.EqualError(t, err, "interop: invalid configuration: config: no revocation checker: set Revocation, or SkipRevocationUnsafe to accept revoked signers")
+	_, err = interop.NewVerifier(interop.VerifierConfig{Roots: w.pki.Pool(), Directory: w.dir,
+		Revocation: revocationAnswer(interop.RevocationGood, nil), SkipRevocationUnsafe: true})
+	assert.ErrorIs(t, err, interop.ErrConfig)
+	var zero interop.VerifierConfig
+	_, err = interop.NewVerifier(zero)
+	assert.ErrorIs(t, err, interop.ErrConfig, "the zero config refuses")
+}
