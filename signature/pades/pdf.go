@@ -146,8 +146,9 @@ func scanEOFs(r io.ReaderAt, size int64, f func(end int64) bool) error {
 	return nil
 }
 
-// isRevisionEnd reports whether the bytes before end are a %%EOF marker and at most one end
-// of line: where an incremental update ends (ISO 32000-1 §7.5.5, §7.5.6).
+// isRevisionEnd reports whether the bytes before end are a %%EOF marker that closes a
+// trailer (after startxref and its offset) and at most one end of line: where an
+// incremental update ends (ISO 32000-1 §7.5.5, §7.5.6).
 func isRevisionEnd(r io.ReaderAt, end int64) bool {
 	if end < int64(len(eofMarker)) {
 		return false
@@ -162,7 +163,34 @@ func isRevisionEnd(r io.ReaderAt, end int64) bool {
 	}
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
-	return bytes.HasSuffix(b, eofMarker)
+	if !bytes.HasSuffix(b, eofMarker) {
+		return false
+	}
+	return startxrefBefore(r, end-n+int64(len(b)-len(eofMarker)))
+}
+
+// startxrefBefore reports whether the bytes before the %%EOF marker at offset eof are the
+// keyword startxref, white space, an offset and white space: the end of a revision's
+// trailer (ISO 32000-1 §7.5.5), and not the same five bytes inside a stream or a string,
+// which would otherwise count as a revision of their own.
+func startxrefBefore(r io.ReaderAt, eof int64) bool {
+	n := int64(64)
+	if n > eof {
+		n = eof
+	}
+	b := make([]byte, n)
+	if _, err := r.ReadAt(b, eof-n); err != nil {
+		return false
+	}
+	b = bytes.TrimRight(b, " \t\r\n\f\x00")
+	i := len(b)
+	for i > 0 && b[i-1] >= '0' && b[i-1] <= '9' {
+		i--
+	}
+	if i == len(b) {
+		return false
+	}
+	return bytes.HasSuffix(bytes.TrimRight(b[:i], " \t\r\n\f\x00"), []byte("startxref"))
 }
 
 // lastXRefOffset reads the offset after the last startxref keyword: the /Prev of the next

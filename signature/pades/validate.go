@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -96,7 +97,15 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		return nil, err
 	}
 	var ends []int64
-	if err := scanEOFs(r, size, func(e int64) bool { ends = append(ends, e); return len(ends) <= limits.MaxPDFRevisions }); err != nil {
+	// A revision ends at a %%EOF that closes a trailer; the same bytes inside a stream do
+	// not count, so that revision numbers are the ones a reader of the file sees.
+	err = scanEOFs(r, size, func(e int64) bool {
+		if isRevisionEnd(r, e) {
+			ends = append(ends, e)
+		}
+		return len(ends) <= limits.MaxPDFRevisions
+	})
+	if err != nil {
 		return nil, err
 	}
 	dss := d.readDSS(cat)
@@ -106,6 +115,17 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		items = append(items, d.checkSignature(f))
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].end < items[j].end })
+	if certNr == 0 {
+		// A signature whose own (signed) dictionary carries a DocMDP transform certifies
+		// the document even when a later update took /Perms out of the catalog: its
+		// permissions are read from what was signed, not from what came after.
+		for _, it := range items {
+			if p, ok := d.sigDocMDP(it.f.sig); ok && it.f.sigNr != 0 {
+				certNr, certP = it.f.sigNr, p
+				break
+			}
+		}
+	}
 
 	// Document time-stamps first: each is a proof of existence for what it covers.
 	for _, it := range items {
@@ -341,13 +361,37 @@ func (d *document) contents(f field, br [4]int64) ([]byte, string) {
 	if !bytes.Equal(dict, raw) {
 		return nil, "the gap of the byte range is not this signature's /Contents"
 	}
-	if f.sigNr != 0 {
-		e, ok := d.x.Table[f.sigNr]
-		if !ok || e.Offset == nil || e.Compressed || *e.Offset >= br[1] {
-			return nil, "the gap of the byte range is not inside this signature's dictionary"
-		}
+	// The gap must lie inside the object that holds the dictionary: the signature
+	// dictionary's own, or the field's when /V is direct. That object starts before the
+	// gap, and no other object of the file starts before the gap ends (signature wrapping
+	// moves the signed bytes and puts objects of its own in between).
+	holder := f.sigNr
+	if holder == 0 {
+		holder = f.ref.ObjectNumber.Value()
+	}
+	e, ok := d.x.Table[holder]
+	if !ok || e.Offset == nil || e.Compressed || *e.Offset >= br[1] {
+		return nil, "the gap of the byte range is not inside this signature's dictionary"
+	}
+	if next := d.nextObjectOffset(*e.Offset); next < br[2] {
+		return nil, "the gap of the byte range runs past the end of this signature's dictionary"
 	}
 	return trimDER(raw), ""
+}
+
+// nextObjectOffset is the smallest file offset of an object after off, or the largest
+// int64 when no object starts after it.
+func (d *document) nextObjectOffset(off int64) int64 {
+	next := int64(math.MaxInt64)
+	for _, e := range d.x.Table {
+		if e == nil || e.Free || e.Compressed || e.Offset == nil {
+			continue
+		}
+		if o := *e.Offset; o > off && o < next {
+			next = o
+		}
+	}
+	return next
 }
 
 // trimDER drops the zero padding after a DER element; the CMS parser refuses trailing data.
@@ -389,6 +433,9 @@ func pdfTime(s string) (time.Time, bool) {
 		digits++
 	}
 	layout := "20060102150405"[:digits]
+	if digits < 4 || digits%2 != 0 {
+		return time.Time{}, false
+	}
 	t, err := time.Parse(layout, s[:digits])
 	if err != nil {
 		return time.Time{}, false
@@ -436,8 +483,19 @@ func (d *document) certification(cat types.Dict) (int, int) {
 	if !ok {
 		return 0, 0
 	}
-	sig := d.dict(r)
-	for _, o := range d.array(sig["Reference"]) {
+	if p, ok := d.sigDocMDP(d.dict(r)); ok {
+		return r.ObjectNumber.Value(), p
+	}
+	return r.ObjectNumber.Value(), 2
+}
+
+// sigDocMDP reads the DocMDP transform of a signature dictionary's /Reference: its /P (2
+// when absent, ISO 32000-1 Table 254), and whether there is one.
+func (d *document) sigDocMDP(sig types.Dict) (int, bool) {
+	for i, o := range d.array(sig["Reference"]) {
+		if i == limits.MaxPDFFields {
+			break
+		}
 		ref := d.dict(o)
 		if name(ref, "TransformMethod") != "DocMDP" {
 			continue
@@ -448,9 +506,9 @@ func (d *document) certification(cat types.Dict) (int, int) {
 				p = int(n)
 			}
 		}
-		return r.ObjectNumber.Value(), p
+		return p, true
 	}
-	return r.ObjectNumber.Value(), 2
+	return 0, false
 }
 
 // fieldMDP reads the FieldMDP transform of a signature dictionary: /Action /All locks every
