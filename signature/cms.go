@@ -552,6 +552,9 @@ func buildSignedAttributes(digest []byte, signingTime time.Time, signer *x509.Ce
 			})
 		}},
 	}
+	if signingTime.IsZero() { // PAdES (EN 319 142-1 §6.3): the time is the PDF's /M
+		attrs = append(attrs[:1], attrs[2:]...)
+	}
 	encoded := make([][]byte, 0, len(attrs))
 	for _, a := range attrs {
 		var b cryptobyte.Builder

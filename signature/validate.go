@@ -131,6 +131,8 @@ type validation struct {
 	// own data did not establish, for the level it reaches.
 	chain  []*x509.Certificate
 	ltGaps []string
+
+	pades *PAdESData // set by ValidatePAdES (pades_hooks.go)
 }
 
 func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
@@ -138,6 +140,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.pades.apply(v, s)
 	r := v.report
 	r.Format = "CAdES-BASELINE-B"
 	if len(s.tsTokens) > 0 {

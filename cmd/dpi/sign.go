@@ -16,12 +16,13 @@ import (
 func init() {
 	register(command{
 		name:    "sign",
-		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [-o OUT] DOC",
+		summary: "sign a document: --key KEY --cert CERT [--format cades|jades|pades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [-o OUT] DOC",
 		run:     runSign,
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n" +
+	"dpi sign --format pades [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--certify none|form|annotate] [--visible PAGE:X,Y,W,H] -o OUT.pdf IN.pdf (with the flags above)\n\n" +
 	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or for JAdES\n" +
 	"a compact JWS at B-B and the JSON serialization (etsiU unsigned components) above. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
@@ -34,6 +35,12 @@ const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|
 	"but the anchors, the OCSP response or CRL that shows it not revoked at signing, so that\n" +
 	"the signature validates without the network. B-LTA adds an archive time-stamp from the\n" +
 	"same --tsa over all of it (renew it later with dpi extend --level B-LTA).\n\n" +
+	"--format pades signs the PDF IN.pdf into OUT.pdf with an ETSI EN 319 142-1 PAdES signature,\n" +
+	"appended as an incremental update (IN.pdf is a byte-exact prefix of OUT.pdf): B-LT adds a\n" +
+	"document security store with the chains and revocation data, B-LTA also a document\n" +
+	"time-stamp. --certify makes a certification signature (the document's first) that allows\n" +
+	"no changes, form filling, or form filling and annotations after it; --visible draws the\n" +
+	"signature on page PAGE at X,Y (points from the lower-left corner), W wide and H high.\n\n" +
 	"The certificate is checked at the signing time: not expired, not yet valid, and not\n" +
 	"revoked, as dpi verify checks it: from the --crl and --ocsp files (repeatable, DER or\n" +
 	"PEM) first, then from the OCSP responder and CRL the certificate names. That needs the\n" +
@@ -55,7 +62,8 @@ func runSign(e *env, args []string) int {
 	keyArg := fs.String("key", "", "private key file or pkcs11: URI")
 	certArg := fs.String("cert", "", "signing certificate (PEM or DER), optionally followed by its issuers")
 	chainArg := fs.String("chain", "", "issuer certificates (PEM), signing certificate's issuer first")
-	format := fs.String("format", "cades", "signature format: cades or jades")
+	format := fs.String("format", "cades", "signature format: cades, jades or pades (a signed PDF)")
+	pf := addPAdESFlags(fs)
 	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
 	level := fs.String("level", "", "baseline level: B-B, B-T, B-LT or B-LTA (default: B-T with --tsa, else B-B)")
 	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT or B-LTA signature are built to")
@@ -81,8 +89,10 @@ func runSign(e *env, args []string) int {
 	if len(rest) != 1 {
 		return e.usageError("sign: want exactly one document")
 	}
-	if *format != "cades" && *format != "jades" {
-		return e.usageError("sign: --format must be cades or jades")
+	if *format != "cades" && *format != "jades" && *format != "pades" {
+		return e.usageError("sign: --format must be cades, jades or pades")
+	} else if flag := pf.misused(*format); flag != "" {
+		return e.usageError("sign: %s is for --format pades", flag)
 	}
 	switch *level {
 	case "", "B-B", "B-T", "B-LT", "B-LTA":
@@ -146,6 +156,9 @@ func runSign(e *env, args []string) int {
 	} else {
 		// Without the issuer nothing can be checked: the warning below says so.
 		opts.SkipRevocationCheckUnsafe = true
+	}
+	if *format == "pades" {
+		return signPAdES(e, key, chain, opts, pf, *level, rest[0], *out)
 	}
 	signer, err := signature.NewSigner(key, chain, opts)
 	if err != nil {

@@ -19,12 +19,16 @@ import (
 func init() {
 	register(command{
 		name:    "verify",
-		summary: "validate a detached CAdES or JAdES signature: --trust ROOTS.pem [--at TIME] DOC SIG",
+		summary: "validate a detached CAdES or JAdES signature, or a signed PDF: --trust ROOTS.pem [--at TIME] DOC SIG | SIGNED.pdf",
 		run:     runVerify,
 	})
 }
 
-const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]... [--ocsp FILE]... [--json] DOC SIG\n\n" +
+const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]... [--ocsp FILE]... [--json] DOC SIG\n" +
+	"dpi verify --trust ROOTS.pem [--at RFC3339] [--json] SIGNED.pdf\n\n" +
+	"With one argument, a PDF (it begins with %PDF-), validates every PAdES signature and\n" +
+	"document time-stamp in it and prints one report per signature, with what changed after\n" +
+	"it (--json: an array); the exit code is the worst indication's.\n\n" +
 	"Validates the detached signature SIG (CAdES DER, or JAdES: a compact JWS or JSON\n" +
 	"serialization, detected) over DOC\n" +
 	"(\"-\" for standard input) against the trust anchors in ROOTS.pem, checking revocation by\n" +
@@ -53,8 +57,8 @@ func runVerify(e *env, args []string) int {
 	if *trust == "" {
 		return e.usageError("verify: --trust is required: nothing is trusted by default")
 	}
-	if len(rest) != 2 {
-		return e.usageError("verify: want a document and a signature")
+	if len(rest) != 2 && !(len(rest) == 1 && isPDF(rest[0])) {
+		return e.usageError("verify: want a document and a signature, or one signed pdf")
 	}
 	policy := &signature.Policy{}
 	if *at != "" {
@@ -76,6 +80,9 @@ func runVerify(e *env, args []string) int {
 	policy.CRLs, policy.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
 	if err != nil {
 		return e.usageError("verify: %s", oneLine(err.Error()))
+	}
+	if len(rest) == 1 {
+		return verifyPAdES(e, rest[0], policy)
 	}
 	if rest[0] == "-" && rest[1] == "-" {
 		return e.usageError("verify: the document and the signature cannot both be standard input")
