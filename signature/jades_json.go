@@ -26,6 +26,7 @@ import (
 //	{"protected":"<header>","header":{"etsiU":["<component>",...]},"signature":"<value>"}
 //
 //	sigTst  {"tstTokens":[{"val":"<base64 DER TimeStampToken>"}]}          (JAdES-BASELINE-T)
+//	        over the base64url-encoded signature value (§5.3.4)
 //	xVals   [{"x509Cert":{"val":"<base64 DER certificate>"}},...]          (JAdES-BASELINE-LT)
 //	rVals   {"crlVals":[{"val":"<CRL>"}],"ocspVals":[{"val":"<OCSPResponse>"}]}
 //	arcTst  {"tstTokens":[{"val":"<token>"}]}                              (JAdES-BASELINE-LTA)
@@ -399,8 +400,8 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 	}
 	certs := append(append([]*x509.Certificate(nil), s.certs...), u.certs...)
 	control, archived := r.ValidationTime, time.Time{}
+	encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
 	if len(archives) > 0 {
-		encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
 		// An arcTst covers the etsiU components before it (TS 119 182-1 §5.3.6.3.1).
 		control, archived = v.archives(archives, certs, archiveScope{
 			imprint: func(a *archiveToken, h crypto.Hash) ([]byte, error) {
@@ -411,7 +412,8 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 		})
 	}
 	if len(u.sigTst) > 0 {
-		v.timestamp(u.sigTst[0], s.sigValue, certs, control)
+		// TS 119 182-1 §5.3.4: the imprint is over the base64url-encoded signature value.
+		v.timestamp(u.sigTst[0], []byte(encSig), certs, control)
 	}
 	v.archivedAt(archived)
 	v.certificate(s.signer, certs, s.signingTime)
@@ -431,7 +433,8 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 // jadesArchiveImprint is the imprint of an arcTst (TS 119 182-1 §5.3.6.3.1, timeStamped
 // "all", base64url-encoded components): the hash of the payload (docHash, the document
 // hashed so far and cloned here), ".", the protected header, ".", the signature value,
-// both base64url-encoded, and every etsiU element before the arcTst as it appears.
+// both base64url-encoded, ".", and every etsiU element before the arcTst as it appears
+// (as EU DSS computes it).
 func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, before []string) ([]byte, error) {
 	if docHash == nil {
 		return nil, fmt.Errorf("archive time-stamp digest is not allowed")
@@ -449,7 +452,7 @@ func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, before []s
 	if err != nil {
 		return nil, err
 	}
-	h.Write([]byte("." + encHeader + "." + encSig))
+	h.Write([]byte("." + encHeader + "." + encSig + "."))
 	for _, el := range before {
 		h.Write([]byte(el))
 	}
@@ -556,7 +559,7 @@ func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 		return nil
 	}
 	if len(u.sigTst) == 0 {
-		tok, err := x.tsa.stamp(ctx, s.sigValue)
+		tok, err := x.tsa.stamp(ctx, []byte(encSig))
 		if err != nil {
 			return nil, err
 		}
@@ -570,7 +573,7 @@ func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 	certs := append(append([]*x509.Certificate(nil), s.certs...), u.certs...)
 	if x.level.longTerm() {
 		pool := certPool(certs)
-		tsTime, tsaPath, err := checkTimestamp(u.sigTst[0], s.sigValue, x.roots, pool)
+		tsTime, tsaPath, err := checkTimestamp(u.sigTst[0], []byte(encSig), x.roots, pool)
 		if err != nil {
 			return nil, fmt.Errorf("%w: signature time-stamp: %v", ErrNotExtendable, err)
 		}

@@ -198,3 +198,30 @@ func b64url(t *testing.T, s string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// An independent reading of TS 119 182-1 (testdata/jades_imprints.py, Python's standard
+// library) computes the imprints of the sigTst and arcTst of our JSON JAdES signature, and
+// openssl ts -verify finds each in its token.
+func TestJAdESImprintsIndependently(t *testing.T) {
+	openssl := testenv.Tool(t, "openssl")
+	py := testenv.Tool(t, "python3")
+	f := newFixture(t)
+	dir := t.TempDir()
+	cred := f.issue(t, dpitest.ECDSAP256)
+	sig := f.sign(t, cred, jadesOptions(f, signature.LevelLTA), document)
+	renewed := f.extend(t, document, sig, signature.LevelLTA, f.pki.TSAURL)
+	root := writeFile(t, dir, "root.pem", f.pki.RootsPEM())
+	chain := writeFile(t, dir, "chain.pem", dpitest.CertsPEM(f.pki.Intermediate))
+	docPath := writeFile(t, dir, "doc.txt", document)
+	sigPath := writeFile(t, dir, "sig.json", renewed)
+	out := strings.TrimSpace(string(runTool(t, py, "testdata/jades_imprints.py", sigPath, docPath, dir)))
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.Fields(line)
+		require.Len(t, fields, 3, line)
+		names = append(names, fields[0])
+		runTool(t, openssl, "ts", "-verify", "-token_in", "-in", fields[2], "-digest", fields[1],
+			"-CAfile", root, "-untrusted", chain)
+	}
+	assert.Equal(t, []string{"sigTst", "arcTst", "arcTst"}, names)
+}
