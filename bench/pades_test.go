@@ -52,6 +52,14 @@ func TestPAdES200MiB(t *testing.T) {
 	read, readRSS := bestOfThree(t, reader, signed)
 	verify, verifyRSS := bestOfThree(t, dpi, "verify", "--trust", f.roots, signed)
 	poppler, popplerRSS := bestOfThree(t, pdfsig, "-nocert", "-no-ocsp", signed)
+	// B-LT: a DSS in an update after the signature, so that validation also compares the
+	// signed revision with the whole file (analyzeChanges reads both); validated offline.
+	signedLT := filepath.Join(f.dir, "signed-lt.pdf")
+	signLT, signLTRSS := bestOfThree(t, dpi, "sign", "--format", "pades", "--level", "B-LT", "--tsa", f.pki.TSAURL,
+		"--trust", f.roots, "--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", signedLT, in)
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+	verifyLT, verifyLTRSS := bestOfThree(t, dpi, "verify", "--trust", f.roots, signedLT)
 	t.Logf("signed PDF: %.1f MiB", float64(st.Size())/(1<<20))
 	for _, r := range []struct {
 		name string
@@ -61,6 +69,8 @@ func TestPAdES200MiB(t *testing.T) {
 		{"openssl dgst -sha256", dgst, dgstRSS},
 		{"dpi sign (PAdES B-T)", sign, signRSS},
 		{"dpi verify", verify, verifyRSS},
+		{"dpi sign (PAdES B-LT)", signLT, signLTRSS},
+		{"dpi verify B-LT", verifyLT, verifyLTRSS},
 		{"pdfcpu read only", read, readRSS},
 		{"pdfsig -nocert", poppler, popplerRSS},
 	} {
@@ -68,7 +78,9 @@ func TestPAdES200MiB(t *testing.T) {
 	}
 	t.Logf("dpi sign / openssl dgst = %.2f; dpi verify / openssl dgst = %.2f; pdfsig / openssl dgst = %.2f",
 		sign.Seconds()/dgst.Seconds(), verify.Seconds()/dgst.Seconds(), poppler.Seconds()/dgst.Seconds())
-	t.Logf("dpi verify peak RSS beyond pdfcpu's read: %.1f MiB", float64(verifyRSS-readRSS)/1024)
+	t.Logf("dpi verify B-LT / openssl dgst = %.2f", verifyLT.Seconds()/dgst.Seconds())
+	t.Logf("peak RSS beyond pdfcpu's read: dpi verify %.1f MiB, dpi verify B-LT %.1f MiB",
+		float64(verifyRSS-readRSS)/1024, float64(verifyLTRSS-readRSS)/1024)
 }
 
 // writeBigPDF writes a PDF of pages pages, each showing a 1 MiB uncompressed RGB image of
