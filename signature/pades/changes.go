@@ -845,11 +845,41 @@ func (d *differ) annotation(nr int, b types.Object, detail string) {
 		return
 	}
 	detail += " (/" + changeName(dict, "Subtype") + ")"
+	if a := d.annotationAction(dict); a != "" {
+		d.add(nr, ChangeAnnotation, false, detail+" with "+a)
+		return
+	}
 	if h := d.hiddenShown(b); h > 0 {
 		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
 		return
 	}
 	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
+}
+
+// annotationAction names what an annotation does when it is opened, hovered or clicked,
+// beyond going to a page or a URI: an additional-actions dictionary (/AA), or an action
+// (/A) of another type (JavaScript, Launch, SubmitForm, ...). Changing annotations (DocMDP
+// 3) allows comments, not code. It returns "" when there is none.
+func (d *differ) annotationAction(a types.Dict) string {
+	if _, ok := a["AA"]; ok {
+		return "additional actions (/AA)"
+	}
+	v, ok := a["A"]
+	if !ok {
+		return ""
+	}
+	act, _, err := resolveIn(d.cur, v)
+	if err != nil {
+		return "an action that cannot be read"
+	}
+	ad := changeDict(act)
+	if s := changeName(ad, "S"); s == "URI" || s == "GoTo" {
+		if _, next := ad["Next"]; !next {
+			return ""
+		}
+		return "a chain of actions (/Next)"
+	}
+	return "an action /" + changeName(ad, "S")
 }
 
 // acroForm compares the interactive form dictionaries.

@@ -107,6 +107,14 @@ func TestAnalyzeChanges(t *testing.T) {
 		{name: "form fill showing an object hidden at signing", update: [][]tObj{{
 			{7, "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (200) /Rect [72 600 272 620] /P 3 0 R /AP << /N 11 0 R >> >>"},
 		}}, perm: Permissions{DocMDP: 2}, want: []kindAllowed{{ChangeFormFill, false}, {ChangeFormFill, true}}},
+		{name: "annotation with JavaScript, annotations certified", update: [][]tObj{{
+			{17, "<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A << /S /JavaScript /JS (app.alert(1)) >> >>"},
+			{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> /Annots [7 0 R 8 0 R 17 0 R] >>"},
+		}}, perm: Permissions{DocMDP: 3}, want: []kindAllowed{{ChangeAnnotation, false}}},
+		{name: "link annotation to a URI, annotations certified", update: [][]tObj{{
+			{17, "<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://example.org/) >> >>"},
+			{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> /Annots [7 0 R 8 0 R 17 0 R] >>"},
+		}}, perm: Permissions{DocMDP: 3}, want: []kindAllowed{{ChangeAnnotation, true}}},
 		{name: "annotation, form fill certified", update: [][]tObj{newAnnotation}, perm: Permissions{DocMDP: 2},
 			want: []kindAllowed{{ChangeAnnotation, false}}},
 		{name: "annotation, approval", update: [][]tObj{newAnnotation},
