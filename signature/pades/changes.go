@@ -106,13 +106,9 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	if signedEnd == size {
 		return nil, nil
 	}
-	var changes []Change
 	tail, err := checkUpdateTail(r, size, signedEnd)
 	if err != nil {
 		return nil, err
-	}
-	if tail != "" {
-		changes = append(changes, Change{Revision: 2, Object: "trailer", Kind: ChangeUnreferencedData, Detail: tail})
 	}
 	old, err := readRevisionPrefix(r, signedEnd)
 	if err != nil {
@@ -140,11 +136,15 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	if d.total-d.base > limits.MaxPDFRevisions || d.total > limits.MaxPDFRevisions {
 		return nil, changesError(ErrTooLarge, "more than %d incremental updates", limits.MaxPDFRevisions)
 	}
+	var changes []Change
+	if tail != "" {
+		changes = append(changes, Change{Revision: d.base + 1, Object: "trailer", Kind: ChangeUnreferencedData, Detail: tail})
+	}
 	if err := d.run(); err != nil {
 		return nil, err
 	}
 	changes = append(changes, d.changes...)
-	orphans, err := orphanObjects(r, size, signedEnd, cur)
+	orphans, err := orphanObjects(r, size, signedEnd, cur, d.base+1)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ var objectHeaderRE = regexp.MustCompile(`(?m)(?:^|[\r\n])(\d{1,10})[ \t\r\n\f\x0
 // revision superseded (the final table has the object at a later offset) is a legitimate
 // earlier version; a copy after the one the final table names, or of an object it does not
 // name, is what a repairing viewer would show instead.
-func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) ([]Change, error) {
+func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable, rev int) ([]Change, error) {
 	where := func(nr int) (int64, bool) {
 		e, ok := cur.Table[nr]
 		if !ok || e == nil || e.Free {
@@ -297,7 +297,7 @@ func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) (
 				return out, nil
 			}
 			out = append(out, Change{
-				Revision: 2, Object: fmt.Sprintf("%d %s obj at byte %d", nr, b[loc[4]:loc[5]], off),
+				Revision: rev, Object: fmt.Sprintf("%d %s obj at byte %d", nr, b[loc[4]:loc[5]], off),
 				Kind: ChangeUnreferencedData, Detail: "an object after the signed revision that no cross-reference section points to",
 			})
 		}
