@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -212,4 +213,24 @@ func TestAnalyzeChangesRefusesBadArguments(t *testing.T) {
 			assert.ErrorIs(t, err, ErrMalformed)
 		})
 	}
+}
+
+// A content stream whose /Length is an indirect object: a later revision that only changes the
+// length makes the same bytes of the signed revision a different stream.
+func TestAnalyzeChangesIndirectLength(t *testing.T) {
+	content := "BT /F1 24 Tf 72 700 Td (Pay 100 EUR) Tj ET"
+	hidden := "\nendstream\nendobj\n% BT /F1 24 Tf 72 650 Td (and 1,000,000 EUR to Eve) Tj ET"
+	p := newTestPDF(t, 1,
+		tObj{1, "<< /Type /Catalog /Pages 2 0 R >>"},
+		tObj{2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"},
+		tObj{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"},
+		tObj{4, "<< /Length 5 0 R >>\nstream\n" + content + hidden + "\nendstream"},
+		tObj{5, fmt.Sprint(len(content))},
+	)
+	signedEnd := int64(len(p.buf))
+	p.update(t, tObj{5, fmt.Sprint(len(content) + len(hidden))})
+	doc := p.bytes()
+	changes, err := analyzeChanges(bytes.NewReader(doc), int64(len(doc)), signedEnd, Permissions{DocMDP: 3})
+	require.NoError(t, err)
+	assert.Equal(t, []kindAllowed{{ChangePageContent, false}}, summarize(changes), "%+v", changes)
 }
