@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -135,7 +136,10 @@ type PAdESData struct {
 	// own (as SignedData.crls and certificates are for CAdES B-LT).
 	DSS ValidationData
 	// ProofOfExistence is the time of the earliest valid document time-stamp over this
-	// signature's revision; zero when there is none.
+	// signature's revision (for a document time-stamp: over its own revision, a later
+	// one); zero when there is none. The signature, its time-stamp and the certificates
+	// they use are judged at it, as under an archive time-stamp: a certificate that expired
+	// or was revoked after it changes nothing.
 	ProofOfExistence time.Time
 }
 
@@ -194,26 +198,44 @@ func (d *PAdESData) apply(v *validation, s *cmsSignature) {
 	s.revocation.crls = append(s.revocation.crls, rev.crls...)
 	s.revocation.ocsp = append(s.revocation.ocsp, rev.ocsp...)
 	s.revocation.notes = append(s.revocation.notes, rev.notes...)
-	if poe := d.ProofOfExistence; !poe.IsZero() && poe.Before(v.report.BestSignatureTime) {
-		v.report.BestSignatureTime = poe.UTC()
+}
+
+// proofOfExistence merges the document time-stamp's proof of existence into what the
+// archive time-stamps gave: control, the proof of existence of the signature time-stamp,
+// and archived, the signature's own (zero when none). A document time-stamp covers the
+// whole revision, the CMS with its signature time-stamp included, as an archive
+// time-stamp covers a CAdES signature (EN 319 142-1 §5.4.3, EN 319 102-1 §5.6.3).
+func (d *PAdESData) proofOfExistence(control, archived time.Time) (time.Time, time.Time) {
+	if d == nil || d.ProofOfExistence.IsZero() {
+		return control, archived
 	}
+	poe := d.ProofOfExistence.UTC()
+	if poe.Before(control) {
+		control = poe
+	}
+	if archived.IsZero() || poe.Before(archived) {
+		archived = poe
+	}
+	return control, archived
 }
 
 // ValidateDocumentTimestamp validates a PAdES document time-stamp (EN 319 142-1 §5.4.3):
 // token is its /Contents, an RFC 3161 time-stamp token whose imprint must be the digest of
-// ranges, the bytes its /ByteRange covers. The TSA's certificate must chain to
-// Policy.TSARoots (or Roots) with id-kp-timeStamping only, and its chain is checked for
-// revocation with the DSS as embedded data. The report's format is
-// "PAdES-DOCUMENT-TIMESTAMP", signedBy the TSA, and bestSignatureTime the token's time
-// when it passed.
-func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []byte, policy *Policy, dss ValidationData) (*Report, error) {
+// ranges, the bytes its /ByteRange covers. It is checked as package signature checks every
+// time-stamp: the TSA's certificate chains to Policy.TSARoots (or Roots) with
+// id-kp-timeStamping only; no certificate of that chain expired, or was revoked, before the
+// time-stamp's proof of existence, data.ProofOfExistence (the earliest valid later document
+// time-stamp) or else the validation time; data.DSS is embedded validation data. The
+// report's format is "PAdES-DOCUMENT-TIMESTAMP", signedBy the TSA, and bestSignatureTime
+// the token's time when it passed. data.SigningTime is not used.
+func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []byte, policy *Policy, data PAdESData) (*Report, error) {
 	if policy == nil || policy.Roots == nil {
 		return nil, ErrNoTrustAnchors
 	}
 	if len(token) > limits.MaxTSAResponse {
 		return nil, fmt.Errorf("%w: time-stamp token over %d bytes", ErrTooLarge, limits.MaxTSAResponse)
 	}
-	ts, p7, err := parseTSToken(token)
+	tok, err := parseToken(token)
 	if err != nil {
 		return nil, malformed("RFC 3161", "document time-stamp token", err)
 	}
@@ -222,75 +244,48 @@ func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []by
 		vt = policy.now()
 	}
 	r := &Report{Format: "PAdES-DOCUMENT-TIMESTAMP", ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC(),
-		DigestAlgorithm: hashName(ts.HashAlgorithm)}
+		DigestAlgorithm: hashName(tok.ts.HashAlgorithm)}
 	v := &validation{ctx: ctx, policy: policy, report: r,
 		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
 			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
-	if !hashAllowed(ts.HashAlgorithm) {
-		r.fail(Indeterminate, CryptoConstraintsFailure, fmt.Sprintf("time-stamp imprint digest %v is not allowed", ts.HashAlgorithm))
-		return v.finish(), nil
-	}
-	digest, err := hashStream(ctx, ts.HashAlgorithm, ranges)
-	if err != nil {
-		return nil, err
-	}
-	tsa := p7.GetOnlySigner()
-	if tsa == nil {
-		r.fail(Indeterminate, NoSigningCertificateFound, "time-stamp token has no single signer")
-		return v.finish(), nil
-	}
-	r.SignerCertificate, r.SignedBy = tsa, tsa.Subject.String()
-	r.SignatureAlgorithm = algorithmName(tsa.PublicKey)
-	if !bytes.Equal(ts.HashedMessage, digest) {
-		r.fail(TotalFailed, HashFailure, "time-stamp imprint does not match the document")
-	}
-	si := p7.Signers[0]
-	if !hashAllowed(hashFromOID(si.DigestAlgorithm.Algorithm)) || !tokenSignatureAlgorithmAllowed(si.DigestEncryptionAlgorithm.Algorithm) {
-		r.fail(Indeterminate, CryptoConstraintsFailure, "time-stamp token signature algorithm is not allowed")
-	}
-	if err := timeStampingOnly(tsa); err != nil {
-		r.fail(Indeterminate, ChainConstraintsFailure, "time-stamp authority certificate: "+err.Error())
+	if tsa := tok.p7.GetOnlySigner(); tsa != nil {
+		r.SignerCertificate, r.SignedBy = tsa, tsa.Subject.String()
+		r.SignatureAlgorithm = algorithmName(tsa.PublicKey)
+		r.Chain = []CertificateInfo{certInfo(tsa)}
 	}
 	roots := policy.TSARoots
 	if roots == nil {
 		roots = policy.Roots
 	}
-	certs := append(append([]*x509.Certificate(nil), p7.Certificates...), dss.Certificates...)
-	chains, err := tsa.Verify(x509.VerifyOptions{Roots: roots, Intermediates: v.intermediates(certs),
-		CurrentTime: ts.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
-	if err != nil {
-		r.fail(Indeterminate, NoCertificateChainFound, "time-stamp authority certificate: "+err.Error())
-		r.Chain = []CertificateInfo{certInfo(tsa)}
-		return v.finish(), nil
-	}
-	for _, c := range chains[0] {
-		r.Chain = append(r.Chain, certInfo(c))
-	}
-	if err := chainKeyPolicy(chains[0]); err != nil {
-		r.fail(Indeterminate, CryptoConstraintsFailure, "time-stamp authority chain: "+err.Error())
-	}
-	if rev := dss.revocation(); !rev.empty() {
-		v.rc.embedded = &rev
-	}
-	v.rc.poe = ts.Time
-	for i := 0; i+1 < len(chains[0]) && i < limits.MaxSignatureCertificates; i++ {
-		c := chains[0][i]
-		st := v.rc.status(c, chains[0][i+1])
-		r.Revocation = append(r.Revocation, st)
-		switch st.Status {
-		case "good":
-		case "revoked":
-			r.fail(Indeterminate, RevokedNoPOE, fmt.Sprintf("time-stamp authority chain: %q is revoked", c.Subject.CommonName))
-		default:
-			r.fail(Indeterminate, TryLater, fmt.Sprintf("time-stamp authority chain: revocation status of %q is unknown: %s", c.Subject.CommonName, st.Reason))
+	control, _ := data.proofOfExistence(r.ValidationTime, time.Time{})
+	t, chain, err := tok.verify(func(h crypto.Hash) ([]byte, error) { return hashStream(ctx, h, ranges) },
+		roots, v.intermediates(data.DSS.Certificates))
+	if err == nil {
+		r.Chain = nil
+		for _, c := range chain {
+			r.Chain = append(r.Chain, certInfo(c))
 		}
+		if err = validUntil(chain, control); err == nil {
+			if rev := data.DSS.revocation(); !rev.empty() {
+				v.rc.embedded = &rev
+			}
+			r.Revocation, err = v.tsaRevocationAt(chain, t, control, false)
+		}
+	}
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		r.fail(te.ind, te.sub, te.msg)
+	case err != nil:
+		// Reading the ranges failed: no decision.
+		return nil, err
 	}
 	for _, n := range v.rc.notes {
 		r.warn(n)
 	}
-	r.Timestamp = &TimestampInfo{Time: ts.Time.UTC(), TSA: tsa.Subject.String(), Valid: !r.decided()}
+	r.Timestamp = &TimestampInfo{Time: tok.ts.Time.UTC(), TSA: r.SignedBy, Valid: !r.decided()}
 	if !r.decided() {
-		r.BestSignatureTime = ts.Time.UTC()
+		r.BestSignatureTime = t
 	}
 	return v.finish(), nil
 }
