@@ -318,3 +318,137 @@ func (d ValidationData) revocation() embeddedRevocation {
 	}
 	return e
 }
+
+// PAdESSignatureData gathers what takes a PAdES signature to B-LT (EN 319 142-1 §5.4.2),
+// for pades.Extend: the certificates of the signer's path to opts.Roots at its signature
+// time-stamp's time and of the time-stamp authority's path, and for each but the trust
+// anchors the revocation data that shows it good (or, for the signer's, revoked after the
+// signature time-stamp), fetched now or taken from opts. sig is the CMS of a signature that
+// the caller has validated; one without a signature time-stamp is refused
+// (ErrNotExtendable): a time-stamp cannot be added to a CMS that a PDF holds.
+func PAdESSignatureData(ctx context.Context, sig []byte, opts ExtendOptions) (*ValidationData, error) {
+	if opts.Roots == nil {
+		return nil, fmt.Errorf("%w: validation data needs Roots", ErrUnsupported)
+	}
+	s, err := parseCMS(sig)
+	if err != nil {
+		return nil, err
+	}
+	if s.signer == nil {
+		return nil, fmt.Errorf("%w: no certificate in the signature matches the signer identifier", ErrNotExtendable)
+	}
+	if len(s.tsTokens) == 0 {
+		return nil, fmt.Errorf("%w: the signature has no signature time-stamp (pades-baseline-b)", ErrNotExtendable)
+	}
+	pool := certPool(s.certs)
+	tsTime, tsaPath, err := checkTimestamp(s.tsTokens[0], s.sigValue, opts.Roots, pool)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature time-stamp: %v", ErrNotExtendable, err)
+	}
+	at := tsTime
+	if at.After(s.signer.NotAfter) {
+		at = s.signer.NotAfter
+	}
+	chains, err := s.signer.Verify(x509.VerifyOptions{Roots: opts.Roots, Intermediates: pool, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: no chain from the signing certificate to Roots at the signature time-stamp's time", ErrNotExtendable)
+	}
+	sink := &dataSink{}
+	rc := opts.revocationChecker(ctx)
+	if err := addPathData(rc, sink, "signing", chains[0], func(at time.Time) bool { return at.After(tsTime) }); err != nil {
+		return nil, err
+	}
+	if err := addPathData(rc, sink, "time-stamp authority", tsaPath, nil); err != nil {
+		return nil, err
+	}
+	return sink.data()
+}
+
+// PAdESTimestampData gathers the validation data of the authority of a document
+// time-stamp, token (its /Contents), for pades.Extend: its chain to opts.Roots and the
+// revocation data that shows each certificate but the anchor good now. Renewal (EN 319
+// 142-1 §5.4.3) puts it in the DSS before the next document time-stamp. The token's
+// imprint is not checked here: the caller has validated the document time-stamp.
+func PAdESTimestampData(ctx context.Context, token []byte, opts ExtendOptions) (*ValidationData, error) {
+	if opts.Roots == nil {
+		return nil, fmt.Errorf("%w: validation data needs Roots", ErrUnsupported)
+	}
+	tok, err := parseToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: document time-stamp: %v", ErrNotExtendable, err)
+	}
+	_, chain, err := tok.verify(func(crypto.Hash) ([]byte, error) { return tok.ts.HashedMessage, nil }, opts.Roots, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: document time-stamp: %v", ErrNotExtendable, err)
+	}
+	sink := &dataSink{}
+	if err := addPathData(opts.revocationChecker(ctx), sink, "document time-stamp authority", chain, nil); err != nil {
+		return nil, err
+	}
+	return sink.data()
+}
+
+// PAdESDocumentTimestamp returns a time-stamp token from opts.TSAURL over digest, the
+// SHA-256 of a document time-stamp's byte ranges, for pades.Extend.
+func PAdESDocumentTimestamp(ctx context.Context, digest []byte, opts ExtendOptions) ([]byte, error) {
+	tsa, err := newTSAClient(opts.TSAURL, opts.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	if len(digest) != crypto.SHA256.Size() {
+		return nil, fmt.Errorf("%w: document time-stamp imprint must be sha-256", ErrUnsupported)
+	}
+	return tsa.stampImprint(ctx, crypto.SHA256, digest)
+}
+
+func (o ExtendOptions) revocationChecker(ctx context.Context) *revocationChecker {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &revocationChecker{ctx: ctx, client: o.HTTPClient, now: now, at: now(), crls: o.CRLs, ocsp: o.OCSPResponses}
+}
+
+// dataSink collects validation data for a DSS.
+type dataSink struct {
+	certs, choices [][]byte
+}
+
+var _ validationSink = (*dataSink)(nil)
+
+func (d *dataSink) addCert(der []byte) {
+	if !containsBytes(d.certs, der) {
+		d.certs = append(d.certs, der)
+	}
+}
+
+func (d *dataSink) addCRL(choice []byte) {
+	if !containsBytes(d.choices, choice) {
+		d.choices = append(d.choices, choice)
+	}
+}
+
+func (d *dataSink) full() bool {
+	return len(d.certs) > limits.MaxSignatureCertificates || len(d.choices) > limits.MaxSignatureRevocationValues
+}
+
+func (d *dataSink) data() (*ValidationData, error) {
+	vd := &ValidationData{}
+	for _, der := range d.certs {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		vd.Certificates = append(vd.Certificates, c)
+	}
+	rev, err := parseRevocationChoices(bytes.Join(d.choices, nil))
+	if err != nil {
+		return nil, err
+	}
+	vd.OCSPResponses = rev.ocsp
+	for _, l := range rev.crls {
+		vd.CRLs = append(vd.CRLs, l.Raw)
+	}
+	return vd, nil
+}
