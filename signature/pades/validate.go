@@ -194,7 +194,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 				perm.DocMDP = certP
 			}
 		}
-		perm.LockedFields, perm.LockAll = d.fieldMDP(it.f.sig)
+		d.fieldMDP(it.f.sig, &perm)
 		if it.problem == "" && it.end > 0 {
 			changes, err := analyzeChangesIn(d.x, nil, r, size, it.end, perm)
 			if err != nil {
@@ -525,11 +525,27 @@ func (d *document) sigDocMDP(sig types.Dict) (int, bool) {
 	return 0, false
 }
 
-// fieldMDP reads the FieldMDP transform of a signature dictionary: /Action /All locks every
-// field; /Include the /Fields named; /Exclude is read as locking every field (the names it
-// spares are not resolved), which can only make a change refused, never allowed.
-func (d *document) fieldMDP(sig types.Dict) ([]string, bool) {
-	for _, o := range d.array(sig["Reference"]) {
+// fieldMDP reads the FieldMDP transform of a signature dictionary (ISO 32000-1 Table 256)
+// into perm: /Action /All locks every field; /Include the /Fields named; /Exclude every
+// field but those named. An unknown /Action locks every field: a transform that cannot be
+// read can only make a change refused, never allowed.
+func (d *document) fieldMDP(sig types.Dict, perm *Permissions) {
+	names := func(tp types.Dict) []string {
+		var out []string
+		for i, f := range d.array(tp["Fields"]) {
+			if i == limits.MaxPDFFields {
+				break
+			}
+			if s, err := d.x.DereferenceStringOrHexLiteral(f, 0, nil); err == nil {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for i, o := range d.array(sig["Reference"]) {
+		if i == limits.MaxPDFFields {
+			break
+		}
 		ref := d.dict(o)
 		if name(ref, "TransformMethod") != "FieldMDP" {
 			continue
@@ -537,21 +553,14 @@ func (d *document) fieldMDP(sig types.Dict) ([]string, bool) {
 		tp := d.dict(ref["TransformParams"])
 		switch name(tp, "Action") {
 		case "Include":
-			var names []string
-			for i, f := range d.array(tp["Fields"]) {
-				if i == limits.MaxPDFFields {
-					break
-				}
-				if s, err := d.x.DereferenceStringOrHexLiteral(f, 0, nil); err == nil {
-					names = append(names, s)
-				}
-			}
-			return names, false
+			perm.LockedFields = names(tp)
+		case "Exclude":
+			perm.LockAll, perm.SparedFields = true, names(tp)
 		default:
-			return nil, true
+			perm.LockAll = true
 		}
+		return
 	}
-	return nil, false
 }
 
 // readDSS reads the document security store (catalog /DSS): the certificates, OCSP
