@@ -349,7 +349,7 @@ type differ struct {
 	perm        Permissions
 	locked      map[string]bool
 	spared      map[string]bool // fields LockAll leaves unlocked (FieldMDP /Exclude)
-	base, total int // cross-reference sections of old and cur
+	base, total int             // cross-reference sections of old and cur
 
 	eq     map[[2]int]bool // memo of equalObj on object number pairs
 	busy   map[[2]int]bool // pairs being compared (a cycle compares equal)
