@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -169,7 +170,7 @@ func ValidatePAdES(ctx context.Context, ranges io.Reader, sig []byte, policy *Po
 	if err != nil {
 		return nil, err
 	}
-	r.Format = "PAdES" + r.Format[len("CAdES"):]
+	r.Format = "PAdES" + strings.TrimPrefix(strings.TrimPrefix(r.Format, "CAdES"), "PAdES")
 	return r, nil
 }
 

@@ -278,8 +278,12 @@ func (v *validation) ltaLevel() {
 	}
 }
 
-// family is the format family of the signature being validated: "CAdES" or "JAdES".
+// family is the format family of the signature being validated: "CAdES", "JAdES" or, for
+// ValidatePAdES, "PAdES".
 func (v *validation) family() string {
+	if v.pades != nil {
+		return "PAdES"
+	}
 	f, _, _ := strings.Cut(v.report.Format, "-")
 	return f
 }
