@@ -109,8 +109,8 @@ func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
 // failing database is logged and tried again at the next poll.
 //
 // With fan-out, Run claims and publishes what falls due, and its workers attempt the claims
-// they consume from the stream; it returns an error when it cannot find or make the stream
-// and its consumer.
+// they consume from the stream; until it can find or make the stream and its consumer, it
+// logs why and tries again at each poll.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.fan != nil {
 		return d.runFanOut(ctx)

@@ -204,9 +204,22 @@ func (d *Dispatcher) publishUntilEmpty(ctx context.Context) error {
 // runFanOut is Run with fan-out: a loop that claims and publishes, and workers that
 // consume.
 func (d *Dispatcher) runFanOut(ctx context.Context) error {
-	cons, err := d.fan.setup(ctx)
-	if err != nil {
-		return err
+	var cons jetstream.Consumer
+	for {
+		var err error
+		if cons, err = d.fan.setup(ctx); err == nil {
+			break
+		}
+		if d.logger != nil {
+			d.logger.ErrorContext(ctx, "notify: fan-out", "err", err)
+		}
+		t := time.NewTimer(d.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
 	}
 	// The client buffers no more claims than there are workers, so that a claim waits in
 	// the stream, not in a buffer whose worker may die.
