@@ -162,15 +162,20 @@ func sendN(t *testing.T, ins []*instance, to string, n int) []string {
 // receiver counts a request before the dispatcher reads its answer.
 func recorded(t *testing.T, o *notify.Outbox, ids []string) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		for _, id := range ids {
-			n, err := o.Get(context.Background(), id)
-			if err != nil || n.Status != notify.Delivered {
-				return false
-			}
+	require.Eventually(t, func() bool { return countDelivered(t, o, ids) == len(ids) }, time.Minute, 10*time.Millisecond)
+}
+
+func countDelivered(t *testing.T, o *notify.Outbox, ids []string) int {
+	t.Helper()
+	c := 0
+	for _, id := range ids {
+		n, err := o.Get(context.Background(), id)
+		require.NoError(t, err)
+		if n.Status == notify.Delivered {
+			c++
 		}
-		return true
-	}, time.Minute, 10*time.Millisecond)
+	}
+	return c
 }
 
 // assertOnce checks that each notification was delivered, once, and recorded so.
@@ -278,6 +283,8 @@ func TestFanOutWorkerDies(t *testing.T) {
 		rb := run(context.Background(), other.dispatcher(t, cfg, ackWait))
 		// The claims a had not taken come back from the stream.
 		rc.await(t, n-workers)
+		require.Eventually(t, func() bool { return countDelivered(t, other.o, ids) == n-workers }, time.Minute, 10*time.Millisecond,
+			"recorded before their leases end")
 		// Those it had taken come back when their lease ends.
 		clk.Add(time.Hour)
 		rc.await(t, n)
