@@ -226,7 +226,6 @@ type dying struct {
 
 	mu      sync.Mutex
 	calls   int
-	passed  int
 	ready   chan struct{} // closed when pass attempts ended and hold hang
 	readyAt int
 }
