@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -278,6 +279,54 @@ func TestKnownDigestProxied(t *testing.T) {
 			}
 			assert.Equal(t, fmt.Sprintf("%d %x", size, sum), string(b))
 			assert.Equal(t, digest+" ", digests.Load(), "the digest is signed in the envelope, with no trailer")
+		})
+	}
+}
+
+// TestDeclaredDigest sends short bodies with a Content-Digest set by the caller: the right
+// one is sent, and a wrong, malformed or repeated one is refused before anything is sent.
+func TestDeclaredDigest(t *testing.T) {
+	w := newWorld(t, dpitest.ECDSAP256)
+	var calls atomic.Int64
+	srv := w.serve(t, interop.HandlerConfig{}, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.Copy(rw, r.Body)
+	}))
+	client := w.client(t, interop.TransportConfig{})
+	body := []byte(`{"person":"42"}`)
+	right, err := interop.ContentDigest(bytes.NewReader(body))
+	require.NoError(t, err)
+	wrong, err := interop.ContentDigest(strings.NewReader(`{"person":"43"}`))
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name    string
+		declare []string
+		err     error
+	}{
+		{name: "right", declare: []string{right}},
+		{name: "another body's", declare: []string{wrong}, err: interop.ErrBody},
+		{name: "malformed", declare: []string{"sha-256=:abc:"}, err: interop.ErrMalformed},
+		{name: "not SHA-256", declare: []string{"sha-512=:" + strings.Repeat("A", 86) + "==:"}, err: interop.ErrMalformed},
+		{name: "twice", declare: []string{right, right}, err: interop.ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := calls.Load()
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/echo", bytes.NewReader(body))
+			require.NoError(t, err)
+			req.Header[interop.HeaderContentDigest] = tc.declare
+			resp, err := client.Do(req)
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err)
+				assert.Equal(t, before, calls.Load(), "nothing was sent")
+				return
+			}
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, body, b)
 		})
 	}
 }
