@@ -198,7 +198,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		}
 		perm.LockedFields, perm.LockAll = d.fieldMDP(it.f.sig)
 		if it.problem == "" && it.end > 0 {
-			changes, err := analyzeChanges(r, size, it.end, perm)
+			changes, err := analyzeChangesIn(d.x, nil, r, size, it.end, perm)
 			if err != nil {
 				rep.fail("changes: the changes after this signature could not be analysed: " + err.Error())
 			}
