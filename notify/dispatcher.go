@@ -47,6 +47,9 @@ type DispatcherConfig struct {
 	RateLimits map[string]RateLimit
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
+	// FanOut, when set, hands the dispatcher's claims to workers on any instance through
+	// NATS JetStream (see FanOutConfig); nil attempts them in this dispatcher's workers.
+	FanOut *FanOutConfig
 }
 
 // Dispatcher delivers the notifications of an outbox through its channels. It claims due
@@ -64,6 +67,7 @@ type Dispatcher struct {
 	poll   time.Duration
 	logger *slog.Logger
 	limit  *limiter // nil without rate limits
+	fan    *fanOut  // nil without fan-out
 }
 
 // NewDispatcher returns a dispatcher for o.
@@ -92,13 +96,25 @@ func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.limit, err = newLimiter(o, cfg.RateLimits, now); err != nil {
 		return nil, err
 	}
+	if cfg.FanOut != nil {
+		if d.fan, err = newFanOut(cfg.FanOut, d.lease); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
 // Run delivers notifications as they fall due until ctx ends, and then returns nil, once the
 // attempts in flight have ended and the outcomes of those that finished are recorded. A
 // failing database is logged and tried again at the next poll.
+//
+// With fan-out, Run claims and publishes what falls due, and its workers attempt the claims
+// they consume from the stream; until it can find or make the stream and its consumer, it
+// logs why and tries again at each poll.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	if d.fan != nil {
+		return d.runFanOut(ctx)
+	}
 	p := d.start(ctx)
 	for ctx.Err() == nil {
 		woken := d.o.woken()
@@ -135,7 +151,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // RunUntilEmpty delivers notifications until none is due (one waiting for a later retry, or
 // claimed by a worker elsewhere, is not), and returns once every outcome is recorded. It
 // returns the first failure of the database, or ctx's error.
+//
+// With fan-out, RunUntilEmpty claims and publishes until none is due, and returns once the
+// stream holds every claim (or MaxPending claims wait there); it attempts nothing: Run
+// does.
 func (d *Dispatcher) RunUntilEmpty(ctx context.Context) error {
+	if d.fan != nil {
+		return d.publishUntilEmpty(ctx)
+	}
 	p := d.start(ctx)
 	var err error
 	for err == nil {
@@ -180,6 +203,10 @@ type claim struct {
 	// done, set when the claim ended the notification without an attempt (an endpoint
 	// disabled, the last attempt lost).
 	done bool
+	// timeout, when set, bounds the attempt instead of half the lease.
+	timeout time.Duration
+	// after, when set, is told whether the outcome was recorded.
+	after func(err error)
 }
 
 // outcome is the end of an attempt, waiting to be recorded.
@@ -253,7 +280,11 @@ func (p *pipeline) deliver(c *claim) {
 		default:
 		}
 	}()
-	dctx, cancel := context.WithTimeout(p.ctx, p.d.lease/2)
+	timeout := p.d.lease / 2
+	if c.timeout > 0 {
+		timeout = c.timeout
+	}
+	dctx, cancel := context.WithTimeout(p.ctx, timeout)
 	derr := p.d.o.channels[c.channel].Deliver(dctx, &c.delivery)
 	cancel()
 	if p.ctx.Err() != nil && derr != nil {
@@ -303,7 +334,10 @@ func (p *pipeline) record() {
 		if callbacks {
 			p.d.o.wake() // a status callback is due
 		}
-		for range batch {
+		for _, o := range batch {
+			if o.c.after != nil {
+				o.c.after(err)
+			}
 			p.busy.Done()
 		}
 	}
