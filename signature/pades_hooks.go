@@ -260,7 +260,7 @@ func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []by
 	}
 	control, _ := data.proofOfExistence(r.ValidationTime, time.Time{})
 	t, chain, err := tok.verify(func(h crypto.Hash) ([]byte, error) { return hashStream(ctx, h, ranges) },
-		roots, v.intermediates(data.DSS.Certificates))
+		roots, v.intermediates(roots, data.DSS.Certificates))
 	if err == nil {
 		r.Chain = nil
 		for _, c := range chain {

@@ -175,11 +175,17 @@ var oidTSTInfoDER = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
 // roots at the time it states. It returns that time and the TSA certificate's chain, the
 // TSA certificate first.
 func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool) (time.Time, []*x509.Certificate, error) {
+	return checkTimestampSkip(token, sigValue, roots, intermediates, nil)
+}
+
+// checkTimestampSkip is checkTimestamp, with the token's certificates for which anchor
+// returns true left out of the intermediates (see token.verifySkip).
+func checkTimestampSkip(token, sigValue []byte, roots, intermediates *x509.CertPool, anchor func(*x509.Certificate) bool) (time.Time, []*x509.Certificate, error) {
 	tok, err := parseToken(token)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
-	return tok.verify(func(h crypto.Hash) ([]byte, error) { return digestOf(h, sigValue), nil }, roots, intermediates)
+	return tok.verifySkip(func(h crypto.Hash) ([]byte, error) { return digestOf(h, sigValue), nil }, roots, intermediates, anchor)
 }
 
 // token is a parsed RFC 3161 time-stamp token whose signature verifies with the
@@ -208,6 +214,15 @@ func parseToken(der []byte) (*token, error) {
 // signature, archive and document time-stamps alike; a failure is a *tokenError, which
 // says what a report of the token itself makes of it.
 func (tok *token) verify(want func(crypto.Hash) ([]byte, error), roots, intermediates *x509.CertPool) (time.Time, []*x509.Certificate, error) {
+	return tok.verifySkip(want, roots, intermediates, nil)
+}
+
+// verifySkip is verify, with the token's certificates for which anchor (when not nil)
+// returns true left out of the intermediates: anchor names certificates known to be in
+// roots, which crypto/x509 would otherwise try as a root and again as an intermediate,
+// verifying the same signature twice for no other chain.
+func (tok *token) verifySkip(want func(crypto.Hash) ([]byte, error), roots, intermediates *x509.CertPool,
+	anchor func(*x509.Certificate) bool) (time.Time, []*x509.Certificate, error) {
 	ts, p7 := tok.ts, tok.p7
 	if len(ts.Certificates) == 0 {
 		return time.Time{}, nil, &tokenError{Indeterminate, NoSigningCertificateFound, "time-stamp token carries no tsa certificate"}
@@ -239,7 +254,9 @@ func (tok *token) verify(want func(crypto.Hash) ([]byte, error), roots, intermed
 		pool = intermediates.Clone()
 	}
 	for _, c := range p7.Certificates {
-		pool.AddCert(c)
+		if anchor == nil || !anchor(c) {
+			pool.AddCert(c)
+		}
 	}
 	chains, err := tsa.Verify(x509.VerifyOptions{
 		Roots: roots, Intermediates: pool, CurrentTime: ts.Time,

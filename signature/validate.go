@@ -133,6 +133,57 @@ type validation struct {
 	ltGaps []string
 
 	pades *PAdESData // set by ValidatePAdES (pades_hooks.go)
+
+	// anchors says, by DER and by pool (Roots or TSARoots), whether a certificate is one
+	// of that pool's trust anchors, as far as this validation found out: from the chains
+	// it built, and by asking the pool about self-issued certificates (anchorOf).
+	// intermediates leaves the anchors out: a copy among the intermediates (an LT
+	// signature carries the root) makes crypto/x509 verify the link to it twice, as a
+	// root and as an intermediate, and every chain through that copy passes through the
+	// anchor itself. It only ever removes candidates, so it cannot make a chain validate
+	// that would not.
+	anchors map[anchorKey]bool
+}
+
+type anchorKey struct {
+	roots *x509.CertPool
+	der   string
+}
+
+// learnAnchor records the trust anchor of a chain that roots verified.
+func (v *validation) learnAnchor(roots *x509.CertPool, chain []*x509.Certificate) {
+	if len(chain) == 0 {
+		return
+	}
+	if v.anchors == nil {
+		v.anchors = map[anchorKey]bool{}
+	}
+	v.anchors[anchorKey{roots, string(chain[len(chain)-1].Raw)}] = true
+}
+
+// anchorOf returns whether a certificate is known to be a trust anchor of roots. A
+// self-issued certificate (a root's shape) not seen before is looked up in roots: adding
+// it to a copy of roots leaves the copy equal to roots exactly when roots holds those
+// DER bytes already. Others are known only once a chain ended at them.
+func (v *validation) anchorOf(roots *x509.CertPool) func(*x509.Certificate) bool {
+	return func(c *x509.Certificate) bool {
+		if roots == nil {
+			return false
+		}
+		k := anchorKey{roots, string(c.Raw)}
+		in, known := v.anchors[k]
+		if known || !bytes.Equal(c.RawIssuer, c.RawSubject) {
+			return in
+		}
+		probe := roots.Clone()
+		probe.AddCert(c)
+		in = probe.Equal(roots)
+		if v.anchors == nil {
+			v.anchors = map[anchorKey]bool{}
+		}
+		v.anchors[k] = in
+		return in
+	}
 }
 
 func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
@@ -314,9 +365,10 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	if roots == nil {
 		roots = v.policy.Roots
 	}
-	inter := v.intermediates(certs)
-	t, tsa, err := checkTimestamp(token, sigValue, roots, inter)
+	inter := v.intermediates(roots, certs)
+	t, tsa, err := checkTimestampSkip(token, sigValue, roots, inter, v.anchorOf(roots))
 	if err == nil {
+		v.learnAnchor(roots, tsa)
 		err = validUntil(tsa, control)
 	}
 	if err == nil {
@@ -374,13 +426,18 @@ func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.
 	return found, nil
 }
 
-func (v *validation) intermediates(certs []*x509.Certificate) *x509.CertPool {
+// intermediates is the pool of candidate intermediates for a chain to roots: the
+// policy's and certs, but for the trust anchors of roots found so far (anchors).
+func (v *validation) intermediates(roots *x509.CertPool, certs []*x509.Certificate) *x509.CertPool {
 	pool := x509.NewCertPool()
 	if v.policy.Intermediates != nil {
 		pool = v.policy.Intermediates.Clone()
 	}
+	anchor := v.anchorOf(roots)
 	for _, c := range certs {
-		pool.AddCert(c)
+		if !anchor(c) {
+			pool.AddCert(c)
+		}
 	}
 	return pool
 }
@@ -418,7 +475,7 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 		at = signer.NotBefore
 	}
 	chains, err := signer.Verify(x509.VerifyOptions{
-		Roots: v.policy.Roots, Intermediates: v.intermediates(certs), CurrentTime: at,
+		Roots: v.policy.Roots, Intermediates: v.intermediates(v.policy.Roots, certs), CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
@@ -440,6 +497,7 @@ func (v *validation) certificate(signer *x509.Certificate, certs []*x509.Certifi
 	}
 	chain := chains[0]
 	v.chain = chain
+	v.learnAnchor(v.policy.Roots, chain)
 	for _, c := range chain {
 		r.Chain = append(r.Chain, certInfo(c))
 	}
