@@ -194,7 +194,10 @@ func (rc *revocationChecker) offline(c, issuer *x509.Certificate) (found *Revoca
 				continue // about another certificate
 			}
 			about++
-			resp, err := checkOCSPAt(der, c, issuer, judge)
+			resp, err := rc.parseHeldOCSP(der, c, issuer)
+			if err == nil {
+				resp, err = judgeOCSP(resp, issuer, judge)
+			}
 			if err != nil {
 				setReasons = append(setReasons, "ocsp response "+what+": "+err.Error())
 				continue

@@ -94,6 +94,34 @@ type revocationChecker struct {
 	// memo holds the statuses found: a CA of both the signer's and the TSA's chains is
 	// checked, and fetched, once.
 	memo map[statusKey]memoStatus
+	// parsed holds what parseOCSPFor made of the OCSP responses held before anything is
+	// fetched (the caller's and the signature's), by the exact DER of the response, the
+	// certificate and its issuer: a status judged at several proofs of existence (the
+	// signature time-stamp's, each archive time-stamp's) verifies each response once. It
+	// lives as long as the checker (one Validate or one signing), and its size is bounded
+	// by the responses held times the certificates asked about.
+	parsed map[ocspKey]parsedOCSP
+}
+
+type ocspKey struct{ body, cert, issuer string }
+
+type parsedOCSP struct {
+	resp *ocsp.Response
+	err  error
+}
+
+// parseHeldOCSP is parseOCSPFor for a response held before fetching, once per checker.
+func (rc *revocationChecker) parseHeldOCSP(body []byte, c, issuer *x509.Certificate) (*ocsp.Response, error) {
+	k := ocspKey{string(body), string(c.Raw), string(issuer.Raw)}
+	if p, ok := rc.parsed[k]; ok {
+		return p.resp, p.err
+	}
+	resp, err := parseOCSPFor(body, c, issuer)
+	if rc.parsed == nil {
+		rc.parsed = map[ocspKey]parsedOCSP{}
+	}
+	rc.parsed[k] = parsedOCSP{resp, err}
+	return resp, err
 }
 
 type statusKey struct {
@@ -251,6 +279,18 @@ func checkOCSP(body []byte, c, issuer *x509.Certificate, at time.Time) (*ocsp.Re
 // checkOCSPAt is checkOCSP as of judge(thisUpdate): the time can depend on when the
 // response was issued (judgeEmbedded).
 func checkOCSPAt(body []byte, c, issuer *x509.Certificate, judge func(thisUpdate time.Time) time.Time) (*ocsp.Response, error) {
+	resp, err := parseOCSPFor(body, c, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return judgeOCSP(resp, issuer, judge)
+}
+
+// parseOCSPFor is the part of checkOCSP that depends on nothing but its arguments' bytes:
+// the response parsed, its signature checked with the issuer's key or with the certificate
+// it carries (which the issuer signed), and its single response for c naming c's issuer.
+// An unsuccessful response is an ocsp.ResponseError.
+func parseOCSPFor(body []byte, c, issuer *x509.Certificate) (*ocsp.Response, error) {
 	resp, err := ocsp.ParseResponseForCert(body, c, issuer)
 	if err != nil {
 		var rerr ocsp.ResponseError
@@ -262,6 +302,13 @@ func checkOCSPAt(body []byte, c, issuer *x509.Certificate, judge func(thisUpdate
 	if err := certIDNamesIssuer(resp.TBSResponseData, c, issuer); err != nil {
 		return nil, fmt.Errorf("response: %v", err)
 	}
+	return resp, nil
+}
+
+// judgeOCSP is the rest of checkOCSPAt, for a response parseOCSPFor returned: the
+// responder's authority and the response's dates as of judge(thisUpdate). resp is not
+// modified.
+func judgeOCSP(resp *ocsp.Response, issuer *x509.Certificate, judge func(thisUpdate time.Time) time.Time) (*ocsp.Response, error) {
 	at := judge(resp.ThisUpdate)
 	if resp.Certificate != nil && !resp.Certificate.Equal(issuer) {
 		if err := delegatedResponder(resp.Certificate, at); err != nil {
@@ -296,11 +343,12 @@ func certIDNamesIssuer(tbs []byte, c, issuer *x509.Certificate) error {
 		!rd.ReadASN1(&responses, cbasn1.SEQUENCE) {
 		return bad
 	}
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
-	if rest, err := asn1.Unmarshal(issuer.RawSubjectPublicKeyInfo, &spki); err != nil || len(rest) != 0 {
+	// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey
+	// BIT STRING }; the key hash is over the BIT STRING's value.
+	var spki, spkiBody cryptobyte.String = issuer.RawSubjectPublicKeyInfo, nil
+	var issuerKey asn1.BitString
+	if !spki.ReadASN1(&spkiBody, cbasn1.SEQUENCE) || !spki.Empty() ||
+		!spkiBody.SkipASN1(cbasn1.SEQUENCE) || !spkiBody.ReadASN1BitString(&issuerKey) || !spkiBody.Empty() {
 		return bad
 	}
 	for !responses.Empty() {
@@ -323,7 +371,7 @@ func certIDNamesIssuer(tbs []byte, c, issuer *x509.Certificate) error {
 		h := hashFromOID(hashOID)
 		if h == 0 || !h.Available() ||
 			!bytes.Equal(nameHash, digestOf(h, issuer.RawSubject)) ||
-			!bytes.Equal(keyHash, digestOf(h, spki.PublicKey.RightAlign())) {
+			!bytes.Equal(keyHash, digestOf(h, issuerKey.RightAlign())) {
 			return fmt.Errorf("certificate id names another issuer")
 		}
 		return nil
