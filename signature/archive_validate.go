@@ -77,16 +77,15 @@ func readArchiveTokens(raw [][]byte, withIndex bool) ([]*archiveToken, []crypto.
 func tokenHashIndex(tok *token) ([]byte, *atsHashIndex, error) {
 	var found []byte
 	n := 0
-	for _, a := range tok.p7.Signers[0].UnauthenticatedAttributes {
+	for _, a := range tok.st.signers[0].unsigned {
 		if !a.Type.Equal(oidAttrATSHashIndexV3) {
 			continue
 		}
 		n++
-		vals, err := elements(a.Value.Bytes, 2)
-		if err != nil || len(vals) != 1 {
+		if len(a.values) != 1 {
 			return nil, nil, fmt.Errorf("ats-hash-index-v3 must have exactly one value")
 		}
-		found = vals[0]
+		found = a.values[0]
 	}
 	if n != 1 {
 		return nil, nil, fmt.Errorf("archive time-stamp needs exactly one ats-hash-index-v3 attribute")

@@ -196,8 +196,8 @@ func TestSigningCertificateV1Binds(t *testing.T) {
 	}
 }
 
-// A time-stamp token is parsed by digitorus/pkcs7, whose BER rewriting is recursive: a
-// token of megabytes of nested indefinite lengths is refused before it reaches it.
+// A token of megabytes of nested indefinite lengths is refused before its BER is
+// rewritten.
 func TestOversizedTimestampTokenIgnored(t *testing.T) {
 	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 	require.NoError(t, err)

@@ -249,7 +249,7 @@ func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []by
 	v := &validation{ctx: ctx, policy: policy, report: r,
 		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
 			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
-	if tsa := tok.p7.GetOnlySigner(); tsa != nil {
+	if tsa := tok.st.onlySigner(); tsa != nil {
 		r.SignerCertificate, r.SignedBy = tsa, tsa.Subject.String()
 		r.SignatureAlgorithm = algorithmName(tsa.PublicKey)
 		r.Chain = []CertificateInfo{certInfo(tsa)}

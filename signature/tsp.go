@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -92,8 +91,8 @@ func (t *tsaClient) stampImprint(ctx context.Context, h crypto.Hash, imprint []b
 	return ts.RawToken, nil
 }
 
-// parseTSResponse and parseTSToken keep a panic in the third-party parsers from reaching
-// the caller: input from a TSA or inside a signature is untrusted.
+// parseTSResponse keeps a panic in the third-party parser from reaching the caller:
+// input from a TSA is untrusted.
 func parseTSResponse(b []byte) (ts *timestamp.Timestamp, err error) {
 	defer func() {
 		if recover() != nil {
@@ -103,37 +102,23 @@ func parseTSResponse(b []byte) (ts *timestamp.Timestamp, err error) {
 	return timestamp.ParseResponse(b)
 }
 
-func parseTSToken(b []byte) (ts *timestamp.Timestamp, p7 *pkcs7.PKCS7, err error) {
-	defer func() {
-		if recover() != nil {
-			ts, p7, err = nil, nil, fmt.Errorf("unparsable time-stamp token")
-		}
-	}()
-	// What timestamp.Parse does, on one pkcs7 parse instead of two (the parse, and its
-	// BER-to-DER rewrite, is the larger part of a token's cost), and with the content type
-	// checked: the signed content must be a TSTInfo (RFC 3161 §2.4.2).
-	if p7, err = pkcs7.Parse(b); err != nil {
-		return nil, nil, err
-	}
-	if len(p7.Certificates) == 0 {
-		return nil, nil, fmt.Errorf("time-stamp token carries no tsa certificate")
-	}
-	if parts, err := splitCMS(b, "time-stamp token"); err == nil && !bytes.Equal(parts.eContentType, oidTSTInfoDER) {
-		return nil, nil, fmt.Errorf("signed content is not a tstinfo")
-	}
-	// Verify checks the token's signature with the certificate it carries.
-	if err = p7.Verify(); err != nil {
+// parseTSToken is what timestamp.Parse does, on the token's SignedData read and verified
+// once by parseSignedToken (which also checks that the signed content is a TSTInfo, RFC
+// 3161 §2.4.2, as the library does not), with the TSTInfo read here.
+func parseTSToken(b []byte) (*timestamp.Timestamp, *signedToken, error) {
+	st, err := parseSignedToken(b)
+	if err != nil {
 		return nil, nil, err
 	}
 	var inf tstInfo
-	rest, err := asn1.Unmarshal(p7.Content, &inf)
+	rest, err := asn1.Unmarshal(st.content, &inf)
 	if err != nil || len(rest) != 0 {
 		return nil, nil, fmt.Errorf("tstinfo is malformed")
 	}
 	if len(inf.MessageImprint.HashedMessage) == 0 {
 		return nil, nil, fmt.Errorf("tstinfo has no hashed message")
 	}
-	ts = &timestamp.Timestamp{
+	ts := &timestamp.Timestamp{
 		RawToken:      b,
 		HashAlgorithm: hashFromOID(inf.MessageImprint.HashAlgorithm.Algorithm),
 		HashedMessage: inf.MessageImprint.HashedMessage,
@@ -141,9 +126,9 @@ func parseTSToken(b []byte) (ts *timestamp.Timestamp, p7 *pkcs7.PKCS7, err error
 		Nonce:         inf.Nonce,
 		SerialNumber:  inf.SerialNumber,
 		Policy:        inf.Policy,
-		Certificates:  p7.Certificates,
+		Certificates:  st.certs,
 	}
-	return ts, p7, nil
+	return ts, st, nil
 }
 
 // tstInfo is RFC 3161 §2.4.2 TSTInfo, as far as this package reads it.
@@ -167,9 +152,6 @@ type tstInfo struct {
 	Extensions []pkix.Extension `asn1:"tag:1,optional"`
 }
 
-// oidTSTInfoDER is the DER of id-ct-TSTInfo (1.2.840.113549.1.9.16.1.4).
-var oidTSTInfoDER = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x04}
-
 // checkTimestamp validates a signature time-stamp token over sigValue: its signature, its
 // imprint, and its TSA certificate's chain (with the timeStamping extended key usage) to
 // roots at the time it states. It returns that time and the TSA certificate's chain, the
@@ -192,20 +174,19 @@ func checkTimestampSkip(token, sigValue []byte, roots, intermediates *x509.CertP
 // certificate it carries; verify checks the rest.
 type token struct {
 	ts *timestamp.Timestamp
-	p7 *pkcs7.PKCS7
+	st *signedToken
 }
 
 func parseToken(der []byte) (*token, error) {
 	if len(der) > limits.MaxTSAResponse {
-		// digitorus/pkcs7 rewrites BER recursively: a few MiB of nested indefinite
-		// lengths cost seconds and a hundred MiB. No real token is near this size.
+		// No real token is near this size; BER is rewritten to DER before it is read.
 		return nil, fmt.Errorf("time-stamp token over %d bytes", limits.MaxTSAResponse)
 	}
-	ts, p7, err := parseTSToken(der)
+	ts, st, err := parseTSToken(der)
 	if err != nil {
 		return nil, fmt.Errorf("time-stamp token: %v", err)
 	}
-	return &token{ts: ts, p7: p7}, nil
+	return &token{ts: ts, st: st}, nil
 }
 
 // verify checks the token's imprint against want(its digest algorithm), which returns
@@ -223,7 +204,7 @@ func (tok *token) verify(want func(crypto.Hash) ([]byte, error), roots, intermed
 // verifying the same signature twice for no other chain.
 func (tok *token) verifySkip(want func(crypto.Hash) ([]byte, error), roots, intermediates *x509.CertPool,
 	anchor func(*x509.Certificate) bool) (time.Time, []*x509.Certificate, error) {
-	ts, p7 := tok.ts, tok.p7
+	ts, st := tok.ts, tok.st
 	if len(ts.Certificates) == 0 {
 		return time.Time{}, nil, &tokenError{Indeterminate, NoSigningCertificateFound, "time-stamp token carries no tsa certificate"}
 	}
@@ -237,13 +218,14 @@ func (tok *token) verifySkip(want func(crypto.Hash) ([]byte, error), roots, inte
 	if !bytes.Equal(ts.HashedMessage, expected) {
 		return time.Time{}, nil, &tokenError{TotalFailed, HashFailure, "time-stamp imprint does not match the time-stamped data"}
 	}
-	tsa := p7.GetOnlySigner()
+	tsa := st.onlySigner()
 	if tsa == nil {
 		return time.Time{}, nil, &tokenError{Indeterminate, NoSigningCertificateFound, "time-stamp token has no single signer"}
 	}
-	// pkcs7 checks the token's signature with whatever digest it names, SHA-1 included.
-	si := p7.Signers[0]
-	if !hashAllowed(hashFromOID(si.DigestAlgorithm.Algorithm)) || !tokenSignatureAlgorithmAllowed(si.DigestEncryptionAlgorithm.Algorithm) {
+	// parseSignedToken checks the token's signature with whatever digest it names, SHA-1
+	// included.
+	si := st.signers[0]
+	if !hashAllowed(hashFromOID(si.digestAlg)) || !tokenSignatureAlgorithmAllowed(si.sigAlg) {
 		return time.Time{}, nil, &tokenError{Indeterminate, CryptoConstraintsFailure, "time-stamp token signature algorithm is not allowed"}
 	}
 	if err := timeStampingOnly(tsa); err != nil {
@@ -253,7 +235,7 @@ func (tok *token) verifySkip(want func(crypto.Hash) ([]byte, error), roots, inte
 	if intermediates != nil {
 		pool = intermediates.Clone()
 	}
-	for _, c := range p7.Certificates {
+	for _, c := range st.certs {
 		if anchor == nil || !anchor(c) {
 			pool.AddCert(c)
 		}

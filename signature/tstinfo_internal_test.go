@@ -32,7 +32,7 @@ func TestParseTSTokenAgreesWithTimestamp(t *testing.T) {
 		require.NoError(t, err)
 		want, err := timestamp.Parse(parsed.RawToken)
 		require.NoError(t, err)
-		got, p7, err := parseTSToken(parsed.RawToken)
+		got, st, err := parseTSToken(parsed.RawToken)
 		require.NoError(t, err)
 		assert.Equal(t, want.HashAlgorithm, got.HashAlgorithm)
 		assert.Equal(t, want.HashedMessage, got.HashedMessage)
@@ -40,7 +40,7 @@ func TestParseTSTokenAgreesWithTimestamp(t *testing.T) {
 		require.NotNil(t, got.Nonce, "accuracy %v", accuracy)
 		assert.Equal(t, 0, want.Nonce.Cmp(got.Nonce), "accuracy %v", accuracy)
 		assert.Equal(t, 0, want.SerialNumber.Cmp(got.SerialNumber))
-		content = p7.Content
+		content = st.content
 	}
 
 	sd, err := pkcs7.NewSignedData(content)
