@@ -137,12 +137,12 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			return nil, nil, fmt.Errorf("consent: read records: %w", err)
 		}
 		r := new(Record)
-		if err := json.Unmarshal([]byte(doc), r); err != nil {
+		if err := decodeRecord(doc, r); err != nil {
 			return nil, nil, fail(ErrTampered, "row", "a record of this person does not decode")
 		}
 		ok, mismatch := r.Allows(req.Recipient, req.Purpose, req.DataCategories)
 		if !ok {
-			if c := map[Reason]int{ReasonRecipient: 1, ReasonPurpose: 2, ReasonData: 3}[mismatch]; c > closeness {
+			if c := mismatchCloseness(mismatch); c > closeness {
 				closeness, deny.Reason, deny.Record = c, mismatch, r
 			}
 			continue
@@ -160,7 +160,8 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			}
 		}
 		if reason == "" {
-			if basis, err := LookupBasis(r.LegalBasis); err != nil || !basis.Sharing {
+			// The registered basis itself, not LookupBasis's copy: nothing here changes it.
+			if basis, ok := bases[r.LegalBasis]; !ok || !basis.Sharing {
 				reason = ReasonBasis
 			}
 		}
@@ -181,6 +182,19 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 		return nil, nil, fmt.Errorf("consent: read records: %w", err)
 	}
 	return deny, lapsed, nil
+}
+
+// mismatchCloseness is how near a record that does not cover a request came to it.
+func mismatchCloseness(mismatch Reason) int {
+	switch mismatch {
+	case ReasonRecipient:
+		return 1
+	case ReasonPurpose:
+		return 2
+	case ReasonData:
+		return 3
+	}
+	return 0
 }
 
 // lapse says whether the record's validity has run out at at: its time or its uses.
