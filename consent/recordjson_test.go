@@ -59,7 +59,7 @@ func randomRecord(r *rand.Rand) Record {
 		Language: randomText(r), Method: randomText(r), Withdrawal: randomText(r),
 		Status: Status(randomText(r)), Uses: r.IntN(1000) - 10,
 		Created: randomTime(r), Updated: randomTime(r),
-		Validity: Validity{Until: randomTime(r), MaxUses: r.IntN(3) * r.IntN(1 << 40)},
+		Validity: Validity{Until: randomTime(r), MaxUses: r.IntN(3) * r.IntN(1<<40)},
 	}
 	for range r.IntN(3) {
 		rec.Purposes = append(rec.Purposes, Purpose{Code: randomText(r), Text: randomText(r)})
