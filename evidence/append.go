@@ -84,10 +84,12 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) ([]Receipt, err
 // all, at the speed of group commit: what a block that keeps its own tables beside its log
 // uses under load, where AppendTx would give each caller a transaction and a sync of its own.
 //
-// fn runs on another caller's goroutine, inside a savepoint: when it returns an error (or
-// panics) its writes are rolled back, AppendWith returns that error, and the other records
-// of the group go on. fn must use the tx and the context it is given, and do nothing outside
-// tx, because a group that loses a race is run again, fn included. The receipt is returned
+// fn runs on another caller's goroutine: when it returns an error (or panics) its writes are
+// rolled back, AppendWith returns that error, and the other records of the group go on. The
+// functions of a group first run one after the other without savepoints; when one fails, the
+// group's transaction is rolled back and run again with a savepoint around each function.
+// fn must use the tx and the context it is given, and do nothing outside tx, because it may
+// run more than once: in that case, and when a group loses a race. The receipt is returned
 // once the group is durable, as Append's.
 func (l *Log) AppendWith(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (Record, error)) (Receipt, error) {
 	if l.readOnly {
@@ -275,25 +277,42 @@ func (l *Log) lead(ctx context.Context) {
 	cctx := context.WithoutCancel(ctx)
 	var rcs []Receipt
 	var records []Record
-	err := l.db.InTx(cctx, func(tx *sql.Tx) error {
-		var salts []byte
-		records = records[:0]
-		for _, req := range group {
-			if req.fn != nil {
-				if req.err = l.runFn(cctx, tx, req); req.err != nil {
-					continue
+	// The AppendWith functions run first without a savepoint each (two statements, and on
+	// PostgreSQL two round trips, per record). When one of them fails the whole
+	// transaction rolls back, so none of its writes can stay, and the group runs again
+	// with a savepoint around each function, where a failing one is rolled back alone and
+	// the others go on.
+	savepoints := false
+	var err error
+	for {
+		err = l.db.InTx(cctx, func(tx *sql.Tx) error {
+			var salts []byte
+			records = records[:0]
+			for _, req := range group {
+				if req.fn != nil {
+					if !savepoints {
+						if l.runFnBare(cctx, tx, req) != nil {
+							return errFnFailed
+						}
+					} else if req.err = l.runFn(cctx, tx, req); req.err != nil {
+						continue
+					}
 				}
+				records = append(records, req.records...)
+				salts = append(salts, req.salts...)
 			}
-			records = append(records, req.records...)
-			salts = append(salts, req.salts...)
+			if len(records) == 0 {
+				return nil
+			}
+			var err error
+			rcs, err = l.write(cctx, tx, records, salts)
+			return err
+		})
+		if savepoints || !errors.Is(err, errFnFailed) {
+			break
 		}
-		if len(records) == 0 {
-			return nil
-		}
-		var err error
-		rcs, err = l.write(cctx, tx, records, salts)
-		return err
-	})
+		savepoints = true
+	}
 	if err != nil {
 		err = fmt.Errorf("evidence: append: %w", err)
 	} else if len(rcs) > 0 {
@@ -328,6 +347,31 @@ func (l *Log) lead(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// errFnFailed is what the group's transaction returns, to be rolled back and run again with
+// savepoints, when an AppendWith function run without one failed.
+var errFnFailed = errors.New("evidence: an AppendWith function failed outside a savepoint")
+
+// runFnBare runs an AppendWith request's function in tx, without a savepoint, and sets the
+// request's record. On an error (or a panic) the caller must roll tx back: the function's
+// writes are in it.
+func (l *Log) runFnBare(ctx context.Context, tx *sql.Tx, req *appendReq) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errFnFailed
+		}
+	}()
+	r, err := req.fn(ctx, tx)
+	if err != nil {
+		return err
+	}
+	records := []Record{r}
+	if err := checkRecords(records); err != nil {
+		return err
+	}
+	req.records = records
+	return nil
 }
 
 // runFn runs an AppendWith request's function in a savepoint of tx and sets the request's
