@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,7 +46,14 @@ var (
 
 // interopClients is how many goroutines send pairs at once (b.RunParallel with
 // GOMAXPROCS × this): enough to keep both cores busy while others wait on the loopback.
-const interopClients = 8
+// DPI_BENCH_INTEROP_CLIENTS overrides it, to see how logged pairs, which wait on two durable
+// commits each, scale with the pairs in flight.
+var interopClients = func() int {
+	if n, err := strconv.Atoi(os.Getenv("DPI_BENCH_INTEROP_CLIENTS")); err == nil && n > 0 && n <= 256 {
+		return n
+	}
+	return 8
+}()
 
 // The request and response bodies: a small JSON query and answer, as agencies exchange.
 var (
@@ -122,12 +131,14 @@ func baseTransport() *http.Transport {
 }
 
 // runPairs posts the query b.N times from GOMAXPROCS × interopClients goroutines, reads each
-// answer to its end, and reports pairs/s.
+// answer to its end, and reports pairs/s and the process's CPU time per pair (cpu-µs/op:
+// both agencies, client and server, run in this process), which holds on a shared machine.
 func runPairs(b *testing.B, client *http.Client, url string) {
 	b.Helper()
 	var failed atomic.Int64
 	b.SetParallelism(interopClients)
 	b.ResetTimer()
+	cpu := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := client.Post(url, "application/json", bytes.NewReader(interopQuery))
@@ -143,6 +154,7 @@ func runPairs(b *testing.B, client *http.Client, url string) {
 		}
 	})
 	b.StopTimer()
+	cpu.report(b, b.N)
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d pairs failed", n, b.N)
 	}

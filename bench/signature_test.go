@@ -66,7 +66,8 @@ func BenchmarkSignatureSign(b *testing.B) {
 	f := newSignatureFixture(b)
 	doc := smallDocument(b)
 	b.Run("dpi", func(b *testing.B) {
-		s, err := signature.NewSigner(f.cred.Key, f.cred.Chain, signature.SignerOptions{})
+		// The peers check no revocation; neither does this signer, to compare signing alone.
+		s, err := signature.NewSigner(f.cred.Key, f.cred.Chain, signature.SignerOptions{SkipRevocationCheckUnsafe: true})
 		require.NoError(b, err)
 		for b.Loop() {
 			if _, err := s.Sign(context.Background(), bytes.NewReader(doc)); err != nil {
@@ -324,13 +325,17 @@ func TestSignatureLT1GiB(t *testing.T) {
 	big := filepath.Join(f.dir, "big.bin")
 	writeBigFile(t, big, 1<<30)
 	sigPath := filepath.Join(f.dir, "big-lt.p7s")
+	ltaPath := filepath.Join(f.dir, "big-lta.p7s")
 
 	dgst, dgstRSS := bestOfThree(t, openssl, "dgst", "-sha256", big)
 	sign, signRSS := bestOfThree(t, dpi, "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
 		"--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", sigPath, big)
+	signLTA, signLTARSS := bestOfThree(t, dpi, "sign", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-LTA", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", ltaPath, big)
 	f.pki.SetOCSPAvailable(false)
 	f.pki.SetCRLAvailable(false)
 	verify, verifyRSS := bestOfThree(t, dpi, "verify", "--trust", f.roots, big, sigPath)
+	verifyLTA, verifyLTARSS := bestOfThree(t, dpi, "verify", "--trust", f.roots, big, ltaPath)
 	for _, r := range []struct {
 		name string
 		d    time.Duration
@@ -339,11 +344,15 @@ func TestSignatureLT1GiB(t *testing.T) {
 		{"openssl dgst -sha256", dgst, dgstRSS},
 		{"dpi sign (CAdES-LT)", sign, signRSS},
 		{"dpi verify, offline", verify, verifyRSS},
+		{"dpi sign (CAdES-LTA)", signLTA, signLTARSS},
+		{"dpi verify LTA, offline", verifyLTA, verifyLTARSS},
 	} {
-		t.Logf("%-22s wall %6.2fs  peak RSS %6.1f MiB", r.name, r.d.Seconds(), float64(r.rss)/1024)
+		t.Logf("%-24s wall %6.2fs  peak RSS %6.1f MiB", r.name, r.d.Seconds(), float64(r.rss)/1024)
 	}
 	t.Logf("dpi sign B-LT / openssl dgst = %.2f; dpi verify B-LT / openssl dgst = %.2f",
 		sign.Seconds()/dgst.Seconds(), verify.Seconds()/dgst.Seconds())
+	t.Logf("dpi sign B-LTA / openssl dgst = %.2f; dpi verify B-LTA / openssl dgst = %.2f",
+		signLTA.Seconds()/dgst.Seconds(), verifyLTA.Seconds()/dgst.Seconds())
 }
 
 // bestOfThree runs a command three times and returns its best wall time and its peak RSS
@@ -403,6 +412,21 @@ func BenchmarkSignatureVerifyLT(b *testing.B) {
 		for b.Loop() {
 			r, err := signature.Validate(context.Background(), bytes.NewReader(doc), sig, policy)
 			if err != nil || !r.Passed() || r.Format != "CAdES-BASELINE-LT" {
+				b.Fatal(err, r)
+			}
+		}
+	})
+	lta, err := signature.Extend(context.Background(), bytes.NewReader(doc), sig, signature.ExtendOptions{
+		Level: signature.LevelLTA, TSAURL: f.pki.TSAURL, Roots: f.pki.Pool()})
+	require.NoError(b, err)
+	b.Run("B-LTA-offline", func(b *testing.B) {
+		f.pki.SetOCSPAvailable(false)
+		f.pki.SetCRLAvailable(false)
+		defer f.pki.SetOCSPAvailable(true)
+		defer f.pki.SetCRLAvailable(true)
+		for b.Loop() {
+			r, err := signature.Validate(context.Background(), bytes.NewReader(doc), lta, policy)
+			if err != nil || !r.Passed() || r.Format != "CAdES-BASELINE-LTA" {
 				b.Fatal(err, r)
 			}
 		}

@@ -27,7 +27,11 @@
 // servers give (DER; [CRLPEM] for PEM), for a verifier that is given it instead of
 // fetching it. [PKIOptions.Now] sets the clock of
 // every date the PKI writes, so tests can build expired, not-yet-valid or back-dated
-// material.
+// material; with a [Clock] a test travels in time: it signs in 2026 and validates in 2036.
+// [PKIOptions.TSAValidity] makes the time-stamp authority's certificate expire early, and
+// [PKIOptions.CAValidity] keeps the CAs alive for decades; [PKI.AddTSA] starts a further
+// time-stamp authority (an archive TSA, or one made after the clock has travelled, to
+// renew archive time-stamps).
 //
 //	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 //	if err != nil { ... }

@@ -122,6 +122,14 @@ type PKIOptions struct {
 	// certificate (RFC 6960 §4.2.2.2: extended key usage id-kp-OCSPSigning, id-pkix-ocsp-nocheck)
 	// instead of with its own key. It is always on for Ed25519 CAs.
 	DelegatedOCSP bool
+	// CAValidity is how long the intermediate CA is valid from the later of the PKI clock
+	// and the wall clock at StartPKI (the root twice as long). Zero means 10 years (the
+	// root 20). Long-term validation tests that travel decades ahead set it longer.
+	CAValidity time.Duration
+	// TSAValidity is how long the time-stamp authority's certificate is valid from the
+	// later of the PKI clock and the wall clock at StartPKI. Zero means 5 years. Tests of
+	// archive time-stamps set it short, to see a time-stamp outlive its authority.
+	TSAValidity time.Duration
 	// Listener, when set, is where the PKI serves (dpi testbed's fixed --listen port);
 	// nil means a fresh listener on a free loopback port. The PKI closes it.
 	Listener net.Listener
@@ -153,6 +161,8 @@ type PKI struct {
 	root       *authority
 	inter      *authority
 	tsa        *Credential
+	tsasMu     sync.Mutex
+	tsas       map[string]*Credential // AddTSA's authorities, by name
 	rootCRLURL string
 	ocspUp     atomic.Bool
 	crlUp      atomic.Bool
@@ -202,6 +212,7 @@ func StartPKI(opts PKIOptions) (*PKI, error) {
 	mux.HandleFunc("GET /crl/intermediate.crl", func(w http.ResponseWriter, r *http.Request) { p.serveCRL(w, p.inter) })
 	mux.HandleFunc("GET /crl/root.crl", func(w http.ResponseWriter, r *http.Request) { p.serveCRL(w, p.root) })
 	mux.HandleFunc("POST /tsa", p.serveTSA)
+	mux.HandleFunc("POST /tsa/{name}", p.serveTSA)
 	// The listener exists before the CAs because their certificates carry its URLs; the
 	// server starts serving only once they are made.
 	p.srv = httptest.NewUnstartedServer(mux)
@@ -244,7 +255,7 @@ func (p *PKI) init(opts PKIOptions) error {
 	rootTmpl := &x509.Certificate{
 		Subject:               pkix.Name{Organization: []string{"dpitest"}, CommonName: "dpitest Root CA"},
 		NotBefore:             caFrom.Add(-24 * time.Hour),
-		NotAfter:              caTo.Add(20 * 365 * 24 * time.Hour),
+		NotAfter:              caTo.Add(2 * caValidity(opts)),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -264,7 +275,7 @@ func (p *PKI) init(opts PKIOptions) error {
 	interTmpl := &x509.Certificate{
 		Subject:               pkix.Name{Organization: []string{"dpitest"}, CommonName: "dpitest Intermediate CA"},
 		NotBefore:             caFrom.Add(-24 * time.Hour),
-		NotAfter:              caTo.Add(10 * 365 * 24 * time.Hour),
+		NotAfter:              caTo.Add(caValidity(opts)),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -290,13 +301,24 @@ func (p *PKI) init(opts PKIOptions) error {
 	// The TSA's certificate must also cover the wall clock: digitorus/pkcs7 writes the
 	// wall-clock time into the token's signing-time attribute and checks it on parsing.
 	lo, hi := spanWithWallClock(t0)
+	tsaValidity := opts.TSAValidity
+	if tsaValidity <= 0 {
+		tsaValidity = 5 * 365 * 24 * time.Hour
+	}
 	tsa, err := p.Issue(CertOptions{CommonName: "dpitest TSA", KeyType: ECDSAP256, Usage: UsageTimeStamping,
-		NotBefore: lo.Add(-time.Hour), NotAfter: hi.Add(5 * 365 * 24 * time.Hour)})
+		NotBefore: lo.Add(-time.Hour), NotAfter: hi.Add(tsaValidity)})
 	if err != nil {
 		return err
 	}
 	p.tsa = tsa
 	return nil
+}
+
+func caValidity(opts PKIOptions) time.Duration {
+	if opts.CAValidity > 0 {
+		return opts.CAValidity
+	}
+	return 10 * 365 * 24 * time.Hour
 }
 
 // oidOCSPNoCheck is id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).

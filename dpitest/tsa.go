@@ -4,9 +4,11 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -30,6 +32,16 @@ const tsaAccuracy = time.Second
 // application/timestamp-reply out. A request the TSA will not stamp gets a TimeStampResp
 // with status rejection and a failure reason, never a bare HTTP error.
 func (p *PKI) serveTSA(w http.ResponseWriter, r *http.Request) {
+	cred := p.tsa
+	if name := r.PathValue("name"); name != "" {
+		p.tsasMu.Lock()
+		cred = p.tsas[name]
+		p.tsasMu.Unlock()
+		if cred == nil {
+			http.NotFound(w, r)
+			return
+		}
+	}
 	if !p.tsaUp.Load() {
 		http.Error(w, "time-stamp authority unavailable", http.StatusServiceUnavailable)
 		return
@@ -43,7 +55,7 @@ func (p *PKI) serveTSA(w http.ResponseWriter, r *http.Request) {
 	if err != nil || len(der) > limits.MaxTSARequest {
 		resp = tsaReject(timestamp.BadDataFormat)
 	} else {
-		resp = p.TimeStamp(der)
+		resp = p.timeStamp(cred, der)
 	}
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	_, _ = w.Write(resp)
@@ -54,7 +66,9 @@ func (p *PKI) serveTSA(w http.ResponseWriter, r *http.Request) {
 // PKI clock's now and whose nonce echoes the request's, or rejected with a failure reason
 // (badDataFormat, badAlg, unacceptedPolicy, systemFailure). It never panics on any input.
 // The token carries the TSA certificate and the intermediate when the request sets certReq.
-func (p *PKI) TimeStamp(req []byte) []byte {
+func (p *PKI) TimeStamp(req []byte) []byte { return p.timeStamp(p.tsa, req) }
+
+func (p *PKI) timeStamp(tsa *Credential, req []byte) []byte {
 	q, err := timestamp.ParseRequest(req)
 	if err != nil {
 		return tsaReject(timestamp.BadDataFormat)
@@ -86,7 +100,7 @@ func (p *PKI) TimeStamp(req []byte) []byte {
 		AddTSACertificate: q.Certificates,
 		Certificates:      []*x509.Certificate{p.Intermediate},
 	}
-	resp, err := ts.CreateResponseWithOpts(p.tsa.Cert, p.tsa.Key, crypto.SHA256)
+	resp, err := ts.CreateResponseWithOpts(tsa.Cert, tsa.Key, crypto.SHA256)
 	if err != nil {
 		return tsaReject(timestamp.SystemFailure)
 	}
@@ -102,4 +116,41 @@ func tsaReject(fi timestamp.FailureInfo) []byte {
 		return []byte{0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x02}
 	}
 	return resp
+}
+
+// TSA is a further time-stamp authority of a PKI, made by [PKI.AddTSA]: an archive
+// time-stamp authority, or a successor to one whose certificate expires.
+type TSA struct {
+	// URL is where it answers RFC 3161 requests, as the PKI's TSAURL does.
+	URL string
+	// Credential is its key and certificate (id-kp-timeStamping, issued by the
+	// intermediate CA).
+	Credential *Credential
+}
+
+// AddTSA starts another time-stamp authority on the PKI's server, at TSAURL + "/" + name,
+// with a certificate valid from the earlier of the PKI clock's now and the wall clock
+// (less an hour) until validity after the PKI clock's now. Made after the clock has
+// travelled, it is the authority that renews archive time-stamps. A name already used is
+// refused.
+func (p *PKI) AddTSA(name string, validity time.Duration) (*TSA, error) {
+	if name == "" || validity <= 0 {
+		return nil, fmt.Errorf("%w: a tsa needs a name and a validity", ErrInvalidOptions)
+	}
+	p.tsasMu.Lock()
+	defer p.tsasMu.Unlock()
+	if p.tsas[name] != nil {
+		return nil, fmt.Errorf("%w: tsa %q exists", ErrInvalidOptions, name)
+	}
+	lo, _ := spanWithWallClock(p.now())
+	cred, err := p.Issue(CertOptions{CommonName: "dpitest TSA " + name, KeyType: ECDSAP256, Usage: UsageTimeStamping,
+		NotBefore: lo.Add(-time.Hour), NotAfter: p.now().Add(validity)})
+	if err != nil {
+		return nil, err
+	}
+	if p.tsas == nil {
+		p.tsas = map[string]*Credential{}
+	}
+	p.tsas[name] = cred
+	return &TSA{URL: p.TSAURL + "/" + url.PathEscape(name), Credential: cred}, nil
 }

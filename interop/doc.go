@@ -67,6 +67,14 @@
 // Client.InvalidBody error, and leaves a streamed one without its trailer, which the client
 // then refuses.
 //
+// A response without a body on the wire (the answer to a HEAD, a 204 or a 304) signs the
+// empty body's digest, whatever the handler wrote, and the client checks it before
+// RoundTrip returns. Through a reverse proxy (tested with httputil.ReverseProxy): the
+// envelope, Content-Digest and the X-Road fields pass as headers, and a streamed response's
+// trailer passes; a streamed request's trailer does not (Go's proxy drops request
+// trailers), so such a request is refused with Client.InvalidBody, never accepted unsigned:
+// keep request bodies within limits.MaxInteropInlineBody on such paths.
+//
 // # Trust
 //
 // A Verifier trusts nothing by default: it needs the roots a signer's certificate must
@@ -89,9 +97,15 @@
 // Client.UnknownService, Client.MissingSignature, Client.MalformedSignature,
 // Client.UnsupportedAlgorithm, Client.UnknownMember, Client.CertValidation,
 // Client.InvalidSignatureValue, Client.InvalidBody, Client.DuplicateMessageId,
-// Client.ClockSkew; and its own failures with status 500: Server.ServerProxy.DatabaseError
-// (the replay store), Server.ServerProxy.LoggingFailed (the message log),
-// Server.ServerProxy.CannotCreateSignature, Server.ServerProxy.InternalError.
+// Client.ClockSkew; and its own failures with status 500: Server.ServerProxy.MissingValidationInfo
+// (nobody could say whether the signer's certificate is revoked),
+// Server.ServerProxy.OutdatedGlobalConf (the directory is unavailable or has expired),
+// Server.ServerProxy.MalformedGlobalConf (the directory held is not valid),
+// Server.ServerProxy.DatabaseError (the replay store), Server.ServerProxy.LoggingFailed (the
+// message log), Server.ServerProxy.CannotCreateSignature, Server.ServerProxy.InternalError.
+// The names are X-Road's error codes, but for DuplicateMessageId and ClockSkew: X-Road has no
+// replay defence and no window on a message's signing time. A 500 carries a fixed message
+// that names no responder, file or database; its detail is the key to the server's log line.
 //
 // # Replay defence
 //

@@ -3,18 +3,25 @@ package interop
 import (
 	"bytes"
 	"crypto"
+	"crypto/aes"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
+	josecipher "github.com/go-jose/go-jose/v4/cipher"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 )
@@ -154,7 +161,10 @@ type jweRecipient struct {
 // is safe.
 type OpenerConfig struct {
 	// Key is the receiver's private key: an *ecdsa.PrivateKey on P-256 or an
-	// *rsa.PrivateKey of at least 2048 bits.
+	// *rsa.PrivateKey of at least 2048 bits; or a key that keeps its secret to itself, as
+	// an HSM's does: an ECDHKey on P-256, asked for the ECDH shared secret of each
+	// ECDH-ES+A256KW recipient, or a crypto.Decrypter whose public key is RSA of at least
+	// 2048 bits, asked to decrypt each RSA-OAEP-256 recipient's key with OAEP and SHA-256.
 	Key crypto.PrivateKey
 	// KeyAlgorithms allows key management algorithms, a subset of ECDH-ES+A256KW and
 	// RSA-OAEP-256 that includes the one Key's type uses; empty allows both, so that a
@@ -165,10 +175,23 @@ type OpenerConfig struct {
 	ContentAlgorithms []string
 }
 
+// ECDHKey is a P-256 private key that computes ECDH shared secrets (RFC 7518 §4.6) and
+// never shows its scalar: a *ecdh.PrivateKey, or a key in an HSM (PKCS#11's
+// CKM_ECDH1_DERIVE) or a KMS behind these two methods. It must be safe for concurrent use.
+type ECDHKey interface {
+	// Public returns the public key: an *ecdh.PublicKey or an *ecdsa.PublicKey on P-256.
+	Public() crypto.PublicKey
+	// ECDH returns the shared secret with remote, the x-coordinate of the shared point in
+	// 32 bytes. remote has been checked to lie on P-256.
+	ECDH(remote *ecdh.PublicKey) ([]byte, error)
+}
+
+var _ ECDHKey = (*ecdh.PrivateKey)(nil)
+
 // Opener decrypts messages sealed to its key. Build one with NewOpener; it is immutable and
 // safe for concurrent use.
 type Opener struct {
-	key      crypto.PrivateKey
+	key      any // what go-jose decrypts with: a private key, or an opaqueKey
 	keyAlgs  []jose.KeyAlgorithm
 	contAlgs []jose.ContentEncryption
 }
@@ -176,11 +199,18 @@ type Opener struct {
 // NewOpener checks cfg and returns an opener.
 func NewOpener(cfg OpenerConfig) (*Opener, error) {
 	var pub crypto.PublicKey
+	var key any = cfg.Key
 	switch k := cfg.Key.(type) {
 	case *ecdsa.PrivateKey:
 		pub = k.Public()
 	case *rsa.PrivateKey:
 		pub = k.Public()
+	case ECDHKey:
+		pub = ecdsaPublic(k.Public())
+		key = &opaqueKey{ecdh: k}
+	case crypto.Decrypter:
+		pub = k.Public()
+		key = &opaqueKey{rsa: k}
 	case nil:
 		return nil, fail(ErrConfig, CheckConfig, "no decryption key")
 	}
@@ -188,7 +218,10 @@ func NewOpener(cfg OpenerConfig) (*Opener, error) {
 	if err != nil {
 		return nil, fail(ErrConfig, CheckConfig, "a decryption key must be ECDSA P-256 or RSA of at least %d bits", minRSABits)
 	}
-	o := &Opener{key: cfg.Key}
+	if ok, _ := key.(*opaqueKey); ok != nil && ok.rsa != nil && own != jose.RSA_OAEP_256 {
+		return nil, fail(ErrConfig, CheckConfig, "a crypto.Decrypter must hold an RSA key: an EC key decrypts as an ECDHKey")
+	}
+	o := &Opener{key: key}
 	for _, a := range cfg.KeyAlgorithms {
 		if a != ECDHESA256KW && a != RSAOAEP256 {
 			return nil, fail(ErrConfig, CheckConfig, "key algorithm %q is not %s or %s", truncate(a), ECDHESA256KW, RSAOAEP256)
@@ -211,6 +244,99 @@ func NewOpener(cfg OpenerConfig) (*Opener, error) {
 		o.contAlgs = []jose.ContentEncryption{jose.A256GCM}
 	}
 	return o, nil
+}
+
+// ecdsaPublic returns a P-256 public key as an *ecdsa.PublicKey, which keyAlgorithmFor
+// reads, or nil.
+func ecdsaPublic(pub crypto.PublicKey) crypto.PublicKey {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return k
+	case *ecdh.PublicKey:
+		if k.Curve() != ecdh.P256() {
+			return nil
+		}
+		p, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Bytes())
+		if err != nil {
+			return nil
+		}
+		return p
+	}
+	return nil
+}
+
+// opaqueKey unwraps a recipient's content key with a key that keeps its secret: go-jose
+// hands it each recipient's encrypted key and header (jose.OpaqueKeyDecrypter). Open has
+// checked the headers already: alg is allowed, epk is there for ECDH-ES only, and there is
+// no apu or apv.
+type opaqueKey struct {
+	rsa  crypto.Decrypter
+	ecdh ECDHKey
+}
+
+var _ jose.OpaqueKeyDecrypter = (*opaqueKey)(nil)
+
+// DecryptKey returns the content key of one recipient.
+func (k *opaqueKey) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, error) {
+	switch jose.KeyAlgorithm(h.Algorithm) {
+	case jose.RSA_OAEP_256:
+		if k.rsa == nil {
+			return nil, errors.New("not an RSA recipient")
+		}
+		return k.rsa.Decrypt(rand.Reader, encryptedKey, &rsa.OAEPOptions{Hash: crypto.SHA256})
+	case jose.ECDH_ES_A256KW:
+		if k.ecdh == nil {
+			return nil, errors.New("not an ECDH-ES recipient")
+		}
+		epk, err := parseEPK(h.ExtraHeaders["epk"])
+		if err != nil {
+			return nil, err
+		}
+		z, err := k.ecdh.ECDH(epk)
+		if err != nil {
+			return nil, err
+		}
+		if len(z) != 32 {
+			return nil, errors.New("the ECDH shared secret is not 32 bytes")
+		}
+		// RFC 7518 §4.6.2: Concat KDF with SHA-256 over Z, the algorithm, empty PartyUInfo
+		// and PartyVInfo, and the key's length in bits.
+		kek := make([]byte, 32)
+		algID := binary.BigEndian.AppendUint32(nil, uint32(len(ECDHESA256KW)))
+		algID = append(algID, ECDHESA256KW...)
+		empty := make([]byte, 4)
+		if _, err := io.ReadFull(josecipher.NewConcatKDF(crypto.SHA256, z, algID, empty, empty, []byte{0, 0, 1, 0}, nil), kek); err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(kek)
+		if err != nil {
+			return nil, err
+		}
+		return josecipher.KeyUnwrap(block, encryptedKey)
+	}
+	return nil, errors.New("key algorithm not allowed")
+}
+
+// parseEPK reads an ephemeral public key (RFC 7518 §4.6.1.1): a P-256 JWK with x and y,
+// which ecdh checks lie on the curve, so that an invalid-curve point never reaches the key.
+func parseEPK(v any) (*ecdh.PublicKey, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("epk is not a JWK")
+	}
+	kty, _ := m["kty"].(string)
+	crv, _ := m["crv"].(string)
+	xs, _ := m["x"].(string)
+	ys, _ := m["y"].(string)
+	if kty != "EC" || crv != "P-256" {
+		return nil, errors.New("epk is not a P-256 key")
+	}
+	x, errX := base64.RawURLEncoding.Strict().DecodeString(xs)
+	y, errY := base64.RawURLEncoding.Strict().DecodeString(ys)
+	if errX != nil || errY != nil || len(x) != 32 || len(y) != 32 {
+		return nil, errors.New("epk coordinates are not 32 bytes of base64url")
+	}
+	return ecdh.P256().NewPublicKey(append(append([]byte{4}, x...), y...))
 }
 
 // Open decrypts a JWE that Seal made, or another implementation made in the same form: the

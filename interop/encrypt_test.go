@@ -109,12 +109,14 @@ func TestOpenRefuses(t *testing.T) {
 	require.NoError(t, err)
 	o := opener(t, interop.OpenerConfig{Key: ec1})
 
-	flipped := []byte(string(multi))
-	i := strings.Index(string(flipped), `"ciphertext":"`) + len(`"ciphertext":"`)
-	flipped[i] ^= 'A' ^ 'B'
-	if flipped[i] == '"' {
-		flipped[i] = 'C'
-	}
+	// One bit of the ciphertext flipped, and the ciphertext re-encoded: flipping a bit of
+	// its base64url text may make a character that is not base64url at all.
+	flipped := editJSON(t, multi, func(m map[string]any) {
+		ct, err := base64URL.DecodeString(m["ciphertext"].(string))
+		require.NoError(t, err)
+		ct[0] ^= 1
+		m["ciphertext"] = base64URL.EncodeToString(ct)
+	})
 	tests := []struct {
 		name string
 		jwe  []byte

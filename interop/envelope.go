@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
@@ -19,12 +20,15 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 )
@@ -73,11 +77,6 @@ type signingInput struct {
 	BodyDigest       string `json:"bodyDigest"`            // Content-Digest, or "trailer"
 }
 
-func (in *signingInput) bytes() []byte {
-	b, _ := json.Marshal(in)
-	return b
-}
-
 // contentDigest returns the RFC 9530 Content-Digest value of a SHA-256 digest.
 func contentDigest(sum []byte) string {
 	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":"
@@ -119,6 +118,9 @@ type Signer struct {
 	alg   jose.SignatureAlgorithm
 	chain []*x509.Certificate
 	x5c   []string
+	// The protected header of an envelope is hdrPrefix, iat, hdrSuffix; a trailer's is
+	// hdrTrailer.
+	hdrPrefix, hdrSuffix, hdrTrailer []byte
 }
 
 // NewSigner returns a signer for key, an ECDSA P-256 (ES256) or Ed25519 (EdDSA) key that
@@ -148,6 +150,13 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate) (*Signer, error) {
 	for _, c := range chain {
 		s.x5c = append(s.x5c, base64.StdEncoding.EncodeToString(c.Raw))
 	}
+	x5c, err := json.Marshal(s.x5c)
+	if err != nil {
+		return nil, fail(ErrConfig, CheckConfig, "x5c: %v", err)
+	}
+	s.hdrPrefix = []byte(`{"alg":"` + string(alg) + `","iat":`)
+	s.hdrSuffix = []byte(`,"typ":"` + envelopeType + `","x5c":` + string(x5c) + `}`)
+	s.hdrTrailer = []byte(`{"alg":"` + string(alg) + `","typ":"` + envelopeType + `"}`)
 	return s, nil
 }
 
@@ -173,25 +182,59 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 
 // sign returns the compact JWS, payload detached, of in. An envelope (withChain) carries
 // x5c and its signing time iat; a trailer carries neither, and is verified with the key of
-// the envelope it completes.
+// the envelope it completes. The protected header is fixed but for iat, so it is written
+// from parts made once by NewSigner, in the order go-jose writes it (alg, iat, typ, x5c),
+// and signed here (RFC 7515 §5.1): the sender's every message would otherwise build a
+// go-jose signer and encode the header, x5c and all, through reflection.
 func (s *Signer) sign(in *signingInput, at time.Time, withChain bool) (string, error) {
-	opts := (&jose.SignerOptions{}).WithType(envelopeType)
+	payload := in.bytes()
+	var header []byte
 	if withChain {
-		opts = opts.WithHeader("x5c", s.x5c).WithHeader("iat", at.Unix())
+		header = make([]byte, 0, len(s.hdrPrefix)+20+len(s.hdrSuffix))
+		header = append(header, s.hdrPrefix...)
+		header = strconv.AppendInt(header, at.Unix(), 10)
+		header = append(header, s.hdrSuffix...)
+	} else {
+		header = s.hdrTrailer
 	}
-	js, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: cryptosigner.Opaque(s.key)}, opts)
+	n := base64.RawURLEncoding.EncodedLen(len(header))
+	input := make([]byte, 0, n+1+base64.RawURLEncoding.EncodedLen(len(payload)))
+	input = base64.RawURLEncoding.AppendEncode(input, header)
+	input = append(input, '.')
+	input = base64.RawURLEncoding.AppendEncode(input, payload)
+	sig, err := s.signInput(input)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", errSign, err)
 	}
-	obj, err := js.Sign(in.bytes())
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", errSign, err)
+	out := make([]byte, 0, n+2+base64.RawURLEncoding.EncodedLen(len(sig)))
+	out = append(out, input[:n]...)
+	out = append(out, '.', '.')
+	out = base64.RawURLEncoding.AppendEncode(out, sig)
+	return string(out), nil
+}
+
+// signInput signs a JWS signing input: ES256 over its SHA-256, the signature as R and S of
+// 32 bytes each (RFC 7518 §3.4); EdDSA over the input itself (RFC 8037 §3.1).
+func (s *Signer) signInput(input []byte) ([]byte, error) {
+	if s.alg == jose.EdDSA {
+		return s.key.Sign(rand.Reader, input, crypto.Hash(0))
 	}
-	compact, err := obj.DetachedCompactSerialize()
+	digest := sha256.Sum256(input)
+	der, err := s.key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", errSign, err)
+		return nil, err
 	}
-	return compact, nil
+	var seq cryptobyte.String
+	r, t := new(big.Int), new(big.Int)
+	str := cryptobyte.String(der)
+	if !str.ReadASN1(&seq, cbasn1.SEQUENCE) || !str.Empty() || !seq.ReadASN1Integer(r) || !seq.ReadASN1Integer(t) || !seq.Empty() ||
+		r.Sign() <= 0 || t.Sign() <= 0 || r.BitLen() > 256 || t.BitLen() > 256 {
+		return nil, errors.New("the key's signature is not an ECDSA P-256 signature")
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	t.FillBytes(sig[32:])
+	return sig, nil
 }
 
 // Directory says which members exist and which certificates may sign for them: the
@@ -590,7 +633,7 @@ func (v *Verifier) checkSigner(ctx context.Context, sender ClientID, chain []*x5
 		if errors.Is(err, ErrUnknownMember) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("interop: directory: %w", err)
+		return nil, fmt.Errorf("%w: %w", errDirectory, err)
 	}
 	if !m.vouchesFor(leaf) {
 		return nil, fail(ErrUnknownMember, CheckMember, "the signer's certificate is not listed for %s", sender)

@@ -2,7 +2,6 @@ package interop
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -81,7 +80,7 @@ type logEntry struct {
 func (e *logEntry) record() (evidence.Record, error) {
 	payload := e.body.bytes()
 	e.meta.BodyLogged = payload != nil
-	meta, err := json.Marshal(e.meta)
+	meta, err := e.meta.marshal()
 	if err != nil {
 		return evidence.Record{}, err
 	}

@@ -71,38 +71,62 @@ func ReadFault(resp *http.Response) (*Fault, error) {
 	return f, nil
 }
 
-// Error types this package answers with, in X-Road's form. Those that X-Road's own error
-// codes name keep X-Road's names.
+// Error types this package answers with, in X-Road's form. Those X-Road's own error codes
+// name (its ErrorCodes: BadRequest, InvalidProtocolVersion, UnknownService, MissingSignature,
+// MalformedSignature, UnsupportedAlgorithm, UnknownMember, CertValidation,
+// InvalidSignatureValue, InvalidBody, MissingValidationInfo, OutdatedGlobalConf,
+// MalformedGlobalConf, DatabaseError, LoggingFailed, CannotCreateSignature, InternalError)
+// keep X-Road's names. X-Road has no replay defence and no window on a message's signing
+// time, so DuplicateMessageId and ClockSkew are this package's own, in the same form.
 const (
-	faultBadRequest       = "Client.BadRequest"
-	faultProtocolVersion  = "Client.InvalidProtocolVersion"
-	faultUnknownService   = "Client.UnknownService"
-	faultMissingSignature = "Client.MissingSignature"
-	faultMalformed        = "Client.MalformedSignature"
-	faultAlgorithm        = "Client.UnsupportedAlgorithm"
-	faultUnknownMember    = "Client.UnknownMember"
-	faultCertificate      = "Client.CertValidation"
-	faultSignature        = "Client.InvalidSignatureValue"
-	faultBody             = "Client.InvalidBody"
-	faultReplay           = "Client.DuplicateMessageId"
-	faultClockSkew        = "Client.ClockSkew"
-	faultDatabase         = "Server.ServerProxy.DatabaseError"
-	faultLogging          = "Server.ServerProxy.LoggingFailed"
-	faultCannotSign       = "Server.ServerProxy.CannotCreateSignature"
-	faultInternal         = "Server.ServerProxy.InternalError"
+	faultBadRequest        = "Client.BadRequest"
+	faultProtocolVersion   = "Client.InvalidProtocolVersion"
+	faultUnknownService    = "Client.UnknownService"
+	faultMissingSignature  = "Client.MissingSignature"
+	faultMalformed         = "Client.MalformedSignature"
+	faultAlgorithm         = "Client.UnsupportedAlgorithm"
+	faultUnknownMember     = "Client.UnknownMember"
+	faultCertificate       = "Client.CertValidation"
+	faultSignature         = "Client.InvalidSignatureValue"
+	faultBody              = "Client.InvalidBody"
+	faultReplay            = "Client.DuplicateMessageId"
+	faultClockSkew         = "Client.ClockSkew"
+	faultRevocationUnknown = "Server.ServerProxy.MissingValidationInfo"
+	faultDirectoryOutdated = "Server.ServerProxy.OutdatedGlobalConf"
+	faultDirectoryBad      = "Server.ServerProxy.MalformedGlobalConf"
+	faultDatabase          = "Server.ServerProxy.DatabaseError"
+	faultLogging           = "Server.ServerProxy.LoggingFailed"
+	faultCannotSign        = "Server.ServerProxy.CannotCreateSignature"
+	faultInternal          = "Server.ServerProxy.InternalError"
 )
 
-// errSeen and errLog mark failures of the replay store and of the message log, which are
-// the server's, not the client's.
+// serverFaultMessages are the messages of the server's own failures: fixed, because the
+// error behind one may name a responder, a file or a database the client has no business
+// knowing. The detail in the answer finds the cause in the server's log.
+var serverFaultMessages = map[string]string{
+	faultRevocationUnknown: "the revocation status of the signer's certificate is unknown: try again later",
+	faultDirectoryOutdated: "the member directory is unavailable or has expired: try again later",
+	faultDirectoryBad:      "the member directory held is not valid",
+	faultDatabase:          "the replay store failed",
+	faultLogging:           "the message log failed",
+	faultCannotSign:        "the response could not be signed",
+	faultInternal:          "the request was refused",
+}
+
+// errSeen, errLog, errSign and errDirectory mark failures of the replay store, the message
+// log, the signer and the directory, which are the server's, not the client's.
 var (
-	errSeen = errors.New("interop: replay store")
-	errLog  = errors.New("interop: message log")
-	errSign = errors.New("interop: signing")
+	errSeen      = errors.New("interop: replay store")
+	errLog       = errors.New("interop: message log")
+	errSign      = errors.New("interop: signing")
+	errDirectory = errors.New("interop: directory")
 )
 
 // faultFor maps an error to the status and X-Road error type the server answers with: 400
 // and a Client type for what the client sent (PR-REST §4.6, category 3), 500 and a
-// Server.ServerProxy type for the server's own failures (category 4).
+// Server.ServerProxy type for the server's own failures (category 4), among them a
+// revocation status nobody could give and a directory that is unavailable or has expired:
+// the message may be good, and asking again later may decide.
 func faultFor(err error) (int, string) {
 	var e *Error
 	if errors.As(err, &e) {
@@ -135,6 +159,14 @@ func faultFor(err error) (int, string) {
 		}
 	}
 	switch {
+	case errors.Is(err, ErrRevocationUnknown):
+		return http.StatusInternalServerError, faultRevocationUnknown
+	case errors.Is(err, ErrDirectoryUnavailable):
+		return http.StatusInternalServerError, faultDirectoryOutdated
+	case errors.Is(err, ErrDirectory):
+		return http.StatusInternalServerError, faultDirectoryBad
+	case errors.Is(err, errDirectory):
+		return http.StatusInternalServerError, faultDirectoryOutdated
 	case errors.Is(err, errSeen):
 		return http.StatusInternalServerError, faultDatabase
 	case errors.Is(err, errLog):
@@ -151,10 +183,12 @@ func faultFor(err error) (int, string) {
 func writeFault(w http.ResponseWriter, logger *slog.Logger, err error) {
 	status, typ := faultFor(err)
 	detail := newMessageID()
-	msg := "the request was refused"
+	msg := serverFaultMessages[typ]
 	var e *Error
 	if errors.As(err, &e) && status < 500 {
 		msg = e.Error()
+	} else if msg == "" {
+		msg = serverFaultMessages[faultInternal]
 	}
 	if logger != nil {
 		logger.Warn("interop: request refused", "type", typ, "detail", detail, "err", err)

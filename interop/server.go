@@ -167,7 +167,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.Path, u.RawPath = x.stripped, x.strippedRaw
 		r2.URL = &u
 	}
-	rs := &responseSigner{h: h, w: w, x: x, hash: sha256.New(), keep: h.log.capture(), sign: !h.cfg.SecurityServer}
+	rs := &responseSigner{h: h, w: w, x: x, hash: sha256.New(), keep: h.log.capture(), sign: !h.cfg.SecurityServer, head: r.Method == http.MethodHead}
 	h.next.ServeHTTP(rs, r2)
 	// A handler that left the body unread (a GET, an answer from the path alone) has its
 	// body checked here, if it is short: a small body is verified before the response is
@@ -312,6 +312,15 @@ type responseSigner struct {
 	env       string
 	at        time.Time
 	failed    bool
+	// head says the request was HEAD: the response's body, which net/http does not send,
+	// is neither signed nor logged, and its digest is the empty body's.
+	head bool
+}
+
+// bodyless reports whether the response carries no body on the wire: the answer to a HEAD,
+// or a status that has none (RFC 9110 §6.4.1: 1xx, 204, 304).
+func (rs *responseSigner) bodyless() bool {
+	return rs.head || rs.status == http.StatusNoContent || rs.status == http.StatusNotModified
 }
 
 var _ http.Flusher = (*responseSigner)(nil)
@@ -340,6 +349,12 @@ func (rs *responseSigner) Write(p []byte) (int, error) {
 	if rs.failed {
 		return 0, errors.New("interop: the response could not be signed")
 	}
+	if rs.bodyless() {
+		if rs.head {
+			return len(p), nil // as net/http does with a HEAD's body
+		}
+		return 0, http.ErrBodyNotAllowed
+	}
 	rs.hash.Write(p)
 	rs.n += int64(len(p))
 	rs.keep.write(p)
@@ -360,6 +375,9 @@ func (rs *responseSigner) Write(p []byte) (int, error) {
 func (rs *responseSigner) Flush() {
 	if rs.status == 0 {
 		rs.WriteHeader(http.StatusOK)
+	}
+	if rs.bodyless() {
+		return // nothing to stream: the response is signed whole when the handler returns
 	}
 	if !rs.streaming && !rs.failed {
 		if rs.startStreaming() != nil {

@@ -97,6 +97,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 // call is one request on its way through the transport.
 type call struct {
 	mu       sync.Mutex
+	method   string
 	id       string
 	reqHash  string
 	reqEntry *logEntry
@@ -155,7 +156,7 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 		}
 	}
 	target := r.URL.RequestURI()
-	c := &call{id: ph.id}
+	c := &call{id: ph.id, method: r.Method}
 	c.reqEntry = &logEntry{kind: KindRequestSent, id: ph.id, body: t.log.capture(), meta: LogMeta{
 		Direction: "sent", Message: "request", Client: t.client, Service: t.service,
 		Method: r.Method, Path: strings.TrimPrefix(target, "/"+protocolVersion+"/"+t.service),
@@ -279,6 +280,13 @@ func (t *Transport) accept(ctx context.Context, resp *http.Response, c *call) er
 		return rb.log(ctx)
 	})
 	resp.Body = rb
+	if c.method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		// No body comes (RFC 9110 §6.4.1; net/http gives an empty one): check the signed
+		// digest, the empty body's, and log now, not when the caller reads or closes.
+		if _, err := io.Copy(io.Discard, io.LimitReader(rb, 1)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -30,6 +30,13 @@ type AddressChecker interface {
 	CheckAddress(to string) error
 }
 
+// ContentChecker is implemented by a channel that can tell, when a message is created,
+// whether it can carry the rendered content (a letter's fonts, its number of pages); the
+// outbox then refuses any other with ErrInput.
+type ContentChecker interface {
+	CheckContent(c *Content) error
+}
+
 // Delivery is one attempt to deliver a notification.
 type Delivery struct {
 	// ID is the notification's ID: the same on every attempt (the webhook-id).

@@ -27,6 +27,8 @@ func at(loc *time.Location, y int, m time.Month, d, h, min int) time.Time {
 func TestRuleDue(t *testing.T) {
 	brt := time.FixedZone("BRT", -3*3600)
 	clt := time.FixedZone("CLT", -4*3600)
+	pet := time.FixedZone("PET", -5*3600)
+	uyt := time.FixedZone("UYT", -3*3600)
 	tests := []struct {
 		name     string
 		rule     notify.Rule
@@ -49,6 +51,13 @@ func TestRuleDue(t *testing.T) {
 		{"CL third business day over a holiday and a weekend", notify.RuleCL, calendar(t, clt, "2026-05-01"), at(clt, 2026, 4, 30, 15, 0), at(clt, 2026, 5, 6, 0, 0), true},
 		// CL: sent on a Saturday: Monday, Tuesday, Wednesday.
 		{"CL sent on a Saturday", notify.RuleCL, calendar(t, clt), at(clt, 2026, 5, 9, 8, 0), at(clt, 2026, 5, 13, 0, 0), true},
+		// PE: served when deposited in the casilla electrónica.
+		{"PE when deposited", notify.RulePE, calendar(t, pet), at(pet, 2026, 3, 2, 10, 0), at(pet, 2026, 3, 2, 10, 0), false},
+		// UY: made available on Thursday 30 April 2026; Friday 1 May is a holiday, then the
+		// weekend: Monday 4 May is the next business day.
+		{"UY next business day over a holiday and a weekend", notify.RuleUY, calendar(t, uyt, "2026-05-01"), at(uyt, 2026, 4, 30, 15, 0), at(uyt, 2026, 5, 4, 0, 0), true},
+		// Made available at 02:00 UTC on Tuesday 3 March is still Monday in Montevideo.
+		{"UY the day is Montevideo's", notify.RuleUY, calendar(t, uyt), time.Date(2026, 3, 3, 2, 0, 0, 0, time.UTC), at(uyt, 2026, 3, 3, 0, 0), true},
 		// DK: served when available.
 		{"DK when available", notify.RuleDK, calendar(t, cet), at(cet, 2026, 3, 2, 10, 0), at(cet, 2026, 3, 2, 10, 0), false},
 	}
@@ -80,6 +89,10 @@ func TestRuleDecide(t *testing.T) {
 		{"ES opening not yet happened by now", notify.RuleES, at(cet, 2026, 3, 5, 8, 0), at(cet, 2026, 3, 4, 0, 0), notify.Decision{Status: notify.MadeAvailable, At: due}},
 		{"BR served at consultation", notify.RuleBR, at(cet, 2026, 3, 3, 8, 0), at(cet, 2026, 3, 3, 9, 0), notify.Decision{Status: notify.Opened, At: at(cet, 2026, 3, 3, 8, 0)}},
 		{"BR deemed served unopened", notify.RuleBR, time.Time{}, at(cet, 2026, 3, 17, 0, 0), notify.Decision{Status: notify.DeemedServed, At: at(cet, 2026, 3, 17, 0, 0)}},
+		{"PE served on deposit, opened or not", notify.RulePE, at(cet, 2026, 3, 3, 8, 0), at(cet, 2026, 3, 3, 9, 0), notify.Decision{Status: notify.DeemedServed, At: made}},
+		{"UY opened the same day is served at opening", notify.RuleUY, at(cet, 2026, 3, 2, 18, 0), at(cet, 2026, 3, 2, 19, 0), notify.Decision{Status: notify.Opened, At: at(cet, 2026, 3, 2, 18, 0)}},
+		{"UY waiting", notify.RuleUY, time.Time{}, at(cet, 2026, 3, 2, 23, 0), notify.Decision{Status: notify.MadeAvailable, At: at(cet, 2026, 3, 3, 0, 0)}},
+		{"UY deemed served the next business day", notify.RuleUY, time.Time{}, at(cet, 2026, 3, 3, 0, 0), notify.Decision{Status: notify.DeemedServed, At: at(cet, 2026, 3, 3, 0, 0)}},
 		{"DK served on availability, opened or not", notify.RuleDK, at(cet, 2026, 3, 3, 8, 0), at(cet, 2026, 3, 3, 9, 0), notify.Decision{Status: notify.DeemedServed, At: made}},
 	}
 	for _, tt := range tests {
@@ -106,7 +119,7 @@ func TestRuleCL_Opening(t *testing.T) {
 
 func TestRulesAreCited(t *testing.T) {
 	rules := notify.Rules()
-	for _, c := range []string{"ES", "BR", "CL", "DK"} {
+	for _, c := range []string{"ES", "BR", "CL", "DK", "PE", "UY"} {
 		assert.Contains(t, rules, c, "the built-in rules")
 	}
 	cal := calendar(t, time.UTC)

@@ -40,6 +40,13 @@ type DispatcherConfig struct {
 	Poll time.Duration
 	// Logger receives failures of the database; nil logs nothing.
 	Logger *slog.Logger
+	// RateLimits caps, by channel name, how fast the dispatcher attempts each channel's
+	// notifications; a channel without one goes as fast as the workers can. A
+	// notification held back by its channel's limit is not due (RunUntilEmpty returns
+	// without it).
+	RateLimits map[string]RateLimit
+	// Now is the clock of the rate limits; nil means time.Now.
+	Now func() time.Time
 }
 
 // Dispatcher delivers the notifications of an outbox through its channels: its workers
@@ -53,6 +60,7 @@ type Dispatcher struct {
 	lease  time.Duration
 	poll   time.Duration
 	logger *slog.Logger
+	limit  *limiter // nil without rate limits
 }
 
 // NewDispatcher returns a dispatcher for o.
@@ -73,6 +81,14 @@ func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.n < 0 || d.n > limits.MaxNotifyWorkers || d.lease < 0 || d.poll < 0 {
 		return nil, fmt.Errorf("%w: 1 to %d workers, and a positive lease and poll", ErrConfig, limits.MaxNotifyWorkers)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	var err error
+	if d.limit, err = newLimiter(o, cfg.RateLimits, now); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -91,7 +107,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				if err != nil && ctx.Err() == nil && d.logger != nil {
 					d.logger.ErrorContext(ctx, "notify: dispatch", "err", err)
 				}
-				t := time.NewTimer(d.poll)
+				wait := d.poll
+				if w := d.limit.wait(); w > 0 && w < wait {
+					wait = w
+				}
+				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
 				case <-woken:
@@ -144,6 +164,7 @@ var errLeaseLost = errors.New("notify: lease lost")
 type claim struct {
 	delivery Delivery
 	channel  string
+	callback string // the sending service's callback URL, if any
 	lease    string
 	deliver  bool // false when the claim ended the notification without an attempt
 }
@@ -151,16 +172,16 @@ type claim struct {
 // step claims one due notification, attempts it and records the outcome. It reports
 // whether it found one.
 func (d *Dispatcher) step(ctx context.Context) (bool, error) {
-	if due, err := d.anyDue(ctx); err != nil || !due {
-		return false, err
+	if d.limit != nil {
+		d.limit.mu.Lock()
 	}
-	var c *claim
-	_, err := d.o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		var err error
-		var rec evidence.Record
-		c, rec, err = d.claim(ctx, tx)
-		return rec, err
-	})
+	c, err := d.claimDue(ctx)
+	if d.limit != nil {
+		if c != nil && c.deliver {
+			d.limit.take(c.channel)
+		}
+		d.limit.mu.Unlock()
+	}
 	if errors.Is(err, errNothingDue) {
 		return false, nil
 	}
@@ -187,13 +208,42 @@ func (d *Dispatcher) step(ctx context.Context) (bool, error) {
 	if errors.Is(err, errLeaseLost) {
 		return true, nil
 	}
+	if err == nil && c.callback != "" {
+		d.o.wake() // a status callback may be due
+	}
 	return true, err
+}
+
+// claimDue claims the notification due first among the channels that may be attempted
+// now, or returns errNothingDue.
+func (d *Dispatcher) claimDue(ctx context.Context) (*claim, error) {
+	names := d.limit.ready(d.o.names)
+	if len(names) == 0 {
+		return nil, errNothingDue
+	}
+	if due, err := d.anyDue(ctx, names); err != nil || !due {
+		if err == nil {
+			err = errNothingDue
+		}
+		return nil, err
+	}
+	var c *claim
+	_, err := d.o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
+		var err error
+		var rec evidence.Record
+		c, rec, err = d.claim(ctx, tx, names)
+		return rec, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // anyDue looks, without a transaction, for a due notification of the dispatcher's channels,
 // so that an idle worker takes no write lock.
-func (d *Dispatcher) anyDue(ctx context.Context) (bool, error) {
-	q, args := d.dueQuery("SELECT id")
+func (d *Dispatcher) anyDue(ctx context.Context, names []string) (bool, error) {
+	q, args := d.dueQuery("SELECT id", names)
 	var id string
 	err := d.o.db.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -205,19 +255,19 @@ func (d *Dispatcher) anyDue(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func (d *Dispatcher) dueQuery(sel string) (string, []any) {
+func (d *Dispatcher) dueQuery(sel string, names []string) (string, []any) {
 	args := []any{d.o.now().UnixNano()}
-	for _, n := range d.o.names {
+	for _, n := range names {
 		args = append(args, n)
 	}
 	q := sel + " FROM notify_messages WHERE status IN ('created', 'sending') AND next_at <= ? AND channel IN (" +
-		strings.Repeat("?, ", len(d.o.names)-1) + "?) ORDER BY next_at LIMIT 1"
+		strings.Repeat("?, ", len(names)-1) + "?) ORDER BY next_at LIMIT 1"
 	return q, args
 }
 
 // claim takes the notification due first and leases it to the caller, in tx.
-func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Record, error) {
-	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease")
+func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx, names []string) (*claim, evidence.Record, error) {
+	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease, callback", names)
 	if d.o.db.Dialect() == store.Postgres {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
@@ -226,7 +276,7 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	var created int64
 	var stale string // the lease of a worker that died, if any
 	err := tx.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&dl.ID, &c.channel, &dl.To, &dl.Reference,
-		&dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML, &dl.Attempt, &created, &stale)
+		&dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML, &dl.Attempt, &created, &stale, &c.callback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, evidence.Record{}, errNothingDue
 	}
@@ -242,11 +292,11 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	}
 	switch {
 	case disabled > 0:
-		rec, err := d.finish(ctx, tx, dl.ID, stale, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
+		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
 		return c, rec, err
 	case dl.Attempt >= len(d.o.schedule):
 		// The last attempt was claimed and never recorded: its worker died.
-		rec, err := d.finish(ctx, tx, dl.ID, stale, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
+		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
 		return c, rec, err
 	}
 	c.lease = newLease()
@@ -261,8 +311,10 @@ func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx) (*claim, evidence.Re
 	return c, rec, err
 }
 
-// finish ends a notification in a final status, in tx, when it still holds lease.
-func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, id, lease string, now time.Time, ev Event) (evidence.Record, error) {
+// finish ends a notification in a final status, in tx, when it still holds lease, and
+// enqueues its status callback when the service asked for one.
+func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, c *claim, lease string, now time.Time, ev Event) (evidence.Record, error) {
+	id := c.delivery.ID
 	ev.At = now
 	ev.Reason = clip(ev.Reason)
 	res, err := tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET status = ?, lease = '', reason = ?, updated_at = ? WHERE id = ? AND lease = ?"),
@@ -272,6 +324,11 @@ func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, id, lease string, n
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return evidence.Record{}, errLeaseLost
+	}
+	if c.callback != "" && d.o.callback != nil {
+		if ev.Callback, err = d.o.enqueueCallback(ctx, tx, id, c.callback, c.delivery.Reference, ev); err != nil {
+			return evidence.Record{}, err
+		}
 	}
 	return record(id, ev, nil)
 }
@@ -321,7 +378,7 @@ func (d *Dispatcher) outcome(ctx context.Context, tx *sql.Tx, c *claim, derr err
 	default:
 		ev.Status = TechnicalFailure
 	}
-	return d.finish(ctx, tx, dl.ID, c.lease, now, ev)
+	return d.finish(ctx, tx, c, c.lease, now, ev)
 }
 
 // jitter spreads a delay by up to 10% either way, so that notifications that failed together

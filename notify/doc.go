@@ -45,6 +45,11 @@
 // 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h) with up to 10% of jitter, or after a receiver's
 // Retry-After when longer.
 //
+// [DispatcherConfig].RateLimits caps how fast each channel is attempted ([RateLimit]: a
+// token bucket of golang.org/x/time/rate, driven by the dispatcher's clock and shared by
+// its workers). The buckets are per process: instances sharing a PostgreSQL outbox each
+// keep their own, so give each its share of a provider's limit.
+//
 // Statuses are GOV.UK Notify's: created, sending, delivered, permanent-failure,
 // temporary-failure and technical-failure. The last two, reached after the last attempt,
 // are the dead letters; a 410 Gone from a receiver disables its endpoint
@@ -62,6 +67,19 @@
 // public keys it trusts, compares in constant time and refuses timestamps more than five
 // minutes off. Signatures verify with the reference library (npm standardwebhooks); a test
 // checks this.
+//
+// # Status callbacks
+//
+// With [Config].Callbacks set (a [Webhook]: the same signer, secrets or Ed25519 keys, as
+// the webhook channel), a message with a [Message].CallbackURL makes the outbox tell the
+// sending service when the notification reaches a final status: a [StatusCallback]
+// (type "notification.status", the notification's ID, reference, status, attempts and
+// reason; no address, no content) POSTed to that URL and signed per Standard Webhooks. A
+// callback is itself a notification in the outbox, on the reserved channel
+// [CallbackChannel], enqueued in the transaction that records the final status (whose
+// event names it in [Event].Callback), so it is durable, retried on the schedule, and
+// sent at least once under a webhook-id of its own. Its idempotency key makes a status
+// call back once. The statuses of legal notices (opened, deemed) are not called back yet.
 //
 // # Email and SMS
 //
@@ -105,15 +123,38 @@
 // 70.235/1972 art. 23 §2 III: served fifteen days after delivery to the DTE, or when
 // consulted), [RuleCL] (Ley 19.880 as Ley 21.180 and Ley 21.806 made it: served on the
 // third business day after sending to the domicilio digital único) and [RuleDK] (lov om
-// Digital Post § 10, nr. 1: served when available). Peru and Uruguay are not there yet: the
-// number of days and the article could not be confirmed. [Rule.Decide] is the rule as a
+// Digital Post § 10, nr. 1: served when available), [RulePE] (TUO de la Ley 27444, D.S.
+// 004-2019-JUS, arts. 20.4 and 25.2: served when deposited in the casilla electrónica) and
+// [RuleUY] (Decreto 276/013, domicilio electrónico: served when opened, or at the start of
+// the next business day). The PE and UY rules, like CL's, rest on secondary sources and
+// say so in their documentation: check them against the official texts. [Rule.Decide] is the rule as a
 // pure function of the times; [Legal.DeemDue] is the sweep that records what is due, with
 // the rule's date, not the sweep's.
 //
 // Every digital notice keeps a paper fallback: a notice to a person without a digital
 // address goes at once, and one not opened in time goes when the rule deems it (or after
-// [LegalConfig.LetterAfter]), through a [LetterChannel] that renders a letter
-// ([TextLetter]: plain text, for now) and hands it to a [PrintProvider].
+// [LegalConfig.LetterAfter]), through a [LetterChannel] that renders a letter and hands it
+// to a [PrintProvider].
+//
+// # Letters
+//
+// The [LetterChannel] renders each notification as a PDF letter ([PDFLetter]) on A4 for a
+// windowed envelope: the sender's block, the recipient's address, the date, the reference
+// and the notification's ID, the subject, the notice, and on every page a verification
+// line with the notice's SHA-256 ([Content.Hash]), which a proof of delivery also carries.
+// The text is set in the PDF standard fonts (Helvetica), which cover Windows-1252: Spanish,
+// Portuguese and the other Western European languages print as written, and a notice,
+// address or sender with any other character is refused with [ErrInput] when the message
+// is created (the channel is a [ContentChecker] and an [AddressChecker]), as is a notice
+// of more than 50 pages (limits.MaxLetterPages). The PDF is made with pdfcpu
+// (github.com/pdfcpu/pdfcpu), a maintained pure-Go PDF library that the module uses for
+// PAdES too; go-pdf/fpdf, the other candidate, is archived. pdfcpu reads "%p", "%t" and
+// the like in a text as placeholders, so the renderer cuts the text at each '%' to print
+// the service's words as written. [TextLetter] is the plain-text renderer.
+//
+// [PrintSpool] is a print provider that writes each letter (ID.pdf) and its envelope data
+// (ID.json, a [SpoolEntry]) into a directory, atomically, for a print shop, a mail room
+// or a small agency's printer; a real print and post service implements [PrintProvider].
 //
 // # Proof of delivery
 //
@@ -141,11 +182,10 @@
 //
 // # What it does not do yet
 //
-// Still to come: letters as PDF (no well-kept Go PDF library was at hand: go-pdf/fpdf is
-// archived), rules for Peru and Uruguay, restyling the mailbox page with templates of the
-// service's own, consistency proofs from checkpoints an auditor kept, status callbacks to
-// the sending service, per-channel rate limits, fan-out through NATS JetStream, and the
-// benchmark against River. Templates have no
+// Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
+// restyling the mailbox page with templates of the service's own, consistency proofs from
+// checkpoints an auditor kept, rate limits shared across instances, fan-out through NATS
+// JetStream, and the benchmark against River. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.

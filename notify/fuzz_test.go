@@ -104,3 +104,34 @@ func FuzzWebhookSignatureHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPDFLetter checks that any notice and address either is refused as input or renders
+// as a letter, and never panics: the text comes from the sending service's
+// personalisation.
+func FuzzPDFLetter(f *testing.F) {
+	f.Add("Resolución", "Señora Muñoz: 50% %p %t\n• ñ ç ã é €", "Ana\nCalle 1")
+	f.Add("", strings.Repeat("x", 500), "A")
+	f.Add("通知", "\x00", "")
+	r := &notify.PDFLetter{From: []string{"Agencia"}}
+	f.Fuzz(func(t *testing.T, subject, text, to string) {
+		if len(subject)+len(text) > 8<<10 {
+			return
+		}
+		c := notify.Content{Subject: subject, Text: text}
+		cerr := r.CheckContent(&c)
+		aerr := r.CheckAddress(to)
+		doc, err := r.RenderLetter(&notify.Delivery{ID: "ntf_x", To: to, Content: c})
+		if cerr != nil || aerr != nil {
+			if err == nil {
+				t.Fatalf("checks refused (%v, %v) what renders", cerr, aerr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("checked content does not render: %v", err)
+		}
+		if !strings.HasPrefix(string(doc.Document), "%PDF-") {
+			t.Fatal("not a PDF")
+		}
+	})
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dpiblocks/dpi/internal/testenv"
 	"github.com/dpiblocks/dpi/notify"
+	"github.com/dpiblocks/dpi/store"
 )
 
 // standardWebhooksNPM is the reference JavaScript library of Standard Webhooks that our
@@ -114,7 +115,52 @@ func TestStandardWebhooksNPM(t *testing.T) {
 	assert.NoError(t, v.Verify(h, body), "the library's signature verifies with ours")
 	_, err = strconv.ParseInt(got.NodeTimestamp, 10, 64)
 	assert.NoError(t, err)
+
+	// A status callback, sent through the outbox, verifies with the library too.
+	db, err := store.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	defer db.Close()
+	cbSrv := httptest.NewServer(&capture{})
+	defer cbSrv.Close()
+	cbCapture := cbSrv.Config.Handler.(*capture)
+	o, err := notify.Open(ctx, db, notify.Config{Log: openLog(t, db), Channels: []notify.Channel{w}, Callbacks: w})
+	require.NoError(t, err)
+	m := message(srv.URL, "interop-callback")
+	m.CallbackURL = cbSrv.URL
+	id, err := o.Send(ctx, m)
+	require.NoError(t, err)
+	require.NoError(t, dispatcher(t, o, 1).RunUntilEmpty(ctx))
+	cbCapture.mu.Lock()
+	header, body = cbCapture.header, cbCapture.body
+	cbCapture.mu.Unlock()
+	require.NotNil(t, header, "the callback was sent")
+	in, err = json.Marshal(map[string]string{"secret": testSecret, "id": header.Get(notify.HeaderWebhookID),
+		"timestamp": header.Get(notify.HeaderWebhookTimestamp), "signature": header.Get(notify.HeaderWebhookSignature), "body": string(body)})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inFile, in, 0o600))
+	script = filepath.Join(dir, "callback.js")
+	require.NoError(t, os.WriteFile(script, []byte(callbackScript), 0o600))
+	run = exec.CommandContext(ctx, node, script, inFile)
+	run.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	run.Dir = dir
+	out, err = run.Output()
+	require.NoError(t, err, "node refused our status callback: %s", exitStderr(err))
+	var cb notify.StatusCallback
+	require.NoError(t, json.Unmarshal(out, &cb), "%s", out)
+	assert.Equal(t, notify.StatusCallbackEventType, cb.Type)
+	assert.Equal(t, id, cb.Data.ID)
+	assert.Equal(t, notify.Delivered, cb.Data.Status)
 }
+
+// callbackScript verifies a status callback with the reference library and prints its
+// payload.
+const callbackScript = `
+const { Webhook } = require("standardwebhooks");
+const fs = require("node:fs");
+const c = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const headers = { "webhook-id": c.id, "webhook-timestamp": c.timestamp, "webhook-signature": c.signature };
+console.log(JSON.stringify(new Webhook(c.secret).verify(c.body, headers)));
+`
 
 func exitStderr(err error) string {
 	if ee, ok := err.(*exec.ExitError); ok {

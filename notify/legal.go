@@ -160,11 +160,18 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 			return "", err
 		}
 	}
-	if n.To == "" {
-		c, err := n.Template.renderChecked(n.Personalisation)
-		if err != nil {
+	c, err := n.Template.renderChecked(n.Personalisation)
+	if err != nil {
+		return "", err
+	}
+	// So is the notice: a letter its fonts cannot print would leave the person without
+	// notice too.
+	if cc, ok := l.o.channels[l.letter].(ContentChecker); ok {
+		if err := cc.CheckContent(letterContent(c)); err != nil {
 			return "", err
 		}
+	}
+	if n.To == "" {
 		id, err := l.enqueueLetter(ctx, tx, c, n.PostalAddress, n.Reference, n.IdempotencyKey, "")
 		if err != nil {
 			return "", err
@@ -246,6 +253,14 @@ func mustTemplate(src string) *Template {
 		panic(err) // a constant of this file
 	}
 	return t
+}
+
+// letterContent is the content of the letter of notice c, as enqueueLetter renders it.
+func letterContent(c *Content) *Content {
+	if c.Subject == "" {
+		return &Content{Text: c.Text}
+	}
+	return &Content{Text: c.Subject + "\n\n" + c.Text}
 }
 
 // enqueueLetter enqueues the letter of a notice in tx. of is the notice's ID when the

@@ -173,7 +173,7 @@ func TestLegalUnopenedIsRejectedAndFallsBackToLetter(t *testing.T) {
 
 		letters := f.printer.printed()
 		require.Len(t, letters, 1)
-		doc := string(letters[0].Document)
+		doc, _ := pdfText(t, letters[0].Document)
 		assert.Contains(t, doc, "Ana Souza\nCalle Falsa 123\n28001 Madrid")
 		assert.Contains(t, doc, "Resolución EXP-7")
 		assert.Contains(t, doc, "Su solicitud EXP-7 ha sido denegada.")
@@ -232,7 +232,8 @@ func TestLegalWithoutDigitalAddress(t *testing.T) {
 		letters := f.printer.printed()
 		require.Len(t, letters, 1)
 		assert.Equal(t, id, letters[0].ID)
-		assert.Contains(t, string(letters[0].Document), "Su solicitud EXP-7 ha sido denegada.")
+		doc, _ := pdfText(t, letters[0].Document)
+		assert.Contains(t, doc, "Su solicitud EXP-7 ha sido denegada.")
 		st, err := f.legal.Status(ctx, id)
 		require.NoError(t, err)
 		assert.Equal(t, notify.Delivered, st.Status)

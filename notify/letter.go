@@ -43,7 +43,7 @@ type LetterConfig struct {
 	Name string
 	// Printer takes the rendered letters.
 	Printer PrintProvider
-	// Renderer renders each letter; nil means a TextLetter with From and Location.
+	// Renderer renders each letter; nil means a PDFLetter with From and Location.
 	Renderer LetterRenderer
 	// From is the sender's name and return address, one line per line, printed at the top
 	// of the default renderer's letters.
@@ -65,6 +65,7 @@ type LetterChannel struct {
 var (
 	_ Channel        = (*LetterChannel)(nil)
 	_ AddressChecker = (*LetterChannel)(nil)
+	_ ContentChecker = (*LetterChannel)(nil)
 	_ LetterRenderer = (*TextLetter)(nil)
 )
 
@@ -84,7 +85,12 @@ func NewLetterChannel(cfg LetterConfig) (*LetterChannel, error) {
 		if len(cfg.From) > limits.MaxLetterAddressLines {
 			return nil, fmt.Errorf("%w: at most %d lines of return address", ErrConfig, limits.MaxLetterAddressLines)
 		}
-		c.render = &TextLetter{From: append([]string(nil), cfg.From...), Location: cfg.Location}
+		for _, l := range cfg.From {
+			if err := checkLetterText("return address", l); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+			}
+		}
+		c.render = &PDFLetter{From: append([]string(nil), cfg.From...), Location: cfg.Location}
 	}
 	return c, nil
 }
@@ -93,10 +99,16 @@ func NewLetterChannel(cfg LetterConfig) (*LetterChannel, error) {
 func (c *LetterChannel) Name() string { return c.name }
 
 // CheckAddress accepts a postal address of 1 to limits.MaxLetterAddressLines non-empty
-// lines without other control characters.
+// lines without other control characters, that the renderer can print when it is an
+// AddressChecker (a PDFLetter is).
 func (c *LetterChannel) CheckAddress(to string) error {
-	_, err := addressLines(to)
-	return err
+	if _, err := addressLines(to); err != nil {
+		return err
+	}
+	if ac, ok := c.render.(AddressChecker); ok {
+		return ac.CheckAddress(to)
+	}
+	return nil
 }
 
 func addressLines(to string) ([]string, error) {
@@ -111,6 +123,15 @@ func addressLines(to string) ([]string, error) {
 		}
 	}
 	return lines, nil
+}
+
+// CheckContent accepts content the channel's renderer can print, when the renderer is a
+// ContentChecker (a PDFLetter is).
+func (c *LetterChannel) CheckContent(content *Content) error {
+	if cc, ok := c.render.(ContentChecker); ok {
+		return cc.CheckContent(content)
+	}
+	return nil
 }
 
 // Deliver renders the letter and hands it to the print provider.

@@ -98,6 +98,13 @@ type Config struct {
 	Schedule []time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Callbacks, when set, sends the sending service a status callback, signed as a
+	// webhook, when a message with a Message.CallbackURL reaches a final status
+	// (delivered, permanent-failure, temporary-failure, technical-failure). Callbacks go
+	// through the outbox, on the reserved channel CallbackChannel, so they are durable and
+	// retried on the schedule like any notification. Nil refuses a message with a
+	// CallbackURL.
+	Callbacks *Webhook
 }
 
 // Outbox is a durable queue of notifications in a database: a message is rendered and stored
@@ -109,6 +116,7 @@ type Outbox struct {
 	log      *evidence.Log
 	channels map[string]Channel
 	names    []string
+	callback *Webhook
 	schedule []time.Duration
 	now      func() time.Time
 
@@ -133,11 +141,16 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Outbox, error) {
 		if err := checkChannelName(name); err != nil {
 			return nil, err
 		}
-		if o.channels[name] != nil {
+		if o.channels[name] != nil || name == CallbackChannel {
 			return nil, fmt.Errorf("%w: two channels named %q", ErrConfig, name)
 		}
 		o.channels[name] = c
 		o.names = append(o.names, name)
+	}
+	if cfg.Callbacks != nil {
+		o.callback = cfg.Callbacks
+		o.channels[CallbackChannel] = callbackChannel{w: cfg.Callbacks}
+		o.names = append(o.names, CallbackChannel)
 	}
 	if o.schedule == nil {
 		o.schedule = StandardSchedule()
@@ -201,6 +214,10 @@ CREATE TABLE notify_endpoints (
 	reason      TEXT   NOT NULL,
 	PRIMARY KEY (channel, address)
 );`,
+}, {
+	Version: 2,
+	Name:    "add notify status callback URLs",
+	SQL:     `ALTER TABLE notify_messages ADD COLUMN callback TEXT NOT NULL DEFAULT ''`,
 }}
 
 // Message is what a service asks to send.
@@ -221,6 +238,10 @@ type Message struct {
 	// calls: a message with a key the outbox has seen is not stored again, and the call
 	// returns the ID of the first.
 	IdempotencyKey string
+	// CallbackURL, when set, is where the outbox sends a StatusCallback when the
+	// notification reaches a final status. It needs Config.Callbacks, which checks it as a
+	// webhook URL.
+	CallbackURL string
 }
 
 // Event is the metadata of an evidence log entry of kind KindStatus: a status change or an
@@ -240,6 +261,9 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 	// Next is when the next attempt is due, after a failed one.
 	Next time.Time `json:"next,omitzero"`
+	// Callback, on the event of a final status, is the ID of the status callback it
+	// created (a notification on CallbackChannel).
+	Callback string `json:"callback,omitempty"`
 	// EndpointDisabled is set when the receiver's answer disabled the endpoint.
 	EndpointDisabled bool `json:"endpointDisabled,omitempty"`
 	// ContentHash, on a "made-available" event, is the hex SHA-256 of the notice made
@@ -287,6 +311,7 @@ type Notification struct {
 // row is a notification ready to be stored.
 type row struct {
 	id, key, channel, to, reference string
+	callback                        string
 	content                         *Content
 	created                         time.Time
 }
@@ -310,6 +335,17 @@ func (o *Outbox) prepare(m Message) (*row, error) {
 	if err := checkText("idempotency key", m.IdempotencyKey, limits.MaxNotifyIdempotencyKey); err != nil {
 		return nil, err
 	}
+	if m.CallbackURL != "" {
+		if o.callback == nil {
+			return nil, fail(ErrInput, "callback URL", "the outbox has no Callbacks webhook")
+		}
+		if err := o.callback.CheckAddress(m.CallbackURL); err != nil {
+			return nil, err
+		}
+	}
+	if m.Channel == CallbackChannel {
+		return nil, fail(ErrInput, "channel", "%s is the outbox's own", CallbackChannel)
+	}
 	if m.Template == nil {
 		return nil, fail(ErrInput, "template", "a message needs a template")
 	}
@@ -317,7 +353,12 @@ func (o *Outbox) prepare(m Message) (*row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &row{id: newID(), key: m.IdempotencyKey, channel: m.Channel, to: m.To, reference: m.Reference, content: c, created: o.now()}, nil
+	if cc, ok := o.channels[m.Channel].(ContentChecker); ok {
+		if err := cc.CheckContent(c); err != nil {
+			return nil, err
+		}
+	}
+	return &row{id: newID(), key: m.IdempotencyKey, channel: m.Channel, to: m.To, reference: m.Reference, callback: m.CallbackURL, content: c, created: o.now()}, nil
 }
 
 func checkText(check, s string, max int) error {
@@ -350,11 +391,11 @@ func (o *Outbox) insert(ctx context.Context, tx *sql.Tx, r *row) (evidence.Recor
 	}
 	at := r.created.UnixNano()
 	res, err := tx.ExecContext(ctx, o.db.Rebind(`INSERT INTO notify_messages
-		(id, idempotency_key, channel, recipient, reference, subject, body, html, status, attempts, next_at, lease, reason, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?)
+		(id, idempotency_key, channel, recipient, reference, subject, body, html, status, attempts, next_at, lease, reason, created_at, updated_at, callback)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`),
 		r.id, key, r.channel, r.to, r.reference, r.content.Subject, r.content.Text, r.content.HTML, string(Created),
-		r.created.Add(o.schedule[0]).UnixNano(), at, at)
+		r.created.Add(o.schedule[0]).UnixNano(), at, at, r.callback)
 	if err != nil {
 		return evidence.Record{}, fmt.Errorf("notify: store: %w", err)
 	}

@@ -227,16 +227,21 @@ func (w *Webhook) Deliver(ctx context.Context, d *Delivery) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.To, bytes.NewReader(body))
+	return w.post(ctx, d.ID, d.To, body)
+}
+
+// post sends body to url as webhook id, signed, and reads the answer.
+func (w *Webhook) post(ctx context.Context, id, to string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, bytes.NewReader(body))
 	if err != nil {
 		return &Error{Check: "address", Reason: "not a URL a request can be sent to", Err: ErrPermanent}
 	}
 	ts := w.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "dpi-notify")
-	req.Header.Set(HeaderWebhookID, d.ID)
+	req.Header.Set(HeaderWebhookID, id)
 	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderWebhookSignature, w.sign(d.ID, ts, body))
+	req.Header.Set(HeaderWebhookSignature, w.sign(id, ts, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

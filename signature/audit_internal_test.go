@@ -208,7 +208,7 @@ func TestOversizedTimestampTokenIgnored(t *testing.T) {
 	token := append(bytes.Repeat([]byte{0x30, 0x80}, depth), make([]byte, 2*depth)...)
 	v := &validation{ctx: context.Background(), policy: &Policy{Roots: pki.Pool()},
 		report: &Report{BestSignatureTime: time.Now()}}
-	v.timestamp(token, []byte("signature value"), []*x509.Certificate{cred.Cert})
+	v.timestamp(token, []byte("signature value"), []*x509.Certificate{cred.Cert}, time.Now())
 	require.NotNil(t, v.report.Timestamp)
 	assert.False(t, v.report.Timestamp.Valid)
 	assert.Contains(t, v.report.Timestamp.Reason, "time-stamp token over")

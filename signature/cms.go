@@ -205,7 +205,9 @@ type cmsSignature struct {
 	certRefV1    []byte        // SHA-1 hash of the first ESSCertID of a signing-certificate (v1)
 	certRefV1IS  *issuerSerial // its issuerSerial, when present and well-formed
 	tsTokens     [][]byte
-	revocation   embeddedRevocation // SignedData.crls
+	archives     [][]byte           // archive-time-stamp-v3 tokens, in the order they appear
+	parts        *cmsParts          // the elements an archive time-stamp covers
+	revocation   embeddedRevocation // SignedData.crls, and any revocation-values attribute
 	problems     []string           // EN 319 122-1 / RFC 5652 attribute rules broken
 }
 
@@ -263,6 +265,9 @@ func parseCMS(der []byte) (*cmsSignature, error) {
 			return nil, err
 		}
 	}
+	if s.parts, err = splitCMS(der, f); err != nil {
+		return nil, err
+	}
 	var si signerInfo
 	if rest, err = asn1.Unmarshal(sd.SignerInfos[0].FullBytes, &si); err != nil {
 		return nil, malformed(f, "signer info", err)
@@ -296,13 +301,65 @@ func parseCMS(der []byte) (*cmsSignature, error) {
 		if err != nil {
 			return nil, malformed(f, "unsigned attributes", err)
 		}
-		for _, a := range unsigned {
-			if a.Type.Equal(oidAttrSignatureTSToken) {
-				s.tsTokens = append(s.tsTokens, a.values...)
-			}
+		if err := s.readUnsignedAttributes(unsigned); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// readUnsignedAttributes collects the time-stamps and the validation data of the unsigned
+// attributes (EN 319 122-1 §5.3, §5.5); other attributes are ignored.
+func (s *cmsSignature) readUnsignedAttributes(unsigned []parsedAttribute) error {
+	const f = "CAdES"
+	var revocation []byte
+	for _, a := range unsigned {
+		switch {
+		case a.Type.Equal(oidAttrSignatureTSToken):
+			s.tsTokens = append(s.tsTokens, a.values...)
+		case a.Type.Equal(oidAttrArchiveTimestampV3):
+			s.archives = append(s.archives, a.values...)
+		case a.Type.Equal(oidAttrCertValues), a.Type.Equal(oidAttrRevocationValues):
+			for _, v := range a.values {
+				certs, rev, err := validationValues(a.Type, v)
+				if err != nil {
+					return malformed(f, "validation data attribute "+a.Type.String(), err)
+				}
+				for _, raw := range certs {
+					if len(s.certs) >= limits.MaxSignatureCertificates {
+						return malformed(f, "too many certificates", nil)
+					}
+					c, err := x509.ParseCertificate(raw)
+					if err != nil {
+						return malformed(f, "certificate-values", err)
+					}
+					if !containsCert(s.certs, c) {
+						s.certs = append(s.certs, c)
+					}
+				}
+				for _, r := range rev {
+					revocation = append(revocation, r...)
+				}
+			}
+		}
+	}
+	if len(s.tsTokens)+len(s.archives) > limits.MaxSignatureTimestamps {
+		return malformed(f, "too many time-stamps", nil)
+	}
+	if revocation == nil {
+		return nil
+	}
+	extra, err := parseRevocationChoices(revocation)
+	if err != nil {
+		return err
+	}
+	if len(s.revocation.crls)+len(s.revocation.ocsp)+len(extra.crls)+len(extra.ocsp) > limits.MaxSignatureRevocationValues {
+		return malformed(f, "too many revocation values", nil)
+	}
+	s.revocation.crls = append(s.revocation.crls, extra.crls...)
+	s.revocation.ocsp = append(s.revocation.ocsp, extra.ocsp...)
+	s.revocation.notes = append(s.revocation.notes, extra.notes...)
+	return nil
 }
 
 type parsedAttribute struct {
@@ -494,6 +551,9 @@ func buildSignedAttributes(digest []byte, signingTime time.Time, signer *x509.Ce
 				})
 			})
 		}},
+	}
+	if signingTime.IsZero() { // PAdES (EN 319 142-1 §6.3): the time is the PDF's /M
+		attrs = append(attrs[:1], attrs[2:]...)
 	}
 	encoded := make([][]byte, 0, len(attrs))
 	for _, a := range attrs {

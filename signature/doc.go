@@ -9,7 +9,7 @@
 // and its certificate chain. [NewSigner] checks the pair, the certificate's fitness to sign
 // documents (the constraints Validate applies; a refusal is a [*CertificateError]), its
 // validity and the algorithm policy once; [Signer.Sign] checks the certificate again at
-// the signing time (not expired, not yet valid and, with [SignerOptions.CheckRevocation],
+// the signing time (not expired, not yet valid and, unless [SignerOptions.SkipRevocationCheckUnsafe],
 // not revoked, found as Validate finds it, from the CRLs and OCSP responses given first;
 // an unknown status is [ErrRevocationUnknown]), then reads a document and returns a
 // detached signature:
@@ -33,11 +33,25 @@
 //     either chain that is revoked, or whose status cannot be found, refuses the
 //     signature. [SignerOptions.Level] picks the level; empty, it is B-T with a TSA URL and
 //     B-B without.
+//   - CAdES-BASELINE-LTA (EN 319 122-1 §5.5.3, §6.5, [LevelLTA]): B-LT, then an
+//     archive-time-stamp-v3 unsigned attribute (0.4.0.1733.2.4) over the document's hash,
+//     the eContentType, the SignerInfo fields from version to signature and an
+//     ats-hash-index-v3 (0.4.0.19122.1.5: the hashes of every certificate, revocation value
+//     and unsigned attribute value, each attribute value hashed with its attrType), which is
+//     added to the token's own unsigned attributes; then the archive TSA's chain and its
+//     revocation data go into certificates and crls, where a later archive time-stamp
+//     covers them. [Extend] reaches T, LT or LTA from a signature made by any tool, and
+//     renews an LTA signature with a further archive time-stamp.
 //   - JAdES-BASELINE-B (ETSI TS 119 182-1 §6.2.1): a compact JWS with a detached,
 //     unencoded payload (RFC 7797: b64 false, crit ["b64","sigT"]), and the protected
 //     header parameters x5t#S256, x5c, and the claimed signing time in both iat (TS 119
 //     182-1 v1.2.1) and sigT (v1.1.1), the same second, so that validators of either
 //     version read it. ES256/ES384/ES512, PS256/PS384/PS512 for RSA keys, EdDSA.
+//   - JAdES-BASELINE-T, -LT and -LTA (TS 119 182-1 §5.3): the same protected header and
+//     signature in the flattened JSON serialization (RFC 7515 §7.2.2, payload detached),
+//     whose unprotected header holds only etsiU: base64url-encoded components sigTst,
+//     xVals and rVals, arcTst (imprint over the payload, the header, the signature and
+//     the earlier components, §5.3.6.3.1) and tstVD, the archive TSA's data.
 //
 // The digest is SHA-256 (SHA-384 for P-384, SHA-512 for P-521 and Ed25519) unless
 // [SignerOptions.Hash] says otherwise; SHA-1 is never used, RSA keys under 2048 bits are
@@ -147,10 +161,26 @@
 // time-stamp is valid, the signer's chain (the trust anchor aside) is in the signature,
 // and the signature's own data established the status of every certificate of the
 // signer's and the TSA's chains but the anchors; otherwise it is CAdES-BASELINE-T, with a
-// warning that names what is missing. Such a signature validates with the network off;
+// warning that names what is missing. The ETSI certificate-values and revocation-values
+// unsigned attributes other tools write, and the JAdES xVals, rVals and tstVD components,
+// are read as the same embedded data. Such a signature validates with the network off;
 // a revocation published after the time-stamp does not change the result (as at B-T, the
 // time-stamp proves the signature existed before it), and is not seen, since nothing is
 // fetched for a certificate the signature's data speaks for.
+//
+// # Archive time-stamps
+//
+// An LTA signature is validated from its latest archive time-stamp back (EN 319 102-1
+// §5.6.3): the latest at the validation time, each earlier one, and then the signature
+// time-stamp, at the time of the next valid one, its proof of existence. A time-stamp
+// counts when its imprint matches (for CAdES, when its hash index names only elements the
+// signature still holds), its TSA's chain validated at its own time, no certificate of
+// that chain (the anchor aside) expired before its proof of existence, and none was
+// revoked before it. So the signer's and the signature TSA's certificates may expire, and
+// the signer's be revoked after the first archive time-stamp, and the signature still
+// passes, from its own data, years later; a B-LT signature whose TSA certificate has
+// expired with no archive time-stamp is INDETERMINATE/OUT_OF_BOUNDS_NO_POE once its
+// signer's has. Report.ArchiveTimestamps lists them, latest first.
 //
 // The first failing check sets the indication; every failure is listed in Report.Errors.
 // Validate returns an error instead of a report only when there is nothing to report on:
@@ -161,21 +191,21 @@
 // # Example
 //
 //	s, err := signature.NewSigner(key, chain, signature.SignerOptions{TSAURL: tsa})
-//	lt, err := signature.NewSigner(key, chain, signature.SignerOptions{
-//		Level: signature.LevelLT, TSAURL: tsa, Roots: roots})
+//	lta, err := signature.NewSigner(key, chain, signature.SignerOptions{
+//		Level: signature.LevelLTA, TSAURL: tsa, Roots: roots})
+//	renewed, err := signature.Extend(ctx, file3, old, signature.ExtendOptions{
+//		Level: signature.LevelLTA, TSAURL: archiveTSA, Roots: roots})
 //	sig, err := s.Sign(ctx, file)
 //	report, err := signature.Validate(ctx, file2, sig, &signature.Policy{Roots: roots})
 //	if report.Passed() { ... }
 //
 // # What it does not do
 //
-// It does not make or validate CAdES-BASELINE-LTA (archive time-stamps), so a B-LT
-// signature lasts as long as its time-stamp authority's certificate and key; it does not
-// augment an existing signature to a higher level, read the CAdES certificate-values and
-// revocation-values attributes (EN 319 122-2), or make counter-signatures, signature
-// policies, attribute certificates, enveloping or enveloped signatures, or JWS JSON
-// serialization (so no JAdES-T or -LT: the compact form has no unprotected header). A CMS
-// with several signers is refused.
+// It does not make counter-signatures, signature policies, attribute certificates,
+// enveloping or enveloped signatures, archive-time-stamp (v2) or ats-hash-index (v1, v2)
+// attributes, the JWS general JSON serialization, or JAdES etsiU components in clear JSON
+// (read for their data, but an arcTst over them is not validated: it needs a
+// canonicalisation). A CMS with several signers is refused.
 // Revocation status is what the caller's data or the responders say now; nothing is cached
 // between calls. OCSP and CRL URLs come from the certificates, so a validator fetches from
 // hosts a signer's CA names: only http and https, with bounded answers and timeouts.

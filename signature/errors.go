@@ -28,7 +28,7 @@ var (
 	ErrCertificate = errors.New("signature: unusable signing certificate")
 
 	// ErrRevocationUnknown reports, through a *CertificateError, a signing certificate
-	// whose revocation status Sign could not find (SignerOptions.CheckRevocation): no
+	// whose revocation status Sign could not find (unless SignerOptions.SkipRevocationCheckUnsafe): no
 	// responder answered usably and no CRL or OCSP response given counts. Try later, or
 	// give the signer the revocation data.
 	ErrRevocationUnknown = errors.New("signature: revocation status unknown")

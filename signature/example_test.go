@@ -109,3 +109,42 @@ func ExampleLevelLT() {
 	fmt.Println(report.Indication, report.Format)
 	// Output: TOTAL_PASSED CAdES-BASELINE-LT
 }
+
+// An archive receives a plain CAdES-BASELINE-B signature and extends it to
+// CAdES-BASELINE-LTA: a signature time-stamp, the validation data, and an archive
+// time-stamp over all of it. Before the archive time-stamp authority's certificate
+// expires, Extend at LevelLTA again adds a further one.
+func ExampleExtend() {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pki.Close()
+	agency, err := pki.Issue(dpitest.CertOptions{CommonName: "Civil Registry", Usage: dpitest.UsageSigning})
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc := []byte("Resolution 42: the housing benefit is granted.")
+	signer, err := signature.NewSigner(agency.Key, agency.Chain, signature.SignerOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sig, err := signer.Sign(context.Background(), bytes.NewReader(doc))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	lta, err := signature.Extend(context.Background(), bytes.NewReader(doc), sig, signature.ExtendOptions{
+		Level: signature.LevelLTA, TSAURL: pki.TSAURL, Roots: pki.Pool()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pki.SetOCSPAvailable(false) // the archive validates from the signature's own data
+	pki.SetCRLAvailable(false)
+	report, err := signature.Validate(context.Background(), bytes.NewReader(doc), lta, &signature.Policy{Roots: pki.Pool()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(report.Indication, report.Format, len(report.ArchiveTimestamps))
+	// Output: TOTAL_PASSED CAdES-BASELINE-LTA 1
+}

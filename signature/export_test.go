@@ -17,3 +17,20 @@ func SignOutsideValidity(ctx context.Context, key crypto.Signer, chain []*x509.C
 	}
 	return s.sign(ctx, doc, s.now())
 }
+
+// RemoveCertificate rewrites a CAdES signature without one of its certificates, as an
+// attacker could, leaving everything else as it was.
+func RemoveCertificate(sig, cert []byte) ([]byte, error) {
+	p, err := splitCMS(sig, "CAdES")
+	if err != nil {
+		return nil, err
+	}
+	var kept [][]byte
+	for _, c := range p.certs {
+		if string(c) != string(cert) {
+			kept = append(kept, c)
+		}
+	}
+	p.certs = kept
+	return p.encode()
+}

@@ -1,7 +1,11 @@
 package signature
 
 import (
+	"bytes"
+	"context"
+	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"testing"
@@ -153,6 +157,125 @@ func FuzzRevocationChoices(f *testing.F) {
 		for _, d := range e.ocsp {
 			if _, err := ocspTBS(d); err != nil {
 				t.Fatalf("kept an ocsp response that does not read: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzUnsignedAttributes feeds arbitrary bytes to the parsers of what CAdES-BASELINE-LT
+// and -LTA add: the cutting of a signature into the elements an archive time-stamp covers
+// (which must write back to what it read), the ats-hash-index-v3 of an archive time-stamp,
+// the certificate-values and revocation-values attributes, and the archive time-stamp
+// tokens themselves. They return data or an error, never panic.
+func FuzzUnsignedAttributes(f *testing.F) {
+	lta, index := seedLTA(f)
+	f.Add(lta)
+	f.Add(index)
+	f.Add([]byte{0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00})
+	f.Add([]byte{0x30, 0x08, 0xa1, 0x02, 0x30, 0x00, 0xa0, 0x02, 0x30, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := splitCMS(b, "CAdES"); err == nil {
+			again, err := p.encode()
+			if err != nil {
+				t.Fatalf("split signature does not encode: %v", err)
+			}
+			q, err := splitCMS(again, "CAdES")
+			if err != nil {
+				t.Fatalf("encoded signature does not split: %v", err)
+			}
+			if len(q.certs) != len(p.certs) || len(q.crls) != len(p.crls) || len(q.unsigned) != len(p.unsigned) ||
+				!bytes.Equal(bytes.Join(q.siFields, nil), bytes.Join(p.siFields, nil)) {
+				t.Fatal("encoding changed the elements")
+			}
+			_, _ = p.hashIndex(crypto.SHA256)
+		}
+		if idx, err := parseATSHashIndex(b); err == nil && !hashAllowed(idx.hash) && idx.hash != crypto.SHA1 {
+			t.Fatalf("index with digest %v", idx.hash)
+		}
+		for _, oid := range []asn1.ObjectIdentifier{oidAttrCertValues, oidAttrRevocationValues} {
+			certs, rev, err := validationValues(oid, b)
+			if err == nil && (len(certs) > limits.MaxSignatureCertificates || len(rev) > limits.MaxSignatureRevocationValues) {
+				t.Fatal("more values than the caps")
+			}
+		}
+		_, _ = readArchives([][]byte{b})
+	})
+}
+
+// seedLTA returns a CAdES-BASELINE-LTA signature and the ats-hash-index-v3 of its archive
+// time-stamp.
+func seedLTA(t testing.TB) (sig, index []byte) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Seed", Usage: dpitest.UsageSigning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{Level: LevelLTA, TSAURL: pki.TSAURL, Roots: pki.Pool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err = s.Sign(context.Background(), bytes.NewReader([]byte("seed")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := parseCMS(sig)
+	if err != nil || len(parsed.archives) != 1 {
+		t.Fatal("seed is not lta", err)
+	}
+	archives, _ := readArchives(parsed.archives)
+	if archives[0].err != nil {
+		t.Fatal(archives[0].err)
+	}
+	return sig, archives[0].index
+}
+
+// FuzzParseJWSJSON feeds arbitrary text to the parser of JAdES in JSON serialization and
+// of its etsiU components (sigTst, xVals, rVals, arcTst, tstVD): it returns a signature or
+// an error, never panics, and keeps what it keeps within the caps of internal/limits.
+func FuzzParseJWSJSON(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "Seed", Usage: dpitest.UsageSigning})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{Format: JAdES, Level: LevelLTA, TSAURL: pki.TSAURL, Roots: pki.Pool()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, err := s.Sign(context.Background(), bytes.NewReader([]byte("seed")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(sig))
+	f.Add(`{"protected":"","header":{"etsiU":["eyJ4VmFscyI6W119"]},"signature":""}`)
+	f.Add(`{"header":{"etsiU":[{"rVals":{"ocspVals":[{"val":"MAA="}]}}]}}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		js, u, err := parseJWSJSON([]byte(in))
+		if err != nil {
+			return
+		}
+		if js == nil || u == nil {
+			t.Fatal("nil signature without error")
+		}
+		if len(u.raw) > limits.MaxSignedAttributes || len(u.certs) > limits.MaxSignatureCertificates ||
+			len(u.sigTst)+len(u.archives) > limits.MaxSignatureTimestamps ||
+			len(u.revocation.crls)+len(u.revocation.ocsp) > limits.MaxSignatureRevocationValues {
+			t.Fatal("more than the caps")
+		}
+		if len(u.archivePos) != len(u.archives) || len(u.sigTstPos) != len(u.sigTst) {
+			t.Fatal("time-stamp positions lost")
+		}
+		for _, p := range u.archivePos {
+			if p < 0 || p >= len(u.raw) {
+				t.Fatal("archive position out of range")
 			}
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"math/big"
 	"strings"
@@ -119,11 +120,19 @@ func (s *Signer) signJAdES(ctx context.Context, doc io.Reader, at time.Time) ([]
 		return nil, err
 	}
 	encHeader := base64.RawURLEncoding.EncodeToString(hj)
+	// An archive time-stamp covers the document first: it is hashed alongside.
+	var docHash hash.Hash
+	if s.level == LevelLTA {
+		docHash = s.hash.New()
+	}
 	var sig []byte
 	if alg.name == "EdDSA" {
 		payload, err := readBounded(ctx, doc, limits.MaxBufferedPayload)
 		if err != nil {
 			return nil, err
+		}
+		if docHash != nil {
+			docHash.Write(payload)
 		}
 		sig, err = s.key.Sign(rand.Reader, append([]byte(encHeader+"."), payload...), crypto.Hash(0))
 		if err != nil {
@@ -132,7 +141,11 @@ func (s *Signer) signJAdES(ctx context.Context, doc io.Reader, at time.Time) ([]
 	} else {
 		d := alg.hash.New()
 		d.Write([]byte(encHeader + "."))
-		if err := copyStream(ctx, d, doc); err != nil {
+		var w io.Writer = d
+		if docHash != nil {
+			w = io.MultiWriter(d, docHash)
+		}
+		if err := copyStream(ctx, w, doc); err != nil {
 			return nil, err
 		}
 		sig, err = signJWSDigest(s.key, alg, d.Sum(nil))
@@ -140,7 +153,18 @@ func (s *Signer) signJAdES(ctx context.Context, doc io.Reader, at time.Time) ([]
 			return nil, err
 		}
 	}
-	return []byte(encHeader + ".." + base64.RawURLEncoding.EncodeToString(sig)), nil
+	compact := []byte(encHeader + ".." + base64.RawURLEncoding.EncodeToString(sig))
+	if s.tsa == nil {
+		return compact, nil
+	}
+	// T and above carry unsigned components: JSON serialization.
+	js, err := parseJWS(compact)
+	if err != nil {
+		return nil, err
+	}
+	x := &jadesExtension{s: js, u: &etsiU{}, tsa: s.tsa, roots: s.roots, level: s.level, archiveHash: s.hash, docHash: docHash,
+		rc: &revocationChecker{ctx: ctx, client: s.client, now: s.now, at: at, crls: s.crls, ocsp: s.ocsp}}
+	return x.run(ctx)
 }
 
 func signJWSDigest(key crypto.Signer, alg jwsAlg, digest []byte) ([]byte, error) {
@@ -317,7 +341,11 @@ func (s *jwsSignature) readKid() {
 
 // jsonObjectKeys returns the member names of a JSON object, refusing duplicates (a header
 // read differently by two parsers is a classic JOSE confusion).
-func jsonObjectKeys(b []byte) (map[string]bool, error) {
+func jsonObjectKeys(b []byte) (map[string]bool, error) { return objectKeys(b, headerNames) }
+
+// objectKeys is jsonObjectKeys with names the member names that another may not equal
+// case-blind.
+func objectKeys(b []byte, names []string) (map[string]bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
 	if err != nil {
@@ -342,7 +370,7 @@ func jsonObjectKeys(b []byte) (map[string]bool, error) {
 		// encoding/json matches member names to fields case-insensitively (with Unicode
 		// folding: "ſigT" is sigT), and the last one wins: {"b64":true,"B64":false} would
 		// read as b64 false here and true to every other JOSE library.
-		for _, name := range headerNames {
+		for _, name := range names {
 			if k != name && strings.EqualFold(k, name) {
 				return nil, fmt.Errorf("member %q differs from %q only in case", k, name)
 			}

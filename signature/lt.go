@@ -17,7 +17,7 @@ import (
 // what a validator needs to validate the signature later, or without the network.
 type Level string
 
-// Levels a Signer makes. B-LTA (archive time-stamps) is not made yet.
+// Levels a Signer makes, and [Extend] reaches.
 const (
 	// LevelB is CAdES-BASELINE-B (or JAdES-BASELINE-B): the signature and its signed
 	// attributes.
@@ -30,7 +30,17 @@ const (
 	// SignerOptions.Roots, and for each of them but the trust anchors an OCSP response or
 	// a CRL, fetched at signing, that shows it not revoked. It needs TSAURL and Roots.
 	LevelLT Level = "B-LT"
+	// LevelLTA adds, to LevelLT, an archive time-stamp (archive-time-stamp-v3 with
+	// ats-hash-index-v3, CAdES-BASELINE-LTA, EN 319 122-1 §5.5.3, §6.5) over the
+	// signature, the document and all the validation data, and then the validation data
+	// of the archive time-stamp's own authority. It proves that all of it existed before
+	// any certificate expired; [Extend] renews it with a further one before the last
+	// one's authority expires.
+	LevelLTA Level = "B-LTA"
 )
+
+// longTerm reports whether the level embeds validation data.
+func (l Level) longTerm() bool { return l == LevelLT || l == LevelLTA }
 
 // oidRIOCSPResponse is id-ri-ocsp-response (RFC 5940 §2): an OtherRevocationInfoFormat in
 // SignedData.crls whose otherRevInfo is a whole OCSPResponse.

@@ -183,8 +183,10 @@ func TestSignerLevelOptions(t *testing.T) {
 		{"b-t without a tsa", signature.SignerOptions{Level: signature.LevelT}, false},
 		{"b-lt without a tsa", signature.SignerOptions{Level: signature.LevelLT, Roots: roots}, false},
 		{"b-lt without roots", signature.SignerOptions{Level: signature.LevelLT, TSAURL: tsa}, false},
-		{"b-lt in jades", signature.SignerOptions{Format: signature.JAdES, Level: signature.LevelLT, TSAURL: tsa, Roots: roots}, false},
-		{"b-lta", signature.SignerOptions{Level: "B-LTA", TSAURL: tsa, Roots: roots}, false},
+		{"b-lt in jades", signature.SignerOptions{Format: signature.JAdES, Level: signature.LevelLT, TSAURL: tsa, Roots: roots}, true},
+		{"b-lta", signature.SignerOptions{Level: signature.LevelLTA, TSAURL: tsa, Roots: roots}, true},
+		{"b-lta without roots", signature.SignerOptions{Level: signature.LevelLTA, TSAURL: tsa}, false},
+		{"b-lta in jades", signature.SignerOptions{Format: signature.JAdES, Level: signature.LevelLTA, TSAURL: tsa, Roots: roots}, true},
 		{"unknown", signature.SignerOptions{Level: "LT", TSAURL: tsa, Roots: roots}, false},
 		{"roots without b-lt", signature.SignerOptions{TSAURL: tsa, Roots: roots}, false},
 	}

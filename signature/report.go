@@ -56,6 +56,7 @@ const (
 //	signatureAlgorithm  e.g. "ECDSA", "RSA", "Ed25519", "ES256", "PS256"
 //	chain               signing certificate first, trust anchor last
 //	timestamp           the signature time-stamp, if any
+//	archiveTimestamps   the archive time-stamps (CAdES-BASELINE-LTA), latest first
 //	revocation          one entry per certificate whose status was checked
 //	errors, warnings    human-readable lines, lower-case
 type Report struct {
@@ -70,6 +71,7 @@ type Report struct {
 	SignatureAlgorithm string             `json:"signatureAlgorithm,omitempty"`
 	Chain              []CertificateInfo  `json:"chain,omitempty"`
 	Timestamp          *TimestampInfo     `json:"timestamp,omitempty"`
+	ArchiveTimestamps  []TimestampInfo    `json:"archiveTimestamps,omitempty"`
 	Revocation         []RevocationStatus `json:"revocation,omitempty"`
 	Errors             []string           `json:"errors,omitempty"`
 	Warnings           []string           `json:"warnings,omitempty"`

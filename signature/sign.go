@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"time"
@@ -32,13 +33,14 @@ type SignerOptions struct {
 	// Format is CAdES (the default when empty) or JAdES.
 	Format Format
 
-	// Level is the baseline level to make: LevelB, LevelT or LevelLT. Empty means LevelT
-	// when TSAURL is set and LevelB otherwise. LevelT and LevelLT need TSAURL (and so
-	// CAdES); LevelB refuses one; LevelLT also needs Roots, and checks revocation as
-	// CheckRevocation does. "B-LTA" is refused as not implemented yet.
+	// Level is the baseline level to make: LevelB, LevelT, LevelLT or LevelLTA. Empty
+	// means LevelT when TSAURL is set and LevelB otherwise. LevelT and above need TSAURL
+	// LevelB refuses one; LevelLT and LevelLTA also need Roots. LevelLTA takes its archive
+	// time-stamp from the same TSAURL. JAdES is compact at LevelB and in JSON
+	// serialization above.
 	Level Level
 
-	// Roots are the trust anchors of LevelLT: Sign builds the signer's chain (from the
+	// Roots are the trust anchors of LevelLT and LevelLTA: Sign builds the signer's chain (from the
 	// chain given to NewSigner) and the time-stamp authority's (from its token) to them,
 	// and embeds both chains and their revocation data. NewSigner refuses them without
 	// LevelLT.
@@ -53,8 +55,7 @@ type SignerOptions struct {
 	// (compact serialization has no unprotected header): NewSigner refuses the combination.
 	TSAURL string
 
-	// HTTPClient makes the time-stamp request, and the revocation requests of
-	// CheckRevocation; nil uses a client with a 30 second timeout for the one, and the
+	// HTTPClient makes the time-stamp request, and the revocation requests; nil uses a client with a 30 second timeout for the one, and the
 	// client Policy.HTTPClient defaults to for the others.
 	HTTPClient *http.Client
 
@@ -63,21 +64,28 @@ type SignerOptions struct {
 	// the signing time.
 	Now func() time.Time
 
-	// CheckRevocation makes Sign, before each signature, find the signing certificate's
-	// revocation status as Validate does: from CRLs and OCSPResponses first (judged at the
-	// signing time), then from the OCSP responders and CRL distribution points the
-	// certificate names. A revoked certificate is refused with a *CertificateError matching
-	// ErrCertificate; a status nobody can tell, with one matching ErrRevocationUnknown. The
-	// issuer's certificate must be second in the chain (with LevelLT, the issuer is found
-	// in the path to Roots). Off (the zero value), Sign does not check revocation, unless
-	// the level is LevelLT; a validator does, whatever the signer did.
+	// SkipRevocationCheckUnsafe turns off what Sign does by default: before each
+	// signature, find the signing certificate's revocation status as Validate does, from
+	// CRLs and OCSPResponses first (judged at the signing time), then from the OCSP
+	// responders and CRL distribution points the certificate names. With the check, a
+	// revoked certificate is refused with a *CertificateError matching ErrCertificate, and
+	// a status nobody can tell with one matching ErrRevocationUnknown; the issuer's
+	// certificate must be second in the chain (at LevelLT and LevelLTA it is found in the
+	// path to Roots). Skipped, a signer whose key was revoked (stolen, or its holder gone)
+	// keeps making signatures that only a validator refuses. NewSigner refuses it at
+	// LevelLT and LevelLTA, and with CRLs or OCSPResponses.
+	SkipRevocationCheckUnsafe bool
+
+	// CheckRevocation was the opt-in to the revocation check, which is now always made
+	// unless SkipRevocationCheckUnsafe is set.
+	//
+	// Deprecated: revocation is checked by default; this field has no effect.
 	CheckRevocation bool
 
-	// CRLs and OCSPResponses are revocation data the signer holds for CheckRevocation, as
-	// Policy.CRLs and Policy.OCSPResponses are for Validate ([LoadCRLs],
+	// CRLs and OCSPResponses are revocation data the signer holds for the revocation
+	// check, as Policy.CRLs and Policy.OCSPResponses are for Validate ([LoadCRLs],
 	// [LoadOCSPResponses]), and for the chains of a LevelLT signature, whose validation
-	// data then embeds the items that decided. NewSigner refuses them without
-	// CheckRevocation or LevelLT.
+	// data then embeds the items that decided.
 	CRLs          []*x509.RevocationList
 	OCSPResponses [][]byte
 }
@@ -94,7 +102,7 @@ type Signer struct {
 	level  Level
 	roots  *x509.CertPool // LevelLT
 
-	// revocation is set with SignerOptions.CheckRevocation; client may be nil.
+	// revocation is unset by SignerOptions.SkipRevocationCheckUnsafe; client may be nil.
 	revocation bool
 	client     *http.Client
 	crls       []*x509.RevocationList
@@ -116,7 +124,7 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 	if err := validityAt(s.chain[0], s.now()); err != nil {
 		return nil, err
 	}
-	if s.level == LevelLT {
+	if s.level.longTerm() {
 		if _, err := s.path(s.now()); err != nil {
 			return nil, err
 		}
@@ -174,9 +182,6 @@ func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		}
 	}
 	if opts.TSAURL != "" {
-		if s.format == JAdES {
-			return nil, fmt.Errorf("%w: time-stamps with compact jades", ErrUnsupported)
-		}
 		c, err := newTSAClient(opts.TSAURL, opts.HTTPClient)
 		if err != nil {
 			return nil, err
@@ -188,21 +193,25 @@ func newSigner(key crypto.Signer, chain []*x509.Certificate, opts SignerOptions)
 		return nil, err
 	}
 	s.level = level
-	if s.level == LevelLT {
-		s.roots, opts.CheckRevocation = opts.Roots, true
+	check := !opts.SkipRevocationCheckUnsafe
+	if s.level.longTerm() {
+		if !check {
+			return nil, fmt.Errorf("%w: level %s without the revocation check", ErrUnsupported, s.level)
+		}
+		s.roots = opts.Roots
 	}
-	if (len(opts.CRLs) > 0 || len(opts.OCSPResponses) > 0) && !opts.CheckRevocation {
-		return nil, fmt.Errorf("%w: crls or ocsp responses without CheckRevocation", ErrUnsupported)
+	if (len(opts.CRLs) > 0 || len(opts.OCSPResponses) > 0) && !check {
+		return nil, fmt.Errorf("%w: crls or ocsp responses with SkipRevocationCheckUnsafe", ErrUnsupported)
 	}
-	if opts.CheckRevocation && s.level != LevelLT {
+	if check && !s.level.longTerm() {
 		if len(chain) < 2 {
-			return nil, unusableCertificate("revocation", "checking revocation needs the issuer's certificate, second in the chain")
+			return nil, unusableCertificate("revocation", "checking revocation needs the issuer's certificate, second in the chain (or SkipRevocationCheckUnsafe)")
 		}
 		if err := leaf.CheckSignatureFrom(chain[1]); err != nil {
 			return nil, unusableCertificate("chain", "the second certificate of the chain did not issue the signing certificate")
 		}
 	}
-	if opts.CheckRevocation {
+	if check {
 		s.revocation, s.client = true, opts.HTTPClient
 		s.crls = append([]*x509.RevocationList(nil), opts.CRLs...)
 		s.ocsp = append([][]byte(nil), opts.OCSPResponses...)
@@ -224,20 +233,18 @@ func signerLevel(opts SignerOptions, f Format) (Level, error) {
 		if opts.TSAURL != "" {
 			return "", fmt.Errorf("%w: level B-B with a tsa url", ErrUnsupported)
 		}
-	case LevelT, LevelLT:
+	case LevelT, LevelLT, LevelLTA:
 		if opts.TSAURL == "" {
 			return "", fmt.Errorf("%w: level %s needs a tsa url", ErrUnsupported, level)
 		}
-	case "B-LTA":
-		return "", fmt.Errorf("%w: level B-LTA is not implemented yet", ErrUnsupported)
 	default:
 		return "", fmt.Errorf("%w: level %q", ErrUnsupported, level)
 	}
-	if level == LevelLT && (opts.Roots == nil || f != CAdES) {
-		return "", fmt.Errorf("%w: level B-LT needs cades and Roots", ErrUnsupported)
+	if level.longTerm() && opts.Roots == nil {
+		return "", fmt.Errorf("%w: level %s needs Roots", ErrUnsupported, level)
 	}
-	if level != LevelLT && opts.Roots != nil {
-		return "", fmt.Errorf("%w: Roots without level B-LT", ErrUnsupported)
+	if !level.longTerm() && opts.Roots != nil {
+		return "", fmt.Errorf("%w: Roots without level B-LT or B-LTA", ErrUnsupported)
 	}
 	return level, nil
 }
@@ -248,9 +255,9 @@ func signerLevel(opts SignerOptions, f Format) (Level, error) {
 // documentation).
 //
 // The claimed signing time is the clock's now when Sign starts, and the certificate is
-// checked at that time before the document is read: outside its validity, or (with
-// CheckRevocation) revoked or of unknown status, Sign returns a *CertificateError and no
-// signature.
+// checked at that time before the document is read: outside its validity, or (unless
+// SkipRevocationCheckUnsafe) revoked or of unknown status, Sign returns a
+// *CertificateError and no signature.
 func (s *Signer) Sign(ctx context.Context, doc io.Reader) ([]byte, error) {
 	at := s.now()
 	if err := s.usableAt(ctx, at); err != nil {
@@ -283,7 +290,7 @@ func validityAt(c *x509.Certificate, t time.Time) error {
 }
 
 // usableAt checks the signing certificate at the signing time: its validity, and with
-// CheckRevocation its revocation status, found as Validate finds it.
+// unless SkipRevocationCheckUnsafe, its revocation status, found as Validate finds it.
 func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 	leaf := s.chain[0]
 	if err := validityAt(leaf, at); err != nil {
@@ -293,7 +300,7 @@ func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 		return nil
 	}
 	issuer := s.chain[1:2]
-	if s.level == LevelLT {
+	if s.level.longTerm() {
 		path, err := s.path(at)
 		if err != nil {
 			return err
@@ -307,6 +314,9 @@ func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 		return nil
 	case "revoked":
 		return unusableCertificate("revocation", fmt.Sprintf("revoked at %s (%s)", st.RevokedAt.Format(time.RFC3339), st.Source))
+	}
+	if err := ctx.Err(); err != nil {
+		return err // cancelled: the responders were not asked
 	}
 	return &CertificateError{Check: "revocation", Reason: "status unknown: " + st.Reason, Err: ErrRevocationUnknown}
 }
@@ -332,7 +342,7 @@ func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Tim
 			return nil, err
 		}
 	}
-	if s.level != LevelLT {
+	if !s.level.longTerm() {
 		return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
 	}
 	certs, revocation, err := s.ltData(ctx, at, sig, token)
@@ -340,6 +350,9 @@ func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Tim
 		return nil, err
 	}
 	der, err := buildSignedDataWith(s.hash, sigAlg, attrs, sig, certs, token, revocation)
+	if err == nil && s.level == LevelLTA {
+		der, err = s.archive(ctx, der, digest)
+	}
 	if err == nil && len(der) > limits.MaxSignature {
 		// A validator would refuse it unread; a CA with a large CRL and no OCSP responder
 		// cannot be embedded.
@@ -355,6 +368,35 @@ func hashStream(ctx context.Context, h crypto.Hash, r io.Reader) ([]byte, error)
 		return nil, err
 	}
 	return d.Sum(nil), nil
+}
+
+// hashStreamAll digests r once with each of hashes, in constant memory.
+func hashStreamAll(ctx context.Context, hashes []crypto.Hash, r io.Reader) (map[crypto.Hash][]byte, error) {
+	ds := map[crypto.Hash]hash.Hash{}
+	var ws []io.Writer
+	for _, h := range hashes {
+		if _, ok := ds[h]; ok || !h.Available() {
+			continue
+		}
+		ds[h] = h.New()
+		ws = append(ws, ds[h])
+	}
+	var w io.Writer = io.Discard
+	switch len(ws) {
+	case 0:
+	case 1:
+		w = ws[0]
+	default:
+		w = io.MultiWriter(ws...)
+	}
+	if err := copyStream(ctx, w, r); err != nil {
+		return nil, err
+	}
+	out := make(map[crypto.Hash][]byte, len(ds))
+	for h, d := range ds {
+		out[h] = d.Sum(nil)
+	}
+	return out, nil
 }
 
 func copyStream(ctx context.Context, w io.Writer, r io.Reader) error {

@@ -15,8 +15,8 @@ import (
 	"github.com/dpiblocks/dpi/signature"
 )
 
-// A Signer refuses a certificate that is expired, not yet valid or (with CheckRevocation)
-// revoked at the signing time, with a *CertificateError naming the check; a status nobody
+// A Signer refuses a certificate that is expired, not yet valid or (unless
+// SkipRevocationCheckUnsafe, the zero value checks) revoked at the signing time, with a *CertificateError naming the check; a status nobody
 // can tell is ErrRevocationUnknown, not a verdict on the certificate.
 func TestSignerChecksTheCertificateAtSigningTime(t *testing.T) {
 	type setup struct {
@@ -27,15 +27,18 @@ func TestSignerChecksTheCertificateAtSigningTime(t *testing.T) {
 		noChain bool          // the chain holds the signing certificate alone
 		opts    func(t *testing.T, f *fixture, cred *dpitest.Credential) signature.SignerOptions
 	}
-	check := signature.SignerOptions{CheckRevocation: true}
+	check := signature.SignerOptions{}
+	unchecked := func(*testing.T, *fixture, *dpitest.Credential) signature.SignerOptions {
+		return signature.SignerOptions{SkipRevocationCheckUnsafe: true}
+	}
 	offline := func(t *testing.T, f *fixture, cred *dpitest.Credential) signature.SignerOptions {
 		o := offlineData{ocsp: [][]byte{must(t)(f.pki.OCSPResponse(cred.Cert))}}.policy(t, &signature.Policy{})
-		return signature.SignerOptions{CheckRevocation: true, OCSPResponses: o.OCSPResponses}
+		return signature.SignerOptions{OCSPResponses: o.OCSPResponses}
 	}
 	offlineCRL := func(t *testing.T, f *fixture, _ *dpitest.Credential) signature.SignerOptions {
 		lists, err := signature.LoadCRLs(dpitest.CRLPEM(must(t)(f.pki.CRL())))
 		require.NoError(t, err)
-		return signature.SignerOptions{CheckRevocation: true, CRLs: lists}
+		return signature.SignerOptions{CRLs: lists}
 	}
 	tests := []struct {
 		name      string
@@ -46,7 +49,9 @@ func TestSignerChecksTheCertificateAtSigningTime(t *testing.T) {
 		reason    string
 		noFetches bool
 	}{
-		{name: "valid, revocation not checked", setup: setup{down: true}, noFetches: true},
+		{name: "valid, revocation not checked (unsafe)", setup: setup{down: true, opts: unchecked}, noFetches: true},
+		{name: "the zero value checks: unknown, responders down", setup: setup{down: true},
+			check: "revocation", sentinel: signature.ErrRevocationUnknown, reason: "status unknown"},
 		{name: "expired", setup: setup{cert: dpitest.CertOptions{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)}},
 			atNew: true, check: "validity", sentinel: signature.ErrCertificate, reason: "expired at"},
 		{name: "not yet valid", setup: setup{cert: dpitest.CertOptions{NotBefore: time.Now().Add(24 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour)}},
@@ -134,11 +139,14 @@ func TestSignerRevocationOptions(t *testing.T) {
 	cred := f.issue(t, dpitest.ECDSAP256)
 	lists, err := signature.LoadCRLs(must(t)(f.pki.CRL()))
 	require.NoError(t, err)
-	_, err = signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{CRLs: lists})
-	assert.ErrorIs(t, err, signature.ErrUnsupported, "revocation data without CheckRevocation")
+	_, err = signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{CRLs: lists, SkipRevocationCheckUnsafe: true})
+	assert.ErrorIs(t, err, signature.ErrUnsupported, "revocation data with the check skipped")
+	_, err = signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{Level: signature.LevelLT, TSAURL: f.pki.TSAURL,
+		Roots: f.pki.Pool(), SkipRevocationCheckUnsafe: true})
+	assert.ErrorIs(t, err, signature.ErrUnsupported, "b-lt without the revocation check")
 
 	other := newFixture(t)
-	_, err = signature.NewSigner(cred.Key, []*x509.Certificate{cred.Cert, other.pki.Intermediate}, signature.SignerOptions{CheckRevocation: true})
+	_, err = signature.NewSigner(cred.Key, []*x509.Certificate{cred.Cert, other.pki.Intermediate}, signature.SignerOptions{})
 	var ce *signature.CertificateError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "chain", ce.Check)

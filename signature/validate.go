@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -106,6 +107,13 @@ func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*
 	if looksLikeJWS(sig) {
 		return v.jades(doc, sig)
 	}
+	if looksLikeJSON(sig) {
+		s, u, err := parseJWSJSON(sig)
+		if err != nil {
+			return nil, err
+		}
+		return v.jadesWith(doc, s, u)
+	}
 	return v.cades(doc, sig)
 }
 
@@ -123,6 +131,8 @@ type validation struct {
 	// own data did not establish, for the level it reaches.
 	chain  []*x509.Certificate
 	ltGaps []string
+
+	pades *PAdESData // set by ValidatePAdES (pades_hooks.go)
 }
 
 func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
@@ -130,6 +140,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.pades.apply(v, s)
 	r := v.report
 	r.Format = "CAdES-BASELINE-B"
 	if len(s.tsTokens) > 0 {
@@ -157,10 +168,12 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 		// Without an allowed digest the document is not even read.
 		return v.finish(), nil
 	}
-	digest, err := hashStream(v.ctx, s.hash, doc)
+	archives, archiveHashes := readArchives(s.archives)
+	digests, err := hashStreamAll(v.ctx, append([]crypto.Hash{s.hash}, archiveHashes...), doc)
 	if err != nil {
 		return nil, err
 	}
+	digest := digests[s.hash]
 	if s.signer == nil {
 		r.fail(Indeterminate, NoSigningCertificateFound, "no certificate in the signature matches the signer identifier")
 		return v.finish(), nil
@@ -193,8 +206,15 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 			r.fail(Indeterminate, NoSigningCertificateFound, msg)
 		}
 	}
+	control, archived := v.report.ValidationTime, time.Time{}
+	if len(archives) > 0 {
+		control, archived = v.archives(archives, s.certs, cadesScope(s, s.archives, digests))
+	}
 	if len(s.tsTokens) > 0 {
-		v.timestamp(s.tsTokens[0], s.sigValue, s.certs)
+		v.timestamp(s.tsTokens[0], s.sigValue, s.certs, control)
+	}
+	v.archivedAt(archived)
+	if len(s.tsTokens) > 0 {
 		if ts := r.Timestamp; ts != nil && ts.Valid && s.signingTime != nil && s.signingTime.After(ts.Time.Add(maxClockSkew)) {
 			r.warn("claimed signing time is after the signature time-stamp")
 		}
@@ -206,6 +226,9 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	}
 	if len(s.tsTokens) > 0 && v.rc.embedded != nil {
 		v.ltLevel(s.certs)
+	}
+	if len(archives) > 0 {
+		v.ltaLevel()
 	}
 	return v.finish(), nil
 }
@@ -229,10 +252,35 @@ func (v *validation) ltLevel(certs []*x509.Certificate) {
 		}
 	}
 	if len(gaps) == 0 {
-		v.report.Format = "CAdES-BASELINE-LT"
+		v.report.Format = v.family() + "-BASELINE-LT"
 		return
 	}
-	v.report.warn("not cades-baseline-lt: " + joinReasons(gaps))
+	v.report.warn("not " + strings.ToLower(v.family()) + "-baseline-lt: " + joinReasons(gaps))
+}
+
+// ltaLevel decides whether a signature with archive time-stamps reaches
+// CAdES-BASELINE-LTA (EN 319 122-1 §6.5): CAdES-BASELINE-LT, and a valid
+// archive-time-stamp-v3.
+func (v *validation) ltaLevel() {
+	valid := false
+	for _, a := range v.report.ArchiveTimestamps {
+		valid = valid || a.Valid
+	}
+	f := v.family()
+	switch {
+	case v.report.Format != f+"-BASELINE-LT":
+		v.report.warn("not " + strings.ToLower(f) + "-baseline-lta: the signature is not " + strings.ToLower(f) + "-baseline-lt")
+	case !valid:
+		v.report.warn("not " + strings.ToLower(f) + "-baseline-lta: no archive time-stamp is valid")
+	default:
+		v.report.Format = f + "-BASELINE-LTA"
+	}
+}
+
+// family is the format family of the signature being validated: "CAdES" or "JAdES".
+func (v *validation) family() string {
+	f, _, _ := strings.Cut(v.report.Format, "-")
+	return f
 }
 
 // embeddedStatus records a status that the signature's own data did not establish.
@@ -247,77 +295,27 @@ func (v *validation) jades(doc io.Reader, sig []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := v.report
-	r.Format = "JAdES-BASELINE-B"
-	r.SigningTime = s.signingTime
-	r.SignatureAlgorithm = s.alg.name
-	for _, p := range s.problems {
-		r.fail(TotalFailed, FormatFailure, p)
-	}
-	for _, w := range s.warnings {
-		r.warn(w)
-	}
-	var digest, input []byte
-	prefix := []byte(s.encHeader + ".")
-	if s.alg.name == "EdDSA" {
-		r.DigestAlgorithm = "none"
-		payload, err := readBounded(v.ctx, doc, limits.MaxBufferedPayload)
-		if err != nil {
-			return nil, err
-		}
-		input = append(prefix, payload...)
-	} else {
-		r.DigestAlgorithm = hashName(s.alg.hash)
-		d := s.alg.hash.New()
-		d.Write(prefix)
-		if err := copyStream(v.ctx, d, doc); err != nil {
-			return nil, err
-		}
-		digest = d.Sum(nil)
-	}
-	if s.signer == nil {
-		r.fail(Indeterminate, NoSigningCertificateFound, "x5t#S256 does not match the first x5c certificate")
-		return v.finish(), nil
-	}
-	r.SignerCertificate = s.signer
-	r.SignedBy = s.signer.Subject.String()
-	if err := verifyJWS(s.signer.PublicKey, s.alg, digest, input, s.sigValue); err != nil {
-		if errors.Is(err, ErrUnsupported) {
-			r.fail(Indeterminate, CryptoConstraintsFailure, "algorithm does not match the signing certificate's key")
-		} else {
-			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify over the document")
-		}
-	}
-	if s.kid != nil && !s.kid.names(s.signer) {
-		r.fail(Indeterminate, NoSigningCertificateFound, "kid names another certificate than x5t#S256 and x5c")
-	}
-	v.certificate(s.signer, s.certs, s.signingTime)
-	v.claimedTime(s.signingTime)
-	return v.finish(), nil
+	return v.jadesWith(doc, s, nil)
 }
 
 // timestamp validates a signature time-stamp; a valid one sets the best signature time. An
 // invalid one is reported as a warning and ignored (EN 319 102-1 §5.4: a time-stamp that
 // does not validate provides no proof of existence).
-func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate) {
+//
+// control is the time-stamp's proof of existence: the validation time, or the time of the
+// earliest valid archive time-stamp. Its TSA's chain must not have expired before it.
+func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate, control time.Time) {
 	roots := v.policy.TSARoots
 	if roots == nil {
 		roots = v.policy.Roots
 	}
 	inter := v.intermediates(certs)
-	var t time.Time
-	var tsa []*x509.Certificate
-	var err error
-	if len(token) > limits.MaxTSAResponse {
-		// digitorus/pkcs7 rewrites BER recursively: a few MiB of nested indefinite
-		// lengths cost seconds and a hundred MiB. No real token is near this size.
-		err = fmt.Errorf("time-stamp token over %d bytes", limits.MaxTSAResponse)
-	} else {
-		t, tsa, err = checkTimestamp(token, sigValue, roots, inter)
+	t, tsa, err := checkTimestamp(token, sigValue, roots, inter)
+	if err == nil {
+		err = validUntil(tsa, control)
 	}
 	if err == nil {
-		v.rc.poe = t
-		err = v.tsaRevocation(tsa)
+		err = v.tsaRevocationAt(tsa, t, control, true)
 	}
 	if err != nil {
 		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
@@ -330,17 +328,35 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 	}
 }
 
-// tsaRevocation checks the TSA's chain for revocation, as the signer's is checked (EN 319
-// 102-1 §5.4 validates the TSA certificate like any other): a time-stamp from a revoked
-// TSA key, or one whose status nobody can tell, is no proof of existence, since whoever
-// holds a compromised TSA key can date anything.
-func (v *validation) tsaRevocation(chain []*x509.Certificate) error {
+// archivedAt makes the earliest valid archive time-stamp's time (zero when none is) the
+// best signature time when it is earlier: an archive time-stamp covers the signature value
+// and its signed attributes, so the signature existed then, whether or not its signature
+// time-stamp still validates (EN 319 102-1 §5.6.3).
+func (v *validation) archivedAt(t time.Time) {
+	if !t.IsZero() && t.Before(v.report.BestSignatureTime) {
+		v.report.BestSignatureTime = t
+	}
+}
+
+// tsaRevocationAt checks the chain of a TSA whose token is dated t for revocation, as the
+// signer's is checked (EN 319 102-1 §5.4 validates the TSA certificate like any other): a
+// time-stamp from a TSA key revoked before its proof of existence (control), or one whose
+// status nobody can tell, is no proof of existence, since whoever holds a compromised TSA
+// key can date anything. The signature's revocation data is judged at t. lt says whether
+// the statuses count for CAdES-BASELINE-LT (the signature time-stamp's do).
+func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.Time, lt bool) error {
+	v.rc.poe = t
 	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
 		st := v.rc.status(chain[i], chain[i+1])
-		v.embeddedStatus(st, chain[i])
+		if lt {
+			v.embeddedStatus(st, chain[i])
+		}
 		switch st.Status {
 		case "good":
 		case "revoked":
+			if st.RevokedAt != nil && st.RevokedAt.After(control) {
+				continue
+			}
 			return fmt.Errorf("time-stamp authority chain: %q is revoked", chain[i].Subject.CommonName)
 		default:
 			return fmt.Errorf("time-stamp authority chain: revocation status of %q is unknown: %s", chain[i].Subject.CommonName, st.Reason)

@@ -130,7 +130,9 @@ func TestContractFlags(t *testing.T) {
 		{cmd: []string{"sign"}, flags: []string{"crl", "ocsp"},
 			usage: []string{"[--crl FILE]... [--ocsp FILE]...", "not yet valid or revoked)", "revocation status could not be determined"}},
 		{cmd: []string{"sign"}, flags: []string{"level", "trust"},
-			usage: []string{"[--level B-B|B-T|B-LT]", "[--trust ROOTS]", "B-LTA is not implemented yet (exit 2)"}},
+			usage: []string{"[--level B-B|B-T|B-LT|B-LTA]", "[--trust ROOTS]", "renew it later with dpi extend --level B-LTA"}},
+		{cmd: []string{"extend"}, flags: []string{"level", "tsa", "trust", "o", "json"},
+			usage: []string{"dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT", "Exit 0 extended; 1 the signature does not verify", "2 usage error or unreadable input", "3 the time-stamp authority"}},
 		{cmd: []string{"verify"}, usage: []string{"CAdES-BASELINE-LT signature carries is used too"}},
 		{cmd: []string{"log", "verify"}, flags: []string{"db", "pubkey", "json"}},
 		{cmd: []string{"log", "verify"}, usage: []string{"Exit 0 intact, 1 tampered", "3 indeterminate", "sqlite://:memory:"}},
@@ -413,15 +415,14 @@ func TestContractSign(t *testing.T) {
 		{"missing --crl file", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--crl", noFile, f.doc}, exitUsage},
 		{"garbage --ocsp", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--ocsp", f.doc, f.doc}, exitUsage},
 		{"--crl without the issuer", []string{"--key", f.key, "--cert", f.cert, "--crl", f.crl, f.doc}, exitUsage},
-		// --level: B-LTA is not made yet; T and above need --tsa, B-LT the trust anchors.
-		{"--level B-LTA", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LTA", "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitUsage},
+		// --level: T and above need --tsa, B-LT and B-LTA the trust anchors.
+		{"--level B-LTA without --trust", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LTA", "--tsa", f.pki.TSAURL, f.doc}, exitUsage},
 		{"unknown --level", []string{"--key", f.key, "--cert", f.cert, "--level", "LT", f.doc}, exitUsage},
 		{"--level B-T without --tsa", []string{"--key", f.key, "--cert", f.cert, "--level", "B-T", f.doc}, exitUsage},
 		{"--level B-LT without --tsa", []string{"--key", f.key, "--cert", f.cert, "--level", "B-LT", "--trust", f.roots, f.doc}, exitUsage},
 		{"--level B-LT without --trust", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LT", "--tsa", f.pki.TSAURL, f.doc}, exitUsage},
 		{"--level B-B with --tsa", []string{"--key", f.key, "--cert", f.cert, "--level", "B-B", "--tsa", f.pki.TSAURL, f.doc}, exitUsage},
 		{"--trust without B-LT", []string{"--key", f.key, "--cert", f.cert, "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitUsage},
-		{"--level B-LT in jades", []string{"--key", f.key, "--cert", f.cert, "--format", "jades", "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitUsage},
 		{"--level B-LT with roots that do not anchor the chain", []string{"--key", f.key, "--cert", f.cert, "--chain", f.chain, "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.cert, f.doc}, exitUsage},
 		// B-LT cannot embed a status nobody can tell.
 		{"--level B-LT, revocation status unknown", []string{"--key", f.offlineKey, "--cert", f.offlineCert, "--level", "B-LT", "--tsa", f.pki.TSAURL, "--trust", f.roots, f.doc}, exitIndeterminate},

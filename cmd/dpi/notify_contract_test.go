@@ -23,7 +23,7 @@ func TestContractNotifyCommands(t *testing.T) {
 
 	code, out, _ = contractRun(t, "", "notify", "help")
 	require.Equal(t, exitOK, code)
-	for _, c := range []string{"send", "run", "status"} {
+	for _, c := range []string{"send", "run", "status", "evidence"} {
 		assert.Contains(t, out, "\n  "+c+" ", "dpi notify help lists %s", c)
 	}
 	assert.Contains(t, out, "0 valid or done, 1 rejected, 2 usage or unreadable input, 3 indeterminate")
@@ -54,6 +54,8 @@ func TestContractNotifyFlags(t *testing.T) {
 				"Exit 0 delivered (or stored, with --queue), 1 delivery failed for good", "2 usage error", "3 stored but not delivered yet"}, channelUsage...)},
 		{cmd: "run", flags: append([]string{"db", "key", "log", "until-empty", "workers"}, channel...),
 			usage: append([]string{"The database is never created", "Exit 0 done", "2 usage error"}, channelUsage...)},
+		{cmd: "evidence", flags: []string{"db", "key", "log", "sender", "rule", "tz", "holiday", "verify", "pubkey", "log-pubkey"},
+			usage: []string{"prints the proof of delivery", "verifies without the database", "Exit 0 exported, or valid; 1 the proof is rejected", "2 usage error"}},
 		{cmd: "status", flags: []string{"db", "log"},
 			usage: []string{"needs no key", "Exit 0 delivered, 1 failed for good", "or no such notification", "2 usage error", "3 not delivered yet"}},
 	}

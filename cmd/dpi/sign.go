@@ -16,23 +16,31 @@ import (
 func init() {
 	register(command{
 		name:    "sign",
-		summary: "sign a document: --key KEY --cert CERT [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [-o OUT] DOC",
+		summary: "sign a document: --key KEY --cert CERT [--format cades|jades|pades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [-o OUT] DOC",
 		run:     runSign,
 	})
 }
 
-const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n\n" +
-	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or a compact JWS\n" +
-	"for JAdES. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
+const signUsage = "dpi sign --key KEY --cert CERT [--chain PEM] [--format cades|jades] [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--trust ROOTS] [--crl FILE]... [--ocsp FILE]... [-o OUT [--json]] DOC\n" +
+	"dpi sign --format pades [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--certify none|form|annotate] [--visible PAGE:X,Y,W,H] -o OUT.pdf IN.pdf (with the flags above)\n\n" +
+	"Writes a detached signature over DOC (\"-\" for standard input): DER CAdES, or for JAdES\n" +
+	"a compact JWS at B-B and the JSON serialization (etsiU unsigned components) above. KEY is a PEM or DER private key file (an encrypted PKCS #8 key is decrypted with\n" +
 	"the DPI_KEY_PASSWORD environment variable) or a pkcs11: URI (module and PIN from\n" +
 	"DPI_PKCS11_MODULE and DPI_PKCS11_PIN unless the URI names them). CERT holds the signing\n" +
 	"certificate first and may hold its issuers; --chain adds more issuers. --tsa adds an\n" +
 	"RFC 3161 signature time-stamp (CAdES-BASELINE-T).\n\n" +
 	"--level is the ETSI EN 319 122-1 baseline level: B-B, B-T (needs --tsa; the default with\n" +
-	"--tsa) or B-LT (CAdES, needs --tsa and --trust): B-LT also embeds the signer's and the\n" +
-	"time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate but\n" +
-	"the anchors, the OCSP response or CRL that shows it not revoked at signing, so that the\n" +
-	"signature validates without the network. B-LTA is not implemented yet (exit 2).\n\n" +
+	"--tsa), B-LT or B-LTA (need --tsa and --trust): B-LT also embeds the signer's and\n" +
+	"the time-stamp authority's chains to the trust anchors in ROOTS and, for each certificate\n" +
+	"but the anchors, the OCSP response or CRL that shows it not revoked at signing, so that\n" +
+	"the signature validates without the network. B-LTA adds an archive time-stamp from the\n" +
+	"same --tsa over all of it (renew it later with dpi extend --level B-LTA).\n\n" +
+	"--format pades signs the PDF IN.pdf into OUT.pdf with an ETSI EN 319 142-1 PAdES signature,\n" +
+	"appended as an incremental update (IN.pdf is a byte-exact prefix of OUT.pdf): B-LT adds a\n" +
+	"document security store with the chains and revocation data, B-LTA also a document\n" +
+	"time-stamp. --certify makes a certification signature (the document's first) that allows\n" +
+	"no changes, form filling, or form filling and annotations after it; --visible draws the\n" +
+	"signature on page PAGE at X,Y (points from the lower-left corner), W wide and H high.\n\n" +
 	"The certificate is checked at the signing time: not expired, not yet valid, and not\n" +
 	"revoked, as dpi verify checks it: from the --crl and --ocsp files (repeatable, DER or\n" +
 	"PEM) first, then from the OCSP responder and CRL the certificate names. That needs the\n" +
@@ -54,10 +62,11 @@ func runSign(e *env, args []string) int {
 	keyArg := fs.String("key", "", "private key file or pkcs11: URI")
 	certArg := fs.String("cert", "", "signing certificate (PEM or DER), optionally followed by its issuers")
 	chainArg := fs.String("chain", "", "issuer certificates (PEM), signing certificate's issuer first")
-	format := fs.String("format", "cades", "signature format: cades or jades")
+	format := fs.String("format", "cades", "signature format: cades, jades or pades (a signed PDF)")
+	pf := addPAdESFlags(fs)
 	tsa := fs.String("tsa", "", "time-stamping authority URL (RFC 3161) for a CAdES-BASELINE-T signature")
-	level := fs.String("level", "", "baseline level: B-B, B-T or B-LT (default: B-T with --tsa, else B-B)")
-	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT signature are built to")
+	level := fs.String("level", "", "baseline level: B-B, B-T, B-LT or B-LTA (default: B-T with --tsa, else B-B)")
+	trust := fs.String("trust", "", "trust anchors (PEM or DER) the chains of a B-LT or B-LTA signature are built to")
 	out := fs.String("o", "", "write the signature to this file instead of standard output")
 	var crlFiles, ocspFiles revocationFiles
 	fs.Var(&crlFiles, "crl", "a file of CRLs (DER or PEM) to check the certificate with before fetching (repeatable)")
@@ -80,26 +89,26 @@ func runSign(e *env, args []string) int {
 	if len(rest) != 1 {
 		return e.usageError("sign: want exactly one document")
 	}
-	if *format != "cades" && *format != "jades" {
-		return e.usageError("sign: --format must be cades or jades")
+	if *format != "cades" && *format != "jades" && *format != "pades" {
+		return e.usageError("sign: --format must be cades, jades or pades")
+	} else if flag := pf.misused(*format); flag != "" {
+		return e.usageError("sign: %s is for --format pades", flag)
 	}
 	switch *level {
-	case "", "B-B", "B-T", "B-LT":
-	case "B-LTA":
-		return e.usageError("sign: --level B-LTA is not implemented yet")
+	case "", "B-B", "B-T", "B-LT", "B-LTA":
 	default:
-		return e.usageError("sign: --level must be B-B, B-T or B-LT")
+		return e.usageError("sign: --level must be B-B, B-T, B-LT or B-LTA")
 	}
-	lt := *level == "B-LT"
+	lt := *level == "B-LT" || *level == "B-LTA"
 	switch {
 	case (*level == "B-T" || lt) && *tsa == "":
 		return e.usageError("sign: --level %s needs --tsa", *level)
 	case *level == "B-B" && *tsa != "":
 		return e.usageError("sign: --level B-B makes no time-stamp: drop --tsa")
 	case lt && *trust == "":
-		return e.usageError("sign: --level B-LT needs --trust: the trust anchors its chains are built to")
+		return e.usageError("sign: --level %s needs --trust: the trust anchors its chains are built to", *level)
 	case !lt && *trust != "":
-		return e.usageError("sign: --trust is for --level B-LT")
+		return e.usageError("sign: --trust is for --level B-LT and B-LTA")
 	}
 	key, closeKey, err := loadSigningKey(e, *keyArg)
 	if err != nil {
@@ -138,13 +147,18 @@ func runSign(e *env, args []string) int {
 		opts.Roots = poolOf(roots)
 	}
 	if len(chain) > 1 || lt {
-		opts.CheckRevocation = true
 		opts.CRLs, opts.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
 		if err != nil {
 			return e.usageError("sign: %s", oneLine(err.Error()))
 		}
 	} else if len(crlFiles)+len(ocspFiles) > 0 {
 		return e.usageError("sign: --crl and --ocsp need the issuer's certificate (in --cert or --chain)")
+	} else {
+		// Without the issuer nothing can be checked: the warning below says so.
+		opts.SkipRevocationCheckUnsafe = true
+	}
+	if *format == "pades" {
+		return signPAdES(e, key, chain, opts, pf, *level, rest[0], *out)
 	}
 	signer, err := signature.NewSigner(key, chain, opts)
 	if err != nil {
@@ -156,7 +170,7 @@ func runSign(e *env, args []string) int {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
 	defer closeDoc()
-	if !opts.CheckRevocation && !lt {
+	if opts.SkipRevocationCheckUnsafe {
 		fmt.Fprintf(e.stderr, "dpi: sign: warning: revocation not checked: give the issuer's certificate (--chain) to check it\n")
 	}
 	signedAt := time.Now()
@@ -201,7 +215,7 @@ func runSign(e *env, args []string) int {
 // with --json (and -o) as JSON on standard output.
 type signReport struct {
 	Format string `json:"format"` // cades or jades
-	Level  string `json:"level"`  // B-B, B-T or B-LT
+	Level  string `json:"level"`  // B-B, B-T, B-LT or B-LTA
 	Signer string `json:"signer"` // the signing certificate's subject
 	// SigningTime is this machine's clock when signing began: the claimed signing time
 	// (a B-T or B-LT signature also carries the time-stamp authority's time).

@@ -19,22 +19,28 @@ import (
 func init() {
 	register(command{
 		name:    "verify",
-		summary: "validate a detached CAdES or JAdES signature: --trust ROOTS.pem [--at TIME] DOC SIG",
+		summary: "validate a detached CAdES or JAdES signature, or a signed PDF: --trust ROOTS.pem [--at TIME] DOC SIG | SIGNED.pdf",
 		run:     runVerify,
 	})
 }
 
-const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]... [--ocsp FILE]... [--json] DOC SIG\n\n" +
-	"Validates the detached signature SIG (CAdES DER or a compact JAdES JWS, detected) over DOC\n" +
+const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]... [--ocsp FILE]... [--json] DOC SIG\n" +
+	"dpi verify --trust ROOTS.pem [--at RFC3339] [--json] SIGNED.pdf\n\n" +
+	"With one argument, a PDF (it begins with %PDF-), validates every PAdES signature and\n" +
+	"document time-stamp in it and prints one report per signature, with what changed after\n" +
+	"it (--json: an array); the exit code is the worst indication's.\n\n" +
+	"Validates the detached signature SIG (CAdES DER, or JAdES: a compact JWS or JSON\n" +
+	"serialization, detected) over DOC\n" +
 	"(\"-\" for standard input) against the trust anchors in ROOTS.pem, checking revocation by\n" +
 	"OCSP then CRL, and prints an ETSI EN 319 102-1 style report. --at validates as of that\n" +
 	"time. --crl and --ocsp (repeatable, DER or PEM) give CRLs and OCSP responses you already\n" +
 	"hold: they are read before anything is fetched, count only when signed by the\n" +
 	"certificate's issuer (or its OCSP responder) and current at the validation time, and\n" +
 	"suffice for a certificate that names no responder; nothing is fetched for a certificate\n" +
-	"they speak for. The revocation data a CAdES-BASELINE-LT signature carries is used too,\n" +
-	"judged at its time-stamp's time, so that it validates without the network; the format\n" +
-	"line says which level the signature reached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
+	"they speak for. The revocation data a CAdES-BASELINE-LT signature carries is used too\n" +
+	"(and a JAdES one's), judged at its time-stamp's time, so that it validates without the\n" +
+	"network; an LTA signature's archive time-stamps prove that it existed before its\n" +
+	"certificates expired. The format line says which level the signature reached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
 	"(including a --crl or --ocsp file that is not a CRL or an OCSP response)."
 
 func runVerify(e *env, args []string) int {
@@ -51,8 +57,8 @@ func runVerify(e *env, args []string) int {
 	if *trust == "" {
 		return e.usageError("verify: --trust is required: nothing is trusted by default")
 	}
-	if len(rest) != 2 {
-		return e.usageError("verify: want a document and a signature")
+	if len(rest) != 2 && !(len(rest) == 1 && isPDF(rest[0])) {
+		return e.usageError("verify: want a document and a signature, or one signed pdf")
 	}
 	policy := &signature.Policy{}
 	if *at != "" {
@@ -75,6 +81,9 @@ func runVerify(e *env, args []string) int {
 	if err != nil {
 		return e.usageError("verify: %s", oneLine(err.Error()))
 	}
+	if len(rest) == 1 {
+		return verifyPAdES(e, rest[0], policy)
+	}
 	if rest[0] == "-" && rest[1] == "-" {
 		return e.usageError("verify: the document and the signature cannot both be standard input")
 	}
@@ -96,7 +105,7 @@ func runVerify(e *env, args []string) int {
 	report, err := signature.Validate(e.ctx, doc, sig, policy)
 	if err != nil {
 		if errors.Is(err, signature.ErrMalformed) && !looksLikeSignature(sig) {
-			msg := fmt.Sprintf("verify: %s is not a signature: it looks like %s; expected a CAdES signature (DER, or PEM CMS) or a JAdES compact JWS",
+			msg := fmt.Sprintf("verify: %s is not a signature: it looks like %s; expected a CAdES signature (DER, or PEM CMS) or a JAdES compact JWS (or JSON serialization)",
 				displayName(rest[1]), describeInput(sig))
 			if head := peek(rest[0]); looksLikeSignature(head) {
 				msg += fmt.Sprintf(", and the document %s looks like one: are DOC and SIG swapped? (dpi verify DOC SIG)", displayName(rest[0]))
@@ -171,6 +180,11 @@ func printReport(w io.Writer, r *signature.Report) {
 	if ts := r.Timestamp; ts != nil && ts.Valid {
 		line("time-stamp", ts.Time.UTC().Format(time.RFC3339)+" by "+ts.TSA)
 	}
+	for _, ts := range r.ArchiveTimestamps {
+		if ts.Valid {
+			line("archive time-stamp", ts.Time.UTC().Format(time.RFC3339)+" by "+ts.TSA)
+		}
+	}
 	for i, c := range r.Chain {
 		k := ""
 		if i == 0 {
@@ -221,6 +235,11 @@ func looksLikeSignature(b []byte) bool {
 		return bytes.Contains(b[:min(len(b), 32)], oidSignedData)
 	}
 	t := bytes.TrimSpace(b)
+	if bytes.HasPrefix(t, []byte("{")) {
+		// JAdES in JSON serialization: a protected header and a signature.
+		head := t[:min(len(t), 64<<10)]
+		return bytes.Contains(head, []byte(`"protected"`)) && bytes.Contains(head, []byte(`"signature"`))
+	}
 	return bytes.HasPrefix(t, []byte("eyJ")) && bytes.Count(t[:min(len(t), 64<<10)], []byte(".")) == 2
 }
 

@@ -119,3 +119,16 @@ const (
 // two EHLO replies and a few more lines are well under it, and a server that sends an
 // endless line is cut off rather than held in memory.
 const MaxNotifySMTPReplies = 64 << 10
+
+// MaxLetterPages caps the pages of one PDF letter: a notice longer than this is refused
+// when it is created, not when it is printed.
+const MaxLetterPages = 50
+
+// Caps of a dispatcher's per-channel rate limits.
+const (
+	// MaxNotifyRate caps a channel's rate limit, in attempts per second.
+	MaxNotifyRate = 1_000_000
+
+	// MaxNotifyRateBurst caps a channel's burst.
+	MaxNotifyRateBurst = 1_000_000
+)

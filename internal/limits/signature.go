@@ -46,3 +46,8 @@ const (
 // MaxSignatureRevocationValues caps the CRLs and OCSP responses carried in one signature
 // (CMS SignedData.crls, for CAdES-BASELINE-LT).
 const MaxSignatureRevocationValues = 64
+
+// MaxSignatureTimestamps caps the signature and archive time-stamps of one CAdES signature
+// (each is validated, with its chain and revocation data): a renewal every few years for
+// a century stays below it.
+const MaxSignatureTimestamps = 32

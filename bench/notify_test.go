@@ -1,0 +1,221 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/evidence"
+	"github.com/dpiblocks/dpi/internal/storetest"
+	"github.com/dpiblocks/dpi/notify"
+	"github.com/dpiblocks/dpi/store"
+)
+
+// The end-to-end notification benchmarks: b.N notifications enqueued by notifyCallers
+// concurrent callers and delivered by notifyWorkers workers to a webhook receiver on
+// loopback, from the first enqueue to the last delivery. notify also signs each request
+// (Standard Webhooks HMAC) and appends every status change (created, sending, delivered)
+// to its evidence log in the same transaction; River's worker only POSTs the same JSON.
+const (
+	notifyCallers = 16
+	notifyWorkers = 32
+)
+
+const benchWebhookSecret = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+
+// countingReceiver answers 204 and closes done when it has seen want requests.
+type countingReceiver struct {
+	n    atomic.Int64
+	want int64
+	done chan struct{}
+	once sync.Once
+}
+
+func newCountingReceiver(b *testing.B, want int) (*countingReceiver, *httptest.Server) {
+	r := &countingReceiver{want: int64(want), done: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(req.Body)
+		w.WriteHeader(http.StatusNoContent)
+		if r.n.Add(1) >= r.want {
+			r.once.Do(func() { close(r.done) })
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return r, srv
+}
+
+func notifyLoopbackClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+}
+
+// enqueueConcurrently calls enqueue n times from notifyCallers goroutines.
+func enqueueConcurrently(b *testing.B, n int, enqueue func(i int) error) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	errs := make(chan error, notifyCallers)
+	for range notifyCallers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := enqueue(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(b, err)
+	}
+}
+
+func benchNotifyEndToEnd(b *testing.B, dsn string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	recv, srv := newCountingReceiver(b, b.N)
+	db, err := store.Open(ctx, dsn)
+	require.NoError(b, err)
+	defer db.Close()
+	log, err := evidence.Open(ctx, db, evidence.Config{Origin: "bench.example/notify", Signer: ed25519.NewKeyFromSeed(make([]byte, 32))})
+	require.NoError(b, err)
+	hook, err := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{benchWebhookSecret}, InsecureAllowHTTP: true, Client: notifyLoopbackClient()})
+	require.NoError(b, err)
+	o, err := notify.Open(ctx, db, notify.Config{Log: log, Channels: []notify.Channel{hook}})
+	require.NoError(b, err)
+	d, err := notify.NewDispatcher(o, notify.DispatcherConfig{Workers: notifyWorkers, Poll: 10 * time.Millisecond})
+	require.NoError(b, err)
+	tmpl, err := notify.ParseTemplate(notify.TextTemplate, "Dear ((name)), your application ((ref)) was approved.")
+	require.NoError(b, err)
+
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = d.Run(ctx) })
+	enqueueConcurrently(b, b.N, func(i int) error {
+		_, err := o.Send(ctx, notify.Message{Channel: "webhook", To: srv.URL + "/hook", Template: tmpl, Reference: fmt.Sprint("A-", i),
+			Personalisation: map[string]any{"name": "Ana", "ref": fmt.Sprint("A-", i)}})
+		return err
+	})
+	<-recv.done
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cancel()
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "notifications/s")
+}
+
+// riverWebhookArgs is River's job: the same JSON body notify sends.
+type riverWebhookArgs struct {
+	URL  string         `json:"url"`
+	Body map[string]any `json:"body"`
+}
+
+func (riverWebhookArgs) Kind() string { return "webhook" }
+
+type riverWebhookWorker struct {
+	river.WorkerDefaults[riverWebhookArgs]
+	client *http.Client
+}
+
+func (w *riverWebhookWorker) Work(ctx context.Context, job *river.Job[riverWebhookArgs]) error {
+	body, err := json.Marshal(job.Args.Body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.Args.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func benchRiverEndToEnd(b *testing.B, dsn string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	recv, srv := newCountingReceiver(b, b.N)
+	u, err := url.Parse(dsn)
+	require.NoError(b, err)
+	schema := u.Query().Get("search_path")
+	pool, err := pgxpool.New(ctx, dsn)
+	require.NoError(b, err)
+	defer pool.Close()
+	driver := riverpgxv5.New(pool)
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema})
+	require.NoError(b, err)
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	require.NoError(b, err)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &riverWebhookWorker{client: notifyLoopbackClient()})
+	client, err := river.NewClient(driver, &river.Config{Schema: schema, Workers: workers,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: notifyWorkers}}})
+	require.NoError(b, err)
+
+	b.ResetTimer()
+	start := time.Now()
+	require.NoError(b, client.Start(ctx))
+	enqueueConcurrently(b, b.N, func(i int) error {
+		ref := fmt.Sprint("A-", i)
+		_, err := client.Insert(ctx, riverWebhookArgs{URL: srv.URL + "/hook", Body: map[string]any{"type": "notification.sent",
+			"data": map[string]any{"reference": ref, "text": "Dear Ana, your application " + ref + " was approved."}}}, nil)
+		return err
+	})
+	<-recv.done
+	elapsed := time.Since(start)
+	b.StopTimer()
+	stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	_ = client.Stop(stopCtx)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "notifications/s")
+}
+
+func notifyPostgres(b *testing.B) string {
+	base := os.Getenv("DPI_TEST_POSTGRES_URL")
+	if base == "" {
+		b.Skip("DPI_TEST_POSTGRES_URL is unset")
+	}
+	return storetest.FreshSchema(b, base)
+}
+
+func BenchmarkNotifyEndToEndSQLite(b *testing.B) {
+	benchNotifyEndToEnd(b, "sqlite://"+filepath.Join(b.TempDir(), "notify.db"))
+}
+
+func BenchmarkNotifyEndToEndPostgres(b *testing.B) {
+	benchNotifyEndToEnd(b, notifyPostgres(b))
+}
+
+func BenchmarkRiverEndToEndPostgres(b *testing.B) {
+	benchRiverEndToEnd(b, notifyPostgres(b))
+}

@@ -1,0 +1,687 @@
+package signature
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// JAdES in JWS JSON serialization (TS 119 182-1 §5.3, RFC 7515 §7.2.2): a flattened JSON
+// object whose unprotected header holds only etsiU, the array of unsigned components,
+// each the base64url encoding of a JSON object with one member:
+//
+//	{"protected":"<header>","header":{"etsiU":["<component>",...]},"signature":"<value>"}
+//
+//	sigTst  {"tstTokens":[{"val":"<base64 DER TimeStampToken>"}]}          (JAdES-BASELINE-T)
+//	        over the base64url-encoded signature value (§5.3.4)
+//	xVals   [{"x509Cert":{"val":"<base64 DER certificate>"}},...]          (JAdES-BASELINE-LT)
+//	rVals   {"crlVals":[{"val":"<CRL>"}],"ocspVals":[{"val":"<OCSPResponse>"}]}
+//	arcTst  {"tstTokens":[{"val":"<token>"}]}                              (JAdES-BASELINE-LTA)
+//	tstVD   {"xVals":[...],"rVals":{...}}: validation data of time-stamps
+//
+// The payload is detached (no "payload" member) and unencoded (b64 false), as in the
+// compact form, which stays the form of JAdES-BASELINE-B.
+
+// Names of the etsiU components this package reads and writes.
+const (
+	etsiSigTst = "sigTst"
+	etsiXVals  = "xVals"
+	etsiRVals  = "rVals"
+	etsiArcTst = "arcTst"
+	etsiTstVD  = "tstVD"
+)
+
+// jwsJSON is the flattened JWS JSON serialization this package writes.
+type jwsJSON struct {
+	Protected string          `json:"protected"`
+	Header    *jwsUnprotected `json:"header,omitempty"`
+	Signature string          `json:"signature"`
+}
+
+type jwsUnprotected struct {
+	EtsiU []string `json:"etsiU"`
+}
+
+type pkiOb struct {
+	Val string `json:"val"`
+}
+
+type tstContainer struct {
+	TstTokens []struct {
+		Val      string `json:"val"`
+		Encoding string `json:"encoding,omitempty"`
+	} `json:"tstTokens"`
+	CanonAlg    string `json:"canonAlg,omitempty"`
+	TimeStamped string `json:"timeStamped,omitempty"`
+}
+
+type xValsItem struct {
+	X509Cert *pkiOb `json:"x509Cert,omitempty"`
+}
+
+type rVals struct {
+	CRLVals  []pkiOb `json:"crlVals,omitempty"`
+	OCSPVals []pkiOb `json:"ocspVals,omitempty"`
+}
+
+type tstVD struct {
+	XVals []xValsItem `json:"xVals,omitempty"`
+	RVals *rVals      `json:"rVals,omitempty"`
+}
+
+// etsiU is a parsed etsiU array.
+type etsiU struct {
+	raw        []string // the elements, as they appear
+	sigTst     [][]byte
+	sigTstPos  []int    // the index in raw of each
+	archives   [][]byte // arcTst tokens
+	archivePos []int    // the index in raw of each
+	certs      []*x509.Certificate
+	revocation embeddedRevocation
+	dataSeen   bool // xVals, rVals or tstVD present
+	warnings   []string
+}
+
+func looksLikeJSON(sig []byte) bool {
+	t := bytes.TrimLeft(sig, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// parseJWSJSON parses a flattened JWS JSON serialization: the protected header and the
+// signature as the compact form is parsed, and the etsiU array. Members other than
+// protected, header and signature (and an empty payload) are refused, and so is any
+// unprotected header parameter but etsiU: an unprotected x5c or alg would be unsigned.
+func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
+	const f = "JAdES"
+	members, err := jsonObjectKeysFor(sig, []string{"protected", "header", "signature", "payload", "signatures"})
+	if err != nil {
+		return nil, nil, malformed(f, "json serialization", err)
+	}
+	for m := range members {
+		switch m {
+		case "protected", "header", "signature", "payload":
+		case "signatures":
+			return nil, nil, malformed(f, "general json serialization (several signatures) is not supported", nil)
+		default:
+			return nil, nil, malformed(f, "member "+m+" is not allowed", nil)
+		}
+	}
+	var raw struct {
+		Protected string          `json:"protected"`
+		Header    json.RawMessage `json:"header"`
+		Signature string          `json:"signature"`
+		Payload   *string         `json:"payload"`
+	}
+	if err := json.Unmarshal(sig, &raw); err != nil {
+		return nil, nil, malformed(f, "json serialization", err)
+	}
+	if raw.Payload != nil && *raw.Payload != "" {
+		return nil, nil, malformed(f, "payload must be detached", nil)
+	}
+	s, err := parseJWS([]byte(raw.Protected + ".." + raw.Signature))
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &etsiU{}
+	if len(raw.Header) == 0 {
+		return s, u, nil
+	}
+	hm, err := jsonObjectKeysFor(raw.Header, []string{"etsiU"})
+	if err != nil {
+		return nil, nil, malformed(f, "unprotected header", err)
+	}
+	for m := range hm {
+		if m != "etsiU" {
+			return nil, nil, malformed(f, "unprotected header parameter "+m+" is not allowed", nil)
+		}
+	}
+	var h struct {
+		EtsiU []json.RawMessage `json:"etsiU"`
+	}
+	if err := json.Unmarshal(raw.Header, &h); err != nil {
+		return nil, nil, malformed(f, "unprotected header", err)
+	}
+	if len(h.EtsiU) > limits.MaxSignedAttributes {
+		return nil, nil, malformed(f, "too many etsiU components", nil)
+	}
+	for i, el := range h.EtsiU {
+		if err := u.add(el); err != nil {
+			return nil, nil, malformed(f, fmt.Sprintf("etsiU component %d", i+1), err)
+		}
+	}
+	return s, u, nil
+}
+
+// add reads one etsiU element. Elements in clear JSON are read for their data, but an
+// archive time-stamp over them is not validated: its imprint needs a canonicalisation
+// this package does not implement.
+func (u *etsiU) add(el json.RawMessage) error {
+	var obj []byte
+	var enc string
+	if err := json.Unmarshal(el, &enc); err == nil {
+		b, err := base64.RawURLEncoding.DecodeString(enc)
+		if err != nil {
+			return fmt.Errorf("not base64url")
+		}
+		obj = b
+	} else {
+		obj = el
+		u.warnings = append(u.warnings, "etsiU component in clear json: an archive time-stamp over it is not validated")
+		enc = ""
+	}
+	u.raw = append(u.raw, enc)
+	keys, err := jsonObjectKeysFor(obj, nil)
+	if err != nil {
+		return err
+	}
+	if len(keys) != 1 {
+		return fmt.Errorf("want exactly one member")
+	}
+	var comp map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &comp); err != nil {
+		return err
+	}
+	for name, value := range comp {
+		switch name {
+		case etsiSigTst, etsiArcTst:
+			var c tstContainer
+			if err := json.Unmarshal(value, &c); err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			if c.TimeStamped != "" && c.TimeStamped != "all" {
+				u.warnings = append(u.warnings, name+" with timeStamped "+c.TimeStamped+" is not read")
+				continue
+			}
+			for _, t := range c.TstTokens {
+				if t.Encoding != "" && t.Encoding != "http://uri.etsi.org/19182/DER" {
+					u.warnings = append(u.warnings, name+" token in encoding "+t.Encoding+" is not read")
+					continue
+				}
+				der, err := base64.StdEncoding.DecodeString(t.Val)
+				if err != nil {
+					return fmt.Errorf("%s: token encoding", name)
+				}
+				if len(u.sigTst)+len(u.archives) >= limits.MaxSignatureTimestamps {
+					return fmt.Errorf("too many time-stamps")
+				}
+				if name == etsiSigTst {
+					u.sigTst = append(u.sigTst, der)
+					u.sigTstPos = append(u.sigTstPos, len(u.raw)-1)
+				} else {
+					u.archives = append(u.archives, der)
+					u.archivePos = append(u.archivePos, len(u.raw)-1)
+				}
+			}
+		case etsiXVals:
+			var xs []xValsItem
+			if err := json.Unmarshal(value, &xs); err != nil {
+				return fmt.Errorf("xVals: %v", err)
+			}
+			if err := u.addData(xs, nil); err != nil {
+				return err
+			}
+		case etsiRVals:
+			var rv rVals
+			if err := json.Unmarshal(value, &rv); err != nil {
+				return fmt.Errorf("rVals: %v", err)
+			}
+			if err := u.addData(nil, &rv); err != nil {
+				return err
+			}
+		case etsiTstVD:
+			var vd tstVD
+			if err := json.Unmarshal(value, &vd); err != nil {
+				return fmt.Errorf("tstVD: %v", err)
+			}
+			if err := u.addData(vd.XVals, vd.RVals); err != nil {
+				return err
+			}
+		default:
+			u.warnings = append(u.warnings, "etsiU component "+name+" is not read")
+		}
+	}
+	return nil
+}
+
+// addData adds certificates and revocation values to what the signature carries.
+func (u *etsiU) addData(xs []xValsItem, rv *rVals) error {
+	u.dataSeen = true
+	for _, x := range xs {
+		if x.X509Cert == nil {
+			continue // otherCert: not read
+		}
+		der, err := base64.StdEncoding.DecodeString(x.X509Cert.Val)
+		if err != nil {
+			return fmt.Errorf("xVals: certificate encoding")
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("xVals: %v", err)
+		}
+		if len(u.certs) >= limits.MaxSignatureCertificates {
+			return fmt.Errorf("too many certificates")
+		}
+		if !containsCert(u.certs, c) {
+			u.certs = append(u.certs, c)
+		}
+	}
+	if rv == nil {
+		return nil
+	}
+	var choices []byte
+	for _, c := range rv.CRLVals {
+		der, err := base64.StdEncoding.DecodeString(c.Val)
+		if err != nil {
+			return fmt.Errorf("crlVals: encoding")
+		}
+		choices = append(choices, der...)
+	}
+	for _, o := range rv.OCSPVals {
+		der, err := base64.StdEncoding.DecodeString(o.Val)
+		if err != nil {
+			return fmt.Errorf("ocspVals: encoding")
+		}
+		choices = append(choices, ocspChoice(fullOCSPResponse(der))...)
+	}
+	e, err := parseRevocationChoices(choices)
+	if err != nil {
+		return fmt.Errorf("rVals: %v", err)
+	}
+	if len(u.revocation.crls)+len(u.revocation.ocsp)+len(e.crls)+len(e.ocsp) > limits.MaxSignatureRevocationValues {
+		return fmt.Errorf("too many revocation values")
+	}
+	u.revocation.crls = append(u.revocation.crls, e.crls...)
+	u.revocation.ocsp = append(u.revocation.ocsp, e.ocsp...)
+	u.revocation.notes = append(u.revocation.notes, e.notes...)
+	return nil
+}
+
+// fullOCSPResponse returns an OCSPResponse: der itself, or the successful response around
+// it when it is a BasicOCSPResponse (whose first element is a SEQUENCE, where an
+// OCSPResponse has its ENUMERATED status).
+func fullOCSPResponse(der []byte) []byte {
+	in := cryptobyte.String(der)
+	var body cryptobyte.String
+	if in.ReadASN1(&body, cbasn1.SEQUENCE) && body.PeekASN1Tag(cbasn1.SEQUENCE) {
+		return wrapBasicOCSP(der)
+	}
+	return der
+}
+
+// jsonObjectKeysFor is jsonObjectKeys with names the member names compared case-blind.
+func jsonObjectKeysFor(b []byte, names []string) (map[string]bool, error) {
+	return objectKeys(b, names)
+}
+
+// jadesWith validates a parsed JAdES signature, with its etsiU components when it came in
+// JSON serialization (u nil for the compact form).
+func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Report, error) {
+	if u == nil {
+		u = &etsiU{}
+	}
+	r := v.report
+	r.Format = "JAdES-BASELINE-B"
+	if len(u.sigTst) > 0 {
+		r.Format = "JAdES-BASELINE-T"
+	}
+	r.SigningTime = s.signingTime
+	r.SignatureAlgorithm = s.alg.name
+	for _, p := range s.problems {
+		r.fail(TotalFailed, FormatFailure, p)
+	}
+	for _, w := range append(append([]string(nil), s.warnings...), u.warnings...) {
+		r.warn(w)
+	}
+	for _, n := range u.revocation.notes {
+		r.warn(n)
+	}
+	if !u.revocation.empty() {
+		v.rc.embedded = &u.revocation
+	}
+	archives, archiveHashes := readArchiveTokens(u.archives, false)
+	var digest, input []byte
+	prefix := []byte(s.encHeader + ".")
+	docHashes := map[crypto.Hash]hash.Hash{}
+	var ws []io.Writer
+	for _, h := range archiveHashes {
+		if docHashes[h] == nil {
+			docHashes[h] = h.New()
+			ws = append(ws, docHashes[h])
+		}
+	}
+	var d hash.Hash
+	if s.alg.name == "EdDSA" {
+		r.DigestAlgorithm = "none"
+		payload, err := readBounded(v.ctx, doc, limits.MaxBufferedPayload)
+		if err != nil {
+			return nil, err
+		}
+		input = append(prefix, payload...)
+		for _, dh := range docHashes {
+			dh.Write(payload)
+		}
+	} else {
+		r.DigestAlgorithm = hashName(s.alg.hash)
+		d = s.alg.hash.New()
+		d.Write(prefix)
+		if err := copyStream(v.ctx, io.MultiWriter(append(ws, d)...), doc); err != nil {
+			return nil, err
+		}
+		digest = d.Sum(nil)
+	}
+	if s.signer == nil {
+		r.fail(Indeterminate, NoSigningCertificateFound, "x5t#S256 does not match the first x5c certificate")
+		return v.finish(), nil
+	}
+	r.SignerCertificate = s.signer
+	r.SignedBy = s.signer.Subject.String()
+	if err := verifyJWS(s.signer.PublicKey, s.alg, digest, input, s.sigValue); err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			r.fail(Indeterminate, CryptoConstraintsFailure, "algorithm does not match the signing certificate's key")
+		} else {
+			r.fail(TotalFailed, SigCryptoFailure, "signature value does not verify over the document")
+		}
+	}
+	if s.kid != nil && !s.kid.names(s.signer) {
+		r.fail(Indeterminate, NoSigningCertificateFound, "kid names another certificate than x5t#S256 and x5c")
+	}
+	certs := append(append([]*x509.Certificate(nil), s.certs...), u.certs...)
+	control, archived := r.ValidationTime, time.Time{}
+	encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
+	if len(archives) > 0 {
+		// An arcTst covers the etsiU components before it (TS 119 182-1 §5.3.6.3.1).
+		control, archived = v.archives(archives, certs, archiveScope{
+			imprint: func(a *archiveToken, h crypto.Hash) ([]byte, error) {
+				return jadesArchiveImprint(docHashes[h], s.encHeader, encSig, u.raw[:u.archivePos[a.pos]])
+			},
+			coversArchive: func(a, b *archiveToken) bool { return u.archivePos[b.pos] < u.archivePos[a.pos] },
+			coversSigTst:  func(a *archiveToken) bool { return len(u.sigTstPos) > 0 && u.sigTstPos[0] < u.archivePos[a.pos] },
+		})
+	}
+	if len(u.sigTst) > 0 {
+		// TS 119 182-1 §5.3.4: the imprint is over the base64url-encoded signature value.
+		v.timestamp(u.sigTst[0], []byte(encSig), certs, control)
+	}
+	v.archivedAt(archived)
+	v.certificate(s.signer, certs, s.signingTime)
+	v.claimedTime(s.signingTime)
+	for _, n := range v.rc.notes {
+		r.warn(n)
+	}
+	if len(u.sigTst) > 0 && u.dataSeen {
+		v.ltLevel(certs)
+	}
+	if len(archives) > 0 {
+		v.ltaLevel()
+	}
+	return v.finish(), nil
+}
+
+// jadesArchiveImprint is the imprint of an arcTst (TS 119 182-1 §5.3.6.3.1, timeStamped
+// "all", base64url-encoded components): the hash of the payload (docHash, the document
+// hashed so far and cloned here), ".", the protected header, ".", the signature value,
+// both base64url-encoded, ".", and every etsiU element before the arcTst as it appears
+// (as EU DSS computes it).
+func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, before []string) ([]byte, error) {
+	if docHash == nil {
+		return nil, fmt.Errorf("archive time-stamp digest is not allowed")
+	}
+	for _, el := range before {
+		if el == "" {
+			return nil, fmt.Errorf("archive time-stamp over etsiU components in clear json is not validated")
+		}
+	}
+	c, ok := docHash.(hash.Cloner)
+	if !ok {
+		return nil, fmt.Errorf("archive time-stamp digest cannot be continued")
+	}
+	h, err := c.Clone()
+	if err != nil {
+		return nil, err
+	}
+	h.Write([]byte("." + encHeader + "." + encSig + "."))
+	for _, el := range before {
+		h.Write([]byte(el))
+	}
+	return h.Sum(nil), nil
+}
+
+// jadesJSONSink collects validation data for an etsiU component, as addPathData hands it
+// over (certificates, and RevocationInfoChoice elements).
+type jadesJSONSink struct {
+	have  []*x509.Certificate // certificates the signature carries already
+	certs [][]byte
+	crls  [][]byte
+	ocsp  [][]byte
+}
+
+func (k *jadesJSONSink) addCert(der []byte) {
+	for _, c := range k.have {
+		if bytes.Equal(c.Raw, der) {
+			return
+		}
+	}
+	if !containsBytes(k.certs, der) {
+		k.certs = append(k.certs, der)
+	}
+}
+
+func (k *jadesJSONSink) addCRL(choice []byte) {
+	if len(choice) > 0 && choice[0] == 0x30 {
+		if !containsBytes(k.crls, choice) {
+			k.crls = append(k.crls, choice)
+		}
+		return
+	}
+	in := cryptobyte.String(choice)
+	var body, value cryptobyte.String
+	if in.ReadASN1(&body, tagCtx1) && body.SkipASN1(cbasn1.OBJECT_IDENTIFIER) && body.ReadAnyASN1Element(&value, nil) {
+		if !containsBytes(k.ocsp, value) {
+			k.ocsp = append(k.ocsp, value)
+		}
+	}
+}
+
+func (k *jadesJSONSink) count() int { return len(k.certs) + len(k.crls) + len(k.ocsp) }
+
+func (k *jadesJSONSink) full() bool {
+	return len(k.have)+len(k.certs) > limits.MaxSignatureCertificates || len(k.crls)+len(k.ocsp) > limits.MaxSignatureRevocationValues
+}
+
+// data returns the xVals and rVals of what was collected.
+func (k *jadesJSONSink) data() ([]xValsItem, *rVals) {
+	var xs []xValsItem
+	for _, c := range k.certs {
+		xs = append(xs, xValsItem{X509Cert: &pkiOb{Val: base64.StdEncoding.EncodeToString(c)}})
+	}
+	if len(k.crls)+len(k.ocsp) == 0 {
+		return xs, nil
+	}
+	rv := &rVals{}
+	for _, c := range k.crls {
+		rv.CRLVals = append(rv.CRLVals, pkiOb{Val: base64.StdEncoding.EncodeToString(c)})
+	}
+	for _, o := range k.ocsp {
+		rv.OCSPVals = append(rv.OCSPVals, pkiOb{Val: base64.StdEncoding.EncodeToString(o)})
+	}
+	return xs, rv
+}
+
+// etsiComponent encodes one etsiU element: the base64url encoding of {name: value}.
+func etsiComponent(name string, value any) (string, error) {
+	b, err := json.Marshal(map[string]any{name: value})
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func tstComponent(name string, token []byte) (string, error) {
+	return etsiComponent(name, map[string]any{"tstTokens": []pkiOb{{Val: base64.StdEncoding.EncodeToString(token)}}})
+}
+
+// jadesExtension augments a JAdES signature (parsed, its etsiU so far in u) as Extend
+// augments a CAdES one, and returns it in JSON serialization. docHash is the document
+// hashed with archiveHash, to be continued for an archive time-stamp.
+type jadesExtension struct {
+	s           *jwsSignature
+	u           *etsiU
+	tsa         *tsaClient
+	rc          *revocationChecker
+	roots       *x509.CertPool
+	level       Level
+	archiveHash crypto.Hash
+	docHash     hash.Hash
+}
+
+func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
+	s, u := x.s, x.u
+	encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
+	add := func(name string, value any) error {
+		el, err := etsiComponent(name, value)
+		if err != nil {
+			return err
+		}
+		u.raw = append(u.raw, el)
+		return nil
+	}
+	if len(u.sigTst) == 0 {
+		tok, err := x.tsa.stamp(ctx, []byte(encSig))
+		if err != nil {
+			return nil, err
+		}
+		el, err := tstComponent(etsiSigTst, tok)
+		if err != nil {
+			return nil, err
+		}
+		u.raw = append(u.raw, el)
+		u.sigTst = [][]byte{tok}
+	}
+	certs := append(append([]*x509.Certificate(nil), s.certs...), u.certs...)
+	if x.level.longTerm() {
+		pool := certPool(certs)
+		tsTime, tsaPath, err := checkTimestamp(u.sigTst[0], []byte(encSig), x.roots, pool)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature time-stamp: %v", ErrNotExtendable, err)
+		}
+		if len(u.archives) == 0 && (!u.dataSeen || x.level == LevelLT) {
+			at := tsTime
+			if at.After(s.signer.NotAfter) {
+				at = s.signer.NotAfter
+			}
+			chains, err := s.signer.Verify(x509.VerifyOptions{Roots: x.roots, Intermediates: pool, CurrentTime: at,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+			if err != nil {
+				return nil, fmt.Errorf("%w: no chain from the signing certificate to Roots at the signature time-stamp's time", ErrNotExtendable)
+			}
+			sink := &jadesJSONSink{have: certs}
+			if err := addPathData(x.rc, sink, "signing", chains[0], func(at time.Time) bool { return at.After(tsTime) }); err != nil {
+				return nil, err
+			}
+			if err := addPathData(x.rc, sink, "time-stamp authority", tsaPath, nil); err != nil {
+				return nil, err
+			}
+			xs, rv := sink.data()
+			if len(xs) > 0 {
+				if err := add(etsiXVals, xs); err != nil {
+					return nil, err
+				}
+			}
+			if rv != nil {
+				if err := add(etsiRVals, rv); err != nil {
+					return nil, err
+				}
+			}
+		} else if x.level == LevelLTA && len(u.archives) > 0 {
+			archives, _ := readArchiveTokens(u.archives, false)
+			for _, a := range archives {
+				if a.err != nil {
+					continue
+				}
+				_, chain, err := a.tok.verify(func(crypto.Hash) ([]byte, error) { return a.tok.ts.HashedMessage, nil }, x.roots, pool)
+				if err != nil {
+					return nil, fmt.Errorf("%w: latest archive time-stamp: %v", ErrNotExtendable, err)
+				}
+				if err := x.addTstVD(chain, certs, add); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+		if x.level == LevelLTA {
+			if len(u.raw) >= limits.MaxSignedAttributes {
+				return nil, fmt.Errorf("%w: more than %d etsiU components", ErrTooLarge, limits.MaxSignedAttributes)
+			}
+			imprint, err := jadesArchiveImprint(x.docHash, s.encHeader, encSig, u.raw)
+			if err != nil {
+				return nil, err
+			}
+			tok, err := x.tsa.stampImprint(ctx, x.archiveHash, imprint)
+			if err != nil {
+				return nil, err
+			}
+			t, err := parseToken(tok)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrTimestamp, err)
+			}
+			_, chain, err := t.verify(func(crypto.Hash) ([]byte, error) { return imprint, nil }, x.roots, pool)
+			if err != nil {
+				return nil, fmt.Errorf("%w: archive time-stamp: %v", ErrTimestamp, err)
+			}
+			el, err := tstComponent(etsiArcTst, tok)
+			if err != nil {
+				return nil, err
+			}
+			u.raw = append(u.raw, el)
+			if err := x.addTstVD(chain, certs, add); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, el := range u.raw {
+		if el == "" {
+			return nil, fmt.Errorf("%w: etsiU components in clear json cannot be kept", ErrNotExtendable)
+		}
+	}
+	out, err := json.Marshal(jwsJSON{Protected: s.encHeader, Header: &jwsUnprotected{EtsiU: u.raw}, Signature: encSig})
+	if err == nil && len(out) > limits.MaxSignature {
+		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
+	}
+	return out, err
+}
+
+// addTstVD adds the validation data of a time-stamp authority's chain as a tstVD
+// component.
+func (x *jadesExtension) addTstVD(chain, have []*x509.Certificate, add func(string, any) error) error {
+	sink := &jadesJSONSink{have: have}
+	if err := addPathData(x.rc, sink, "archive time-stamp authority", chain, nil); err != nil {
+		return err
+	}
+	if sink.count() == 0 {
+		return nil
+	}
+	xs, rv := sink.data()
+	return add(etsiTstVD, tstVD{XVals: xs, RVals: rv})
+}
+
+// jadesParts parses a JAdES signature in either serialization.
+func jadesParts(sig []byte) (*jwsSignature, *etsiU, error) {
+	if looksLikeJSON(sig) {
+		return parseJWSJSON(sig)
+	}
+	s, err := parseJWS(sig)
+	return s, &etsiU{}, err
+}

@@ -1,0 +1,392 @@
+package pades
+
+// The attacks on PDF signatures of the "PDF insecurity" research, each built by byte surgery
+// and appended incremental updates on a PDF that Sign produced, and each refused by Validate
+// with a named reason:
+//
+//   - Mladenov, Mainka, Meyer zu Selhausen, Grothe, Schwenk, "1 Trillion Dollar Refund: How
+//     To Spoof PDF Signatures", CCS 2019: universal signature forgery (USF), incremental saving
+//     attack (ISA), signature wrapping (SWA).
+//   - Mainka, Mladenov, Rohlmann, Schwenk, "Attacks Bypassing the Signature Validation in PDF"
+//     (shadow attacks), NDSS 2021: hide, replace, hide-and-replace.
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/internal/pdftest"
+	"github.com/dpiblocks/dpi/signature"
+)
+
+// Object numbers of pdftest.New(pdftest.Options{Form: true}).
+const (
+	ptCatalog = 1
+	ptPages   = 2
+	ptFont    = 3
+	ptContent = 4
+	ptPage    = 5
+	ptField   = 6
+)
+
+var (
+	trailerRE   = regexp.MustCompile(`(?s)trailer\s*<<.*?/Size\s+(\d+).*?/Root\s+(\d+)\s+0\s+R`)
+	startxrefRE = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
+)
+
+// lastTrailer reads the last classic trailer of doc: its startxref, /Size and /Root.
+func lastTrailer(t testing.TB, doc []byte) (xref int64, size, root int) {
+	t.Helper()
+	m := startxrefRE.FindSubmatch(doc)
+	require.NotNil(t, m, "no startxref")
+	xref, err := strconv.ParseInt(string(m[1]), 10, 64)
+	require.NoError(t, err)
+	all := trailerRE.FindAllSubmatch(doc, -1)
+	require.NotEmpty(t, all, "no classic trailer")
+	last := all[len(all)-1]
+	size, _ = strconv.Atoi(string(last[1]))
+	root, _ = strconv.Atoi(string(last[2]))
+	return xref, size, root
+}
+
+// appendRevision appends an incremental update to any classic-xref PDF. extra is added to
+// the trailer (a " /Root 9 0 R" given there wins over the previous root, read first).
+func appendRevision(t testing.TB, doc []byte, extra string, objs ...tObj) []byte {
+	t.Helper()
+	xref, size, root := lastTrailer(t, doc)
+	p := &testPDF{buf: bytes.Clone(doc), size: size, root: root, xref: xref}
+	if m := regexp.MustCompile(`/Root\s+(\d+)\s+0\s+R`).FindStringSubmatch(extra); m != nil {
+		p.root, _ = strconv.Atoi(m[1])
+		extra = strings.Replace(extra, m[0], "", 1)
+	}
+	p.updateTrailer(t, xref, extra, objs...)
+	return p.buf
+}
+
+// objectBody returns the body of the last "nr 0 obj" of doc.
+func objectBody(t testing.TB, doc []byte, nr int) string {
+	t.Helper()
+	re := regexp.MustCompile(fmt.Sprintf(`(?s)(?:^|\n)%d 0 obj\s*(.*?)\s*endobj`, nr))
+	all := re.FindAllSubmatch(doc, -1)
+	require.NotEmpty(t, all, "object %d not found", nr)
+	return string(all[len(all)-1][1])
+}
+
+// sigDict locates the last signature dictionary's /ByteRange array and /Contents hex string.
+type sigDict struct {
+	brStart, brEnd int // the "[...]" of /ByteRange
+	ctStart, ctEnd int // the "<...>" of /Contents
+	br             [4]int64
+}
+
+func findSigDict(t testing.TB, doc []byte) sigDict {
+	t.Helper()
+	var s sigDict
+	i := bytes.LastIndex(doc, []byte("/ByteRange"))
+	require.Positive(t, i)
+	s.brStart = i + bytes.IndexByte(doc[i:], '[')
+	s.brEnd = s.brStart + bytes.IndexByte(doc[s.brStart:], ']') + 1
+	for k, f := range strings.Fields(string(doc[s.brStart+1 : s.brEnd-1])) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		require.NoError(t, err)
+		s.br[k] = n
+	}
+	s.ctStart, s.ctEnd = int(s.br[1]), int(s.br[2])
+	require.Equal(t, byte('<'), doc[s.ctStart])
+	require.Equal(t, byte('>'), doc[s.ctEnd-1])
+	return s
+}
+
+// replaceSameLength overwrites doc[start:end] with s padded with spaces (the offsets of the
+// file stay as they were).
+func replaceSameLength(t testing.TB, doc []byte, start, end int, s string) []byte {
+	t.Helper()
+	require.LessOrEqual(t, len(s), end-start)
+	out := bytes.Clone(doc)
+	copy(out[start:end], s+strings.Repeat(" ", end-start-len(s)))
+	return out
+}
+
+// refused validates doc and requires the signature in field to be TOTAL_FAILED with an error
+// that contains reason; it returns the report.
+func refused(t *testing.T, f *fixture, doc []byte, field, reason string) Report {
+	t.Helper()
+	reps := f.validate(t, doc, f.policy())
+	for _, r := range reps {
+		if r.Field != field {
+			continue
+		}
+		assert.Equal(t, signature.TotalFailed, r.Indication, "errors: %v, changes: %+v", r.Errors, r.Changes)
+		assert.Contains(t, strings.Join(r.Errors, "\n"), reason)
+		return r
+	}
+	t.Fatalf("no report for field %q in %+v", field, reps)
+	return Report{}
+}
+
+func refusedChange(t *testing.T, r Report, kind string) {
+	t.Helper()
+	for _, c := range r.Changes {
+		if c.Kind == kind && !c.Allowed {
+			return
+		}
+	}
+	t.Errorf("no refused change of kind %q in %+v", kind, r.Changes)
+}
+
+// Universal signature forgery: a signature dictionary whose /ByteRange or /Contents is
+// missing, null, empty or pointing elsewhere, so that a careless validator checks nothing.
+func TestAttackUniversalSignatureForgery(t *testing.T) {
+	f := newFixture(t)
+	signed := f.sign(t, f.signer(t, LevelB, Config{}), pdftest.New(pdftest.Options{Form: true}))
+	require.Equal(t, signature.TotalPassed, f.validate(t, signed, f.policy())[0].Indication)
+	sd := findSigDict(t, signed)
+	size := int64(len(signed))
+	brAt := bytes.LastIndex(signed, []byte("/ByteRange"))
+	ctAt := bytes.LastIndex(signed[:sd.ctStart], []byte("/Contents"))
+	require.Positive(t, ctAt)
+
+	tests := []struct {
+		name   string
+		doc    []byte
+		reason string
+	}{
+		{"byteRange missing", replaceSameLength(t, signed, brAt, brAt+len("/ByteRange"), "/ByteRangX"), "byteRange: missing"},
+		{"byteRange null", replaceSameLength(t, signed, sd.brStart, sd.brEnd, "null"), "byteRange: missing"},
+		{"byteRange [0 0 0 0]", replaceSameLength(t, signed, sd.brStart, sd.brEnd, "[0 0 0 0]"), "byteRange: the gap for /Contents is empty"},
+		{"byteRange covering nothing after the gap", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d 0]", sd.br[1], sd.br[2])), "byteRange: does not end at the end of a revision"},
+		{"byteRange with the gap elsewhere", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 10 20 %d]", size-20)), "contents: the gap of the byte range is not a hex string"},
+		{"byteRange not starting at 0", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[1 %d %d %d]", sd.br[1]-1, sd.br[2], sd.br[3])), "byteRange: does not start at 0"},
+		{"byteRange past the end", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d %d]", sd.br[1], sd.br[2], sd.br[3]+100)), "byteRange: beyond the end of the file"},
+		{"byteRange negative", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d -%d]", sd.br[1], sd.br[2], sd.br[3])), "byteRange: a negative number"},
+		{"byteRange of three numbers", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d]", sd.br[1], sd.br[2])), "byteRange: 3 numbers, not 4"},
+		{"contents missing", replaceSameLength(t, signed, ctAt, ctAt+len("/Contents"), "/Contentz"), "contents: /Contents is not a direct hex string"},
+		{"contents empty", replaceSameLength(t, signed, sd.ctStart+1, sd.ctEnd-1, strings.Repeat("0", sd.ctEnd-sd.ctStart-2)), "cms"},
+		{"contents not a hex string", func() []byte {
+			d := bytes.Clone(signed)
+			d[sd.ctStart], d[sd.ctEnd-1] = '(', ')'
+			return d
+		}(), "contents: the gap of the byte range is not a hex string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			refused(t, f, tc.doc, "Signature1", tc.reason)
+		})
+	}
+}
+
+// Incremental saving attack: an update after the signature that replaces what a page shows,
+// with a cross-reference section and trailer (every reader sees it) or without (a reader that
+// repairs the file sees it).
+func TestAttackIncrementalSaving(t *testing.T) {
+	f := newFixture(t)
+	signed := f.sign(t, f.signer(t, LevelT, Config{}), pdftest.New(pdftest.Options{Form: true}))
+	evil := tStream("", "BT /F1 18 Tf 72 720 Td (Pay 1,000,000 EUR to Eve) Tj ET")
+
+	t.Run("with xref and trailer", func(t *testing.T) {
+		doc := appendRevision(t, signed, "", tObj{ptContent, evil})
+		r := refused(t, f, doc, "Signature1", "changes:")
+		refusedChange(t, r, ChangePageContent)
+	})
+	t.Run("a new page with xref and trailer", func(t *testing.T) {
+		pages := strings.Replace(objectBody(t, signed, ptPages), fmt.Sprintf("[%d 0 R]", ptPage), fmt.Sprintf("[%d 0 R 40 0 R]", ptPage), 1)
+		pages = strings.Replace(pages, "/Count 1", "/Count 2", 1)
+		doc := appendRevision(t, signed, "",
+			tObj{ptPages, pages},
+			tObj{40, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents 41 0 R >>", ptPages)},
+			tObj{41, evil})
+		r := refused(t, f, doc, "Signature1", "changes:")
+		refusedChange(t, r, ChangePageTree)
+	})
+	t.Run("without xref and trailer", func(t *testing.T) {
+		doc := append(bytes.Clone(signed), fmt.Sprintf("%d 0 obj\n%s\nendobj\n", ptContent, evil)...)
+		reps, err := Validate(t.Context(), bytes.NewReader(doc), int64(len(doc)), f.policy())
+		if err != nil {
+			assert.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		r := refused(t, f, doc, "Signature1", "changes:")
+		refusedChange(t, r, ChangeUnreferencedData)
+		_ = reps
+	})
+	t.Run("with a trailer whose startxref points into the signed revision", func(t *testing.T) {
+		xref, _, _ := lastTrailer(t, signed)
+		doc := append(bytes.Clone(signed), fmt.Sprintf("%d 0 obj\n%s\nendobj\nstartxref\n%d\n%%%%EOF\n", ptContent, evil, xref)...)
+		r := refused(t, f, doc, "Signature1", "changes:")
+		refusedChange(t, r, ChangeUnreferencedData)
+	})
+}
+
+// Signature wrapping: the signed bytes after /Contents are moved to the end of the file and the
+// gap of a new /ByteRange holds, besides the original /Contents, a new signature dictionary and
+// new page content; an update at the end points the document at them. The signed bytes are
+// intact, so the digest matches: only the check that the gap is exactly the signature's
+// /Contents refuses it.
+func TestAttackSignatureWrapping(t *testing.T) {
+	f := newFixture(t)
+	signed := f.sign(t, f.signer(t, LevelB, Config{}), pdftest.New(pdftest.Options{Form: true}))
+	sd := findSigDict(t, signed)
+	a, b := int(sd.br[1]), int(sd.br[2])
+	sigNr := sigObjectNumber(t, signed, sd)
+
+	// The gap: the original /Contents, then the attacker's objects.
+	var gap bytes.Buffer
+	gap.Write(signed[a:b])
+	gap.WriteString("\n")
+	evilAt := a + gap.Len()
+	fmt.Fprintf(&gap, "%d 0 obj\n%s\nendobj\n", ptContent, tStream("", "BT /F1 18 Tf 72 720 Td (Pay Eve) Tj ET"))
+	sigAt := a + gap.Len()
+	newB := 0
+	// The new /ByteRange needs the final offset of the relocated part, which depends on the
+	// length of the new signature dictionary: settle it with a fixed-width number.
+	sigBody := func(bStart int) string {
+		body := objectBody(t, signed, sigNr)
+		i := strings.Index(body, "/ByteRange")
+		j := i + strings.Index(body[i:], "]") + 1
+		body = body[:i] + fmt.Sprintf("/ByteRange [0 %d %010d %d]", a, bStart, sd.br[3]) + body[j:]
+		// The copy's /Contents is the same hex string.
+		return body
+	}
+	sigObj := fmt.Sprintf("%d 0 obj\n%s\nendobj\n", sigNr, sigBody(0))
+	newB = sigAt + len(sigObj)
+	sigObj = fmt.Sprintf("%d 0 obj\n%s\nendobj\n", sigNr, sigBody(newB))
+	require.Equal(t, newB, sigAt+len(sigObj))
+	gap.WriteString(sigObj)
+
+	doc := append(bytes.Clone(signed[:a]), gap.Bytes()...)
+	doc = append(doc, signed[b:]...)
+	// The update that makes the document use the objects in the gap, and finds again the
+	// objects of the signed revision that moved with the relocated part.
+	xref, size, root := lastTrailer(t, doc)
+	shift := newB - b
+	revStart := bytes.LastIndex(signed[:a], []byte("%%EOF")) + len("%%EOF")
+	offs := map[int]int{ptContent: evilAt, sigNr: sigAt}
+	for _, m := range regexp.MustCompile(`(?m)^(\d+) 0 obj`).FindAllSubmatchIndex(signed[revStart:], -1) {
+		nr, _ := strconv.Atoi(string(signed[revStart+m[2] : revStart+m[3]]))
+		off := revStart + m[0]
+		if off >= b {
+			off += shift
+		}
+		if _, ok := offs[nr]; !ok {
+			offs[nr] = off
+		}
+	}
+	start := len(doc)
+	doc = append(doc, "xref\n"...)
+	for nr, off := range offs {
+		doc = fmt.Appendf(doc, "%d 1\n%010d 00000 n \n", nr, off)
+	}
+	doc = fmt.Appendf(doc, "trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", size, root, xref, start)
+	// pdfcpu reads the wrapped document as the attacker meant it: the new signature
+	// dictionary and the new page content.
+	x, err := readRevisionPrefix(bytes.NewReader(doc), int64(len(doc)))
+	require.NoError(t, err)
+	sig, _, err := resolveIn(x, types.IndirectRef{ObjectNumber: types.Integer(sigNr)})
+	require.NoError(t, err)
+	br := fmt.Sprint(changeDict(sig)["ByteRange"])
+	require.Equal(t, fmt.Sprintf("[0 %d %d %d]", a, newB, sd.br[3]), br)
+
+	// The signed bytes are exactly those of the original signature.
+	signedBytes := append(bytes.Clone(doc[:a]), doc[newB:newB+int(sd.br[3])]...)
+	require.Equal(t, append(bytes.Clone(signed[:a]), signed[b:]...), signedBytes)
+
+	refused(t, f, doc, "Signature1", "contents: the gap of the byte range is not a hex string")
+}
+
+// sigObjectNumber finds the number of the object that holds the signature dictionary.
+func sigObjectNumber(t testing.TB, doc []byte, sd sigDict) int {
+	t.Helper()
+	heads := regexp.MustCompile(`(?m)^(\d+) 0 obj`).FindAllSubmatchIndex(doc[:sd.brStart], -1)
+	require.NotEmpty(t, heads)
+	last := heads[len(heads)-1]
+	nr, err := strconv.Atoi(string(doc[last[2]:last[3]]))
+	require.NoError(t, err)
+	return nr
+}
+
+// Shadow attacks: the attacker prepares the document before it is signed, with content that
+// nothing shows (hide), or that a later update may legitimately replace (replace), or a whole
+// shadow document (hide-and-replace), and after the signature only switches to it.
+func TestAttackShadow(t *testing.T) {
+	f := newFixture(t)
+	evil := "BT /F1 18 Tf 72 720 Td (Pay 1,000,000 EUR to Eve) Tj ET"
+	// The shadow document the attacker hands in for signing: objects 7 to 10 that nothing uses.
+	shadowed := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{7, tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>", evil)},
+		tObj{8, tStream("", evil)},
+		tObj{9, "<< /Type /Pages /Kids [10 0 R] /Count 1 >>"},
+		tObj{10, fmt.Sprintf("<< /Type /Page /Parent 9 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents 8 0 R >>", ptFont)},
+	)
+	sign := func(t *testing.T, c Certification) []byte {
+		doc := f.sign(t, f.signer(t, LevelB, Config{Certify: c}), shadowed)
+		reps := f.validate(t, doc, f.policy())
+		require.Len(t, reps, 1)
+		require.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+		return doc
+	}
+	page := func(t *testing.T, doc []byte, from, to string) tObj {
+		body := objectBody(t, doc, ptPage)
+		require.Contains(t, body, from)
+		return tObj{ptPage, strings.Replace(body, from, to, 1)}
+	}
+
+	t.Run("hide: the page's content switched to the hidden stream", func(t *testing.T) {
+		doc := sign(t, Approval)
+		doc = appendRevision(t, doc, "", page(t, doc, fmt.Sprintf("/Contents %d 0 R", ptContent), "/Contents 8 0 R"))
+		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
+	})
+	for _, c := range []Certification{Approval, CertifyAnnotate} {
+		t.Run(fmt.Sprintf("hide: an overlay annotation shows the hidden form, certification %d", c), func(t *testing.T) {
+			doc := sign(t, c)
+			annots := objectBody(t, doc, ptPage)
+			loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
+			require.NotNil(t, loc)
+			pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
+			doc = appendRevision(t, doc, "", pg,
+				tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
+			refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
+		})
+	}
+	t.Run("replace: the font replaced", func(t *testing.T) {
+		doc := sign(t, CertifyAnnotate)
+		doc = appendRevision(t, doc, "", tObj{ptFont, "<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>"})
+		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
+	})
+	t.Run("replace: a form field's value and appearance under a no-changes certification", func(t *testing.T) {
+		doc := sign(t, CertifyNoChanges)
+		field := objectBody(t, doc, ptField)
+		field = strings.Replace(field, "/V (Ana)", "/V (Eve) /AP << /N 31 0 R >>", 1)
+		doc = appendRevision(t, doc, "", tObj{ptField, field},
+			tObj{31, tStream("/Type /XObject /Subtype /Form /BBox [0 0 228 30]", "BT /F1 12 Tf 2 8 Td (Eve) Tj ET")})
+		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeFormFill)
+	})
+	t.Run("replace: a form field's appearance replaced by the hidden form under form fill", func(t *testing.T) {
+		doc := sign(t, CertifyFormFill)
+		field := strings.Replace(objectBody(t, doc, ptField), "/V (Ana)", "/V (Ana) /AP << /N 7 0 R >>", 1)
+		doc = appendRevision(t, doc, "", tObj{ptField, field})
+		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeFormFill)
+	})
+	t.Run("hide-and-replace: a new catalog points at the shadow page tree", func(t *testing.T) {
+		doc := sign(t, Approval)
+		_, _, root := lastTrailer(t, doc)
+		cat := objectBody(t, doc, root)
+		cat = strings.Replace(cat, fmt.Sprintf("/Pages %d 0 R", ptPages), "/Pages 9 0 R", 1)
+		doc = appendRevision(t, doc, " /Root 32 0 R", tObj{32, cat})
+		r := refused(t, f, doc, "Signature1", "changes:")
+		assert.NotEmpty(t, r.Changes)
+	})
+	t.Run("hide-and-replace: the shadow page tree through the same catalog", func(t *testing.T) {
+		doc := sign(t, Approval)
+		_, _, root := lastTrailer(t, doc)
+		cat := strings.Replace(objectBody(t, doc, root), fmt.Sprintf("/Pages %d 0 R", ptPages), "/Pages 9 0 R", 1)
+		doc = appendRevision(t, doc, "", tObj{root, cat})
+		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
+	})
+}

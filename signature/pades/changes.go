@@ -1,0 +1,1099 @@
+package pades
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/dpiblocks/dpi/internal/limits"
+)
+
+// Permissions is what the certifying signature's DocMDP (and a signature's FieldMDP) allows
+// after it.
+type Permissions struct {
+	// DocMDP is the certification level (ISO 32000-1 §12.8.2.2, /P of the DocMDP transform):
+	// 0 means no certification (an approval signature); 1 no changes; 2 form fill and signing;
+	// 3 also annotations.
+	DocMDP int
+	// LockedFields are the fully qualified names of the fields a FieldMDP transform locks
+	// (/Action /Include or /Exclude resolved to the locked names); nil locks none.
+	LockedFields []string
+	// LockAll is FieldMDP /Action /All: every field is locked.
+	LockAll bool
+}
+
+// Change is one difference between a signed revision and the final document.
+type Change struct {
+	// Revision is the number of the revision (1 is the original document) that made the change.
+	Revision int `json:"revision"`
+	// Object names the changed object ("12 0 R") or the place in the document ("catalog /Names").
+	Object string `json:"object"`
+	// Kind classifies the change: one of the Change* constants.
+	Kind string `json:"kind"`
+	// Allowed reports whether the permissions the change is judged under allow it.
+	Allowed bool `json:"allowed"`
+	// Detail says what changed, for a human reader.
+	Detail string `json:"detail,omitempty"`
+}
+
+// The kinds of Change. The first five can be allowed (by the signature's DocMDP and FieldMDP
+// permissions); the others alter what a page shows or what the document does, and never are.
+const (
+	// ChangeSignature is a later signature: a new signature field, its widget, its signature
+	// dictionary, the AcroForm /Fields entry and the page /Annots entry that carry it.
+	ChangeSignature = "signature"
+	// ChangeDocumentTimeStamp is a later document time-stamp (PAdES B-LTA).
+	ChangeDocumentTimeStamp = "documentTimeStamp"
+	// ChangeDSS is a Document Security Store added or extended (PAdES B-LT), with its streams
+	// and the catalog's /Extensions declaring it.
+	ChangeDSS = "dss"
+	// ChangeFormFill is a field's value and its widget's appearance changed.
+	ChangeFormFill = "formFill"
+	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed.
+	ChangeAnnotation = "annotation"
+	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
+	// signed field changed.
+	ChangeField = "field"
+	// ChangePageContent is a page's content stream, resources (fonts, images, XObjects), boxes or
+	// other entries changed.
+	ChangePageContent = "pageContent"
+	// ChangePageTree is a page added, removed or moved, or the page tree rebuilt differently.
+	ChangePageTree = "pageTree"
+	// ChangeCatalog is the document catalog changed beyond /AcroForm, /DSS and /Extensions:
+	// /OpenAction, /AA, /Names (JavaScript, embedded files), /Perms, /Outlines, and so on.
+	ChangeCatalog = "catalog"
+	// ChangeUnreferencedData is data after the signed revision that is not a complete
+	// incremental update (objects without a cross-reference section and trailer, or objects
+	// that the cross-reference table does not point to): a viewer that repairs the file would
+	// show them, so they are refused.
+	ChangeUnreferencedData = "unreferencedData"
+)
+
+// changesError is why analyzeChanges could not decide: the validator reports it as the
+// signature's failure. err is ErrMalformed, ErrEncrypted or ErrTooLarge.
+func changesError(err error, format string, args ...any) *Error {
+	return &Error{Check: "changes", Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// analyzeChanges compares the revision that ends at byte signedEnd (the end of the signature's
+// /ByteRange) with the whole file and classifies every later change under perm.
+//
+// Both revisions are read by pdfcpu as PDFs of their own, and the object graphs reachable from
+// their catalogs are compared pairwise, by content rather than by object number: an object
+// rewritten by a later update with the same content is no change, and a page tree rebuilt
+// from new objects is compared page by page. Every path to what a page shows (the page tree,
+// page contents and resources, the catalog's actions and name trees) is compared on its own,
+// so an object that is also reachable from an allowed place (the DSS, a new signature) is
+// still refused when it changes a page.
+func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions) ([]Change, error) {
+	if signedEnd <= 0 || signedEnd > size {
+		return nil, changesError(ErrMalformed, "signed revision ends at %d in a file of %d bytes", signedEnd, size)
+	}
+	if perm.DocMDP < 0 || perm.DocMDP > 3 {
+		return nil, changesError(ErrMalformed, "DocMDP permission %d", perm.DocMDP)
+	}
+	if signedEnd == size {
+		return nil, nil
+	}
+	var changes []Change
+	tail, err := checkUpdateTail(r, size, signedEnd)
+	if err != nil {
+		return nil, err
+	}
+	if tail != "" {
+		changes = append(changes, Change{Revision: 2, Object: "trailer", Kind: ChangeUnreferencedData, Detail: tail})
+	}
+	old, err := readRevisionPrefix(r, signedEnd)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readRevisionPrefix(r, size)
+	if err != nil {
+		return nil, err
+	}
+	d := &differ{
+		old: old, cur: cur, perm: perm,
+		locked:   make(map[string]bool, len(perm.LockedFields)),
+		eq:       make(map[[2]int]bool),
+		busy:     make(map[[2]int]bool),
+		budget:   limits.MaxPDFChangeObjects,
+		widgets:  make(map[int]bool),
+		pageWids: make(map[int]Change),
+		seen:     make(map[[2]int]bool),
+	}
+	for _, name := range perm.LockedFields {
+		d.locked[name] = true
+	}
+	d.base = xrefSections(old)
+	d.total = xrefSections(cur)
+	if d.total-d.base > limits.MaxPDFRevisions || d.total > limits.MaxPDFRevisions {
+		return nil, changesError(ErrTooLarge, "more than %d incremental updates", limits.MaxPDFRevisions)
+	}
+	if err := d.run(); err != nil {
+		return nil, err
+	}
+	changes = append(changes, d.changes...)
+	orphans, err := orphanObjects(r, size, signedEnd, cur)
+	if err != nil {
+		return nil, err
+	}
+	return append(changes, orphans...), nil
+}
+
+// readRevision reads the first n bytes of r as a PDF of their own. Stream contents are
+// replaced by their SHA-256 digest once read, so that the two revisions held at once cost
+// pdfcpu's object table and not twice the file.
+func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) {
+	defer func() {
+		// pdfcpu is a parser of untrusted input written in Go; a panic in it is a bug, and it
+		// must not take the validating service down.
+		if p := recover(); p != nil {
+			x, err = nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
+		}
+	}()
+	conf := &model.Configuration{
+		Reader15:       true,
+		ValidationMode: model.ValidationRelaxed,
+		// ADDSIGNATURE makes pdfcpu refuse an encrypted file instead of trying the empty
+		// user password.
+		Cmd:     model.ADDSIGNATURE,
+		Offline: true,
+		Eol:     types.EolLF,
+		Limits: model.ResourceLimits{
+			MaxStreamBytes:       limits.MaxPDFStream,
+			MaxDecodeBytes:       limits.MaxPDFStream,
+			MaxImagePixels:       1,
+			MaxImageBytes:        1,
+			MaxObjectCount:       limits.MaxPDFChangeObjects,
+			MaxObjectStreamCount: limits.MaxPDFChangeObjects,
+			MaxObjectStreamFirst: 16 << 20,
+			MaxXRefEntries:       limits.MaxPDFChangeObjects,
+			MaxRecursionDepth:    limits.MaxPDFObjectDepth,
+		},
+	}
+	ctx, err := pdfcpu.ReadWithContext(context.Background(), io.NewSectionReader(r, 0, n), conf)
+	if err != nil {
+		if errors.Is(err, pdfcpu.ErrEncrypted) {
+			return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+		}
+		return nil, changesError(ErrMalformed, "%v", err)
+	}
+	if ctx.Encrypt != nil {
+		return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+	}
+	if ctx.Root == nil {
+		return nil, changesError(ErrMalformed, "no catalog")
+	}
+	for _, e := range ctx.Table {
+		if e == nil {
+			continue
+		}
+		if sd, ok := e.Object.(types.StreamDict); ok {
+			sum := sha256.Sum256(sd.Raw)
+			sd.Raw, sd.Content = sum[:], nil
+			e.Object = sd
+		}
+	}
+	return ctx.XRefTable, nil
+}
+
+// revisions is the number of cross-reference sections pdfcpu read (its Incr counts them from
+// the last one, 1).
+func xrefSections(x *model.XRefTable) int {
+	n := 1
+	for _, e := range x.Table {
+		if e != nil && e.Incr > n {
+			n = e.Incr
+		}
+	}
+	return n
+}
+
+var updateTailRE = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF[\r\n\t\f\x00 ]*$`)
+
+// checkTail makes sure the bytes after the signed revision end as an incremental update does:
+// with a startxref that points after the signed revision, and an %%EOF. Objects appended
+// without a cross-reference section (the incremental saving attack that a repairing viewer
+// shows and a strict one ignores) are named in the returned detail.
+func checkUpdateTail(r io.ReaderAt, size, signedEnd int64) (string, error) {
+	const window = 1024
+	start := max(signedEnd, size-window)
+	buf := make([]byte, size-start)
+	if _, err := r.ReadAt(buf, start); err != nil && !errors.Is(err, io.EOF) {
+		return "", changesError(ErrMalformed, "%v", err)
+	}
+	m := updateTailRE.FindSubmatch(buf)
+	if m == nil {
+		return "the data after the signed revision does not end with startxref and %%EOF", nil
+	}
+	off, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil || off < signedEnd || off >= size {
+		return "the last startxref does not point into the data after the signed revision", nil
+	}
+	return "", nil
+}
+
+var objectHeaderRE = regexp.MustCompile(`(?m)(?:^|[\r\n])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
+
+// orphanObjects finds object headers ("12 0 obj") after the signed revision that no later
+// cross-reference section accounts for: the shadow copy an attacker appends for a viewer that
+// repairs the file, invisible to the comparison of the two graphs. A copy that a later
+// revision superseded (the final table has the object at a later offset) is a legitimate
+// earlier version; a copy after the one the final table names, or of an object it does not
+// name, is what a repairing viewer would show instead.
+func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) ([]Change, error) {
+	where := func(nr int) (int64, bool) {
+		e, ok := cur.Table[nr]
+		if !ok || e == nil || e.Free {
+			return 0, false
+		}
+		if e.Compressed && e.ObjectStream != nil {
+			if s, ok := cur.Table[*e.ObjectStream]; ok && s != nil && s.Offset != nil {
+				return *s.Offset, true
+			}
+			return 0, false
+		}
+		if e.Offset == nil {
+			return 0, false
+		}
+		return *e.Offset, true
+	}
+	var out []Change
+	const chunk = 1 << 20
+	const overlap = 64
+	buf := make([]byte, chunk+overlap)
+	for pos := signedEnd; pos < size; pos += chunk {
+		n := min(int64(len(buf)), size-pos)
+		b := buf[:n]
+		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
+			return nil, changesError(ErrMalformed, "%v", err)
+		}
+		for _, loc := range objectHeaderRE.FindAllSubmatchIndex(b, -1) {
+			if int64(loc[2]) >= chunk && pos+chunk < size {
+				continue // found again by the next chunk
+			}
+			off := pos + int64(loc[2])
+			nr, err := strconv.Atoi(string(b[loc[2]:loc[3]]))
+			if err != nil {
+				continue
+			}
+			// pdfcpu keeps the offset written in the xref, which can point at the whitespace
+			// before the number.
+			if at, ok := where(nr); ok && at+1 >= off {
+				continue
+			}
+			if len(out) == limits.MaxPDFChangeOrphans {
+				return out, nil
+			}
+			out = append(out, Change{
+				Revision: 2, Object: fmt.Sprintf("%d %s obj at byte %d", nr, b[loc[4]:loc[5]], off),
+				Kind: ChangeUnreferencedData, Detail: "an object after the signed revision that no cross-reference section points to",
+			})
+		}
+	}
+	return out, nil
+}
+
+// differ compares the signed revision (old) with the final document (cur).
+type differ struct {
+	old, cur    *model.XRefTable
+	perm        Permissions
+	locked      map[string]bool
+	base, total int // cross-reference sections of old and cur
+
+	eq     map[[2]int]bool // memo of equalObj on object number pairs
+	busy   map[[2]int]bool // pairs being compared (a cycle compares equal)
+	seen   map[[2]int]bool // page tree and field pairs already classified
+	budget int
+
+	widgets  map[int]bool   // widget objects accounted for by the field walk
+	pageWids map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
+	oldReach map[int]bool   // objects reachable from the signed revision's catalog, built on demand
+	changes  []Change
+}
+
+func (d *differ) add(objNr int, kind string, allowed bool, detail string) {
+	d.addIn(objNr, nil, kind, allowed, detail)
+}
+
+// addIn records a change found in the entry val of the object holder: the change is named
+// after the first object under val that a later revision wrote, if there is one.
+func (d *differ) addIn(holder int, val types.Object, kind string, allowed bool, detail string) {
+	nr := holder
+	if n := d.firstNew(val); n > 0 {
+		nr = n
+	}
+	obj := "catalog"
+	if nr > 0 {
+		obj = fmt.Sprintf("%d 0 R", nr)
+	}
+	// A change is after the signed revision even when the object holding it is not (an entry
+	// of an object that a later revision rewrote can be found only below).
+	rev := max(d.revisionOf(nr), d.base+1)
+	d.changes = append(d.changes, Change{Revision: rev, Object: obj, Kind: kind, Allowed: allowed, Detail: detail})
+}
+
+// hiddenShown returns an object that val (added or changed after the signed revision) shows
+// and that the signed revision held without showing it: the shadow "hide" attack prepares
+// such an object before the document is signed and shows it afterwards through an overlay.
+// It returns 0 when there is none.
+func (d *differ) hiddenShown(val types.Object) int {
+	if d.oldReach == nil {
+		d.oldReach = make(map[int]bool)
+		d.reach(d.old, *d.old.Root, d.oldReach)
+		if d.old.Info != nil {
+			d.reach(d.old, *d.old.Info, d.oldReach)
+		}
+	}
+	shown := make(map[int]bool)
+	d.reach(d.cur, val, shown)
+	for nr := range shown {
+		if e, ok := d.old.Table[nr]; ok && e != nil && !e.Free && !d.oldReach[nr] && d.revisionOf(nr) <= d.base {
+			return nr
+		}
+	}
+	return 0
+}
+
+// reach adds to seen the objects reachable from o in x, within the comparison budget.
+func (d *differ) reach(x *model.XRefTable, o types.Object, seen map[int]bool) {
+	stack := []types.Object{o}
+	for len(stack) > 0 && d.budget > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if r, ok := o.(types.IndirectRef); ok {
+			nr := int(r.ObjectNumber)
+			if seen[nr] {
+				continue
+			}
+			seen[nr] = true
+			d.budget--
+			o, _, _ = resolveIn(x, r)
+		}
+		switch v := o.(type) {
+		case types.Dict:
+			for _, w := range v {
+				stack = append(stack, w)
+			}
+		case types.StreamDict:
+			for _, w := range v.Dict {
+				stack = append(stack, w)
+			}
+		case types.Array:
+			stack = append(stack, v...)
+		}
+	}
+}
+
+// firstNew finds, breadth first and within a few thousand objects, an object reachable from
+// val in cur that a revision after the signed one wrote.
+func (d *differ) firstNew(val types.Object) int {
+	queue := []types.Object{val}
+	seen := map[int]bool{}
+	for len(queue) > 0 && len(seen) < 4096 {
+		o := queue[0]
+		queue = queue[1:]
+		if r, ok := o.(types.IndirectRef); ok {
+			nr := int(r.ObjectNumber)
+			if seen[nr] {
+				continue
+			}
+			seen[nr] = true
+			if d.revisionOf(nr) > d.base {
+				return nr
+			}
+			o, _, _ = resolveIn(d.cur, r)
+		}
+		switch v := o.(type) {
+		case types.Dict:
+			for _, k := range unionKeys(v, nil) {
+				if !backRef(k, v[k]) {
+					queue = append(queue, v[k])
+				}
+			}
+		case types.StreamDict:
+			for _, k := range unionKeys(v.Dict, nil) {
+				if !backRef(k, v.Dict[k]) {
+					queue = append(queue, v.Dict[k])
+				}
+			}
+		case types.Array:
+			queue = append(queue, v...)
+		}
+	}
+	return 0
+}
+
+// revisionOf numbers the revision whose cross-reference section defines objNr in cur: 1 is the
+// first revision of the file.
+func (d *differ) revisionOf(objNr int) int {
+	if objNr <= 0 {
+		objNr = int(d.cur.Root.ObjectNumber)
+	}
+	if e, ok := d.cur.Table[objNr]; ok && e != nil && e.Incr > 0 {
+		return d.total - e.Incr + 1
+	}
+	return d.total
+}
+
+// deref resolves o in x (a reference to nothing is null, ISO 32000-1 §7.3.10) and returns the
+// object number it came from (0 for a direct object).
+func resolveIn(x *model.XRefTable, o types.Object) (types.Object, int, error) {
+	ref, ok := o.(types.IndirectRef)
+	if !ok {
+		return o, 0, nil
+	}
+	v, err := x.Dereference(ref)
+	if err != nil {
+		return nil, 0, changesError(ErrMalformed, "object %d: %v", int(ref.ObjectNumber), err)
+	}
+	return v, int(ref.ObjectNumber), nil
+}
+
+// equal reports whether a (in old) and b (in cur) are the same PDF object graph: references are
+// followed on both sides, so renumbering is no change.
+func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
+	if depth > limits.MaxPDFObjectDepth {
+		return false, changesError(ErrTooLarge, "objects nested deeper than %d", limits.MaxPDFObjectDepth)
+	}
+	ra, aRef := a.(types.IndirectRef)
+	rb, bRef := b.(types.IndirectRef)
+	if aRef || bRef {
+		key := [2]int{-1, -1}
+		if aRef {
+			key[0] = int(ra.ObjectNumber)
+		}
+		if bRef {
+			key[1] = int(rb.ObjectNumber)
+		}
+		if aRef && bRef {
+			if v, ok := d.eq[key]; ok {
+				return v, nil
+			}
+			if d.busy[key] {
+				return true, nil
+			}
+			d.busy[key] = true
+			defer delete(d.busy, key)
+		}
+		d.budget--
+		if d.budget < 0 {
+			return false, changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
+		}
+		va, _, err := resolveIn(d.old, a)
+		if err != nil {
+			return false, err
+		}
+		vb, _, err := resolveIn(d.cur, b)
+		if err != nil {
+			return false, err
+		}
+		v, err := d.equal(va, vb, depth+1)
+		if err != nil {
+			return false, err
+		}
+		if aRef && bRef {
+			d.eq[key] = v
+		}
+		return v, nil
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil, nil
+	case types.Dict:
+		y, ok := b.(types.Dict)
+		if !ok {
+			return false, nil
+		}
+		return d.equalDict(x, y, depth)
+	case types.StreamDict:
+		y, ok := b.(types.StreamDict)
+		if !ok || !bytes.Equal(x.Raw, y.Raw) {
+			return false, nil
+		}
+		return d.equalDict(x.Dict, y.Dict, depth)
+	case types.Array:
+		y, ok := b.(types.Array)
+		if !ok || len(x) != len(y) {
+			return false, nil
+		}
+		for i := range x {
+			if eq, err := d.equal(x[i], y[i], depth+1); err != nil || !eq {
+				return false, err
+			}
+		}
+		return true, nil
+	case types.Name, types.Integer, types.Float, types.Boolean, types.StringLiteral, types.HexLiteral:
+		return a == b, nil
+	default:
+		// Object streams, xref streams and anything pdfcpu adds later are never equal, so that
+		// an unknown object is a change and not a blind spot.
+		return false, nil
+	}
+}
+
+// backRef reports whether the entry k: v of a dictionary points back up the tree (a page's or
+// a field's /Parent, an annotation's /P): those are compared where the tree is walked, and
+// following them would make every change below look like a change of everything above.
+func backRef(k string, v types.Object) bool {
+	if k != "Parent" && k != "P" {
+		return false
+	}
+	_, ok := v.(types.IndirectRef)
+	return ok
+}
+
+func (d *differ) equalDict(x, y types.Dict, depth int) (bool, error) {
+	if len(x) != len(y) {
+		return false, nil
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if !ok {
+			return false, nil
+		}
+		if backRef(k, v) && backRef(k, w) {
+			continue
+		}
+		if eq, err := d.equal(v, w, depth+1); err != nil || !eq {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func changeDict(o types.Object) types.Dict {
+	switch v := o.(type) {
+	case types.Dict:
+		return v
+	case types.StreamDict:
+		return v.Dict
+	}
+	return nil
+}
+
+func changeName(d types.Dict, key string) string {
+	if n, ok := d[key].(types.Name); ok {
+		return string(n)
+	}
+	return ""
+}
+
+func unionKeys(a, b types.Dict) []string {
+	ks := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		ks = append(ks, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// What the permissions allow after the signature (ISO 32000-1 §12.8.2.2; ETSI EN 319 142-1
+// §5.4 adds the DSS and document time-stamps to every level). An approval signature (DocMDP
+// 0) allows what certification level 2 does: annotations over a page are the overlay of the
+// shadow "hide" attack, so only a certification that says so (level 3) allows them.
+func (d *differ) signingAllowed() bool     { return d.perm.DocMDP != 1 }
+func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
+func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
+
+func (d *differ) run() error {
+	oldCat, _, err := resolveIn(d.old, *d.old.Root)
+	if err != nil {
+		return err
+	}
+	curCat, rootNr, err := resolveIn(d.cur, *d.cur.Root)
+	if err != nil {
+		return err
+	}
+	oc, cc := changeDict(oldCat), changeDict(curCat)
+	if oc == nil || cc == nil {
+		return changesError(ErrMalformed, "the catalog is not a dictionary")
+	}
+	for _, k := range unionKeys(oc, cc) {
+		switch k {
+		case "AcroForm":
+			if err := d.acroForm(oc[k], cc[k]); err != nil {
+				return err
+			}
+		case "Pages":
+			if err := d.pageTree(oc[k], cc[k], 0); err != nil {
+				return err
+			}
+		default:
+			eq, err := d.equal(oc[k], cc[k], 0)
+			if err != nil {
+				return err
+			}
+			if eq {
+				continue
+			}
+			switch k {
+			case "DSS":
+				d.addIn(rootNr, cc[k], ChangeDSS, true, "the document security store")
+			case "Extensions":
+				d.add(rootNr, ChangeDSS, true, "catalog /Extensions (the ESIC extension of a DSS)")
+			default:
+				d.addIn(rootNr, cc[k], ChangeCatalog, false, "catalog /"+k)
+			}
+		}
+	}
+	// A widget changed in a page's /Annots that no field accounts for is an appearance drawn on
+	// the page outside the form.
+	for _, nr := range slices.Sorted(maps.Keys(d.pageWids)) {
+		if !d.widgets[nr] {
+			c := d.pageWids[nr]
+			d.changes = append(d.changes, c)
+		}
+	}
+	return nil
+}
+
+// pageTree compares a page tree node of old with the one in the same place in cur.
+func (d *differ) pageTree(a, b types.Object, depth int) error {
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "page tree deeper than %d", limits.MaxPDFObjectDepth)
+	}
+	eq, err := d.equal(a, b, 0)
+	if err != nil || eq {
+		return err
+	}
+	va, na, err := resolveIn(d.old, a)
+	if err != nil {
+		return err
+	}
+	vb, nb, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	if na > 0 && nb > 0 {
+		key := [2]int{na, nb}
+		if d.seen[key] {
+			return nil
+		}
+		d.seen[key] = true
+	}
+	x, y := changeDict(va), changeDict(vb)
+	if x == nil || y == nil || changeName(x, "Type") != changeName(y, "Type") {
+		d.add(nb, ChangePageTree, false, "a page tree node replaced")
+		return nil
+	}
+	switch changeName(y, "Type") {
+	case "Pages":
+		for _, k := range unionKeys(x, y) {
+			if k == "Kids" || backRef(k, x[k]) && backRef(k, y[k]) {
+				continue
+			}
+			if eq, err := d.equal(x[k], y[k], 0); err != nil {
+				return err
+			} else if !eq {
+				d.addIn(nb, y[k], ChangePageTree, false, "page tree node /"+k)
+			}
+		}
+		ka, _, err := resolveIn(d.old, x["Kids"])
+		if err != nil {
+			return err
+		}
+		kb, _, err := resolveIn(d.cur, y["Kids"])
+		if err != nil {
+			return err
+		}
+		xa, _ := ka.(types.Array)
+		xb, _ := kb.(types.Array)
+		if len(xa) != len(xb) {
+			d.add(nb, ChangePageTree, false, fmt.Sprintf("pages added or removed (%d kids, then %d)", len(xa), len(xb)))
+			return nil
+		}
+		for i := range xa {
+			if err := d.pageTree(xa[i], xb[i], depth+1); err != nil {
+				return err
+			}
+		}
+	case "Page":
+		for _, k := range unionKeys(x, y) {
+			if backRef(k, x[k]) && backRef(k, y[k]) {
+				continue
+			}
+			if k == "Annots" {
+				if err := d.annots(nb, x[k], y[k]); err != nil {
+					return err
+				}
+				continue
+			}
+			if eq, err := d.equal(x[k], y[k], 0); err != nil {
+				return err
+			} else if !eq {
+				d.addIn(nb, y[k], ChangePageContent, false, "page /"+k)
+			}
+		}
+	default:
+		d.add(nb, ChangePageTree, false, "a page tree node of type /"+changeName(y, "Type"))
+	}
+	return nil
+}
+
+// annots compares the /Annots of a page. Widgets are judged by the field walk, which knows the
+// field, its lock and whether it is signed; other annotations by DocMDP.
+func (d *differ) annots(pageNr int, a, b types.Object) error {
+	eq, err := d.equal(a, b, 0)
+	if err != nil || eq {
+		return err
+	}
+	va, _, err := resolveIn(d.old, a)
+	if err != nil {
+		return err
+	}
+	vb, listNr, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	if listNr == 0 {
+		listNr = pageNr
+	}
+	xa, _ := va.(types.Array)
+	xb, _ := vb.(types.Array)
+	if (va != nil && xa == nil) || (vb != nil && xb == nil) {
+		d.add(listNr, ChangePageContent, false, "page /Annots is not an array")
+		return nil
+	}
+	if len(xa) > limits.MaxPDFChangeObjects || len(xb) > limits.MaxPDFChangeObjects {
+		return changesError(ErrTooLarge, "too many annotations")
+	}
+	oldRefs := make(map[int]types.Object, len(xa))
+	for _, o := range xa {
+		if r, ok := o.(types.IndirectRef); ok {
+			oldRefs[int(r.ObjectNumber)] = o
+		}
+	}
+	curRefs := make(map[int]bool, len(xb))
+	for _, o := range xb {
+		r, ok := o.(types.IndirectRef)
+		if !ok {
+			// A direct annotation has no identity to follow; unchanged if old had its twin.
+			twin := false
+			for _, p := range xa {
+				if eq, err := d.equal(p, o, 0); err != nil {
+					return err
+				} else if eq {
+					twin = true
+					break
+				}
+			}
+			if !twin {
+				d.annotation(listNr, o, "an annotation added")
+			}
+			continue
+		}
+		nr := int(r.ObjectNumber)
+		curRefs[nr] = true
+		prev, had := oldRefs[nr]
+		if !had {
+			d.annotation(nr, o, "an annotation added")
+			continue
+		}
+		if eq, err := d.equal(prev, o, 0); err != nil {
+			return err
+		} else if !eq {
+			d.annotation(nr, o, "an annotation changed")
+		}
+	}
+	for nr, o := range oldRefs {
+		if !curRefs[nr] {
+			v, _, err := resolveIn(d.old, o)
+			if err != nil {
+				return err
+			}
+			if changeName(changeDict(v), "Subtype") == "Widget" {
+				d.add(listNr, ChangeField, false, fmt.Sprintf("the widget %d 0 R removed from a page", nr))
+			} else {
+				d.add(listNr, ChangeAnnotation, d.annotationsAllowed(), fmt.Sprintf("the annotation %d 0 R removed", nr))
+			}
+		}
+	}
+	return nil
+}
+
+func (d *differ) annotation(nr int, b types.Object, detail string) {
+	v, _, err := resolveIn(d.cur, b)
+	dict := changeDict(v)
+	if err != nil || dict == nil {
+		d.add(nr, ChangePageContent, false, "an annotation that is not a dictionary")
+		return
+	}
+	if changeName(dict, "Subtype") == "Widget" {
+		if _, ok := b.(types.IndirectRef); !ok {
+			d.add(nr, ChangeField, false, "a direct widget, which no field can own")
+			return
+		}
+		c := Change{Revision: d.revisionOf(nr), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeField, Detail: "a widget on a page that no form field owns"}
+		d.pageWids[nr] = c
+		return
+	}
+	detail += " (/" + changeName(dict, "Subtype") + ")"
+	if h := d.hiddenShown(b); h > 0 {
+		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
+		return
+	}
+	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
+}
+
+// acroForm compares the interactive form dictionaries.
+func (d *differ) acroForm(a, b types.Object) error {
+	eq, err := d.equal(a, b, 0)
+	if err != nil || eq {
+		return err
+	}
+	va, _, err := resolveIn(d.old, a)
+	if err != nil {
+		return err
+	}
+	vb, nr, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	x, y := changeDict(va), changeDict(vb)
+	if x == nil {
+		x = types.Dict{}
+	}
+	if y == nil {
+		d.add(nr, ChangeField, false, "the interactive form removed")
+		return nil
+	}
+	for _, k := range unionKeys(x, y) {
+		if k == "Fields" {
+			if err := d.fields(x[k], y[k], "", "", 0); err != nil {
+				return err
+			}
+			continue
+		}
+		eq, err := d.equal(x[k], y[k], 0)
+		if err != nil {
+			return err
+		}
+		if eq {
+			continue
+		}
+		switch k {
+		case "SigFlags":
+			d.add(nr, ChangeSignature, true, "AcroForm /SigFlags")
+		default:
+			d.add(nr, ChangeField, false, "AcroForm /"+k)
+		}
+	}
+	return nil
+}
+
+// fields compares a /Fields or /Kids array; parent is the fully qualified name of the parent
+// field and ft its inherited field type.
+func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
+	}
+	va, _, err := resolveIn(d.old, a)
+	if err != nil {
+		return err
+	}
+	vb, nr, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	xa, _ := va.(types.Array)
+	xb, _ := vb.(types.Array)
+	if vb != nil && xb == nil {
+		d.add(nr, ChangeField, false, "a field list that is not an array")
+		return nil
+	}
+	oldRefs := make(map[int]types.Object, len(xa))
+	for _, o := range xa {
+		if r, ok := o.(types.IndirectRef); ok {
+			oldRefs[int(r.ObjectNumber)] = o
+		}
+	}
+	curRefs := make(map[int]bool, len(xb))
+	for _, o := range xb {
+		r, ok := o.(types.IndirectRef)
+		if !ok {
+			d.add(nr, ChangeField, false, "a direct field, which a widget cannot point back to")
+			continue
+		}
+		curRefs[int(r.ObjectNumber)] = true
+		if prev, had := oldRefs[int(r.ObjectNumber)]; had {
+			err = d.field(prev, o, parent, ft, depth+1)
+		} else {
+			err = d.newField(o, parent, ft, depth+1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for onr := range oldRefs {
+		if !curRefs[onr] {
+			d.add(nr, ChangeField, false, fmt.Sprintf("the field %d 0 R removed", onr))
+		}
+	}
+	return nil
+}
+
+func qualifiedName(parent string, f types.Dict) string {
+	t, err := types.StringOrHexLiteral(f["T"])
+	if err != nil || t == nil {
+		return parent
+	}
+	if parent == "" {
+		return *t
+	}
+	return parent + "." + *t
+}
+
+func (d *differ) isLocked(name string) bool { return d.perm.LockAll || d.locked[name] }
+
+// field compares a field (or a widget kid) present in both revisions.
+func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
+	va, na, err := resolveIn(d.old, a)
+	if err != nil {
+		return err
+	}
+	vb, nb, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	key := [2]int{na, nb}
+	if d.seen[key] {
+		return nil
+	}
+	d.seen[key] = true
+	x, y := changeDict(va), changeDict(vb)
+	if y == nil {
+		d.add(nb, ChangeField, false, "a field that is not a dictionary")
+		return nil
+	}
+	if x == nil {
+		x = types.Dict{}
+	}
+	d.widgets[nb] = true
+	name := qualifiedName(parent, y)
+	if qualifiedName(parent, x) != name {
+		d.add(nb, ChangeField, false, "a field renamed")
+	}
+	if t := changeName(y, "FT"); t != "" {
+		ft = t
+	}
+	locked := d.isLocked(name)
+	signed := ft == "Sig" && x["V"] != nil
+	// A signature field signed after the signed revision: its value, appearance and lock.
+	newlySigned := ft == "Sig" && x["V"] == nil && y["V"] != nil
+	sigKind := ChangeSignature
+	sigAllowed := d.signingAllowed()
+	if newlySigned {
+		if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
+			sigKind, sigAllowed = ChangeDocumentTimeStamp, true
+		}
+	}
+	for _, k := range unionKeys(x, y) {
+		if k == "Kids" {
+			if err := d.fields(x[k], y[k], name, ft, depth); err != nil {
+				return err
+			}
+			continue
+		}
+		eq, err := d.equal(x[k], y[k], 0)
+		if err != nil {
+			return err
+		}
+		if eq {
+			continue
+		}
+		switch {
+		case k == "V" || k == "AP" || k == "AS" || k == "Lock" || k == "SV":
+			switch {
+			case signed:
+				d.add(nb, ChangeField, false, fmt.Sprintf("the signed field %q: /%s", name, k))
+			case locked:
+				d.add(nb, ChangeField, false, fmt.Sprintf("the locked field %q: /%s", name, k))
+			case newlySigned:
+				d.add(nb, sigKind, sigAllowed, fmt.Sprintf("the field %q signed: /%s", name, k))
+			case ft == "Sig":
+				d.add(nb, ChangeField, false, fmt.Sprintf("the signature field %q: /%s without a signature", name, k))
+			default:
+				if h := d.hiddenShown(y[k]); h > 0 {
+					d.add(nb, ChangeFormFill, false, fmt.Sprintf("the field %q: /%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", name, k, h))
+				} else {
+					d.add(nb, ChangeFormFill, d.formFillAllowed(), fmt.Sprintf("the field %q: /%s", name, k))
+				}
+			}
+		case backRef(k, x[k]) && backRef(k, y[k]):
+		default:
+			d.addIn(nb, y[k], ChangeField, false, fmt.Sprintf("the field %q: /%s", name, k))
+		}
+	}
+	return nil
+}
+
+// newField classifies a field added after the signed revision: a signature field (signed or
+// not) or a document time-stamp may be added; any other field may not.
+func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
+	if depth > limits.MaxPDFObjectDepth {
+		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
+	}
+	d.budget--
+	if d.budget < 0 {
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
+	}
+	vb, nb, err := resolveIn(d.cur, b)
+	if err != nil {
+		return err
+	}
+	y := changeDict(vb)
+	if y == nil {
+		d.add(nb, ChangeField, false, "a field that is not a dictionary")
+		return nil
+	}
+	if d.widgets[nb] {
+		return nil
+	}
+	d.widgets[nb] = true
+	name := qualifiedName(parent, y)
+	if t := changeName(y, "FT"); t != "" {
+		ft = t
+	}
+	if ft != "Sig" {
+		d.add(nb, ChangeField, false, fmt.Sprintf("the field %q added", name))
+		return nil
+	}
+	kind, allowed, detail := ChangeSignature, d.signingAllowed(), fmt.Sprintf("the signature field %q added", name)
+	if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
+		kind, allowed, detail = ChangeDocumentTimeStamp, true, fmt.Sprintf("the document time-stamp field %q added", name)
+	}
+	if d.isLocked(name) {
+		allowed = false
+	}
+	d.add(nb, kind, allowed, detail)
+	if kids, ok := y["Kids"]; ok {
+		vk, _, err := resolveIn(d.cur, kids)
+		if err != nil {
+			return err
+		}
+		arr, _ := vk.(types.Array)
+		for _, k := range arr {
+			if err := d.newField(k, name, ft, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

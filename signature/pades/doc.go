@@ -1,0 +1,60 @@
+// Package pades signs and validates PDF documents with PAdES baseline signatures (ETSI EN
+// 319 142-1), on the CAdES machinery of package signature.
+//
+// # Signing
+//
+// [NewSigner] takes a [Config] around a [signature.Signer] (any crypto.Signer, a PKCS#11
+// token included) and [Signer.Sign] appends to the PDF, as incremental updates (ISO 32000-1
+// §7.5.6) that leave the original bytes untouched:
+//
+//   - B-B: a signature dictionary /Type /Sig /Filter /Adobe.PPKLite /SubFilter
+//     /ETSI.CAdES.detached with /ByteRange, /M (the signing time) and /Contents, a CAdES
+//     detached CMS over the byte ranges without the signing-time attribute and with
+//     signing-certificate-v2 (EN 319 142-1 §6.3), in an invisible signature field, or a
+//     visible one with the signer's name, the time and the reason in Helvetica;
+//   - B-T: the CMS carries a signature time-stamp (RFC 3161);
+//   - B-LT: a further update adds a document security store (/DSS: /Certs, /OCSPs, /CRLs
+//     and a /VRI entry) with the signer's and the TSA's chains to the roots and their
+//     revocation data (EN 319 142-1 §5.4.2);
+//   - B-LTA: a last update adds a document time-stamp (/Type /DocTimeStamp /SubFilter
+//     /ETSI.RFC3161) over the whole document (§5.4.3).
+//
+// A certification signature (DocMDP /P 1, 2 or 3, referenced from the catalog's /Perms)
+// must be the first; approval signatures may follow each other. The document is hashed as
+// it streams from an io.ReaderAt; only the updates are held in memory.
+//
+// # Validating
+//
+// [Validate] reports on every signature field and document time-stamp ([Report], one per
+// signature, with the fields of [signature.Report]). For each it checks the /ByteRange
+// strictly (it starts at 0, covers everything up to the end of a revision but exactly this
+// dictionary's /Contents hex string, no overlap, no other gap), hashes the ranges as they
+// stream, and validates the CMS with package signature: the DSS counts as validation data
+// the signature carries, so a B-LT or B-LTA PDF validates with the OCSP responders and CRL
+// distribution points unreachable, and a valid document time-stamp is a proof of existence
+// for the signatures it covers. Then it lists what the later revisions changed, each
+// allowed or not by the DocMDP and FieldMDP permissions the signature is judged under; a
+// change not allowed makes the signature TOTAL_FAILED/HASH_FAILURE, since the document
+// shown is not the document signed.
+//
+// # Why pdfcpu
+//
+// A PDF parser is a large attack surface, so this package writes none: pdfcpu (Apache-2.0,
+// actively maintained, pure Go) reads the object model, cross-reference tables and streams,
+// object streams, and detects encryption, with resource limits on what it decodes.
+// digitorus/pdfsign, the other candidate, cannot be built here: its dependency
+// digitorus/pdf is not served by the module proxy. pdfcpu's own incremental writer
+// rewrites more than the objects a signature needs, so the few objects of each update
+// (signature dictionary, field and widget, AcroForm, page, catalog, cross-reference
+// section and trailer) are written here with pdfcpu's object types. pdfcpu is given a
+// configuration built here, so it never writes its configuration directory.
+//
+// # Limits
+//
+// Encrypted PDFs are refused ([ErrEncrypted]). The revisions, signature fields, form
+// fields, object depth, /Contents size and DSS items are capped by internal/limits
+// ([ErrTooLarge]); pdfcpu loads the object table and the encoded streams of the PDF into
+// memory, within its own resource limits. Signatures of SubFilter adbe.pkcs7.detached are
+// validated but not reported as baseline; adbe.pkcs7.sha1 and adbe.x509.rsa_sha1 are
+// refused as FORMAT_FAILURE.
+package pades
