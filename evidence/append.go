@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -159,7 +160,9 @@ func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, r Record) (Receipt, erro
 	if err := checkRecords(records); err != nil {
 		return Receipt{}, err
 	}
-	rcs, err := l.write(ctx, tx, records, newSalts(1))
+	// Not optimistic: the caller's transaction may still roll back, so l.front is not
+	// told about it either.
+	rcs, _, err := l.write(ctx, tx, records, newSalts(1), false)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("evidence: append: %w", err)
 	}
@@ -277,6 +280,7 @@ func (l *Log) lead(ctx context.Context) {
 	cctx := context.WithoutCancel(ctx)
 	var rcs []Receipt
 	var records []Record
+	var front map[int64]xtlog.Hash
 	// The AppendWith functions run first without a savepoint each (two statements, and on
 	// PostgreSQL two round trips, per record). When one of them fails the whole
 	// transaction rolls back, so none of its writes can stay, and the group runs again
@@ -305,7 +309,7 @@ func (l *Log) lead(ctx context.Context) {
 				return nil
 			}
 			var err error
-			rcs, err = l.write(cctx, tx, records, salts)
+			rcs, front, err = l.write(cctx, tx, records, salts, true)
 			return err
 		})
 		if savepoints || !errors.Is(err, errFnFailed) {
@@ -316,7 +320,9 @@ func (l *Log) lead(ctx context.Context) {
 	if err != nil {
 		err = fmt.Errorf("evidence: append: %w", err)
 	} else if len(rcs) > 0 {
-		l.nextSeq.Store(int64(rcs[len(rcs)-1].Seq) + 1)
+		size := int64(rcs[len(rcs)-1].Seq) + 1
+		l.front.set(size, front)
+		l.nextSeq.Store(size)
 	}
 	for _, req := range group {
 		switch {
@@ -452,6 +458,56 @@ const insertPostgres = `WITH e AS (INSERT INTO tlog_entries (log_id, seq, time_n
 h AS (INSERT INTO tlog_hashes (log_id, idx, hash) SELECT $1, * FROM unnest($11::bigint[], $12::bytea[]))
 UPDATE tlog_logs SET size = $13 WHERE id = $1`
 
+// insertPostgresAt is insertPostgres when the size is still $14: the UPDATE of the size
+// takes the head's row lock (after another appender's commit, PostgreSQL checks the
+// condition again on the row as that one left it), and the rows go in only when it
+// updated the head. It returns 1 when it wrote, 0 when the size had moved.
+const insertPostgresAt = `WITH u AS (UPDATE tlog_logs SET size = $13 WHERE id = $1 AND size = $14 RETURNING id),
+e AS (INSERT INTO tlog_entries (log_id, seq, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt)
+	SELECT u.id, x.* FROM u, unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[]) AS x),
+h AS (INSERT INTO tlog_hashes (log_id, idx, hash) SELECT u.id, y.* FROM u, unnest($11::bigint[], $12::bytea[]) AS y)
+SELECT count(*) FROM u`
+
+// frontCache is the frontier of the tree at the size the last group this Log committed
+// left: the stored hashes the next append needs, so that on PostgreSQL the next group need
+// not read them under the head's lock first.
+type frontCache struct {
+	mu     sync.Mutex
+	size   int64
+	hashes map[int64]xtlog.Hash
+}
+
+// get returns a copy of the frontier at size, or nil when it is not the one kept.
+func (c *frontCache) get(size int64) map[int64]xtlog.Hash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hashes == nil || c.size != size {
+		return nil
+	}
+	return maps.Clone(c.hashes)
+}
+
+// set keeps hashes as the frontier at size; nil forgets it.
+func (c *frontCache) set(size int64, hashes map[int64]xtlog.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.size, c.hashes = size, hashes
+}
+
+// frontierOf returns the frontier hashes of size found in mem, or nil when one is missing.
+func frontierOf(size int64, mem map[int64]xtlog.Hash) map[int64]xtlog.Hash {
+	idxs, _ := frontier(size)
+	out := make(map[int64]xtlog.Hash, len(idxs))
+	for _, x := range idxs {
+		h, ok := mem[x]
+		if !ok {
+			return nil
+		}
+		out[x] = h
+	}
+	return out
+}
+
 // insert writes the entries' and the hashes' rows and the log's new size: on PostgreSQL in
 // one statement (insertPostgres), one round trip; on SQLite, where a statement costs no
 // round trip, in multi-row INSERTs.
@@ -485,10 +541,33 @@ func (l *Log) insert(ctx context.Context, tx *sql.Tx, rows *appendRows, size int
 
 // write appends records, with their salts, in tx: it locks the log's head, stores each
 // entry and the tree hashes it completes, and moves the head. It returns the receipts.
-func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []byte) ([]Receipt, error) {
+//
+// When optimistic, on PostgreSQL, and the frontier of the size the last group left is
+// known (l.front), it writes without reading the head first: the rows go in with an
+// UPDATE of the size that holds only while the size is still that one, which takes the
+// head's lock. When another process appended in between, nothing is written and it goes
+// the usual way. It also returns the frontier of the new size, for l.front once tx commits.
+func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []byte, optimistic bool) ([]Receipt, map[int64]xtlog.Hash, error) {
+	predicted := l.nextSeq.Load()
+	if optimistic && l.db.Dialect() == store.Postgres && predicted > 0 && predicted <= maxSize-int64(len(records)) {
+		if got := l.front.get(predicted); got != nil {
+			rcs, out, mem, err := l.compute(ctx, tx, records, salts, predicted, got)
+			if err != nil {
+				return nil, nil, err
+			}
+			var written int
+			if err := tx.QueryRowContext(ctx, insertPostgresAt, l.id, out.seq, out.timeNS, out.kind, out.ref,
+				out.meta, out.payloadHash, out.leafHash, out.payload, out.salt, out.hashIdx, out.hash,
+				predicted+int64(len(records)), predicted).Scan(&written); err != nil {
+				return nil, nil, err
+			}
+			if written == 1 {
+				return rcs, frontierOf(predicted+int64(len(records)), mem), nil
+			}
+		}
+	}
 	// Lock the head and, in the same query, read the hashes an append at the size the
 	// last group left needs: one round trip, when no other process appended since.
-	predicted := l.nextSeq.Load()
 	idxs, last := frontier(predicted)
 	var q strings.Builder
 	q.WriteString("SELECT l.size, h.idx, h.hash FROM tlog_logs l LEFT JOIN tlog_hashes h ON h.log_id = l.id AND h.idx IN (")
@@ -514,7 +593,7 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 	// generic plan for the prepared statement halved the appends per second at 64 callers.
 	rows, err := tx.QueryContext(ctx, l.db.Rebind(q.String()), args...)
 	if err != nil {
-		return nil, fmt.Errorf("lock log head: %w", err)
+		return nil, nil, fmt.Errorf("lock log head: %w", err)
 	}
 	var first int64
 	got := map[int64]xtlog.Hash{}
@@ -523,33 +602,48 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		var h []byte
 		if err := rows.Scan(&first, &idx, &h); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("lock log head: %w", err)
+			return nil, nil, fmt.Errorf("lock log head: %w", err)
 		}
 		if idx.Valid && len(h) == HashSize {
 			got[idx.Int64] = xtlog.Hash(h)
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, fmt.Errorf("lock log head: %w", err)
+		return nil, nil, fmt.Errorf("lock log head: %w", err)
 	}
 	if first < 0 || first > maxSize-int64(len(records)) {
-		return nil, errSizeRange
+		return nil, nil, errSizeRange
 	}
 	if first != predicted {
 		// Another process appended, or this is the first group: read what this size needs.
 		if idxs, last = frontier(first); len(idxs) > 0 {
 			if got, err = (&dbReader{ctx: ctx, db: l.db, q: tx, logID: l.id}).readSome(idxs); err != nil {
-				return nil, fmt.Errorf("read log head: %w", err)
+				return nil, nil, fmt.Errorf("read log head: %w", err)
 			}
 		}
 	}
 	if _, ok := got[last]; first > 0 && !ok {
 		// The size is one integer whoever holds the database can set: appending past
 		// entries that are not there would file records where no proof reaches.
-		return nil, fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
+		return nil, nil, fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
 	}
-	// Stamped under the lock, so times never go backwards along the sequence (with one
-	// clock for all appenders).
+	rcs, out, mem, err := l.compute(ctx, tx, records, salts, first, got)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := l.insert(ctx, tx, out, first+int64(len(records))); err != nil {
+		return nil, nil, err
+	}
+	return rcs, frontierOf(first+int64(len(records)), mem), nil
+}
+
+// compute stamps records as entries first, first+1, ... of the log whose frontier hashes
+// got holds (the hashes it lacks are read in tx), and returns their receipts, the rows to
+// write, and every hash it knows, new ones included.
+func (l *Log) compute(ctx context.Context, tx *sql.Tx, records []Record, salts []byte, first int64, got map[int64]xtlog.Hash) ([]Receipt, *appendRows, map[int64]xtlog.Hash, error) {
+	// Stamped under the lock, or (write's optimistic path) before an UPDATE that holds
+	// only if nobody appended since, so times never go backwards along the sequence (with
+	// one clock for all appenders).
 	stamp := time.Unix(0, l.now().UnixNano()).UTC()
 	br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: got}
 	n := len(records)
@@ -568,7 +662,7 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		lh := leaf.Hash(l.origin)
 		stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
 		if err != nil {
-			return nil, fmt.Errorf("read tree hashes: %w", err)
+			return nil, nil, nil, fmt.Errorf("read tree hashes: %w", err)
 		}
 		idx := xtlog.StoredHashIndex(0, seq)
 		for k, h := range stored {
@@ -587,8 +681,5 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		out.salt = append(out.salt, salt)
 		rcs[i] = Receipt{Origin: l.origin, Seq: uint64(seq), Time: stamp, LeafHash: lh, Salt: salt}
 	}
-	if err := l.insert(ctx, tx, out, first+int64(len(records))); err != nil {
-		return nil, err
-	}
-	return rcs, nil
+	return rcs, out, br.mem, nil
 }
