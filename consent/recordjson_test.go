@@ -15,6 +15,10 @@ import (
 // randomText returns a short string drawn from pieces that exercise encoding/json's
 // escaping: plain ASCII, accented letters, HTML characters, quotes, backslashes, control
 // characters, U+2028 and invalid UTF-8.
+//
+// TestReceiptPins draws its receipts from randomText, randomRecord and randomTime: a change
+// to them changes the receipts it pins, so testdata/receipt-pins.txt must then be written
+// again by the code of before the change (git stash, -update-receipt-pins, unstash).
 func randomText(r *rand.Rand) string {
 	pieces := []string{"a", "agency-b.example", "ção", "ñ", "Ελ", "日本", " ", "/", "0", "<", ">", "&", `"`, `\`, "\n", "\x01", "\u2028", "\xff", "\xed\xa0\x80"}
 	const plain = 9 // the pieces json.Marshal writes as they are
