@@ -119,7 +119,7 @@ func compareCanonical(t testing.TB, r *Receipt) bool {
 func TestCanonicalReceiptAsJCS(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	written := 0
-	const n = 4000
+	const n = 3000
 	for range n {
 		if compareCanonical(t, randomReceipt(r)) {
 			written++

@@ -101,7 +101,7 @@ func decodeBoth(t testing.TB, doc []byte) bool {
 func TestDecodeRecordAsEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	fast := 0
-	const n = 20000
+	const n = 5000
 	for range n {
 		rec := randomRecord(r)
 		doc, err := json.Marshal(&rec)
