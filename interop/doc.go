@@ -57,9 +57,14 @@
 //
 // Bodies stream, in constant memory at any size. A body of up to
 // limits.MaxInteropInlineBody bytes (64 KiB) is held, and its SHA-256 goes in the
-// Content-Digest field the envelope signs. A longer body is sent as it comes: the envelope
-// signs "trailer" in place of the digest, and a second JWS, the Dpi-Envelope-Trailer trailer
-// field, signs the digest and the hash of the envelope once the body has flowed. The
+// Content-Digest field the envelope signs. A longer request body whose digest the client
+// knows before sending (a Content-Digest the caller sets, see ContentDigest, or one the
+// Transport computes from a copy the request's GetBody gives) is signed the same way and
+// streams; the client hashes it again as it goes, and fails the request before the body's
+// end when it is not the body declared. Any other longer body is sent as it comes: the
+// envelope signs "trailer" in place of the digest, and a second JWS, the
+// Dpi-Envelope-Trailer trailer field, signs the digest and the hash of the envelope once
+// the body has flowed. The
 // receiver hashes the body as it reads it, and the Read that would return io.EOF returns the
 // rejection instead when the body is not the one signed: trust a body only once it has been
 // read to the end. A request's envelope is verified before the handler runs, so the handler
@@ -72,8 +77,9 @@
 // RoundTrip returns. Through a reverse proxy (tested with httputil.ReverseProxy): the
 // envelope, Content-Digest and the X-Road fields pass as headers, and a streamed response's
 // trailer passes; a streamed request's trailer does not (Go's proxy drops request
-// trailers), so such a request is refused with Client.InvalidBody, never accepted unsigned:
-// keep request bodies within limits.MaxInteropInlineBody on such paths.
+// trailers), so a request whose digest was signed in a trailer is refused with
+// Client.InvalidBody, never accepted unsigned. On such paths, give a long request body's
+// digest up front (tested with 64 MiB through httputil.ReverseProxy).
 //
 // # Trust
 //
@@ -187,12 +193,9 @@
 // # What it does not do yet
 //
 // Not built yet: encryption of HTTP bodies on the way (Seal a signed message instead); a
-// revocation checker of its own (the block asks the caller's; the dpi command brings one);
-// opening a JWE with a key in an HSM (Opener needs an *ecdsa.PrivateKey or
-// *rsa.PrivateKey); and benchmarks against plain HTTP and X-Road.
-// HEAD requests are not signed meaningfully yet (the response digest covers what the
-// handler wrote, which net/http does not send), and trailers need HTTP/1.1 chunked
-// encoding or HTTP/2 end to end. It
+// revocation checker of its own (the block asks the caller's; the dpi command brings one).
+// An Opener takes a key that keeps its secret, as an HSM's does: a crypto.Decrypter for RSA
+// or an ECDHKey for P-256. Trailers need HTTP/1.1 chunked encoding or HTTP/2 end to end. It
 // never runs a security server, does not carry SOAP, and does not follow redirects it is
 // not told to (PR-REST §4.4).
 package interop

@@ -1,6 +1,9 @@
 package interop_test
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,4 +131,40 @@ func ExampleParseServiceID() {
 	// Output:
 	// INSTANCE/CLASS2/MEMBER2/SUBSYSTEM2 BARSERVICE <nil>
 	// interop: invalid identifier: identifier: subsystem code: character at byte 3 is not allowed (PR-REST §4.8)
+}
+
+// hsmKey stands for a key in an HSM or a KMS: it decrypts, and never gives its private
+// part away. A PKCS#11 or cloud KMS wrapper implements the same two methods.
+type hsmKey struct{ key *rsa.PrivateKey }
+
+func (k hsmKey) Public() crypto.PublicKey { return &k.key.PublicKey }
+
+func (k hsmKey) Decrypt(rand io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	return k.key.Decrypt(rand, msg, opts)
+}
+
+// An Opener decrypts with a key it may not read: a crypto.Decrypter holding an RSA key (or
+// an interop.ECDHKey on P-256), asked to unwrap each message's key with RSA-OAEP-256.
+func ExampleNewOpener_decrypter() {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048) // in an HSM, in production
+	if err != nil {
+		panic(err)
+	}
+	var key crypto.Decrypter = hsmKey{priv}
+
+	sealed, err := interop.Seal([]byte(`{"person":"42"}`), "application/json",
+		interop.Recipient{Key: key.Public(), KeyID: "registry-2026"})
+	if err != nil {
+		panic(err)
+	}
+	opener, err := interop.NewOpener(interop.OpenerConfig{Key: key})
+	if err != nil {
+		panic(err)
+	}
+	body, contentType, err := opener.Open(sealed)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(contentType, string(body))
+	// Output: application/json {"person":"42"}
 }

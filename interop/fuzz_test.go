@@ -1,10 +1,14 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -177,6 +181,63 @@ func FuzzVerifyMessage(f *testing.F) {
 			var e *interop.Error
 			require.ErrorAs(t, err, &e)
 			require.ErrorIs(t, err, interop.ErrRejected)
+		}
+	})
+}
+
+// sendRecorder is a RoundTripper that reads what the transport sends and answers nothing.
+type sendRecorder func(*http.Request) error
+
+func (s sendRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, s(r)
+}
+
+// FuzzDeclaredDigest gives the client arbitrary Content-Digest values with arbitrary bodies:
+// nothing may panic, and a request is sent only with the digest of the body it carries.
+func FuzzDeclaredDigest(f *testing.F) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(f, err)
+	f.Cleanup(pki.Close)
+	a, err := pki.Issue(dpitest.CertOptions{CommonName: "agency A"})
+	require.NoError(f, err)
+	signer, err := interop.NewSigner(a.Key, a.Chain)
+	require.NoError(f, err)
+	dir, err := interop.NewStaticDirectory(interop.Member{ID: agencyB, Certificates: a.Chain[:1]})
+	require.NoError(f, err)
+	v, err := interop.NewVerifier(interop.VerifierConfig{Roots: pki.Pool(), Directory: dir, SkipRevocationUnsafe: true})
+	require.NoError(f, err)
+	errSent := errors.New("sent")
+	tr, err := interop.NewTransport(interop.TransportConfig{Client: agencyA, Service: service, Signer: signer, Verifier: v,
+		Base: sendRecorder(func(r *http.Request) error {
+			var body []byte
+			if r.Body != nil {
+				var err error
+				if body, err = io.ReadAll(r.Body); err != nil {
+					return err
+				}
+			}
+			want, err := interop.ContentDigest(bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			if got := r.Header.Get(interop.HeaderContentDigest); got != want {
+				return fmt.Errorf("sent %q with a body whose digest is %q", got, want)
+			}
+			return errSent
+		})})
+	require.NoError(f, err)
+
+	f.Add([]byte(`{"person":"42"}`), "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:")
+	f.Add([]byte{}, "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:")
+	f.Add([]byte("x"), "sha-256=::")
+	f.Add([]byte("x"), "sha-512=:AAAA:, sha-256=:AAAA:")
+	f.Fuzz(func(t *testing.T, body []byte, digest string) {
+		req, err := http.NewRequest(http.MethodPost, "http://agency-b.example/v1/x", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header[interop.HeaderContentDigest] = []string{digest}
+		_, err = tr.RoundTrip(req)
+		if err == nil || (!errors.Is(err, errSent) && !errors.Is(err, interop.ErrRejected)) {
+			t.Fatalf("RoundTrip: %v", err)
 		}
 	})
 }

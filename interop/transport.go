@@ -3,6 +3,7 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"io"
 	"net/http"
 	"net/url"
@@ -49,12 +50,20 @@ type TransportConfig struct {
 // and X-Road-Id (a fresh UUID unless the request has one). X-Road-UserId,
 // X-Road-Represented-Party and X-Road-Issue are sent as the request sets them, once checked.
 //
-// Without a security server, every request is signed (a body of up to
-// limits.MaxInteropInlineBody bytes is held and its digest signed in the envelope; a
-// longer one streams and its digest is signed in a trailer) and every response verified:
-// its envelope before RoundTrip returns it, its body as it is read, whose last Read fails
-// instead of returning io.EOF when the body is not the one signed. Trust a response only
-// once its body has been read to the end. A response carrying X-Road-Error is returned
+// Without a security server, every request is signed and every response verified. A
+// request body of up to limits.MaxInteropInlineBody bytes is held and its digest signed in
+// the envelope. A longer one streams, and its digest is signed in the envelope when it is
+// known before the body is sent: the request's Content-Digest, which the caller sets (with
+// ContentDigest, over a file it has hashed), or else the digest of a copy of the body from
+// the request's GetBody (which http.NewRequest sets for a bytes.Reader, bytes.Buffer or
+// strings.Reader), read once more for it. Such a body is hashed again as it is sent, and
+// one that is not the body declared makes RoundTrip fail with ErrBody before the body's
+// end is sent. Only a long body whose digest nobody knows beforehand has it signed in a
+// trailer, which a reverse proxy may drop (httputil.ReverseProxy does).
+//
+// A response's envelope is verified before RoundTrip returns it, and its body as it is
+// read: the last Read fails instead of returning io.EOF when the body is not the one
+// signed. Trust a response only once its body has been read to the end. A response carrying X-Road-Error is returned
 // unverified, as the other side's report: ReadFault reads it.
 //
 // A Transport is immutable and safe for concurrent use.
@@ -139,6 +148,9 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 	}
 	r.URL.Path, r.URL.RawPath, r.URL.Opaque = path, escaped, ""
 	h := r.Header
+	// A Content-Digest the caller set is the digest it knows of the body: checked below
+	// against the body, and signed in the envelope in place of a trailer.
+	known := h.Values(HeaderContentDigest)
 	for _, k := range []string{HeaderEnvelope, HeaderEnvelopeTrailer, HeaderContentDigest, HeaderRequestHash, HeaderService, HeaderError} {
 		h.Del(k)
 	}
@@ -183,6 +195,16 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 		Client: t.client, ID: ph.id, UserID: ph.userID, RepresentedParty: ph.partyRaw, Issue: ph.issue,
 		ContentType: lastValue(h, "Content-Type"), BodyDigest: digestTrailer,
 	}
+	declared := ""
+	if len(known) > 0 {
+		if len(known) > 1 {
+			return nil, nil, fail(ErrMalformed, CheckBody, "more than one %s", HeaderContentDigest)
+		}
+		if err := checkContentDigest(known[0]); err != nil {
+			return nil, nil, err
+		}
+		declared = known[0]
+	}
 	var held []byte
 	streamed := false
 	if r.Body != nil && r.Body != http.NoBody {
@@ -197,6 +219,9 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 			r.Body.Close()
 		}
 		d := contentDigest(sha256Sum(held))
+		if declared != "" && declared != d {
+			return nil, nil, errBodySent
+		}
 		in.BodyDigest = d
 		h.Set(HeaderContentDigest, d)
 		c.reqEntry.body.write(held)
@@ -209,6 +234,19 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(held)), nil }
 		}
 	}
+	if streamed && declared == "" && req.GetBody != nil {
+		if declared, err = digestCopy(req.GetBody); err != nil {
+			return nil, nil, err
+		}
+	}
+	if streamed && declared != "" {
+		// The digest is known before the body flows: the envelope signs it, and the body
+		// streams without a trailer, which a reverse proxy may drop (httputil.ReverseProxy
+		// does). The body is hashed again as it is sent, and a body that is not the one
+		// declared fails before its end, so the receiver never sees it end.
+		in.BodyDigest = declared
+		h.Set(HeaderContentDigest, declared)
+	}
 	env, err := signer.sign(in, at, true)
 	if err != nil {
 		return nil, nil, err
@@ -216,7 +254,22 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 	h.Set(HeaderEnvelope, env)
 	c.reqHash = requestHash(env)
 	c.reqEntry.meta.Time, c.reqEntry.meta.Signed, c.reqEntry.meta.RequestHash = at, true, c.reqHash
-	if streamed {
+	if streamed && declared != "" {
+		body := r.Body
+		if r.ContentLength <= 0 {
+			r.ContentLength = -1
+		}
+		r.GetBody = nil
+		r.Body = newDigestReader(io.MultiReader(bytes.NewReader(held), body), body, c.reqEntry.body, func(d string, n int64) error {
+			if d != declared {
+				return errBodySent
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.reqEntry.meta.BodyDigest, c.reqEntry.meta.BodySize, c.reqEntry.meta.Complete = d, n, true
+			return nil
+		})
+	} else if streamed {
 		body := r.Body
 		trailer := http.Header{HeaderEnvelopeTrailer: nil}
 		r.Trailer, r.ContentLength, r.GetBody = trailer, -1, nil
@@ -237,6 +290,31 @@ func (t *Transport) prepare(req *http.Request) (*http.Request, *call, error) {
 }
 
 var emptySum = sha256Sum(nil)
+
+// errBodySent is the refusal of a request body that is not the one whose digest the caller
+// gave.
+var errBodySent = fail(ErrBody, CheckBody, "the body sent is not the body whose %s was given", HeaderContentDigest)
+
+// digestCopy hashes a fresh copy of a request's body, from its GetBody.
+func digestCopy(getBody func() (io.ReadCloser, error)) (string, error) {
+	rc, err := getBody()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	return ContentDigest(rc)
+}
+
+// ContentDigest reads r to its end and returns its RFC 9530 Content-Digest with SHA-256,
+// in the form a Transport signs: "sha-256=:BASE64:". Set it as a request's Content-Digest
+// to have a long body's digest signed in the envelope rather than in a trailer.
+func ContentDigest(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return contentDigest(h.Sum(nil)), nil
+}
 
 // accept checks a response before it is returned and wraps its body so that the body is
 // checked, and both messages logged, as it ends.

@@ -47,13 +47,19 @@ type DispatcherConfig struct {
 	RateLimits map[string]RateLimit
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
+	// FanOut, when set, hands the dispatcher's claims to workers on any instance through
+	// NATS JetStream (see FanOutConfig); nil attempts them in this dispatcher's workers.
+	FanOut *FanOutConfig
 }
 
-// Dispatcher delivers the notifications of an outbox through its channels: its workers
-// claim due notifications (FOR UPDATE SKIP LOCKED on PostgreSQL, SQLite's write lock),
-// attempt them, and record each outcome and its evidence in one transaction. Delivery is at
-// least once: many dispatchers, in many processes, may run on one outbox, and a notification
-// whose worker died is claimed again once its lease ends. It is safe for concurrent use.
+// Dispatcher delivers the notifications of an outbox through its channels. It claims due
+// notifications in batches, as many as it has idle workers (FOR UPDATE SKIP LOCKED on
+// PostgreSQL, SQLite's write lock), leasing them and appending their "sending" evidence in
+// one transaction; its workers attempt them at once; and it records their outcomes, with
+// their evidence, in batches too: one transaction for the outcomes that are ready when the
+// last one committed. Delivery is at least once: many dispatchers, in many processes, may
+// run on one outbox, and a notification whose worker died, or whose outcome was not
+// recorded, is claimed again once its lease ends. It is safe for concurrent use.
 type Dispatcher struct {
 	o      *Outbox
 	n      int
@@ -61,6 +67,7 @@ type Dispatcher struct {
 	poll   time.Duration
 	logger *slog.Logger
 	limit  *limiter // nil without rate limits
+	fan    *fanOut  // nil without fan-out
 }
 
 // NewDispatcher returns a dispatcher for o.
@@ -89,73 +96,100 @@ func NewDispatcher(o *Outbox, cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.limit, err = newLimiter(o, cfg.RateLimits, now); err != nil {
 		return nil, err
 	}
+	if cfg.FanOut != nil {
+		if d.fan, err = newFanOut(cfg.FanOut, d.lease); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
-// Run delivers notifications as they fall due until ctx ends, and then returns nil. A failing
-// database is logged and tried again at the next poll.
+// Run delivers notifications as they fall due until ctx ends, and then returns nil, once the
+// attempts in flight have ended and the outcomes of those that finished are recorded. A
+// failing database is logged and tried again at the next poll.
+//
+// With fan-out, Run claims and publishes what falls due, and its workers attempt the claims
+// they consume from the stream; until it can find or make the stream and its consumer, it
+// logs why and tries again at each poll.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for range d.n {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				woken := d.o.woken()
-				did, err := d.step(ctx)
-				if did && err == nil {
-					continue
-				}
-				if err != nil && ctx.Err() == nil && d.logger != nil {
-					d.logger.ErrorContext(ctx, "notify: dispatch", "err", err)
-				}
-				wait := d.poll
-				if w := d.limit.wait(); w > 0 && w < wait {
-					wait = w
-				}
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-				case <-woken:
-				case <-t.C:
-				}
-				t.Stop()
-			}
-		})
+	if d.fan != nil {
+		return d.runFanOut(ctx)
 	}
-	wg.Wait()
+	p := d.start(ctx)
+	for ctx.Err() == nil {
+		woken := d.o.woken()
+		n, free, err := p.fill()
+		if err != nil && ctx.Err() == nil && d.logger != nil {
+			d.logger.ErrorContext(ctx, "notify: dispatch", "err", err)
+		}
+		if err == nil && n > 0 && n == free {
+			continue // a full batch: more may be due
+		}
+		if err == nil && free == 0 {
+			select {
+			case <-ctx.Done():
+			case <-p.freed:
+			}
+			continue
+		}
+		wait := d.poll
+		if w := d.limit.wait(); w > 0 && w < wait {
+			wait = w
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-woken:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	p.stop()
 	return nil
 }
 
 // RunUntilEmpty delivers notifications until none is due (one waiting for a later retry, or
-// claimed by a worker elsewhere, is not), and returns. It returns the first failure of the
-// database, or ctx's error.
+// claimed by a worker elsewhere, is not), and returns once every outcome is recorded. It
+// returns the first failure of the database, or ctx's error.
+//
+// With fan-out, RunUntilEmpty claims and publishes until none is due, and returns once the
+// stream holds every claim (or MaxPending claims wait there); it attempts nothing: Run
+// does.
 func (d *Dispatcher) RunUntilEmpty(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for range d.n {
-		wg.Go(func() {
-			for {
-				did, err := d.step(ctx)
-				if err != nil {
-					once.Do(func() { first = err; cancel() })
-					return
-				}
-				if !did {
-					return
+	if d.fan != nil {
+		return d.publishUntilEmpty(ctx)
+	}
+	p := d.start(ctx)
+	var err error
+	for err == nil {
+		var n, free int
+		n, free, err = p.fill()
+		switch {
+		case err != nil:
+		case free == 0:
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-p.freed:
+			}
+		case n < free:
+			// Nothing more is due now; what is in flight may make more due (a retry, a
+			// status callback), so look once more after it is recorded.
+			p.busy.Wait()
+			if err = p.failed(); err == nil && n == 0 {
+				if n, _, err = p.fill(); err == nil && n == 0 {
+					p.stop()
+					return p.failed()
 				}
 			}
-		})
+		}
 	}
-	wg.Wait()
-	return first
+	p.stop()
+	if ferr := p.failed(); ferr != nil {
+		return ferr
+	}
+	return err
 }
-
-// errNothingDue ends a claim that found no notification due.
-var errNothingDue = errors.New("notify: nothing due")
 
 // errLeaseLost ends an outcome whose notification was claimed again after its lease.
 var errLeaseLost = errors.New("notify: lease lost")
@@ -166,194 +200,399 @@ type claim struct {
 	channel  string
 	callback string // the sending service's callback URL, if any
 	lease    string
-	deliver  bool // false when the claim ended the notification without an attempt
+	// done, set when the claim ended the notification without an attempt (an endpoint
+	// disabled, the last attempt lost).
+	done bool
+	// timeout, when set, bounds the attempt instead of half the lease.
+	timeout time.Duration
+	// after, when set, is told whether the outcome was recorded.
+	after func(err error)
 }
 
-// step claims one due notification, attempts it and records the outcome. It reports
-// whether it found one.
-func (d *Dispatcher) step(ctx context.Context) (bool, error) {
-	if d.limit != nil {
-		d.limit.mu.Lock()
+// outcome is the end of an attempt, waiting to be recorded.
+type outcome struct {
+	c   *claim
+	err error
+}
+
+// pipeline is one Run or RunUntilEmpty: the claims, the attempts in flight, and the
+// recorder of their outcomes.
+type pipeline struct {
+	d     *Dispatcher
+	ctx   context.Context
+	slots chan struct{} // one per attempt in flight, up to the workers
+	freed chan struct{} // signalled when a slot is freed
+	out   chan outcome
+	// busy counts the claims whose outcome is not recorded yet (or was given up).
+	busy       sync.WaitGroup
+	deliveries sync.WaitGroup
+	recorded   chan struct{} // closed when the recorder has drained out
+
+	mu  sync.Mutex
+	err error // the first failure to record outcomes
+}
+
+func (d *Dispatcher) start(ctx context.Context) *pipeline {
+	p := &pipeline{d: d, ctx: ctx, slots: make(chan struct{}, d.n), freed: make(chan struct{}, 1),
+		out: make(chan outcome, d.n), recorded: make(chan struct{})}
+	go p.record()
+	return p
+}
+
+// stop waits for the attempts in flight and for the recording of their outcomes.
+func (p *pipeline) stop() {
+	p.deliveries.Wait()
+	close(p.out)
+	<-p.recorded
+}
+
+func (p *pipeline) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// fill claims as many due notifications as there are idle workers and starts attempting
+// them. It returns how many it claimed and how many it could have.
+func (p *pipeline) fill() (n, free int, err error) {
+	free = cap(p.slots) - len(p.slots)
+	if free == 0 {
+		return 0, 0, nil
 	}
-	c, err := d.claimDue(ctx)
-	if d.limit != nil {
-		if c != nil && c.deliver {
-			d.limit.take(c.channel)
-		}
-		d.limit.mu.Unlock()
-	}
-	if errors.Is(err, errNothingDue) {
-		return false, nil
-	}
+	cs, n, err := p.d.claim(p.ctx, free)
 	if err != nil {
-		return false, err
+		return 0, free, err
 	}
-	if !c.deliver {
-		return true, nil
+	for _, c := range cs {
+		p.slots <- struct{}{}
+		p.busy.Add(1)
+		p.deliveries.Go(func() { p.deliver(c) })
 	}
-	dctx, cancel := context.WithTimeout(ctx, d.lease/2)
-	derr := d.o.channels[c.channel].Deliver(dctx, &c.delivery)
+	return n, free, nil
+}
+
+// deliver attempts c and hands its outcome to the recorder.
+func (p *pipeline) deliver(c *claim) {
+	defer func() {
+		<-p.slots
+		select {
+		case p.freed <- struct{}{}:
+		default:
+		}
+	}()
+	timeout := p.d.lease / 2
+	if c.timeout > 0 {
+		timeout = c.timeout
+	}
+	dctx, cancel := context.WithTimeout(p.ctx, timeout)
+	derr := p.d.o.channels[c.channel].Deliver(dctx, &c.delivery)
 	cancel()
-	if ctx.Err() != nil && derr != nil {
+	if p.ctx.Err() != nil && derr != nil {
 		// Stopped mid-attempt: the lease hands the notification to the next worker.
-		return true, nil
+		p.busy.Done()
+		return
 	}
+	p.out <- outcome{c: c, err: derr}
+}
+
+// record writes the outcomes as they come, in batches: those that wait while one batch
+// commits go into the next. A batch that fails is logged and left to the leases: its
+// notifications are claimed and attempted again.
+func (p *pipeline) record() {
+	defer close(p.recorded)
 	// A delivery that succeeded is recorded even if ctx ends meanwhile, so that it is not
 	// sent again.
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), limits.WebhookHTTPTimeout)
-	defer rcancel()
-	_, err = d.o.log.AppendWith(rctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		return d.outcome(ctx, tx, c, derr)
-	})
-	if errors.Is(err, errLeaseLost) {
-		return true, nil
-	}
-	if err == nil && c.callback != "" {
-		d.o.wake() // a status callback may be due
-	}
-	return true, err
-}
-
-// claimDue claims the notification due first among the channels that may be attempted
-// now, or returns errNothingDue.
-func (d *Dispatcher) claimDue(ctx context.Context) (*claim, error) {
-	names := d.limit.ready(d.o.names)
-	if len(names) == 0 {
-		return nil, errNothingDue
-	}
-	if due, err := d.anyDue(ctx, names); err != nil || !due {
-		if err == nil {
-			err = errNothingDue
+	ctx := context.WithoutCancel(p.ctx)
+	batch := make([]outcome, 0, limits.MaxNotifyBatch)
+	for first := range p.out {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < limits.MaxNotifyBatch {
+			select {
+			case o, ok := <-p.out:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
 		}
-		return nil, err
+		rctx, cancel := context.WithTimeout(ctx, limits.WebhookHTTPTimeout)
+		callbacks, err := p.d.recordOutcomes(rctx, batch)
+		cancel()
+		if err != nil {
+			p.mu.Lock()
+			if p.err == nil {
+				p.err = err
+			}
+			p.mu.Unlock()
+			if p.d.logger != nil {
+				p.d.logger.ErrorContext(ctx, "notify: record outcomes", "err", err, "outcomes", len(batch))
+			}
+		}
+		if callbacks {
+			p.d.o.wake() // a status callback is due
+		}
+		for _, o := range batch {
+			if o.c.after != nil {
+				o.c.after(err)
+			}
+			p.busy.Done()
+		}
 	}
-	var c *claim
-	_, err := d.o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		var err error
-		var rec evidence.Record
-		c, rec, err = d.claim(ctx, tx, names)
-		return rec, err
+}
+
+// claim leases up to max due notifications of the channels that may be attempted now, and
+// appends their evidence, in one transaction. It returns those to attempt, and how many it
+// took, counting those it ended without an attempt.
+func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) {
+	if d.limit != nil {
+		// Which channels have tokens, the claim and the taking of the tokens are one step,
+		// so that no worker claims a notification it then has no token for.
+		d.limit.mu.Lock()
+		defer d.limit.mu.Unlock()
+	}
+	quotas := d.limit.quotas(d.o.names, max)
+	if len(quotas) == 0 {
+		return nil, 0, nil
+	}
+	var out []*claim
+	var n int
+	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
+		out, n = out[:0], 0
+		now := d.o.now()
+		lease := newLease()
+		var records []evidence.Record
+		for _, q := range quotas {
+			if n >= max {
+				break
+			}
+			cs, err := d.claimIn(ctx, tx, q.names, min(q.n, max-n), now, lease)
+			if err != nil {
+				return nil, err
+			}
+			n += len(cs)
+			for _, c := range cs {
+				rec, err := d.claimed(ctx, tx, c, now)
+				if err != nil {
+					return nil, err
+				}
+				records = append(records, rec)
+				if !c.done {
+					out = append(out, c)
+				}
+			}
+		}
+		return records, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return c, nil
+	for _, c := range out {
+		d.limit.take(c.channel)
+	}
+	return out, n, nil
 }
 
-// anyDue looks, without a transaction, for a due notification of the dispatcher's channels,
-// so that an idle worker takes no write lock.
-func (d *Dispatcher) anyDue(ctx context.Context, names []string) (bool, error) {
-	q, args := d.dueQuery("SELECT id", names)
-	var id string
-	err := d.o.db.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("notify: look for due notifications: %w", err)
-	}
-	return true, nil
-}
-
-func (d *Dispatcher) dueQuery(sel string, names []string) (string, []any) {
-	args := []any{d.o.now().UnixNano()}
+// claimIn leases, in one statement, up to limit notifications of the named channels that
+// are due, the first due first, and returns them with the attempt they are claimed for.
+func (d *Dispatcher) claimIn(ctx context.Context, tx *sql.Tx, names []string, limit int, now time.Time, lease string) ([]*claim, error) {
+	args := []any{string(Sending), now.Add(d.lease).UnixNano(), lease, now.UnixNano(), now.UnixNano()}
 	for _, n := range names {
 		args = append(args, n)
 	}
-	q := sel + " FROM notify_messages WHERE status IN ('created', 'sending') AND next_at <= ? AND channel IN (" +
-		strings.Repeat("?, ", len(names)-1) + "?) ORDER BY next_at LIMIT 1"
-	return q, args
-}
-
-// claim takes the notification due first and leases it to the caller, in tx.
-func (d *Dispatcher) claim(ctx context.Context, tx *sql.Tx, names []string) (*claim, evidence.Record, error) {
-	q, args := d.dueQuery("SELECT id, channel, recipient, reference, subject, body, html, attempts, created_at, lease, callback", names)
+	args = append(args, limit)
+	due := "SELECT id FROM notify_messages WHERE status IN ('created', 'sending') AND next_at <= ? AND channel IN (" +
+		strings.Repeat("?, ", len(names)-1) + "?) ORDER BY next_at LIMIT ?"
 	if d.o.db.Dialect() == store.Postgres {
-		q += " FOR UPDATE SKIP LOCKED"
+		due += " FOR UPDATE SKIP LOCKED"
 	}
-	c := &claim{}
-	dl := &c.delivery
-	var created int64
-	var stale string // the lease of a worker that died, if any
-	err := tx.QueryRowContext(ctx, d.o.db.Rebind(q), args...).Scan(&dl.ID, &c.channel, &dl.To, &dl.Reference,
-		&dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML, &dl.Attempt, &created, &stale, &c.callback)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, evidence.Record{}, errNothingDue
-	}
+	q := `UPDATE notify_messages SET status = ?, attempts = attempts + 1, next_at = ?, lease = ?, updated_at = ?
+		WHERE id IN (` + due + `)
+		RETURNING id, channel, recipient, reference, subject, body, html, attempts, created_at, callback,
+			EXISTS (SELECT 1 FROM notify_endpoints e WHERE e.channel = notify_messages.channel AND e.address = notify_messages.recipient)`
+	rows, err := tx.QueryContext(ctx, d.o.db.Rebind(q), args...)
 	if err != nil {
-		return nil, evidence.Record{}, fmt.Errorf("notify: claim: %w", err)
+		return nil, fmt.Errorf("notify: claim: %w", err)
 	}
-	dl.Created = time.Unix(0, created).UTC()
-	now := d.o.now()
-	var disabled int
-	err = tx.QueryRowContext(ctx, d.o.db.Rebind("SELECT COUNT(*) FROM notify_endpoints WHERE channel = ? AND address = ?"), c.channel, dl.To).Scan(&disabled)
-	if err != nil {
-		return nil, evidence.Record{}, fmt.Errorf("notify: claim: %w", err)
+	defer rows.Close()
+	var out []*claim
+	for rows.Next() {
+		c := &claim{lease: lease}
+		dl := &c.delivery
+		var created int64
+		var disabled bool
+		if err := rows.Scan(&dl.ID, &c.channel, &dl.To, &dl.Reference, &dl.Content.Subject, &dl.Content.Text, &dl.Content.HTML,
+			&dl.Attempt, &created, &c.callback, &disabled); err != nil {
+			return nil, fmt.Errorf("notify: claim: %w", err)
+		}
+		dl.Created = time.Unix(0, created).UTC()
+		c.done = disabled
+		out = append(out, c)
 	}
-	switch {
-	case disabled > 0:
-		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
-		return c, rec, err
-	case dl.Attempt >= len(d.o.schedule):
-		// The last attempt was claimed and never recorded: its worker died.
-		rec, err := d.finish(ctx, tx, c, stale, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
-		return c, rec, err
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: claim: %w", err)
 	}
-	c.lease = newLease()
-	c.deliver = true
-	dl.Attempt++
-	_, err = tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET status = ?, attempts = ?, next_at = ?, lease = ?, updated_at = ? WHERE id = ?"),
-		string(Sending), dl.Attempt, now.Add(d.lease).UnixNano(), c.lease, now.UnixNano(), dl.ID)
-	if err != nil {
-		return nil, evidence.Record{}, fmt.Errorf("notify: claim: %w", err)
-	}
-	rec, err := record(dl.ID, Event{Status: Sending, At: now, Attempt: dl.Attempt}, nil)
-	return c, rec, err
+	return out, nil
 }
 
-// finish ends a notification in a final status, in tx, when it still holds lease, and
-// enqueues its status callback when the service asked for one.
-func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, c *claim, lease string, now time.Time, ev Event) (evidence.Record, error) {
+// claimed returns the evidence of a claim, in tx: the "sending" of its attempt, or the end
+// of a notification that is not to be attempted.
+func (d *Dispatcher) claimed(ctx context.Context, tx *sql.Tx, c *claim, now time.Time) (evidence.Record, error) {
+	dl := &c.delivery
+	switch {
+	case c.done:
+		dl.Attempt--
+		return d.finish(ctx, tx, c, now, Event{Status: PermanentFailure, Attempt: dl.Attempt, Reason: "the endpoint is disabled"})
+	case dl.Attempt > len(d.o.schedule):
+		// The last attempt was claimed and never recorded: its worker died.
+		c.done = true
+		dl.Attempt--
+		return d.finish(ctx, tx, c, now, Event{Status: TechnicalFailure, Attempt: dl.Attempt, Reason: "the last attempt did not finish within its lease"})
+	}
+	return record(dl.ID, Event{Status: Sending, At: now, Attempt: dl.Attempt}, nil)
+}
+
+// finish ends a notification in a final status, in tx, when it still holds its lease, and
+// enqueues its status callback when the service asked for one. It sets the attempts to
+// ev.Attempt, since a claim that ends a notification counted one it did not make.
+func (d *Dispatcher) finish(ctx context.Context, tx *sql.Tx, c *claim, now time.Time, ev Event) (evidence.Record, error) {
 	id := c.delivery.ID
 	ev.At = now
 	ev.Reason = clip(ev.Reason)
-	res, err := tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET status = ?, lease = '', reason = ?, updated_at = ? WHERE id = ? AND lease = ?"),
-		string(ev.Status), ev.Reason, now.UnixNano(), id, lease)
+	res, err := tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET status = ?, attempts = ?, lease = '', reason = ?, updated_at = ? WHERE id = ? AND lease = ?"),
+		string(ev.Status), ev.Attempt, ev.Reason, now.UnixNano(), id, c.lease)
 	if err != nil {
 		return evidence.Record{}, fmt.Errorf("notify: record outcome: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return evidence.Record{}, errLeaseLost
 	}
-	if c.callback != "" && d.o.callback != nil {
-		if ev.Callback, err = d.o.enqueueCallback(ctx, tx, id, c.callback, c.delivery.Reference, ev); err != nil {
-			return evidence.Record{}, err
-		}
+	if err := d.callback(ctx, tx, c, &ev); err != nil {
+		return evidence.Record{}, err
 	}
 	return record(id, ev, nil)
 }
 
-// outcome records the result of an attempt, in tx: delivered, failed for good, or to be
-// tried again.
-func (d *Dispatcher) outcome(ctx context.Context, tx *sql.Tx, c *claim, derr error) (evidence.Record, error) {
-	now := d.o.now()
+// callback enqueues, in tx, the status callback of a notification that reached ev.Status,
+// when the service asked for one, and notes its ID in ev.
+func (d *Dispatcher) callback(ctx context.Context, tx *sql.Tx, c *claim, ev *Event) error {
+	if c.callback == "" || d.o.callback == nil {
+		return nil
+	}
+	var err error
+	ev.Callback, err = d.o.enqueueCallback(ctx, tx, c.delivery.ID, c.callback, c.delivery.Reference, *ev)
+	return err
+}
+
+// recordOutcomes records a batch of outcomes and their evidence in one transaction: the
+// deliveries in one statement, the failures one by one. An outcome whose notification was
+// claimed again meanwhile (its lease ended) is left out. It reports whether it enqueued a
+// status callback.
+func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool, error) {
+	var callbacks bool
+	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
+		callbacks = false
+		now := d.o.now()
+		var records []evidence.Record
+		var delivered []*claim
+		for _, o := range batch {
+			if o.err == nil {
+				delivered = append(delivered, o.c)
+			}
+		}
+		held, err := d.delivered(ctx, tx, delivered, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range batch {
+			var rec evidence.Record
+			switch {
+			case o.err == nil && !held[o.c.delivery.ID]:
+				continue
+			case o.err == nil:
+				ev := Event{Status: Delivered, At: now, Attempt: o.c.delivery.Attempt}
+				if err := d.callback(ctx, tx, o.c, &ev); err != nil {
+					return nil, err
+				}
+				if rec, err = record(o.c.delivery.ID, ev, nil); err != nil {
+					return nil, err
+				}
+			default:
+				rec, err = d.failed(ctx, tx, o.c, o.err, now)
+				if errors.Is(err, errLeaseLost) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			callbacks = callbacks || o.c.callback != ""
+			records = append(records, rec)
+		}
+		return records, nil
+	})
+	return callbacks, err
+}
+
+// delivered marks cs delivered, in tx and one statement, and returns the IDs of those
+// whose lease held.
+func (d *Dispatcher) delivered(ctx context.Context, tx *sql.Tx, cs []*claim, now time.Time) (map[string]bool, error) {
+	held := make(map[string]bool, len(cs))
+	if len(cs) == 0 {
+		return held, nil
+	}
+	var q strings.Builder
+	q.WriteString("UPDATE notify_messages SET status = ?, lease = '', reason = '', updated_at = ? WHERE (id, lease) IN (VALUES ")
+	args := make([]any, 0, 2+2*len(cs))
+	args = append(args, string(Delivered), now.UnixNano())
+	for i, c := range cs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, c.delivery.ID, c.lease)
+	}
+	q.WriteString(") RETURNING id")
+	rows, err := tx.QueryContext(ctx, d.o.db.Rebind(q.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: record outcome: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("notify: record outcome: %w", err)
+		}
+		held[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: record outcome: %w", err)
+	}
+	return held, nil
+}
+
+// failed records a failed attempt, in tx: failed for good, or to be tried again. It
+// returns errLeaseLost, having written nothing, when c no longer holds its lease.
+func (d *Dispatcher) failed(ctx context.Context, tx *sql.Tx, c *claim, derr error, now time.Time) (evidence.Record, error) {
 	dl := &c.delivery
-	ev := Event{Attempt: dl.Attempt}
+	ev := Event{Attempt: dl.Attempt, Reason: derr.Error()}
 	var e *Error
 	errors.As(derr, &e)
-	if derr != nil {
-		ev.Reason = derr.Error()
-	}
 	switch {
-	case derr == nil:
-		ev.Status = Delivered
 	case errors.Is(derr, ErrEndpointGone):
 		ev.Status, ev.EndpointDisabled = PermanentFailure, true
-		_, err := tx.ExecContext(ctx, d.o.db.Rebind("INSERT INTO notify_endpoints (channel, address, disabled_at, reason) VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING"),
+		rec, err := d.finish(ctx, tx, c, now, ev)
+		if err != nil {
+			return rec, err
+		}
+		_, err = tx.ExecContext(ctx, d.o.db.Rebind("INSERT INTO notify_endpoints (channel, address, disabled_at, reason) VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING"),
 			c.channel, dl.To, now.UnixNano(), clip(ev.Reason))
 		if err != nil {
 			return evidence.Record{}, fmt.Errorf("notify: disable endpoint: %w", err)
 		}
+		return rec, nil
 	case errors.Is(derr, ErrPermanent):
 		ev.Status = PermanentFailure
 	case dl.Attempt < len(d.o.schedule):
@@ -378,7 +617,7 @@ func (d *Dispatcher) outcome(ctx context.Context, tx *sql.Tx, c *claim, derr err
 	default:
 		ev.Status = TechnicalFailure
 	}
-	return d.finish(ctx, tx, c, c.lease, now, ev)
+	return d.finish(ctx, tx, c, now, ev)
 }
 
 // jitter spreads a delay by up to 10% either way, so that notifications that failed together

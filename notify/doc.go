@@ -55,6 +55,26 @@
 // are the dead letters; a 410 Gone from a receiver disables its endpoint
 // ([Outbox.EnableEndpoint] enables it again).
 //
+// # Fan-out through NATS JetStream
+//
+// For deployments where one instance's workers are not enough, [DispatcherConfig].FanOut
+// (a [FanOutConfig] with the [jetstream.JetStream] the caller connected) splits the
+// dispatcher in two. The instance that claims due notifications, as above, publishes each
+// claim to a JetStream stream, with the notification's ID and attempt as Nats-Msg-Id so
+// that the stream stores a claim published twice once. A claim carries the ID, channel,
+// attempt and lease, and nothing else: no address, no reference, no content, so the stream
+// holds no personal data. The workers of every instance read the claims from one durable
+// pull consumer with explicit acknowledgements; a worker first takes a claim in the outbox,
+// replacing its lease with its own in one statement, loads the notification, attempts it,
+// and acknowledges the message only once the outcome is recorded. Delivery stays at least
+// once and the outbox the source of truth: a claim the stream lost, or whose worker died,
+// is claimed again when its lease ends and published anew (the next attempt, another
+// message ID); a claim delivered twice, or after its lease, is acknowledged and not
+// attempted. [FanOutConfig].MaxPending stops claiming while that many claims wait in the
+// stream, so that claims do not outlive their lease there. The dispatcher creates the
+// stream (file storage, work-queue retention) when it is missing; the library never runs
+// a NATS server.
+//
 // # Webhooks
 //
 // The [Webhook] channel POSTs a JSON [WebhookPayload] (type, timestamp and data: the
@@ -184,8 +204,8 @@
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
 // restyling the mailbox page with templates of the service's own, consistency proofs from
-// checkpoints an auditor kept, rate limits shared across instances, fan-out through NATS
-// JetStream, and the benchmark against River. Templates have no
+// checkpoints an auditor kept, rate limits shared across instances, status callbacks for
+// the statuses of legal notices, and the benchmark against River. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.

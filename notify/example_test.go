@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/dpiblocks/dpi/evidence"
 	"github.com/dpiblocks/dpi/notify"
 	"github.com/dpiblocks/dpi/store"
@@ -132,4 +135,26 @@ func ExampleCountSMS() {
 	// Output:
 	// {Encoding:GSM-7 Characters:51 Fragments:1}
 	// {Encoding:UCS-2 Characters:88 Fragments:2}
+}
+
+// Fan-out for large deployments: every instance runs a dispatcher on the shared outbox with
+// the JetStream connection it made; claims go through the stream to the workers of all.
+func ExampleFanOutConfig() {
+	ctx := context.Background()
+	db, _ := store.Open(ctx, "postgres://agency@db.agency.example/notify")
+	log, _ := evidence.Open(ctx, db, evidence.Config{Origin: "agency.example/notify"})
+	hook, _ := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{"whsec_..."}})
+	outbox, _ := notify.Open(ctx, db, notify.Config{Log: log, Channels: []notify.Channel{hook}})
+
+	nc, _ := nats.Connect("nats://nats.agency.example:4222")
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	d, err := notify.NewDispatcher(outbox, notify.DispatcherConfig{
+		Workers: 32,
+		FanOut:  &notify.FanOutConfig{JetStream: js},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = d.Run(ctx) // claims and publishes what is due, and attempts what the stream hands out
 }

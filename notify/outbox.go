@@ -120,6 +120,8 @@ type Outbox struct {
 	schedule []time.Duration
 	now      func() time.Time
 
+	group committer // the groups of Sends, claims and outcomes
+
 	mu   sync.Mutex
 	kick chan struct{} // closed, and replaced, when Send stores a notification
 }
@@ -467,23 +469,16 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *sql.Tx, m Message) (string, er
 // returns the notification's ID once both are durable; a Dispatcher delivers it. A message
 // whose idempotency key the outbox already holds is not stored again: Send returns the
 // first notification's ID.
+//
+// Concurrent calls are stored in batches: the messages that wait while one batch commits
+// go into the next, in one transaction. A failure of the database fails each message of
+// its batch.
 func (o *Outbox) Send(ctx context.Context, m Message) (string, error) {
 	r, err := o.prepare(m)
 	if err != nil {
 		return "", err
 	}
-	_, err = o.log.AppendWith(ctx, func(ctx context.Context, tx *sql.Tx) (evidence.Record, error) {
-		return o.insert(ctx, tx, r)
-	})
-	var dup *duplicate
-	if errors.As(err, &dup) {
-		return dup.id, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	o.wake()
-	return r.id, nil
+	return o.send(ctx, r)
 }
 
 // wake tells this process's dispatchers that a notification is due.

@@ -3,7 +3,6 @@ package notify
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 	"time"
 
@@ -58,17 +57,36 @@ func newLimiter(o *Outbox, cfg map[string]RateLimit, now func() time.Time) (*lim
 	return l, nil
 }
 
-// ready returns the channels of names that may be attempted now: those without a limit
-// and those whose bucket holds a token.
-func (l *limiter) ready(names []string) []string {
+// quota is how many notifications one claim may take of some channels.
+type quota struct {
+	names []string
+	n     int
+}
+
+// quotas splits a claim of up to max notifications of the channels names: the channels
+// without a limit share one quota of max, and each channel with a limit gets the whole
+// tokens its bucket holds. A channel whose bucket is empty gets none.
+func (l *limiter) quotas(names []string, max int) []quota {
 	if l == nil {
-		return names
+		return []quota{{names: names, n: max}}
 	}
 	now := l.now()
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool {
+	free := quota{n: max}
+	var out []quota
+	for _, n := range names {
 		b := l.buckets[n]
-		return b != nil && b.TokensAt(now) < 1
-	})
+		if b == nil {
+			free.names = append(free.names, n)
+			continue
+		}
+		if t := int(b.TokensAt(now)); t >= 1 {
+			out = append(out, quota{names: []string{n}, n: min(t, max)})
+		}
+	}
+	if len(free.names) > 0 {
+		out = append([]quota{free}, out...)
+	}
+	return out
 }
 
 // take takes a token for channel, which ready said has one.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/dpiblocks/dpi/internal/ber"
 	"github.com/dpiblocks/dpi/internal/limits"
 )
 
@@ -211,13 +212,23 @@ type cmsSignature struct {
 	problems     []string           // EN 319 122-1 / RFC 5652 attribute rules broken
 }
 
-// parseCMS parses a detached CMS SignedData with exactly one SignerInfo.
+// parseCMS parses a detached CMS SignedData with exactly one SignerInfo. A signature in
+// BER (indefinite lengths, as NSS writes it: pdfsig, Firefox) is read as its DER form, the
+// form RFC 5652 §5.4 computes the signed attributes' digest over; the content bytes of
+// every value, the signature value among them, are the same in both.
 func parseCMS(der []byte) (*cmsSignature, error) {
 	const f = "CAdES"
 	var ci contentInfo
 	rest, err := asn1.Unmarshal(der, &ci)
 	if err != nil {
-		return nil, malformed(f, "content info", err)
+		d, berErr := ber.ToDER(der)
+		if berErr != nil {
+			return nil, malformed(f, "content info", err)
+		}
+		der = d
+		if rest, err = asn1.Unmarshal(der, &ci); err != nil {
+			return nil, malformed(f, "content info", err)
+		}
 	}
 	if len(rest) != 0 {
 		return nil, malformed(f, "trailing data", nil)

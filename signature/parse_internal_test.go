@@ -52,7 +52,7 @@ func TestMalformedSignatures(t *testing.T) {
 		{"truncated cms", cades[:len(cades)/2]},
 		{"trailing data", append(append([]byte(nil), cades...), 0)},
 		{"huge length", []byte{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x06, 0x09}},
-		{"ber indefinite length", append([]byte{0x30, 0x80}, append(cades[4:], 0, 0)...)},
+		{"ber without end-of-contents", append([]byte{0x30, 0x80}, cades[4:]...)},
 		{"not signed-data", []byte{0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0, 0x00}},
 		{"jws two parts", []byte("a.b")},
 		{"jws attached payload", bytes.Replace(jades, []byte(".."), []byte(".cGF5bG9hZA."), 1)},
@@ -192,4 +192,28 @@ func TestJAdESHeaderRules(t *testing.T) {
 			assert.Equal(t, tc.wantSub, r.SubIndication)
 		})
 	}
+}
+
+// TestBERSignatureReadAsDER: a CMS in BER (an indefinite length, as NSS writes it) is read
+// as its DER form and validates as the DER one does.
+func TestBERSignatureReadAsDER(t *testing.T) {
+	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
+	require.NoError(t, err)
+	defer pki.Close()
+	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "BER", Usage: dpitest.UsageSigning})
+	require.NoError(t, err)
+	s, err := NewSigner(cred.Key, cred.Chain, SignerOptions{})
+	require.NoError(t, err)
+	der, err := s.Sign(context.Background(), bytes.NewReader([]byte("doc")))
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x30, 0x82}, der[:2])
+	berSig := append([]byte{0x30, 0x80}, append(append([]byte(nil), der[4:]...), 0, 0)...)
+	for _, sig := range [][]byte{der, berSig} {
+		r, err := Validate(context.Background(), bytes.NewReader([]byte("doc")), sig, &Policy{Roots: pki.Pool()})
+		require.NoError(t, err)
+		assert.Equal(t, TotalPassed, r.Indication, r.Errors)
+	}
+	r, err := Validate(context.Background(), bytes.NewReader([]byte("other")), berSig, &Policy{Roots: pki.Pool()})
+	require.NoError(t, err)
+	assert.Equal(t, HashFailure, r.SubIndication)
 }

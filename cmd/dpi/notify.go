@@ -238,7 +238,15 @@ func openOutbox(e *env, f *notifyFlags, channels []notify.Channel, create bool) 
 	if err != nil {
 		return nil, err
 	}
-	o, err := notify.Open(e.ctx, b.db, notify.Config{Log: b.log, Channels: channels})
+	// The webhook channel's signer also signs status callbacks, so that run delivers those
+	// that send asked for.
+	cfg := notify.Config{Log: b.log, Channels: channels}
+	for _, c := range channels {
+		if w, ok := c.(*notify.Webhook); ok {
+			cfg.Callbacks = w
+		}
+	}
+	o, err := notify.Open(e.ctx, b.db, cfg)
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -296,7 +304,8 @@ type notifyResult struct {
 
 func runNotifySend(e *env, args []string) int {
 	const usage = "dpi notify send --db DSN --key KEY.pem --template FILE --to CHANNEL:ADDRESS [--var NAME=VALUE...]\n" +
-		"    [--idempotency-key K] [--reference REF] [--queue] [--log ORIGIN] [channel flags] [--json]\n\n" +
+		"    [--idempotency-key K] [--reference REF] [--callback-url URL] [--queue] [--log ORIGIN]\n" +
+		"    [channel flags] [--json]\n\n" +
 		"Renders the template with the --var values and stores the notification in the outbox, with\n" +
 		"the evidence of its creation, then delivers what is due on the configured channels (one\n" +
 		"dispatcher pass, as dpi notify run --until-empty; --queue stores only, for a dpi notify run\n" +
@@ -306,7 +315,9 @@ func runNotifySend(e *env, args []string) int {
 		"((name)), ((name??text shown when name is yes)); a --var given more than once is a list.\n" +
 		"A missing or extra --var refuses the message. With an --idempotency-key already used, send\n" +
 		"prints the first notification and stores and sends nothing new. The database is created\n" +
-		"if needed, and a checkpoint of the outbox's log is signed after the change.\n\n" +
+		"if needed, and a checkpoint of the outbox's log is signed after the change. With\n" +
+		"--callback-url, the sending service is told at that URL when the notification reaches a\n" +
+		"final status: a status callback signed with the webhook secret, retried like a webhook.\n\n" +
 		notifyChannelUsage + "\n" +
 		"Exit 0 delivered (or stored, with --queue), 1 delivery failed for good (permanent-,\n" +
 		"temporary- or technical-failure), 2 usage error or unusable input (a template that does\n" +
@@ -323,6 +334,7 @@ func runNotifySend(e *env, args []string) int {
 	key := fs.String("idempotency-key", "", "the message is sent once whatever the number of sends with this key")
 	reference := fs.String("reference", "", "the service's own reference, sent with the notification and kept in the log (not personal data)")
 	queue := fs.Bool("queue", false, "store the notification only; dpi notify run delivers it")
+	callbackURL := fs.String("callback-url", "", "the sending service's URL for a signed status callback when the notification reaches a final status (needs the webhook secret)")
 	rest, code, ok := e.parse(fs, args)
 	if !ok {
 		return code
@@ -365,6 +377,15 @@ func runNotifySend(e *env, args []string) int {
 	if _, err := tmpl.Render(personalisation); err != nil {
 		return e.usageError("notify send: %s", oneLine(err.Error()))
 	}
+	if *callbackURL != "" {
+		w := slices.IndexFunc(channels, func(c notify.Channel) bool { _, ok := c.(*notify.Webhook); return ok })
+		if w < 0 {
+			return e.usageError("notify send: --callback-url needs the webhook secret, which signs the callbacks: give %s", channelNeeds["webhook"])
+		}
+		if err := channels[w].(*notify.Webhook).CheckAddress(*callbackURL); err != nil {
+			return e.usageError("notify send: --callback-url: %s", oneLine(err.Error()))
+		}
+	}
 	o, err := openOutbox(e, f, channels, true)
 	if err != nil {
 		return notifyFail(e, "send", exitUsage, err)
@@ -381,7 +402,7 @@ func runNotifySend(e *env, args []string) int {
 		}
 	}
 	id, err := o.outbox.Send(e.ctx, notify.Message{Channel: channel, To: address, Template: tmpl,
-		Personalisation: personalisation, Reference: *reference, IdempotencyKey: *key})
+		Personalisation: personalisation, Reference: *reference, IdempotencyKey: *key, CallbackURL: *callbackURL})
 	if err != nil {
 		return notifyFail(e, "send", exitUsage, err)
 	}

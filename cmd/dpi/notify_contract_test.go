@@ -49,8 +49,8 @@ func TestContractNotifyFlags(t *testing.T) {
 		flags []string
 		usage []string
 	}{
-		{cmd: "send", flags: append([]string{"db", "key", "log", "template", "to", "var", "idempotency-key", "reference", "queue"}, channel...),
-			usage: append([]string{"its ID is the last line", "Subject: ...", "stores and sends nothing new",
+		{cmd: "send", flags: append([]string{"db", "key", "log", "template", "to", "var", "idempotency-key", "reference", "callback-url", "queue"}, channel...),
+			usage: append([]string{"its ID is the last line", "Subject: ...", "stores and sends nothing new", "a status callback signed with the webhook secret",
 				"Exit 0 delivered (or stored, with --queue), 1 delivery failed for good", "2 usage error", "3 stored but not delivered yet"}, channelUsage...)},
 		{cmd: "run", flags: append([]string{"db", "key", "log", "until-empty", "workers"}, channel...),
 			usage: append([]string{"The database is never created", "Exit 0 done", "2 usage error"}, channelUsage...)},

@@ -199,6 +199,63 @@ func TestNotifyWebhook(t *testing.T) {
 	})
 }
 
+// TestNotifySendCallback: with --callback-url, send delivers the notification and then the
+// status callback, signed with the same secret, to the sending service.
+func TestNotifySendCallback(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string, _ *store.DB) {
+		f := newNotifyFixture(t, dsn)
+		v, err := notify.NewWebhookVerifier(notify.WebhookVerifierConfig{Secrets: []string{testWebhookSecret}})
+		require.NoError(t, err)
+		var mu sync.Mutex
+		var got []notify.StatusCallback
+		service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			var cb notify.StatusCallback
+			if err == nil {
+				err = v.Verify(r.Header, body)
+			}
+			if err == nil {
+				err = json.Unmarshal(body, &cb)
+			}
+			if err != nil {
+				http.Error(w, "not verified", http.StatusBadRequest)
+				return
+			}
+			mu.Lock()
+			got = append(got, cb)
+			mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(service.Close)
+
+		code, out, errOut := f.sendWebhook(t, "--callback-url", service.URL+"/status")
+		require.Equal(t, exitOK, code, errOut)
+		id := lastLine(out)
+		require.Len(t, f.hook.received(), 1)
+		mu.Lock()
+		require.Len(t, got, 1, "one status callback, verified")
+		assert.Equal(t, notify.StatusCallbackEventType, got[0].Type)
+		assert.Equal(t, id, got[0].Data.ID)
+		assert.Equal(t, notify.Delivered, got[0].Data.Status)
+		assert.Equal(t, "A-42", got[0].Data.Reference)
+		mu.Unlock()
+
+		code, out, errOut = f.run(t, "status", id)
+		require.Equal(t, exitOK, code, errOut)
+		assert.Contains(t, oneLine(out), "status: delivered")
+
+		tmpl := f.file(t, "short.txt", "Your documents are ready.")
+		code, _, errOut = f.run(t, "send", "--template", tmpl, "--to", "sms:+5511987654321", "--sms-url", "http://127.0.0.1:1/", "--sms-token", "t0k3n",
+			"--insecure-allow-http", "--callback-url", service.URL+"/status")
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, errOut, "--callback-url needs the webhook secret")
+		code, _, errOut = f.sendWebhook(t, "--callback-url", "ftp://service.example/status")
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, errOut, "--callback-url")
+		f.assertNoSecret(t)
+	})
+}
+
 // TestNotifyFailures: a receiver that fails for now leaves the notification to be tried
 // again (exit 3), one that refuses it ends it (exit 1); --queue stores only, and run
 // delivers.

@@ -56,6 +56,11 @@ const (
 	// MaxNotifyWorkers caps the workers of one dispatcher.
 	MaxNotifyWorkers = 256
 
+	// MaxNotifyBatch caps the outcomes a dispatcher records in one transaction (and one
+	// evidence append); a claim takes at most its idle workers, so at most
+	// MaxNotifyWorkers.
+	MaxNotifyBatch = 256
+
 	// MaxNotifyRetryAfter caps how long a receiver's Retry-After may hold a notification back.
 	MaxNotifyRetryAfter = 24 * time.Hour
 

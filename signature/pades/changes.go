@@ -1,7 +1,6 @@
 package pades
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -26,11 +25,16 @@ type Permissions struct {
 	// 0 means no certification (an approval signature); 1 no changes; 2 form fill and signing;
 	// 3 also annotations.
 	DocMDP int
-	// LockedFields are the fully qualified names of the fields a FieldMDP transform locks
-	// (/Action /Include or /Exclude resolved to the locked names); nil locks none.
+	// LockedFields are the fully qualified names of the fields a FieldMDP transform
+	// /Action /Include locks; nil locks none.
 	LockedFields []string
-	// LockAll is FieldMDP /Action /All: every field is locked.
+	// LockAll locks every field: FieldMDP /Action /All, or /Action /Exclude with the
+	// fields it spares in SparedFields.
 	LockAll bool
+	// SparedFields are, with LockAll, the fully qualified names of the fields a FieldMDP
+	// /Action /Exclude leaves unlocked; every other field, one added later included, is
+	// locked.
+	SparedFields []string
 }
 
 // Change is one difference between a signed revision and the final document.
@@ -106,24 +110,44 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	if signedEnd == size {
 		return nil, nil
 	}
-	var changes []Change
+	cur, curSums, err := readRevisionPrefix(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return analyzeChangesIn(cur, curSums, r, size, signedEnd, perm)
+}
+
+// analyzeChangesIn is analyzeChanges on a final document already read by pdfcpu (cur, the
+// object table of all size bytes of r, with its streams' contents or, in sums, their SHA-256
+// by object number), so that a validator that has read the document does not read it again
+// for each signature.
+func analyzeChangesIn(cur *model.XRefTable, sums map[int][32]byte, r io.ReaderAt, size, signedEnd int64, perm Permissions) ([]Change, error) {
+	if signedEnd <= 0 || signedEnd > size {
+		return nil, changesError(ErrMalformed, "signed revision ends at %d in a file of %d bytes", signedEnd, size)
+	}
+	if perm.DocMDP < 0 || perm.DocMDP > 3 {
+		return nil, changesError(ErrMalformed, "DocMDP permission %d", perm.DocMDP)
+	}
+	if signedEnd == size {
+		return nil, nil
+	}
+	if cur == nil || cur.Root == nil {
+		return nil, changesError(ErrMalformed, "no catalog")
+	}
 	tail, err := checkUpdateTail(r, size, signedEnd)
 	if err != nil {
 		return nil, err
 	}
-	if tail != "" {
-		changes = append(changes, Change{Revision: 2, Object: "trailer", Kind: ChangeUnreferencedData, Detail: tail})
-	}
-	old, err := readRevisionPrefix(r, signedEnd)
+	old, oldSums, err := readRevisionPrefix(r, signedEnd)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := readRevisionPrefix(r, size)
-	if err != nil {
-		return nil, err
+	if sums == nil {
+		sums = make(map[int][32]byte)
 	}
 	d := &differ{
-		old: old, cur: cur, perm: perm,
+		old: old, cur: cur, perm: perm, signedEnd: signedEnd,
+		oldSums: oldSums, curSums: sums,
 		locked:   make(map[string]bool, len(perm.LockedFields)),
 		eq:       make(map[[2]int]bool),
 		busy:     make(map[[2]int]bool),
@@ -135,16 +159,26 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	for _, name := range perm.LockedFields {
 		d.locked[name] = true
 	}
+	if perm.LockAll {
+		d.spared = make(map[string]bool, len(perm.SparedFields))
+		for _, name := range perm.SparedFields {
+			d.spared[name] = true
+		}
+	}
 	d.base = xrefSections(old)
 	d.total = xrefSections(cur)
 	if d.total-d.base > limits.MaxPDFRevisions || d.total > limits.MaxPDFRevisions {
 		return nil, changesError(ErrTooLarge, "more than %d incremental updates", limits.MaxPDFRevisions)
 	}
+	var changes []Change
+	if tail != "" {
+		changes = append(changes, Change{Revision: d.base + 1, Object: "trailer", Kind: ChangeUnreferencedData, Detail: tail})
+	}
 	if err := d.run(); err != nil {
 		return nil, err
 	}
 	changes = append(changes, d.changes...)
-	orphans, err := orphanObjects(r, size, signedEnd, cur)
+	orphans, err := orphanObjects(r, size, signedEnd, cur, d.base+1)
 	if err != nil {
 		return nil, err
 	}
@@ -154,12 +188,12 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 // readRevision reads the first n bytes of r as a PDF of their own. Stream contents are
 // replaced by their SHA-256 digest once read, so that the two revisions held at once cost
 // pdfcpu's object table and not twice the file.
-func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) {
+func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, sums map[int][32]byte, err error) {
 	defer func() {
 		// pdfcpu is a parser of untrusted input written in Go; a panic in it is a bug, and it
 		// must not take the validating service down.
 		if p := recover(); p != nil {
-			x, err = nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
+			x, sums, err = nil, nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
 		}
 	}()
 	conf := &model.Configuration{
@@ -185,27 +219,28 @@ func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) 
 	ctx, err := pdfcpu.ReadWithContext(context.Background(), io.NewSectionReader(r, 0, n), conf)
 	if err != nil {
 		if errors.Is(err, pdfcpu.ErrEncrypted) {
-			return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+			return nil, nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 		}
-		return nil, changesError(ErrMalformed, "%v", err)
+		return nil, nil, changesError(ErrMalformed, "%v", err)
 	}
 	if ctx.Encrypt != nil {
-		return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+		return nil, nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 	}
 	if ctx.Root == nil {
-		return nil, changesError(ErrMalformed, "no catalog")
+		return nil, nil, changesError(ErrMalformed, "no catalog")
 	}
-	for _, e := range ctx.Table {
+	sums = make(map[int][32]byte)
+	for nr, e := range ctx.Table {
 		if e == nil {
 			continue
 		}
 		if sd, ok := e.Object.(types.StreamDict); ok {
-			sum := sha256.Sum256(sd.Raw)
-			sd.Raw, sd.Content = sum[:], nil
+			sums[nr] = sha256.Sum256(sd.Raw)
+			sd.Raw, sd.Content = nil, nil
 			e.Object = sd
 		}
 	}
-	return ctx.XRefTable, nil
+	return ctx.XRefTable, sums, nil
 }
 
 // revisions is the number of cross-reference sections pdfcpu read (its Incr counts them from
@@ -252,7 +287,7 @@ var objectHeaderRE = regexp.MustCompile(`(?m)(?:^|[\r\n])(\d{1,10})[ \t\r\n\f\x0
 // revision superseded (the final table has the object at a later offset) is a legitimate
 // earlier version; a copy after the one the final table names, or of an object it does not
 // name, is what a repairing viewer would show instead.
-func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) ([]Change, error) {
+func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable, rev int) ([]Change, error) {
 	where := func(nr int) (int64, bool) {
 		e, ok := cur.Table[nr]
 		if !ok || e == nil || e.Free {
@@ -297,7 +332,7 @@ func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) (
 				return out, nil
 			}
 			out = append(out, Change{
-				Revision: 2, Object: fmt.Sprintf("%d %s obj at byte %d", nr, b[loc[4]:loc[5]], off),
+				Revision: rev, Object: fmt.Sprintf("%d %s obj at byte %d", nr, b[loc[4]:loc[5]], off),
 				Kind: ChangeUnreferencedData, Detail: "an object after the signed revision that no cross-reference section points to",
 			})
 		}
@@ -308,9 +343,13 @@ func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable) (
 // differ compares the signed revision (old) with the final document (cur).
 type differ struct {
 	old, cur    *model.XRefTable
+	oldSums     map[int][32]byte // SHA-256 of old's streams, by object number
+	curSums     map[int][32]byte // SHA-256 of cur's streams, computed when compared
+	signedEnd   int64
 	perm        Permissions
 	locked      map[string]bool
-	base, total int // cross-reference sections of old and cur
+	spared      map[string]bool // fields LockAll leaves unlocked (FieldMDP /Exclude)
+	base, total int             // cross-reference sections of old and cur
 
 	eq     map[[2]int]bool // memo of equalObj on object number pairs
 	busy   map[[2]int]bool // pairs being compared (a cycle compares equal)
@@ -499,7 +538,24 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		v, err := d.equal(va, vb, depth+1)
+		var v bool
+		sa, aStream := va.(types.StreamDict)
+		sb, bStream := vb.(types.StreamDict)
+		switch {
+		case aStream && bStream && aRef && bRef:
+			// The dictionaries first: an indirect /Length that a later revision changed
+			// makes the same bytes a different stream.
+			v, err = d.equalDict(sa.Dict, sb.Dict, depth+1)
+			if v && err == nil && !(key[0] == key[1] && d.sameBytes(key[0])) {
+				v = d.oldSum(key[0]) == d.curSum(key[1], sb)
+			}
+		case aStream || bStream:
+			// A stream is an indirect object (ISO 32000-1 §7.3.8): one reached otherwise is
+			// not the same object.
+			v = false
+		default:
+			v, err = d.equal(va, vb, depth+1)
+		}
 		if err != nil {
 			return false, err
 		}
@@ -517,12 +573,6 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 			return false, nil
 		}
 		return d.equalDict(x, y, depth)
-	case types.StreamDict:
-		y, ok := b.(types.StreamDict)
-		if !ok || !bytes.Equal(x.Raw, y.Raw) {
-			return false, nil
-		}
-		return d.equalDict(x.Dict, y.Dict, depth)
 	case types.Array:
 		y, ok := b.(types.Array)
 		if !ok || len(x) != len(y) {
@@ -552,6 +602,28 @@ func backRef(k string, v types.Object) bool {
 	}
 	_, ok := v.(types.IndirectRef)
 	return ok
+}
+
+// sameBytes reports whether object nr is, in the final document, the very bytes it was in the
+// signed revision: an uncompressed object at the same offset below the end of the signed
+// revision (which is a prefix of the file), so that its stream need not be hashed again
+// (its dictionary, and what it refers to, still are compared).
+func (d *differ) sameBytes(nr int) bool {
+	o, ok1 := d.old.Table[nr]
+	c, ok2 := d.cur.Table[nr]
+	return ok1 && ok2 && o != nil && c != nil && !o.Free && !c.Free && !o.Compressed && !c.Compressed &&
+		o.Offset != nil && c.Offset != nil && *o.Offset == *c.Offset && *c.Offset < d.signedEnd
+}
+
+func (d *differ) oldSum(nr int) [32]byte { return d.oldSums[nr] }
+
+func (d *differ) curSum(nr int, sd types.StreamDict) [32]byte {
+	if s, ok := d.curSums[nr]; ok {
+		return s
+	}
+	s := sha256.Sum256(sd.Raw)
+	d.curSums[nr] = s
+	return s
 }
 
 func (d *differ) equalDict(x, y types.Dict, depth int) (bool, error) {
@@ -845,11 +917,41 @@ func (d *differ) annotation(nr int, b types.Object, detail string) {
 		return
 	}
 	detail += " (/" + changeName(dict, "Subtype") + ")"
+	if a := d.annotationAction(dict); a != "" {
+		d.add(nr, ChangeAnnotation, false, detail+" with "+a)
+		return
+	}
 	if h := d.hiddenShown(b); h > 0 {
 		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
 		return
 	}
 	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
+}
+
+// annotationAction names what an annotation does when it is opened, hovered or clicked,
+// beyond going to a page or a URI: an additional-actions dictionary (/AA), or an action
+// (/A) of another type (JavaScript, Launch, SubmitForm, ...). Changing annotations (DocMDP
+// 3) allows comments, not code. It returns "" when there is none.
+func (d *differ) annotationAction(a types.Dict) string {
+	if _, ok := a["AA"]; ok {
+		return "additional actions (/AA)"
+	}
+	v, ok := a["A"]
+	if !ok {
+		return ""
+	}
+	act, _, err := resolveIn(d.cur, v)
+	if err != nil {
+		return "an action that cannot be read"
+	}
+	ad := changeDict(act)
+	if s := changeName(ad, "S"); s == "URI" || s == "GoTo" {
+		if _, next := ad["Next"]; !next {
+			return ""
+		}
+		return "a chain of actions (/Next)"
+	}
+	return "an action /" + changeName(ad, "S")
 }
 
 // acroForm compares the interactive form dictionaries.
@@ -960,7 +1062,9 @@ func qualifiedName(parent string, f types.Dict) string {
 	return parent + "." + *t
 }
 
-func (d *differ) isLocked(name string) bool { return d.perm.LockAll || d.locked[name] }
+func (d *differ) isLocked(name string) bool {
+	return d.perm.LockAll && !d.spared[name] || d.locked[name]
+}
 
 // field compares a field (or a widget kid) present in both revisions.
 func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/internal/pdftest"
+	"github.com/dpiblocks/dpi/signature"
 )
 
 // Updates written as PDF 1.5 object and cross-reference streams are compared like classic
@@ -155,4 +159,73 @@ func TestAnalyzeChangesManyUpdates(t *testing.T) {
 		return
 	}
 	assert.True(t, isChangesError(err), "unnamed error: %v", err)
+}
+
+// Validate on bad input built from a signed PDF: a named error or reports, never a panic, a
+// hang or unbounded memory.
+func TestValidateBadInput(t *testing.T) {
+	f := newFixture(t)
+	signed := f.sign(t, f.signer(t, LevelB, Config{}), pdftest.New(pdftest.Options{Form: true}))
+	signedXS := f.sign(t, f.signer(t, LevelB, Config{}), pdftest.New(pdftest.Options{XRefStream: true}))
+	deep := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
+
+	manyUpdates := func(n int) []byte {
+		xref, size, root := lastTrailer(t, signed)
+		p := &testPDF{buf: bytes.Clone(signed), size: size, root: root, xref: xref}
+		for i := range n {
+			p.update(t, tObj{ptFont, fmt.Sprintf("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /N %d >>", i)})
+		}
+		return p.buf
+	}
+	tests := []struct {
+		name string
+		doc  []byte
+		err  error // the error Validate must return; nil: reports, each not TOTAL_PASSED
+		// refused, when set, is the kind of change that the one report must refuse.
+		refused string
+	}{
+		{name: "empty", doc: nil, err: ErrMalformed},
+		{name: "not a pdf", doc: []byte("GIF89a" + strings.Repeat("x", 100)), err: ErrMalformed},
+		// pdfcpu repairs what it can: the original document, with a signature or none.
+		{name: "truncated in the signature", doc: signed[:len(signed)/2]},
+		{name: "an array nested 100,000 deep in an update", doc: appendRevision(t, signed, "", tObj{ptFont, deep})},
+		{name: "a dictionary nested 100,000 deep in an update", doc: appendRevision(t, signed, "",
+			tObj{ptFont, strings.Repeat("<< /A ", 100_000) + strings.Repeat(">> ", 100_000)})},
+		{name: "100,000 incremental updates", doc: manyUpdates(100_000), err: ErrTooLarge},
+		{name: "an object-stream update after a signed xref-stream pdf", refused: ChangePageContent, doc: func() []byte {
+			p := &testPDF{buf: bytes.Clone(signedXS), root: 1}
+			m := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(signedXS)
+			require.NotNil(t, m)
+			p.xref, _ = strconv.ParseInt(string(m[1]), 10, 64)
+			p.size = 40
+			p.updateCompressed(t, 41, 42, tObj{ptFont, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>"})
+			return p.buf
+		}()},
+		{name: "encrypted after signing", doc: appendRevision(t, signed, " /Encrypt 40 0 R",
+			tObj{40, "<< /Filter /Standard /V 2 /R 3 /Length 128 /O <" + strings.Repeat("00", 32) + "> /U <" + strings.Repeat("00", 32) + "> /P -4 >>"}),
+			err: ErrEncrypted},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reps, err := Validate(t.Context(), bytes.NewReader(tc.doc), int64(len(tc.doc)), f.policy())
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				var e *Error
+				assert.True(t, errors.As(err, &e), "not a *pades.Error: %v", err)
+				return
+			}
+			if err != nil {
+				var e *Error
+				require.True(t, errors.As(err, &e), "not a *pades.Error: %v", err)
+				return
+			}
+			for _, r := range reps {
+				assert.NotEqual(t, signature.TotalPassed, r.Indication, "%s: %+v", r.Field, r.Changes)
+			}
+			if tc.refused != "" {
+				require.Len(t, reps, 1)
+				refusedChange(t, reps[0], tc.refused)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,6 +108,14 @@ func TestAnalyzeChanges(t *testing.T) {
 		{name: "form fill showing an object hidden at signing", update: [][]tObj{{
 			{7, "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (200) /Rect [72 600 272 620] /P 3 0 R /AP << /N 11 0 R >> >>"},
 		}}, perm: Permissions{DocMDP: 2}, want: []kindAllowed{{ChangeFormFill, false}, {ChangeFormFill, true}}},
+		{name: "annotation with JavaScript, annotations certified", update: [][]tObj{{
+			{17, "<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A << /S /JavaScript /JS (app.alert(1)) >> >>"},
+			{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> /Annots [7 0 R 8 0 R 17 0 R] >>"},
+		}}, perm: Permissions{DocMDP: 3}, want: []kindAllowed{{ChangeAnnotation, false}}},
+		{name: "link annotation to a URI, annotations certified", update: [][]tObj{{
+			{17, "<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://example.org/) >> >>"},
+			{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> >> /Annots [7 0 R 8 0 R 17 0 R] >>"},
+		}}, perm: Permissions{DocMDP: 3}, want: []kindAllowed{{ChangeAnnotation, true}}},
 		{name: "annotation, form fill certified", update: [][]tObj{newAnnotation}, perm: Permissions{DocMDP: 2},
 			want: []kindAllowed{{ChangeAnnotation, false}}},
 		{name: "annotation, approval", update: [][]tObj{newAnnotation},
@@ -204,4 +213,24 @@ func TestAnalyzeChangesRefusesBadArguments(t *testing.T) {
 			assert.ErrorIs(t, err, ErrMalformed)
 		})
 	}
+}
+
+// A content stream whose /Length is an indirect object: a later revision that only changes the
+// length makes the same bytes of the signed revision a different stream.
+func TestAnalyzeChangesIndirectLength(t *testing.T) {
+	content := "BT /F1 24 Tf 72 700 Td (Pay 100 EUR) Tj ET"
+	hidden := "\nendstream\nendobj\n% BT /F1 24 Tf 72 650 Td (and 1,000,000 EUR to Eve) Tj ET"
+	p := newTestPDF(t, 1,
+		tObj{1, "<< /Type /Catalog /Pages 2 0 R >>"},
+		tObj{2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"},
+		tObj{3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"},
+		tObj{4, "<< /Length 5 0 R >>\nstream\n" + content + hidden + "\nendstream"},
+		tObj{5, fmt.Sprint(len(content))},
+	)
+	signedEnd := int64(len(p.buf))
+	p.update(t, tObj{5, fmt.Sprint(len(content) + len(hidden))})
+	doc := p.bytes()
+	changes, err := analyzeChanges(bytes.NewReader(doc), int64(len(doc)), signedEnd, Permissions{DocMDP: 3})
+	require.NoError(t, err)
+	assert.Equal(t, []kindAllowed{{ChangePageContent, false}}, summarize(changes), "%+v", changes)
 }

@@ -15,7 +15,7 @@ import (
 // fuzzSeeds are PDFs worth mutating: the change analysis fixtures with their updates, the
 // pdftest documents, and a PDF signed at B-LTA (a signature, a DSS and a document
 // time-stamp) when the test PKI starts.
-func fuzzSeeds(f *testing.F) [][]byte {
+func fuzzSeeds(f testing.TB) [][]byte {
 	f.Helper()
 	p := signedFormPDF(f)
 	seeds := [][]byte{p.bytes()}
