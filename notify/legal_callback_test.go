@@ -76,7 +76,7 @@ func withCallbacks(t testing.TB, f *legalFixture, rule notify.Rule, cal *notify.
 	letters, err := notify.NewLetterChannel(notify.LetterConfig{Printer: f.printer, From: []string{"Agencia Ejemplo", "Calle Mayor 1", "28013 Madrid"}, Location: cet})
 	require.NoError(t, err)
 	f.outbox, err = notify.Open(ctx, f.db, notify.Config{Log: f.log, Channels: []notify.Channel{f.mailbox, letters, newHook(t, "")},
-		Callbacks: callbacks, Now: f.clk.Now})
+		Callbacks: callbacks, Schedule: legalSchedule, Now: f.clk.Now})
 	require.NoError(t, err)
 	f.legal, err = notify.NewLegal(notify.LegalConfig{Outbox: f.outbox, Mailbox: f.mailbox, Rule: &rule, Calendar: cal,
 		Sender: "agency.example", Letter: "letter", Signer: agencyKey, Now: f.clk.Now})
