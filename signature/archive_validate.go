@@ -165,7 +165,7 @@ func (v *validation) archive(a *archiveToken, imprint func(a *archiveToken, h cr
 	if err := validUntil(tsa, control); err != nil {
 		return time.Time{}, nil, err
 	}
-	if err := v.tsaRevocationAt(tsa, t, control, false); err != nil {
+	if _, err := v.tsaRevocationAt(tsa, t, control, false); err != nil {
 		return time.Time{}, nil, err
 	}
 	return t, tsa, nil
@@ -178,7 +178,8 @@ func (v *validation) archive(a *archiveToken, imprint func(a *archiveToken, h cr
 func validUntil(chain []*x509.Certificate, control time.Time) error {
 	for i := 0; i+1 < len(chain); i++ {
 		if control.After(chain[i].NotAfter) {
-			return fmt.Errorf("time-stamp authority chain: %q expired before the time-stamp's proof of existence", chain[i].Subject.CommonName)
+			return &tokenError{Indeterminate, OutOfBoundsNoPOE,
+				fmt.Sprintf("time-stamp authority chain: %q expired before the time-stamp's proof of existence", chain[i].Subject.CommonName)}
 		}
 	}
 	return nil

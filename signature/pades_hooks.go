@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/dpiblocks/dpi/internal/limits"
@@ -135,7 +137,10 @@ type PAdESData struct {
 	// own (as SignedData.crls and certificates are for CAdES B-LT).
 	DSS ValidationData
 	// ProofOfExistence is the time of the earliest valid document time-stamp over this
-	// signature's revision; zero when there is none.
+	// signature's revision (for a document time-stamp: over its own revision, a later
+	// one); zero when there is none. The signature, its time-stamp and the certificates
+	// they use are judged at it, as under an archive time-stamp: a certificate that expired
+	// or was revoked after it changes nothing.
 	ProofOfExistence time.Time
 }
 
@@ -165,7 +170,7 @@ func ValidatePAdES(ctx context.Context, ranges io.Reader, sig []byte, policy *Po
 	if err != nil {
 		return nil, err
 	}
-	r.Format = "PAdES" + r.Format[len("CAdES"):]
+	r.Format = "PAdES" + strings.TrimPrefix(strings.TrimPrefix(r.Format, "CAdES"), "PAdES")
 	return r, nil
 }
 
@@ -194,26 +199,44 @@ func (d *PAdESData) apply(v *validation, s *cmsSignature) {
 	s.revocation.crls = append(s.revocation.crls, rev.crls...)
 	s.revocation.ocsp = append(s.revocation.ocsp, rev.ocsp...)
 	s.revocation.notes = append(s.revocation.notes, rev.notes...)
-	if poe := d.ProofOfExistence; !poe.IsZero() && poe.Before(v.report.BestSignatureTime) {
-		v.report.BestSignatureTime = poe.UTC()
+}
+
+// proofOfExistence merges the document time-stamp's proof of existence into what the
+// archive time-stamps gave: control, the proof of existence of the signature time-stamp,
+// and archived, the signature's own (zero when none). A document time-stamp covers the
+// whole revision, the CMS with its signature time-stamp included, as an archive
+// time-stamp covers a CAdES signature (EN 319 142-1 §5.4.3, EN 319 102-1 §5.6.3).
+func (d *PAdESData) proofOfExistence(control, archived time.Time) (time.Time, time.Time) {
+	if d == nil || d.ProofOfExistence.IsZero() {
+		return control, archived
 	}
+	poe := d.ProofOfExistence.UTC()
+	if poe.Before(control) {
+		control = poe
+	}
+	if archived.IsZero() || poe.Before(archived) {
+		archived = poe
+	}
+	return control, archived
 }
 
 // ValidateDocumentTimestamp validates a PAdES document time-stamp (EN 319 142-1 §5.4.3):
 // token is its /Contents, an RFC 3161 time-stamp token whose imprint must be the digest of
-// ranges, the bytes its /ByteRange covers. The TSA's certificate must chain to
-// Policy.TSARoots (or Roots) with id-kp-timeStamping only, and its chain is checked for
-// revocation with the DSS as embedded data. The report's format is
-// "PAdES-DOCUMENT-TIMESTAMP", signedBy the TSA, and bestSignatureTime the token's time
-// when it passed.
-func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []byte, policy *Policy, dss ValidationData) (*Report, error) {
+// ranges, the bytes its /ByteRange covers. It is checked as package signature checks every
+// time-stamp: the TSA's certificate chains to Policy.TSARoots (or Roots) with
+// id-kp-timeStamping only; no certificate of that chain expired, or was revoked, before the
+// time-stamp's proof of existence, data.ProofOfExistence (the earliest valid later document
+// time-stamp) or else the validation time; data.DSS is embedded validation data. The
+// report's format is "PAdES-DOCUMENT-TIMESTAMP", signedBy the TSA, and bestSignatureTime
+// the token's time when it passed. data.SigningTime is not used.
+func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []byte, policy *Policy, data PAdESData) (*Report, error) {
 	if policy == nil || policy.Roots == nil {
 		return nil, ErrNoTrustAnchors
 	}
 	if len(token) > limits.MaxTSAResponse {
 		return nil, fmt.Errorf("%w: time-stamp token over %d bytes", ErrTooLarge, limits.MaxTSAResponse)
 	}
-	ts, p7, err := parseTSToken(token)
+	tok, err := parseToken(token)
 	if err != nil {
 		return nil, malformed("RFC 3161", "document time-stamp token", err)
 	}
@@ -222,75 +245,48 @@ func ValidateDocumentTimestamp(ctx context.Context, ranges io.Reader, token []by
 		vt = policy.now()
 	}
 	r := &Report{Format: "PAdES-DOCUMENT-TIMESTAMP", ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC(),
-		DigestAlgorithm: hashName(ts.HashAlgorithm)}
+		DigestAlgorithm: hashName(tok.ts.HashAlgorithm)}
 	v := &validation{ctx: ctx, policy: policy, report: r,
 		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
 			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
-	if !hashAllowed(ts.HashAlgorithm) {
-		r.fail(Indeterminate, CryptoConstraintsFailure, fmt.Sprintf("time-stamp imprint digest %v is not allowed", ts.HashAlgorithm))
-		return v.finish(), nil
-	}
-	digest, err := hashStream(ctx, ts.HashAlgorithm, ranges)
-	if err != nil {
-		return nil, err
-	}
-	tsa := p7.GetOnlySigner()
-	if tsa == nil {
-		r.fail(Indeterminate, NoSigningCertificateFound, "time-stamp token has no single signer")
-		return v.finish(), nil
-	}
-	r.SignerCertificate, r.SignedBy = tsa, tsa.Subject.String()
-	r.SignatureAlgorithm = algorithmName(tsa.PublicKey)
-	if !bytes.Equal(ts.HashedMessage, digest) {
-		r.fail(TotalFailed, HashFailure, "time-stamp imprint does not match the document")
-	}
-	si := p7.Signers[0]
-	if !hashAllowed(hashFromOID(si.DigestAlgorithm.Algorithm)) || !tokenSignatureAlgorithmAllowed(si.DigestEncryptionAlgorithm.Algorithm) {
-		r.fail(Indeterminate, CryptoConstraintsFailure, "time-stamp token signature algorithm is not allowed")
-	}
-	if err := timeStampingOnly(tsa); err != nil {
-		r.fail(Indeterminate, ChainConstraintsFailure, "time-stamp authority certificate: "+err.Error())
+	if tsa := tok.p7.GetOnlySigner(); tsa != nil {
+		r.SignerCertificate, r.SignedBy = tsa, tsa.Subject.String()
+		r.SignatureAlgorithm = algorithmName(tsa.PublicKey)
+		r.Chain = []CertificateInfo{certInfo(tsa)}
 	}
 	roots := policy.TSARoots
 	if roots == nil {
 		roots = policy.Roots
 	}
-	certs := append(append([]*x509.Certificate(nil), p7.Certificates...), dss.Certificates...)
-	chains, err := tsa.Verify(x509.VerifyOptions{Roots: roots, Intermediates: v.intermediates(certs),
-		CurrentTime: ts.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
-	if err != nil {
-		r.fail(Indeterminate, NoCertificateChainFound, "time-stamp authority certificate: "+err.Error())
-		r.Chain = []CertificateInfo{certInfo(tsa)}
-		return v.finish(), nil
-	}
-	for _, c := range chains[0] {
-		r.Chain = append(r.Chain, certInfo(c))
-	}
-	if err := chainKeyPolicy(chains[0]); err != nil {
-		r.fail(Indeterminate, CryptoConstraintsFailure, "time-stamp authority chain: "+err.Error())
-	}
-	if rev := dss.revocation(); !rev.empty() {
-		v.rc.embedded = &rev
-	}
-	v.rc.poe = ts.Time
-	for i := 0; i+1 < len(chains[0]) && i < limits.MaxSignatureCertificates; i++ {
-		c := chains[0][i]
-		st := v.rc.status(c, chains[0][i+1])
-		r.Revocation = append(r.Revocation, st)
-		switch st.Status {
-		case "good":
-		case "revoked":
-			r.fail(Indeterminate, RevokedNoPOE, fmt.Sprintf("time-stamp authority chain: %q is revoked", c.Subject.CommonName))
-		default:
-			r.fail(Indeterminate, TryLater, fmt.Sprintf("time-stamp authority chain: revocation status of %q is unknown: %s", c.Subject.CommonName, st.Reason))
+	control, _ := data.proofOfExistence(r.ValidationTime, time.Time{})
+	t, chain, err := tok.verify(func(h crypto.Hash) ([]byte, error) { return hashStream(ctx, h, ranges) },
+		roots, v.intermediates(data.DSS.Certificates))
+	if err == nil {
+		r.Chain = nil
+		for _, c := range chain {
+			r.Chain = append(r.Chain, certInfo(c))
 		}
+		if err = validUntil(chain, control); err == nil {
+			if rev := data.DSS.revocation(); !rev.empty() {
+				v.rc.embedded = &rev
+			}
+			r.Revocation, err = v.tsaRevocationAt(chain, t, control, false)
+		}
+	}
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		r.fail(te.ind, te.sub, te.msg)
+	case err != nil:
+		// Reading the ranges failed: no decision.
+		return nil, err
 	}
 	for _, n := range v.rc.notes {
 		r.warn(n)
 	}
-	r.Timestamp = &TimestampInfo{Time: ts.Time.UTC(), TSA: tsa.Subject.String(), Valid: !r.decided()}
+	r.Timestamp = &TimestampInfo{Time: tok.ts.Time.UTC(), TSA: r.SignedBy, Valid: !r.decided()}
 	if !r.decided() {
-		r.BestSignatureTime = ts.Time.UTC()
+		r.BestSignatureTime = t
 	}
 	return v.finish(), nil
 }
@@ -322,4 +318,138 @@ func (d ValidationData) revocation() embeddedRevocation {
 		e.ocsp = append(e.ocsp, der)
 	}
 	return e
+}
+
+// PAdESSignatureData gathers what takes a PAdES signature to B-LT (EN 319 142-1 §5.4.2),
+// for pades.Extend: the certificates of the signer's path to opts.Roots at its signature
+// time-stamp's time and of the time-stamp authority's path, and for each but the trust
+// anchors the revocation data that shows it good (or, for the signer's, revoked after the
+// signature time-stamp), fetched now or taken from opts. sig is the CMS of a signature that
+// the caller has validated; one without a signature time-stamp is refused
+// (ErrNotExtendable): a time-stamp cannot be added to a CMS that a PDF holds.
+func PAdESSignatureData(ctx context.Context, sig []byte, opts ExtendOptions) (*ValidationData, error) {
+	if opts.Roots == nil {
+		return nil, fmt.Errorf("%w: validation data needs Roots", ErrUnsupported)
+	}
+	s, err := parseCMS(sig)
+	if err != nil {
+		return nil, err
+	}
+	if s.signer == nil {
+		return nil, fmt.Errorf("%w: no certificate in the signature matches the signer identifier", ErrNotExtendable)
+	}
+	if len(s.tsTokens) == 0 {
+		return nil, fmt.Errorf("%w: the signature has no signature time-stamp (pades-baseline-b)", ErrNotExtendable)
+	}
+	pool := certPool(s.certs)
+	tsTime, tsaPath, err := checkTimestamp(s.tsTokens[0], s.sigValue, opts.Roots, pool)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature time-stamp: %v", ErrNotExtendable, err)
+	}
+	at := tsTime
+	if at.After(s.signer.NotAfter) {
+		at = s.signer.NotAfter
+	}
+	chains, err := s.signer.Verify(x509.VerifyOptions{Roots: opts.Roots, Intermediates: pool, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: no chain from the signing certificate to Roots at the signature time-stamp's time", ErrNotExtendable)
+	}
+	sink := &dataSink{}
+	rc := opts.revocationChecker(ctx)
+	if err := addPathData(rc, sink, "signing", chains[0], func(at time.Time) bool { return at.After(tsTime) }); err != nil {
+		return nil, err
+	}
+	if err := addPathData(rc, sink, "time-stamp authority", tsaPath, nil); err != nil {
+		return nil, err
+	}
+	return sink.data()
+}
+
+// PAdESTimestampData gathers the validation data of the authority of a document
+// time-stamp, token (its /Contents), for pades.Extend: its chain to opts.Roots and the
+// revocation data that shows each certificate but the anchor good now. Renewal (EN 319
+// 142-1 §5.4.3) puts it in the DSS before the next document time-stamp. The token's
+// imprint is not checked here: the caller has validated the document time-stamp.
+func PAdESTimestampData(ctx context.Context, token []byte, opts ExtendOptions) (*ValidationData, error) {
+	if opts.Roots == nil {
+		return nil, fmt.Errorf("%w: validation data needs Roots", ErrUnsupported)
+	}
+	tok, err := parseToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: document time-stamp: %v", ErrNotExtendable, err)
+	}
+	_, chain, err := tok.verify(func(crypto.Hash) ([]byte, error) { return tok.ts.HashedMessage, nil }, opts.Roots, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: document time-stamp: %v", ErrNotExtendable, err)
+	}
+	sink := &dataSink{}
+	if err := addPathData(opts.revocationChecker(ctx), sink, "document time-stamp authority", chain, nil); err != nil {
+		return nil, err
+	}
+	return sink.data()
+}
+
+// PAdESDocumentTimestamp returns a time-stamp token from opts.TSAURL over digest, the
+// SHA-256 of a document time-stamp's byte ranges, for pades.Extend.
+func PAdESDocumentTimestamp(ctx context.Context, digest []byte, opts ExtendOptions) ([]byte, error) {
+	tsa, err := newTSAClient(opts.TSAURL, opts.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	if len(digest) != crypto.SHA256.Size() {
+		return nil, fmt.Errorf("%w: document time-stamp imprint must be sha-256", ErrUnsupported)
+	}
+	return tsa.stampImprint(ctx, crypto.SHA256, digest)
+}
+
+func (o ExtendOptions) revocationChecker(ctx context.Context) *revocationChecker {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &revocationChecker{ctx: ctx, client: o.HTTPClient, now: now, at: now(), crls: o.CRLs, ocsp: o.OCSPResponses}
+}
+
+// dataSink collects validation data for a DSS.
+type dataSink struct {
+	certs, choices [][]byte
+}
+
+var _ validationSink = (*dataSink)(nil)
+
+func (d *dataSink) addCert(der []byte) {
+	if !containsBytes(d.certs, der) {
+		d.certs = append(d.certs, der)
+	}
+}
+
+func (d *dataSink) addCRL(choice []byte) {
+	if !containsBytes(d.choices, choice) {
+		d.choices = append(d.choices, choice)
+	}
+}
+
+func (d *dataSink) full() bool {
+	return len(d.certs) > limits.MaxSignatureCertificates || len(d.choices) > limits.MaxSignatureRevocationValues
+}
+
+func (d *dataSink) data() (*ValidationData, error) {
+	vd := &ValidationData{}
+	for _, der := range d.certs {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		vd.Certificates = append(vd.Certificates, c)
+	}
+	rev, err := parseRevocationChoices(bytes.Join(d.choices, nil))
+	if err != nil {
+		return nil, err
+	}
+	vd.OCSPResponses = rev.ocsp
+	for _, l := range rev.crls {
+		vd.CRLs = append(vd.CRLs, l.Raw)
+	}
+	return vd, nil
 }

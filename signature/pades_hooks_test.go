@@ -49,11 +49,11 @@ func TestPAdESHooks(t *testing.T) {
 
 	token, err := s.DocumentTimestamp(ctx, sum[:])
 	require.NoError(t, err)
-	r, err := signature.ValidateDocumentTimestamp(ctx, bytes.NewReader(ranges), token, f.policy(), signature.ValidationData{})
+	r, err := signature.ValidateDocumentTimestamp(ctx, bytes.NewReader(ranges), token, f.policy(), signature.PAdESData{})
 	require.NoError(t, err)
 	assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
 	assert.Equal(t, "PAdES-DOCUMENT-TIMESTAMP", r.Format)
-	r, err = signature.ValidateDocumentTimestamp(ctx, bytes.NewReader([]byte("other bytes")), token, f.policy(), signature.ValidationData{})
+	r, err = signature.ValidateDocumentTimestamp(ctx, bytes.NewReader([]byte("other bytes")), token, f.policy(), signature.PAdESData{})
 	require.NoError(t, err)
 	assert.Equal(t, signature.HashFailure, r.SubIndication)
 

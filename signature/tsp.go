@@ -204,33 +204,35 @@ func parseToken(der []byte) (*token, error) {
 
 // verify checks the token's imprint against want(its digest algorithm), which returns
 // the digest the token must carry, and its TSA certificate's chain to roots at the time it
-// states.
+// states. This is the one check of a time-stamp's own validity (EN 319 102-1 §5.4), for
+// signature, archive and document time-stamps alike; a failure is a *tokenError, which
+// says what a report of the token itself makes of it.
 func (tok *token) verify(want func(crypto.Hash) ([]byte, error), roots, intermediates *x509.CertPool) (time.Time, []*x509.Certificate, error) {
 	ts, p7 := tok.ts, tok.p7
 	if len(ts.Certificates) == 0 {
-		return time.Time{}, nil, fmt.Errorf("time-stamp token carries no tsa certificate")
+		return time.Time{}, nil, &tokenError{Indeterminate, NoSigningCertificateFound, "time-stamp token carries no tsa certificate"}
 	}
 	if !hashAllowed(ts.HashAlgorithm) {
-		return time.Time{}, nil, fmt.Errorf("time-stamp imprint digest %v is not allowed", ts.HashAlgorithm)
+		return time.Time{}, nil, &tokenError{Indeterminate, CryptoConstraintsFailure, fmt.Sprintf("time-stamp imprint digest %v is not allowed", ts.HashAlgorithm)}
 	}
 	expected, err := want(ts.HashAlgorithm)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
 	if !bytes.Equal(ts.HashedMessage, expected) {
-		return time.Time{}, nil, fmt.Errorf("time-stamp imprint does not match the time-stamped data")
+		return time.Time{}, nil, &tokenError{TotalFailed, HashFailure, "time-stamp imprint does not match the time-stamped data"}
 	}
 	tsa := p7.GetOnlySigner()
 	if tsa == nil {
-		return time.Time{}, nil, fmt.Errorf("time-stamp token has no single signer")
+		return time.Time{}, nil, &tokenError{Indeterminate, NoSigningCertificateFound, "time-stamp token has no single signer"}
 	}
 	// pkcs7 checks the token's signature with whatever digest it names, SHA-1 included.
 	si := p7.Signers[0]
 	if !hashAllowed(hashFromOID(si.DigestAlgorithm.Algorithm)) || !tokenSignatureAlgorithmAllowed(si.DigestEncryptionAlgorithm.Algorithm) {
-		return time.Time{}, nil, fmt.Errorf("time-stamp token signature algorithm is not allowed")
+		return time.Time{}, nil, &tokenError{Indeterminate, CryptoConstraintsFailure, "time-stamp token signature algorithm is not allowed"}
 	}
 	if err := timeStampingOnly(tsa); err != nil {
-		return time.Time{}, nil, fmt.Errorf("time-stamp authority certificate: %v", err)
+		return time.Time{}, nil, &tokenError{Indeterminate, ChainConstraintsFailure, "time-stamp authority certificate: " + err.Error()}
 	}
 	pool := x509.NewCertPool()
 	if intermediates != nil {
@@ -244,13 +246,23 @@ func (tok *token) verify(want func(crypto.Hash) ([]byte, error), roots, intermed
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
 	})
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("time-stamp authority certificate: %v", err)
+		return time.Time{}, nil, &tokenError{Indeterminate, NoCertificateChainFound, "time-stamp authority certificate: " + err.Error()}
 	}
 	if err := chainKeyPolicy(chains[0]); err != nil {
-		return time.Time{}, nil, fmt.Errorf("time-stamp authority chain: %v", err)
+		return time.Time{}, nil, &tokenError{Indeterminate, CryptoConstraintsFailure, "time-stamp authority chain: " + err.Error()}
 	}
 	return ts.Time.UTC(), chains[0], nil
 }
+
+// tokenError is why a time-stamp does not count, with the indication a report of the
+// time-stamp itself (a PAdES document time-stamp) gives it.
+type tokenError struct {
+	ind Indication
+	sub SubIndication
+	msg string
+}
+
+func (e *tokenError) Error() string { return e.msg }
 
 // tokenSignatureAlgorithmAllowed is the allow-list of SignerInfo signature algorithms for
 // time-stamp tokens: none of them names SHA-1 or MD5.

@@ -210,6 +210,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 	if len(archives) > 0 {
 		control, archived = v.archives(archives, s.certs, cadesScope(s, s.archives, digests))
 	}
+	control, archived = v.pades.proofOfExistence(control, archived)
 	if len(s.tsTokens) > 0 {
 		v.timestamp(s.tsTokens[0], s.sigValue, s.certs, control)
 	}
@@ -277,8 +278,12 @@ func (v *validation) ltaLevel() {
 	}
 }
 
-// family is the format family of the signature being validated: "CAdES" or "JAdES".
+// family is the format family of the signature being validated: "CAdES", "JAdES" or, for
+// ValidatePAdES, "PAdES".
 func (v *validation) family() string {
+	if v.pades != nil {
+		return "PAdES"
+	}
 	f, _, _ := strings.Cut(v.report.Format, "-")
 	return f
 }
@@ -315,7 +320,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 		err = validUntil(tsa, control)
 	}
 	if err == nil {
-		err = v.tsaRevocationAt(tsa, t, control, true)
+		_, err = v.tsaRevocationAt(tsa, t, control, true)
 	}
 	if err != nil {
 		v.report.Timestamp = &TimestampInfo{Reason: err.Error()}
@@ -343,11 +348,14 @@ func (v *validation) archivedAt(t time.Time) {
 // time-stamp from a TSA key revoked before its proof of existence (control), or one whose
 // status nobody can tell, is no proof of existence, since whoever holds a compromised TSA
 // key can date anything. The signature's revocation data is judged at t. lt says whether
-// the statuses count for CAdES-BASELINE-LT (the signature time-stamp's do).
-func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.Time, lt bool) error {
+// the statuses count for CAdES-BASELINE-LT (the signature time-stamp's do). It returns the
+// statuses found; an error is a *tokenError.
+func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.Time, lt bool) ([]RevocationStatus, error) {
 	v.rc.poe = t
+	var found []RevocationStatus
 	for i := 0; i+1 < len(chain) && i < limits.MaxSignatureCertificates; i++ {
 		st := v.rc.status(chain[i], chain[i+1])
+		found = append(found, st)
 		if lt {
 			v.embeddedStatus(st, chain[i])
 		}
@@ -357,12 +365,13 @@ func (v *validation) tsaRevocationAt(chain []*x509.Certificate, t, control time.
 			if st.RevokedAt != nil && st.RevokedAt.After(control) {
 				continue
 			}
-			return fmt.Errorf("time-stamp authority chain: %q is revoked", chain[i].Subject.CommonName)
+			return found, &tokenError{Indeterminate, RevokedNoPOE, fmt.Sprintf("time-stamp authority chain: %q is revoked", chain[i].Subject.CommonName)}
 		default:
-			return fmt.Errorf("time-stamp authority chain: revocation status of %q is unknown: %s", chain[i].Subject.CommonName, st.Reason)
+			return found, &tokenError{Indeterminate, TryLater,
+				fmt.Sprintf("time-stamp authority chain: revocation status of %q is unknown: %s", chain[i].Subject.CommonName, st.Reason)}
 		}
 	}
-	return nil
+	return found, nil
 }
 
 func (v *validation) intermediates(certs []*x509.Certificate) *x509.CertPool {

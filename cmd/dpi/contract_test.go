@@ -132,7 +132,7 @@ func TestContractFlags(t *testing.T) {
 		{cmd: []string{"sign"}, flags: []string{"level", "trust"},
 			usage: []string{"[--level B-B|B-T|B-LT|B-LTA]", "[--trust ROOTS]", "renew it later with dpi extend --level B-LTA"}},
 		{cmd: []string{"extend"}, flags: []string{"level", "tsa", "trust", "o", "json"},
-			usage: []string{"dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT", "Exit 0 extended; 1 the signature does not verify", "2 usage error or unreadable input", "3 the time-stamp authority"}},
+			usage: []string{"dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT", "dpi extend --level B-LT|B-LTA --tsa URL --trust ROOTS -o OUT.pdf [--json] IN.pdf", "begins with %PDF-", "Exit 0 extended; 1 the signature does not verify", "2 usage error or unreadable input", "3 the time-stamp authority"}},
 		{cmd: []string{"verify"}, usage: []string{"CAdES-BASELINE-LT signature carries is used too"}},
 		{cmd: []string{"log", "verify"}, flags: []string{"db", "pubkey", "json"}},
 		{cmd: []string{"log", "verify"}, usage: []string{"Exit 0 intact, 1 tampered", "3 indeterminate", "sqlite://:memory:"}},

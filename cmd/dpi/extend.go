@@ -10,17 +10,19 @@ import (
 
 	"github.com/dpiblocks/dpi/internal/limits"
 	"github.com/dpiblocks/dpi/signature"
+	"github.com/dpiblocks/dpi/signature/pades"
 )
 
 func init() {
 	register(command{
 		name:    "extend",
-		summary: "augment a CAdES or JAdES signature: --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT DOC SIG",
+		summary: "augment a CAdES or JAdES signature, or a signed PDF: --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT DOC SIG|PDF",
 		run:     runExtend,
 	})
 }
 
-const extendUsage = "dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT [--json] DOC SIG\n\n" +
+const extendUsage = "dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS] -o OUT [--json] DOC SIG\n" +
+	"dpi extend --level B-LT|B-LTA --tsa URL --trust ROOTS -o OUT.pdf [--json] IN.pdf\n\n" +
 	"Augments the detached CAdES signature SIG over DOC (\"-\" for standard input), made by dpi\n" +
 	"or another tool, to an ETSI EN 319 122-1 baseline level, and writes it to OUT:\n\n" +
 	"  B-T    a signature time-stamp from the RFC 3161 authority at URL, unless SIG has one;\n" +
@@ -33,6 +35,14 @@ const extendUsage = "dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS]
 	"         expires.\n\n" +
 	"A JAdES signature (TS 119 182-1), compact or in JSON serialization, is extended the same\n" +
 	"way and written in JSON serialization, the levels' data in its etsiU header.\n\n" +
+	"A signed PDF (one argument, a file that begins with %PDF-) is extended by incremental\n" +
+	"updates (ETSI EN 319 142-1): B-LT adds a document security store with the validation\n" +
+	"data of every PAdES-BASELINE-T signature; B-LTA also adds a document time-stamp from URL\n" +
+	"and its authority's data. On a PDF that has document time-stamps already, the latest\n" +
+	"one's authority's data is added first, then a further document time-stamp: renew before\n" +
+	"that authority's certificate expires. Every signature must validate against ROOTS\n" +
+	"first; a PAdES-BASELINE-B signature cannot be extended (its CMS cannot take a\n" +
+	"time-stamp in an incremental update).\n\n" +
 	"--trust is required for B-LT and B-LTA. Nothing in SIG is changed, only added to, and\n" +
 	"the signature must verify over DOC first. On success a one-line report goes to standard\n" +
 	"error, or with --json as JSON to standard output.\n\n" +
@@ -68,8 +78,12 @@ func runExtend(e *env, args []string) int {
 		return e.usageError("extend: --trust is for --level B-LT and B-LTA")
 	case *out == "":
 		return e.usageError("extend: -o is required: a CAdES signature is binary")
+	case len(rest) == 1 && isPDF(rest[0]):
+		if !lt {
+			return e.usageError("extend: a pdf is extended to B-LT or B-LTA")
+		}
 	case len(rest) != 2:
-		return e.usageError("extend: want a document and a signature")
+		return e.usageError("extend: want a document and a signature, or one signed pdf")
 	}
 	opts := signature.ExtendOptions{Level: signature.Level(*level), TSAURL: *tsa}
 	if lt {
@@ -82,6 +96,9 @@ func runExtend(e *env, args []string) int {
 			return e.usageError("extend: trust anchors: %s", oneLine(err.Error()))
 		}
 		opts.Roots = poolOf(roots)
+	}
+	if len(rest) == 1 {
+		return extendPAdES(e, opts, rest[0], *out)
 	}
 	sig, err := e.readInput(rest[1], limits.MaxSignature)
 	if err != nil {
@@ -114,6 +131,58 @@ func runExtend(e *env, args []string) int {
 		family = "JAdES"
 	}
 	rep := extendReport{Format: family + "-BASELINE-" + strings.TrimPrefix(*level, "B-"), Output: *out, Bytes: len(extended)}
+	if e.json {
+		if err := e.printJSON(rep); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	rep.print(e.stderr)
+	return exitOK
+}
+
+// extendPAdES is dpi extend with one signed PDF: opts as for a CAdES signature.
+func extendPAdES(e *env, opts signature.ExtendOptions, in, out string) int {
+	f, err := os.Open(in)
+	if err != nil {
+		return e.usageError("extend: %s", oneLine(err.Error()))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return e.usageError("extend: %s", oneLine(err.Error()))
+	}
+	// Written beside OUT and renamed once complete, as dpi sign --format pades does.
+	tmp, err := os.CreateTemp(dirOf(out), ".dpi-pades-*")
+	if err != nil {
+		return e.usageError("extend: %s", oneLine(err.Error()))
+	}
+	defer os.Remove(tmp.Name())
+	err = pades.Extend(e.ctx, f, st.Size(), tmp, pades.ExtendOptions{Level: pades.Level(opts.Level), TSAURL: opts.TSAURL, Roots: opts.Roots})
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		return e.usageError("extend: %s", oneLine(cerr.Error()))
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dpi: extend: %s\n", oneLine(err.Error()))
+		switch {
+		case errors.Is(err, signature.ErrTimestamp), errors.Is(err, signature.ErrRevocationUnknown):
+			return exitIndeterminate
+		case errors.Is(err, signature.ErrNotExtendable), errors.Is(err, signature.ErrCertificate):
+			return exitRejected
+		}
+		return exitUsage
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return e.usageError("extend: %s", oneLine(err.Error()))
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return e.usageError("extend: %s", oneLine(err.Error()))
+	}
+	size := 0
+	if info, err := os.Stat(out); err == nil {
+		size = int(info.Size())
+	}
+	rep := extendReport{Format: "PAdES-BASELINE-" + strings.TrimPrefix(string(opts.Level), "B-"), Output: out, Bytes: size}
 	if e.json {
 		if err := e.printJSON(rep); err != nil {
 			return exitUsage

@@ -95,3 +95,62 @@ func TestSignPAdESErrors(t *testing.T) {
 	code, _, _ = dpiRun(t, "", "verify", "--trust", f.roots, f.doc)
 	assert.Equal(t, exitUsage, code, "one argument that is not a pdf")
 }
+
+// dpi extend IN.pdf: a B-T PDF to B-LT, then B-LTA, then renewed; each verifies at the
+// level reached. A B-B PDF exits 1, B-T for a PDF and a missing --trust exit 2.
+func TestExtendPAdESCommand(t *testing.T) {
+	f := newSignFixture(t)
+	in := filepath.Join(f.dir, "in.pdf")
+	require.NoError(t, os.WriteFile(in, pdftest.New(pdftest.Options{Pages: 1}), 0o600))
+	sign := func(out string, args ...string) {
+		t.Helper()
+		args = append([]string{"sign", "--format", "pades", "--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", out, in}, args...)
+		code, _, stderr := dpiRun(t, "", args...)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	bt, bb := filepath.Join(f.dir, "bt.pdf"), filepath.Join(f.dir, "bb.pdf")
+	sign(bt, "--tsa", f.pki.TSAURL)
+	sign(bb)
+	prev := bt
+	for _, tc := range []struct{ name, level, format string }{
+		{"lt", "B-LT", "PAdES-BASELINE-LT"},
+		{"lta", "B-LTA", "PAdES-BASELINE-LTA"},
+		{"renewed", "B-LTA", "PAdES-BASELINE-LTA"},
+	} {
+		out := filepath.Join(f.dir, tc.name+".pdf")
+		code, stdout, stderr := dpiRun(t, "", "extend", "--level", tc.level, "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", out, "--json", prev)
+		require.Equal(t, exitOK, code, stderr)
+		var rep extendReport
+		require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+		assert.Equal(t, tc.format, rep.Format)
+		before, err := os.ReadFile(prev)
+		require.NoError(t, err)
+		after, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.True(t, bytes.HasPrefix(after, before), "extending appends")
+
+		code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, "--json", out)
+		require.Equal(t, exitOK, code, stderr)
+		var reps []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &reps))
+		assert.Equal(t, tc.format, reps[0]["format"])
+		prev = out
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"b-b", []string{"--level", "B-LTA", "--tsa", f.pki.TSAURL, "--trust", f.roots, bb}, exitRejected},
+		{"b-t level", []string{"--level", "B-T", "--tsa", f.pki.TSAURL, bt}, exitUsage},
+		{"no trust", []string{"--level", "B-LT", "--tsa", f.pki.TSAURL, bt}, exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(f.dir, "refused.pdf")
+			code, _, stderr := dpiRun(t, "", append([]string{"extend", "-o", out}, tc.args...)...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.NoFileExists(t, out)
+		})
+	}
+}

@@ -25,11 +25,16 @@ type Permissions struct {
 	// 0 means no certification (an approval signature); 1 no changes; 2 form fill and signing;
 	// 3 also annotations.
 	DocMDP int
-	// LockedFields are the fully qualified names of the fields a FieldMDP transform locks
-	// (/Action /Include or /Exclude resolved to the locked names); nil locks none.
+	// LockedFields are the fully qualified names of the fields a FieldMDP transform
+	// /Action /Include locks; nil locks none.
 	LockedFields []string
-	// LockAll is FieldMDP /Action /All: every field is locked.
+	// LockAll locks every field: FieldMDP /Action /All, or /Action /Exclude with the
+	// fields it spares in SparedFields.
 	LockAll bool
+	// SparedFields are, with LockAll, the fully qualified names of the fields a FieldMDP
+	// /Action /Exclude leaves unlocked; every other field, one added later included, is
+	// locked.
+	SparedFields []string
 }
 
 // Change is one difference between a signed revision and the final document.
@@ -153,6 +158,12 @@ func analyzeChangesIn(cur *model.XRefTable, sums map[int][32]byte, r io.ReaderAt
 	}
 	for _, name := range perm.LockedFields {
 		d.locked[name] = true
+	}
+	if perm.LockAll {
+		d.spared = make(map[string]bool, len(perm.SparedFields))
+		for _, name := range perm.SparedFields {
+			d.spared[name] = true
+		}
 	}
 	d.base = xrefSections(old)
 	d.total = xrefSections(cur)
@@ -337,7 +348,8 @@ type differ struct {
 	signedEnd   int64
 	perm        Permissions
 	locked      map[string]bool
-	base, total int // cross-reference sections of old and cur
+	spared      map[string]bool // fields LockAll leaves unlocked (FieldMDP /Exclude)
+	base, total int             // cross-reference sections of old and cur
 
 	eq     map[[2]int]bool // memo of equalObj on object number pairs
 	busy   map[[2]int]bool // pairs being compared (a cycle compares equal)
@@ -1050,7 +1062,9 @@ func qualifiedName(parent string, f types.Dict) string {
 	return parent + "." + *t
 }
 
-func (d *differ) isLocked(name string) bool { return d.perm.LockAll || d.locked[name] }
+func (d *differ) isLocked(name string) bool {
+	return d.perm.LockAll && !d.spared[name] || d.locked[name]
+}
 
 // field compares a field (or a widget kid) present in both revisions.
 func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {

@@ -21,7 +21,27 @@
 //
 // A certification signature (DocMDP /P 1, 2 or 3, referenced from the catalog's /Perms)
 // must be the first; approval signatures may follow each other. The document is hashed as
-// it streams from an io.ReaderAt; only the updates are held in memory.
+// it streams from an io.ReaderAt; only the updates are held in memory. Each update ends
+// with a classic cross-reference table, also on a PDF whose cross-reference is a stream:
+// its /Prev names the stream (a hybrid file, ISO 32000-1 §7.5.6), which qpdf --check and
+// poppler's pdfsig accept (the interop tests sign such a PDF, with object streams, at
+// B-LTA and renew it).
+//
+// # Extending and long-term validation
+//
+// [Extend] takes a signed PDF to B-LT (a DSS update with what its PAdES-BASELINE-T
+// signatures need) or B-LTA (a document time-stamp, then a DSS update with its authority's
+// validation data), and renews a B-LTA PDF (EN 319 142-1 §5.4.3): the latest document
+// time-stamp's authority data in a DSS update, then a further document time-stamp, before
+// that authority's certificate expires. A PAdES-BASELINE-B signature is not extended: its
+// signature time-stamp would have to go into the CMS, inside the signed revision.
+//
+// [Validate] judges document time-stamps latest first, each at the proof of existence the
+// later ones give it (EN 319 102-1 §5.6.3), and a signature's signature time-stamp and
+// certificates at the earliest valid document time-stamp over it: a B-LTA PDF validates
+// after the signer's and the signature time-stamp authority's certificates expired, and a
+// revocation after that time-stamp changes nothing. A B-LT PDF validated after they expired
+// is INDETERMINATE/OUT_OF_BOUNDS_NO_POE.
 //
 // # Validating
 //

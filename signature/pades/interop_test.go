@@ -38,6 +38,18 @@ func interopDocs(t *testing.T, f *fixture) map[string][]byte {
 		Visible: &Appearance{Page: 1, X: 300, Y: 72, W: 200, H: 50}}), in)
 	docs["two-signatures"] = f.sign(t, f.signer(t, LevelB, Config{}), docs["certified-visible"])
 	docs["xref-stream"] = f.sign(t, f.signer(t, LevelB, Config{}), pdftest.New(pdftest.Options{XRefStream: true}))
+	// A PDF whose cross-reference is a stream and whose objects, the catalog included, are
+	// in object streams (as qpdf writes them), signed at B-LTA and renewed: each update is a
+	// classic cross-reference table whose /Prev is the stream (a hybrid file, which ISO
+	// 32000-1 §7.5.6 allows), and the readers here accept it.
+	qpdf := testenv.Tool(t, "qpdf")
+	objStm := filepath.Join(t.TempDir(), "objstm.pdf")
+	run(t, qpdf, "--object-streams=generate", writeTemp(t, "in.pdf", in), objStm)
+	compressed, err := os.ReadFile(objStm)
+	require.NoError(t, err)
+	require.Contains(t, string(compressed), "/ObjStm")
+	docs["object-streams-lta"] = f.sign(t, f.signer(t, LevelLTA, Config{}), compressed)
+	docs["object-streams-renewed"] = f.extend(t, docs["object-streams-lta"], LevelLTA, f.pki.TSAURL)
 	return docs
 }
 

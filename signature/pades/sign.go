@@ -220,12 +220,12 @@ func (s *Signer) sign(ctx context.Context, in io.ReaderAt, size int64, out io.Wr
 		if err != nil {
 			return err
 		}
-		if err := u.addDSS(vd, cms); err != nil {
+		if err := u.addDSS([]dssEntry{{cms, vd}}); err != nil {
 			return err
 		}
 	}
 	if s.cfg.Level == LevelLTA {
-		if err := u.addDocumentTimestamp(ctx, sig, freeFieldName(append(fields, field{name: name}), "Timestamp")); err != nil {
+		if _, err := u.addDocumentTimestamp(ctx, sig.DocumentTimestamp, freeFieldName(append(fields, field{name: name}), "Timestamp")); err != nil {
 			return err
 		}
 	}
@@ -322,47 +322,63 @@ func freeFieldName(fields []field, prefix string) string {
 	}
 }
 
-// addDSS appends the update that adds the validation data to the document security store
+// dssEntry is validation data for the DSS, and the /Contents of the signature or
+// document time-stamp it validates (the key of its /VRI entry).
+type dssEntry struct {
+	contents []byte
+	vd       *signature.ValidationData
+}
+
+// addDSS appends the update that adds validation data to the document security store
 // (EN 319 142-1 §5.4.2, ISO 32000-2 §12.8.4.3): each certificate, OCSP response and CRL as
-// a stream, listed in /Certs, /OCSPs and /CRLs (after what an earlier DSS lists) and, for
-// the signature whose /Contents is cms, in a /VRI entry keyed by the SHA-1 of cms.
-func (u *updater) addDSS(vd *signature.ValidationData, cms []byte) error {
+// a stream (once per update), listed in /Certs, /OCSPs and /CRLs (after what an earlier DSS
+// lists) and, for the signature or document time-stamp of each entry, in a /VRI entry keyed
+// by the SHA-1 of its /Contents.
+func (u *updater) addDSS(entries []dssEntry) error {
 	cat := u.catalog()
 	dss := u.dict(cat["DSS"])
 	if dss == nil {
 		dss = types.Dict{"Type": types.Name("DSS")}
 	}
 	var objs []pdfObj
-	vri := types.Dict{"Type": types.Name("VRI")}
-	add := func(key, vriKey string, items [][]byte) {
-		arr, _ := u.array(dss[key])
-		var mine types.Array
-		for _, it := range items {
-			nr := u.alloc()
-			objs = append(objs, streamObj(nr, "", it))
-			arr = append(arr, ref(nr))
-			mine = append(mine, ref(nr))
-		}
-		if len(arr) > 0 {
-			dss[key] = arr
-		}
-		if len(mine) > 0 {
-			vri[vriKey] = mine
-		}
-	}
-	var certs [][]byte
-	for _, c := range vd.Certificates {
-		certs = append(certs, c.Raw)
-	}
-	add("Certs", "Cert", certs)
-	add("OCSPs", "OCSP", vd.OCSPResponses)
-	add("CRLs", "CRL", vd.CRLs)
+	written := map[string]types.IndirectRef{}
 	vris := u.dict(dss["VRI"])
 	if vris == nil {
 		vris = types.Dict{}
 	}
-	sum := sha1.Sum(cms) // the key ISO 32000-2 §12.8.4.4 names; not a security use
-	vris[strings.ToUpper(hex.EncodeToString(sum[:]))] = vri
+	for _, e := range entries {
+		vri := types.Dict{"Type": types.Name("VRI")}
+		add := func(key, vriKey string, items [][]byte) {
+			arr, _ := u.array(dss[key])
+			var mine types.Array
+			for _, it := range items {
+				r, ok := written[string(it)]
+				if !ok {
+					nr := u.alloc()
+					r = ref(nr)
+					written[string(it)] = r
+					objs = append(objs, streamObj(nr, "", it))
+					arr = append(arr, r)
+				}
+				mine = append(mine, r)
+			}
+			if len(arr) > 0 {
+				dss[key] = arr
+			}
+			if len(mine) > 0 {
+				vri[vriKey] = mine
+			}
+		}
+		var certs [][]byte
+		for _, c := range e.vd.Certificates {
+			certs = append(certs, c.Raw)
+		}
+		add("Certs", "Cert", certs)
+		add("OCSPs", "OCSP", e.vd.OCSPResponses)
+		add("CRLs", "CRL", e.vd.CRLs)
+		sum := sha1.Sum(e.contents) // the key ISO 32000-2 §12.8.4.4 names; not a security use
+		vris[strings.ToUpper(hex.EncodeToString(sum[:]))] = vri
+	}
 	dss["VRI"] = vris
 	dssNr := u.alloc()
 	objs = append(objs, pdfObj{nr: dssNr, body: []byte(dss.PDFString()), value: dss})
@@ -375,11 +391,12 @@ func (u *updater) addDSS(vd *signature.ValidationData, cms []byte) error {
 
 // addDocumentTimestamp appends the update that adds a document time-stamp (EN 319 142-1
 // §5.4.3): a signature dictionary /Type /DocTimeStamp /SubFilter /ETSI.RFC3161 whose
-// /Contents is an RFC 3161 token over the SHA-256 of its byte ranges, in an invisible field.
-func (u *updater) addDocumentTimestamp(ctx context.Context, sig *signature.Signer, name string) error {
+// /Contents is an RFC 3161 token from stamp over the SHA-256 of its byte ranges, in an
+// invisible field. It returns the token.
+func (u *updater) addDocumentTimestamp(ctx context.Context, stamp func(context.Context, []byte) ([]byte, error), name string) ([]byte, error) {
 	pageRef, err := u.d.x.PageDictIndRef(1)
 	if err != nil || pageRef == nil {
-		return malformedError("page", "the document has no first page")
+		return nil, malformedError("page", "the document has no first page")
 	}
 	contents := contentsT
 	for attempt := 0; ; attempt++ {
@@ -388,28 +405,28 @@ func (u *updater) addDocumentTimestamp(ctx context.Context, sig *signature.Signe
 		objs := []pdfObj{{nr: sigNr, body: sigDictBody(" /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161", 2*contents)}}
 		more, _, err := u.addField(name, sigNr, *pageRef, types.NewNumberArray(0, 0, 0, 0), nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		objs = append(objs, more...)
 		inc, offs := u.build(objs)
 		p, err := u.fillByteRange(inc, offs[sigNr])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		h := crypto.SHA256.New()
 		if err := u.hashRanges(ctx, h, inc, p); err != nil {
-			return err
+			return nil, err
 		}
-		token, err := sig.DocumentTimestamp(ctx, h.Sum(nil))
+		token, err := stamp(ctx, h.Sum(nil))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if fillContents(inc, p, token) {
 			u.commit(inc, objs, offs)
-			return nil
+			return token, nil
 		}
 		if attempt > 0 {
-			return fmt.Errorf("pades: internal error: the time-stamp outgrew its /Contents twice")
+			return nil, fmt.Errorf("pades: internal error: the time-stamp outgrew its /Contents twice")
 		}
 		u.next = next
 		contents = len(token) + margin

@@ -127,12 +127,17 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		}
 	}
 
-	// Document time-stamps first: each is a proof of existence for what it covers.
-	for _, it := range items {
+	// Document time-stamps first, latest first: each is a proof of existence for what it
+	// covers, the earlier document time-stamps included, whose authorities' certificates
+	// then need only have been valid until it (EN 319 102-1 §5.6.3, renewal by EN 319 142-1
+	// §5.4.3). items is sorted by the end of what each covers.
+	for i := len(items) - 1; i >= 0; i-- {
+		it := items[i]
 		if it.kind != "documentTimestamp" || it.problem != "" {
 			continue
 		}
-		rep, err := signature.ValidateDocumentTimestamp(ctx, it.ranges(r), it.contents, policy, dss)
+		data := signature.PAdESData{DSS: dss, ProofOfExistence: proofOfExistence(items, it.end, true)}
+		rep, err := signature.ValidateDocumentTimestamp(ctx, it.ranges(r), it.contents, policy, data)
 		if err != nil {
 			it.problem = "document time-stamp: " + err.Error()
 			continue
@@ -143,15 +148,8 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		if it.kind != "signature" || it.problem != "" {
 			continue
 		}
-		poe, lta := time.Time{}, false
-		for _, ts := range items {
-			if ts.kind == "documentTimestamp" && ts.rep != nil && ts.rep.Passed() && ts.end >= it.end {
-				if poe.IsZero() || ts.rep.BestSignatureTime.Before(poe) {
-					poe = ts.rep.BestSignatureTime
-				}
-				lta = true
-			}
-		}
+		poe := proofOfExistence(items, it.end, false)
+		lta := !poe.IsZero()
 		data := signature.PAdESData{DSS: dss, ProofOfExistence: poe}
 		if m, ok := pdfTime(d.text(it.f.sig, "M")); ok {
 			data.SigningTime = &m
@@ -196,7 +194,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 				perm.DocMDP = certP
 			}
 		}
-		perm.LockedFields, perm.LockAll = d.fieldMDP(it.f.sig)
+		d.fieldMDP(it.f.sig, &perm)
 		if it.problem == "" && it.end > 0 {
 			changes, err := analyzeChangesIn(d.x, nil, r, size, it.end, perm)
 			if err != nil {
@@ -219,6 +217,22 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		out = append(out, *rep)
 	}
 	return out, nil
+}
+
+// proofOfExistence is the time of the earliest valid document time-stamp of items that
+// covers a revision ending at end (strictly later when it is a document time-stamp's own:
+// a time-stamp is no proof of its own existence); zero when there is none.
+func proofOfExistence(items []*sigItem, end int64, later bool) time.Time {
+	var poe time.Time
+	for _, ts := range items {
+		if ts.kind != "documentTimestamp" || ts.rep == nil || !ts.rep.Passed() || ts.end < end || (later && ts.end == end) {
+			continue
+		}
+		if poe.IsZero() || ts.rep.BestSignatureTime.Before(poe) {
+			poe = ts.rep.BestSignatureTime
+		}
+	}
+	return poe
 }
 
 // fail makes a report TOTAL_FAILED/HASH_FAILURE for a change after the signature that its
@@ -511,11 +525,27 @@ func (d *document) sigDocMDP(sig types.Dict) (int, bool) {
 	return 0, false
 }
 
-// fieldMDP reads the FieldMDP transform of a signature dictionary: /Action /All locks every
-// field; /Include the /Fields named; /Exclude is read as locking every field (the names it
-// spares are not resolved), which can only make a change refused, never allowed.
-func (d *document) fieldMDP(sig types.Dict) ([]string, bool) {
-	for _, o := range d.array(sig["Reference"]) {
+// fieldMDP reads the FieldMDP transform of a signature dictionary (ISO 32000-1 Table 256)
+// into perm: /Action /All locks every field; /Include the /Fields named; /Exclude every
+// field but those named. An unknown /Action locks every field: a transform that cannot be
+// read can only make a change refused, never allowed.
+func (d *document) fieldMDP(sig types.Dict, perm *Permissions) {
+	names := func(tp types.Dict) []string {
+		var out []string
+		for i, f := range d.array(tp["Fields"]) {
+			if i == limits.MaxPDFFields {
+				break
+			}
+			if s, err := d.x.DereferenceStringOrHexLiteral(f, 0, nil); err == nil {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for i, o := range d.array(sig["Reference"]) {
+		if i == limits.MaxPDFFields {
+			break
+		}
 		ref := d.dict(o)
 		if name(ref, "TransformMethod") != "FieldMDP" {
 			continue
@@ -523,21 +553,14 @@ func (d *document) fieldMDP(sig types.Dict) ([]string, bool) {
 		tp := d.dict(ref["TransformParams"])
 		switch name(tp, "Action") {
 		case "Include":
-			var names []string
-			for i, f := range d.array(tp["Fields"]) {
-				if i == limits.MaxPDFFields {
-					break
-				}
-				if s, err := d.x.DereferenceStringOrHexLiteral(f, 0, nil); err == nil {
-					names = append(names, s)
-				}
-			}
-			return names, false
+			perm.LockedFields = names(tp)
+		case "Exclude":
+			perm.LockAll, perm.SparedFields = true, names(tp)
 		default:
-			return nil, true
+			perm.LockAll = true
 		}
+		return
 	}
-	return nil, false
 }
 
 // readDSS reads the document security store (catalog /DSS): the certificates, OCSP
