@@ -390,3 +390,90 @@ func TestAttackShadow(t *testing.T) {
 		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
 	})
 }
+
+// Sneaky signature attack (Mainka, Mladenov, Rohlmann, Schwenk, "Breaking the Specification:
+// PDF Certification", S&P 2021): after a signature, a new signature or document time-stamp
+// field whose widget covers the page with the forger's appearance. Adding signatures is
+// allowed, so each variant is an overlay that no valid later signature vouches for: an
+// unsigned field, a "document time-stamp" (even under no-changes certification), a garbage
+// signature, one by a signer the policy does not trust, or a second field that reuses the
+// signed signature dictionary.
+func TestAttackSneakySignature(t *testing.T) {
+	f := newFixture(t)
+	overlay := tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>",
+		"1 1 1 rg 0 0 612 792 re f 0 g BT /F1 18 Tf 72 720 Td (Pay 1,000,000 EUR to Eve) Tj ET")
+	const fullPage = "/Rect [0 0 612 792] /F 4 /AP << /N 22 0 R >>"
+	// addField appends an update with the signature field 20 on the page and in the form.
+	addField := func(t *testing.T, doc []byte, field string, objs ...tObj) []byte {
+		t.Helper()
+		_, _, root := lastTrailer(t, doc)
+		sd := findSigDict(t, doc)
+		sigField := fmt.Sprintf("%d 0 R]", sigObjectNumber(t, doc, sd)+1)
+		cat := objectBody(t, doc, root)
+		require.Contains(t, cat, sigField)
+		cat = strings.Replace(cat, sigField, strings.TrimSuffix(sigField, "]")+" 20 0 R]", 1)
+		pg := strings.Replace(objectBody(t, doc, ptPage), sigField, strings.TrimSuffix(sigField, "]")+" 20 0 R]", 1)
+		objs = append([]tObj{{root, cat}, {ptPage, pg},
+			{20, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Evil) /P %d 0 R %s >>", ptPage, field)}}, objs...)
+		return appendRevision(t, doc, "", objs...)
+	}
+	in := pdftest.New(pdftest.Options{Form: true})
+	garbageTS := tObj{21, "<< /Type /DocTimeStamp /SubFilter /ETSI.RFC3161 /ByteRange [0 1 2 3] /Contents <00> >>"}
+	garbageSig := tObj{21, "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>"}
+
+	tests := []struct {
+		name   string
+		cert   Certification
+		doc    func(t *testing.T, signed []byte) []byte
+		reason string
+	}{
+		{"a document time-stamp over the page under no-changes certification", CertifyNoChanges, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageTS, tObj{22, overlay})
+		}, "documentTimeStamp"},
+		{"a document time-stamp over the page under form fill", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageTS, tObj{22, overlay})
+		}, "documentTimeStamp"},
+		{"an unsigned signature field over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, fullPage, tObj{22, overlay})
+		}, "20 0 R (signature)"},
+		{"an unsigned signature field with only a background over the page", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/Rect [0 0 612 792] /MK << /BG [1 1 1] >>")
+		}, "20 0 R (signature)"},
+		{"a garbage signature over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageSig, tObj{22, overlay})
+		}, "a later signature that does not validate draws on the page"},
+		{"a signature by a signer the policy does not trust, over the page", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			eve := newFixture(t)
+			return eve.sign(t, eve.signer(t, LevelB, Config{Visible: &Appearance{Page: 1, X: 0, Y: 0, W: 612, H: 792}}), d)
+		}, "a later signature that does not validate draws on the page"},
+		{"a second field reusing the signed signature dictionary", Approval, func(t *testing.T, d []byte) []byte {
+			sig := sigObjectNumber(t, d, findSigDict(t, d))
+			return addField(t, d, fmt.Sprintf("/V %d 0 R %s", sig, fullPage), tObj{22, overlay})
+		}, "field: the signature dictionary is the value of several fields"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			refused(t, f, tc.doc(t, signed), "Signature1", tc.reason)
+		})
+	}
+
+	// What a later signer legitimately adds stays allowed: an empty invisible signature
+	// field, and a hidden document time-stamp field.
+	allowed := []struct {
+		name  string
+		field string
+		objs  []tObj
+	}{
+		{"an empty invisible signature field", "/Rect [0 0 0 0]", nil},
+		{"an empty signature field with the hidden flag", "/Rect [0 0 612 792] /F 2 /AP << /N 22 0 R >>", []tObj{{22, overlay}}},
+	}
+	for _, tc := range allowed {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyFormFill}), in)
+			reps := f.validate(t, addField(t, signed, tc.field, tc.objs...), f.policy())
+			require.Len(t, reps, 1)
+			assert.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+		})
+	}
+}

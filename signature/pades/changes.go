@@ -49,6 +49,11 @@ type Change struct {
 	Allowed bool `json:"allowed"`
 	// Detail says what changed, for a human reader.
 	Detail string `json:"detail,omitempty"`
+
+	// drawnBy is the object number of the later signature dictionary whose visible widget
+	// this change puts on a page: allowed only while that signature itself validates, which
+	// Validate checks once every signature has its report.
+	drawnBy int
 }
 
 // The kinds of Change. The first five can be allowed (by the signature's DocMDP and FieldMDP
@@ -1037,7 +1042,7 @@ func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
 		if prev, had := oldRefs[int(r.ObjectNumber)]; had {
 			err = d.field(prev, o, parent, ft, depth+1)
 		} else {
-			err = d.newField(o, parent, ft, depth+1)
+			err = d.newField(o, parent, ft, nil, depth+1)
 		}
 		if err != nil {
 			return err
@@ -1101,12 +1106,9 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	signed := ft == "Sig" && x["V"] != nil
 	// A signature field signed after the signed revision: its value, appearance and lock.
 	newlySigned := ft == "Sig" && x["V"] == nil && y["V"] != nil
-	sigKind := ChangeSignature
-	sigAllowed := d.signingAllowed()
+	var signing Change
 	if newlySigned {
-		if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
-			sigKind, sigAllowed = ChangeDocumentTimeStamp, true
-		}
+		signing = d.laterSignature(nb, y, y["V"], fmt.Sprintf("the field %q signed", name))
 	}
 	for _, k := range unionKeys(x, y) {
 		if k == "Kids" {
@@ -1130,7 +1132,9 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 			case locked:
 				d.add(nb, ChangeField, false, fmt.Sprintf("the locked field %q: /%s", name, k))
 			case newlySigned:
-				d.add(nb, sigKind, sigAllowed, fmt.Sprintf("the field %q signed: /%s", name, k))
+				c := signing
+				c.Detail += " (/" + k + ")"
+				d.changes = append(d.changes, c)
 			case ft == "Sig":
 				d.add(nb, ChangeField, false, fmt.Sprintf("the signature field %q: /%s without a signature", name, k))
 			default:
@@ -1150,7 +1154,7 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 
 // newField classifies a field added after the signed revision: a signature field (signed or
 // not) or a document time-stamp may be added; any other field may not.
-func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
+func (d *differ) newField(b types.Object, parent, ft string, val types.Object, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
@@ -1179,14 +1183,14 @@ func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
 		d.add(nb, ChangeField, false, fmt.Sprintf("the field %q added", name))
 		return nil
 	}
-	kind, allowed, detail := ChangeSignature, d.signingAllowed(), fmt.Sprintf("the signature field %q added", name)
-	if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
-		kind, allowed, detail = ChangeDocumentTimeStamp, true, fmt.Sprintf("the document time-stamp field %q added", name)
+	if v, ok := y["V"]; ok {
+		val = v
 	}
+	c := d.laterSignature(nb, y, val, fmt.Sprintf("the signature field %q added", name))
 	if d.isLocked(name) {
-		allowed = false
+		c.Allowed = false
 	}
-	d.add(nb, kind, allowed, detail)
+	d.changes = append(d.changes, c)
 	if kids, ok := y["Kids"]; ok {
 		vk, _, err := resolveIn(d.cur, kids)
 		if err != nil {
@@ -1194,10 +1198,76 @@ func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
 		}
 		arr, _ := vk.(types.Array)
 		for _, k := range arr {
-			if err := d.newField(k, name, ft, depth+1); err != nil {
+			if err := d.newField(k, name, ft, val, depth+1); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// laterSignature classifies a signature field (or its widget, nr) that a later revision added
+// or signed, val its /V (inherited from a parent field): a signature or a document
+// time-stamp, allowed by the permissions. What such a field may draw on a page is bounded:
+// its widget shows what a signer claims, so an unsigned field, a document time-stamp (which
+// has no appearance in PAdES) or a /V that is not a signature of its own may not draw
+// anything (the overlay of Mainka et al.'s "sneaky signature attack", S&P 2021); a visible
+// signature is allowed only while it validates (Change.drawnBy).
+func (d *differ) laterSignature(nr int, y types.Dict, val types.Object, detail string) Change {
+	c := Change{Revision: max(d.revisionOf(nr), d.base+1), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeSignature, Allowed: d.signingAllowed(), Detail: detail}
+	v, _, err := resolveIn(d.cur, val)
+	sig := changeDict(v)
+	if err == nil && changeName(sig, "Type") == "DocTimeStamp" {
+		c.Kind, c.Allowed = ChangeDocumentTimeStamp, true
+	}
+	ref, indirect := val.(types.IndirectRef)
+	if indirect {
+		if e, ok := d.old.Table[int(ref.ObjectNumber)]; ok && e != nil && !e.Free {
+			c.Allowed = false
+			c.Detail += fmt.Sprintf(": its value %d 0 R is an object of the signed revision, not a later signature", int(ref.ObjectNumber))
+			return c
+		}
+	}
+	if !d.visibleWidget(y) {
+		return c
+	}
+	switch {
+	case c.Kind == ChangeDocumentTimeStamp:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance, which a document time-stamp does not have"
+	case sig == nil:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance but no signature"
+	case !indirect:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance and a direct signature dictionary"
+	default:
+		c.drawnBy = int(ref.ObjectNumber)
+	}
+	return c
+}
+
+// visibleWidget reports whether the widget annotation w can draw on a page: it has an area
+// (/Rect) and is neither hidden nor "no view" (/F bits 2 and 6, ISO 32000-1 §12.5.3). A
+// widget with no appearance stream counts: a viewer draws its /MK border and background.
+func (d *differ) visibleWidget(w types.Dict) bool {
+	if f, ok := w["F"].(types.Integer); ok && int(f)&(2|32) != 0 {
+		return false
+	}
+	v, _, err := resolveIn(d.cur, w["Rect"])
+	rect, _ := v.(types.Array)
+	if err != nil || len(rect) != 4 {
+		// A widget without a readable rectangle: only an annotation dictionary that is not
+		// a widget at all (a field with widget kids) has none.
+		return changeName(w, "Subtype") == "Widget"
+	}
+	var n [4]float64
+	for i, o := range rect {
+		switch x := o.(type) {
+		case types.Integer:
+			n[i] = float64(x)
+		case types.Float:
+			n[i] = float64(x)
+		default:
+			return true
+		}
+	}
+	return n[0] != n[2] && n[1] != n[3]
 }
