@@ -477,3 +477,47 @@ func TestAttackSneakySignature(t *testing.T) {
 		})
 	}
 }
+
+// Inheritance through /Parent: a page that does not carry its own /Resources, boxes or
+// /Rotate takes them from its ancestors, and pdf.js and MuPDF look them up through the
+// page's /Parent, not through the tree that lists it. An update that points the page at
+// another parent, or redefines its parent, crops, rotates or re-fonts the signed page.
+func TestAttackInheritedPageAttributes(t *testing.T) {
+	f := newFixture(t)
+	// The page inherits its resources and media box from the page tree root.
+	inherit := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{ptPages, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> >>", ptPage, ptFont)},
+		tObj{ptPage, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /Contents %d 0 R /Annots [%d 0 R] >>", ptPages, ptContent, ptField)})
+	signed := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyNoChanges}), inherit)
+	require.Equal(t, signature.TotalPassed, f.validate(t, signed, f.policy())[0].Indication)
+	page := objectBody(t, signed, ptPage)
+	parent := fmt.Sprintf("/Parent %d 0 R", ptPages)
+	require.Contains(t, page, parent)
+	symbol := "<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>"
+
+	tests := []struct {
+		name string
+		objs []tObj
+	}{
+		{"the page pointed at a parent that crops and rotates it", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /CropBox [0 0 612 500] /Rotate 180 >>", ptPage)},
+		}},
+		{"the page pointed at a parent with other fonts", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /Resources << /Font << /F1 51 0 R >> >> >>", ptPage)},
+			{51, symbol},
+		}},
+		{"a parent in between, listed nowhere", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Parent %d 0 R /Kids [%d 0 R] /Count 1 /CropBox [0 0 100 100] >>", ptPages, ptPage)},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := refused(t, f, appendRevision(t, signed, "", tc.objs...), "Signature1", "changes:")
+			refusedChange(t, r, ChangePageContent)
+			assert.Contains(t, fmt.Sprint(r.Changes), "inherited through /Parent")
+		})
+	}
+}

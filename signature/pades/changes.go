@@ -746,10 +746,8 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "page tree deeper than %d", limits.MaxPDFObjectDepth)
 	}
-	eq, err := d.equal(a, b, 0)
-	if err != nil || eq {
-		return err
-	}
+	// Equal nodes are walked too: the comparison skips /Parent, through which a page
+	// inherits its resources and boxes.
 	va, na, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -764,6 +762,9 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 			return nil
 		}
 		d.seen[key] = true
+	}
+	if d.budget--; d.budget < 0 {
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
 	}
 	x, y := changeDict(va), changeDict(vb)
 	if x == nil || y == nil || changeName(x, "Type") != changeName(y, "Type") {
@@ -818,10 +819,60 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 				d.addIn(nb, y[k], ChangePageContent, false, "page /"+k)
 			}
 		}
+		// What a page does not say itself it inherits, and viewers (pdf.js, MuPDF) look it up
+		// through /Parent, which the walk above skips: a page pointed at another parent, or a
+		// parent redefined, must not bring other resources, boxes or a rotation.
+		for _, k := range inheritable {
+			_, inX := x[k]
+			_, inY := y[k]
+			if inX && inY {
+				continue
+			}
+			va, err := inheritedIn(d.old, x, k)
+			if err != nil {
+				return err
+			}
+			vb, err := inheritedIn(d.cur, y, k)
+			if err != nil {
+				return err
+			}
+			if eq, err := d.equal(va, vb, 0); err != nil {
+				return err
+			} else if !eq {
+				d.addIn(nb, y["Parent"], ChangePageContent, false, "page /"+k+" inherited through /Parent")
+			}
+		}
 	default:
 		d.add(nb, ChangePageTree, false, "a page tree node of type /"+changeName(y, "Type"))
 	}
 	return nil
+}
+
+// inheritable are the page attributes a page may take from its ancestors in the page tree
+// (ISO 32000-1 §7.7.3.4).
+var inheritable = []string{"Resources", "MediaBox", "CropBox", "Rotate"}
+
+// inheritedIn returns the value of key for page in x: its own, or its nearest ancestor's
+// through /Parent; nil when none has it.
+func inheritedIn(x *model.XRefTable, page types.Dict, key string) (types.Object, error) {
+	node := page
+	for range limits.MaxPDFObjectDepth {
+		if v, ok := node[key]; ok {
+			return v, nil
+		}
+		p, ok := node["Parent"]
+		if !ok {
+			return nil, nil
+		}
+		v, _, err := resolveIn(x, p)
+		if err != nil {
+			return nil, err
+		}
+		if node = changeDict(v); node == nil {
+			return nil, nil
+		}
+	}
+	return nil, changesError(ErrTooLarge, "a page's /Parent chain longer than %d", limits.MaxPDFObjectDepth)
 }
 
 // annots compares the /Annots of a page. Widgets are judged by the field walk, which knows the
