@@ -521,3 +521,50 @@ func TestAttackInheritedPageAttributes(t *testing.T) {
 		})
 	}
 }
+
+// Inheritance through a widget's /Parent: a widget kid takes its field's value, type and
+// flags through /Parent, which pdf.js reads to draw a widget without an appearance. An
+// update that points the widget at a field no /Kids lists changes the value shown.
+func TestAttackWidgetParent(t *testing.T) {
+	f := newFixture(t)
+	in := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{ptField, "<< /FT /Tx /T (Name) /V (Ana) /Kids [7 0 R] >>"},
+		tObj{7, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /Parent %d 0 R /Rect [72 600 300 630] /P %d 0 R /F 4 >>", ptField, ptPage)},
+		tObj{ptPage, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /Annots [7 0 R] >>", ptPages, ptFont, ptContent)})
+	widget := func(t *testing.T, doc []byte) string {
+		w := objectBody(t, doc, 7)
+		require.Contains(t, w, fmt.Sprintf("/Parent %d 0 R", ptField))
+		return strings.Replace(w, fmt.Sprintf("/Parent %d 0 R", ptField), "/Parent 50 0 R", 1)
+	}
+	tests := []struct {
+		name string
+		cert Certification
+		objs func(t *testing.T, doc []byte) []tObj
+		pass bool
+	}{
+		{"the widget pointed at another field, no changes allowed", CertifyNoChanges, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{7, widget(t, d)}, {50, "<< /FT /Tx /T (Name) /V (Eve) /Kids [7 0 R] >>"}}
+		}, false},
+		{"the widget pointed at another field under form fill", CertifyFormFill, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{7, widget(t, d)}, {50, "<< /FT /Tx /T (Name) /V (Eve) /Ff 1 /Kids [7 0 R] >>"}}
+		}, false},
+		{"the field filled in, as a form filler does", CertifyFormFill, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{ptField, "<< /FT /Tx /T (Name) /V (Eve) /Kids [7 0 R] >>"}}
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			doc := appendRevision(t, signed, "", tc.objs(t, signed)...)
+			if tc.pass {
+				reps := f.validate(t, doc, f.policy())
+				require.Len(t, reps, 1)
+				assert.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+				return
+			}
+			r := refused(t, f, doc, "Signature1", "changes:")
+			refusedChange(t, r, ChangeField)
+			assert.Contains(t, fmt.Sprint(r.Changes), "inherited through a /Parent that does not list it")
+		})
+	}
+}

@@ -1012,10 +1012,8 @@ func (d *differ) annotationAction(a types.Dict) string {
 
 // acroForm compares the interactive form dictionaries.
 func (d *differ) acroForm(a, b types.Object) error {
-	eq, err := d.equal(a, b, 0)
-	if err != nil || eq {
-		return err
-	}
+	// An equal form is walked too: the comparison skips /Parent, through which a widget
+	// inherits its field's value and type.
 	va, _, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -1034,7 +1032,7 @@ func (d *differ) acroForm(a, b types.Object) error {
 	}
 	for _, k := range unionKeys(x, y) {
 		if k == "Fields" {
-			if err := d.fields(x[k], y[k], "", "", 0); err != nil {
+			if err := d.fields(x[k], y[k], "", "", 0, 0); err != nil {
 				return err
 			}
 			continue
@@ -1058,7 +1056,7 @@ func (d *differ) acroForm(a, b types.Object) error {
 
 // fields compares a /Fields or /Kids array; parent is the fully qualified name of the parent
 // field and ft its inherited field type.
-func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
+func (d *differ) fields(a, b types.Object, parent, ft string, lister, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
@@ -1091,7 +1089,7 @@ func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
 		}
 		curRefs[int(r.ObjectNumber)] = true
 		if prev, had := oldRefs[int(r.ObjectNumber)]; had {
-			err = d.field(prev, o, parent, ft, depth+1)
+			err = d.field(prev, o, parent, ft, lister, depth+1)
 		} else {
 			err = d.newField(o, parent, ft, nil, depth+1)
 		}
@@ -1123,7 +1121,7 @@ func (d *differ) isLocked(name string) bool {
 }
 
 // field compares a field (or a widget kid) present in both revisions.
-func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
+func (d *differ) field(a, b types.Object, parent, ft string, lister, depth int) error {
 	va, na, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -1150,6 +1148,9 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	if qualifiedName(parent, x) != name {
 		d.add(nb, ChangeField, false, "a field renamed")
 	}
+	if err := d.fieldParent(nb, x, y, name, lister); err != nil {
+		return err
+	}
 	if t := changeName(y, "FT"); t != "" {
 		ft = t
 	}
@@ -1163,7 +1164,7 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	}
 	for _, k := range unionKeys(x, y) {
 		if k == "Kids" {
-			if err := d.fields(x[k], y[k], name, ft, depth); err != nil {
+			if err := d.fields(x[k], y[k], name, ft, nb, depth); err != nil {
 				return err
 			}
 			continue
@@ -1198,6 +1199,45 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 		case backRef(k, x[k]) && backRef(k, y[k]):
 		default:
 			d.addIn(nb, y[k], ChangeField, false, fmt.Sprintf("the field %q: /%s", name, k))
+		}
+	}
+	return nil
+}
+
+// inheritableField are the field attributes a widget or kid field takes from its ancestors
+// (ISO 32000-1 §12.7.3.1, Table 220 and §12.7.3.3).
+var inheritableField = []string{"FT", "V", "DV", "Ff", "DA", "Q", "Opt", "MaxLen"}
+
+// fieldParent compares what the field y (nb, listed by the field lister, 0 at the top of the
+// form) inherits through its /Parent when that is not its lister: the walk down /Kids skips
+// /Parent, and viewers that read a widget's value, type or flags through it (pdf.js) would
+// show a parent that no /Kids lists.
+func (d *differ) fieldParent(nb int, x, y types.Dict, name string, lister int) error {
+	p, ok := y["Parent"]
+	if !ok {
+		return nil
+	}
+	if r, isRef := p.(types.IndirectRef); isRef && int(r.ObjectNumber) == lister {
+		return nil
+	}
+	for _, k := range inheritableField {
+		if _, own := y[k]; own {
+			if _, had := x[k]; had {
+				continue
+			}
+		}
+		va, err := inheritedIn(d.old, x, k)
+		if err != nil {
+			return err
+		}
+		vb, err := inheritedIn(d.cur, y, k)
+		if err != nil {
+			return err
+		}
+		if eq, err := d.equal(va, vb, 0); err != nil {
+			return err
+		} else if !eq {
+			d.addIn(nb, p, ChangeField, false, fmt.Sprintf("the field %q: /%s inherited through a /Parent that does not list it", name, k))
 		}
 	}
 	return nil
