@@ -169,6 +169,11 @@ func TestAttackUniversalSignatureForgery(t *testing.T) {
 		{"byteRange of three numbers", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d]", sd.br[1], sd.br[2])), "byteRange: 3 numbers, not 4"},
 		{"contents missing", replaceSameLength(t, signed, ctAt, ctAt+len("/Contents"), "/Contentz"), "contents: /Contents is not a direct hex string"},
 		{"contents empty", replaceSameLength(t, signed, sd.ctStart+1, sd.ctEnd-1, strings.Repeat("0", sd.ctEnd-sd.ctStart-2)), "cms"},
+		{"contents padded with non-zero bytes after the cms", func() []byte {
+			d := bytes.Clone(signed)
+			copy(d[sd.ctEnd-9:sd.ctEnd-1], "45766521")
+			return d
+		}(), "contents: non-zero bytes after the cms in /Contents"},
 		{"contents not a hex string", func() []byte {
 			d := bytes.Clone(signed)
 			d[sd.ctStart], d[sd.ctEnd-1] = '(', ')'

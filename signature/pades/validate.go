@@ -425,7 +425,13 @@ func (d *document) contents(f field, br [4]int64) ([]byte, string) {
 	if next := d.nextObjectOffset(*e.Offset); next < br[2] {
 		return nil, "the gap of the byte range runs past the end of this signature's dictionary"
 	}
-	return trimDER(raw), ""
+	der := trimDER(raw)
+	// The padding is outside what the signature covers: anything but zeros there is data
+	// smuggled into a signed document (and a CMS that other readers may parse otherwise).
+	if len(bytes.TrimLeft(raw[len(der):], "\x00")) != 0 {
+		return nil, "non-zero bytes after the cms in /Contents"
+	}
+	return der, ""
 }
 
 // nextObjectOffset is the smallest file offset of an object after off, or the largest
