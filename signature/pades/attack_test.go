@@ -438,6 +438,9 @@ func TestAttackSneakySignature(t *testing.T) {
 		{"a document time-stamp over the page under form fill", CertifyFormFill, func(t *testing.T, d []byte) []byte {
 			return addField(t, d, "/V 21 0 R "+fullPage, garbageTS, tObj{22, overlay})
 		}, "documentTimeStamp"},
+		{"a time-stamp typed /Sig over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, tObj{21, "<< /Type /Sig /SubFilter /ETSI.RFC3161 /ByteRange [0 1 2 3] /Contents <00> >>"}, tObj{22, overlay})
+		}, "20 0 R (documentTimeStamp)"},
 		{"an unsigned signature field over the page", Approval, func(t *testing.T, d []byte) []byte {
 			return addField(t, d, fullPage, tObj{22, overlay})
 		}, "20 0 R (signature)"},

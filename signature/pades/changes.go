@@ -1308,7 +1308,9 @@ func (d *differ) laterSignature(nr int, y types.Dict, val types.Object, detail s
 	c := Change{Revision: max(d.revisionOf(nr), d.base+1), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeSignature, Allowed: d.signingAllowed(), Detail: detail}
 	v, _, err := resolveIn(d.cur, val)
 	sig := changeDict(v)
-	if err == nil && changeName(sig, "Type") == "DocTimeStamp" {
+	// As Validate reads it: a /SubFilter /ETSI.RFC3161 is a document time-stamp whatever
+	// its /Type says.
+	if err == nil && (changeName(sig, "Type") == "DocTimeStamp" || changeName(sig, "SubFilter") == "ETSI.RFC3161") {
 		c.Kind, c.Allowed = ChangeDocumentTimeStamp, true
 	}
 	ref, indirect := val.(types.IndirectRef)

@@ -238,7 +238,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 			if !c.Allowed || c.drawnBy == 0 {
 				continue
 			}
-			if by := itemByNr(items, c.drawnBy); by == nil || by.rep.Indication != signature.TotalPassed {
+			if by := itemByNr(items, c.drawnBy); by == nil || by.kind != "signature" || by.rep.Indication != signature.TotalPassed {
 				rep.Changes[j].Allowed = false
 				rep.Changes[j].Detail += ": a visible signature that does not validate"
 				refused = append(refused, c.Object+" ("+c.Kind+")")
