@@ -15,8 +15,11 @@
 //     Latin America and the Caribbean (CPF, CNPJ, RUT, CUIT, CURP, NIT, cédula, …):
 //     validate, normalise, format, with no heap allocation.
 //   - [github.com/dpiblocks/dpi/signature]: sign and validate documents as CAdES (CMS) and
-//     JAdES (JWS), detached and streaming, with RFC 3161 time-stamps, OCSP and CRL
-//     revocation and a validation report modelled on ETSI EN 319 102-1.
+//     JAdES (JWS), detached and streaming, from B-B to B-LTA (embedded validation data and
+//     archive time-stamps, so a signature still validates after its certificates expire),
+//     with RFC 3161 time-stamps, OCSP and CRL revocation and a validation report modelled on
+//     ETSI EN 319 102-1; [github.com/dpiblocks/dpi/signature/pades] does the same for PDFs
+//     (PAdES), and says what changed in a PDF after each signature.
 //   - [github.com/dpiblocks/dpi/consent]: consent records with the ISO/IEC TS 27560 fields,
 //     a decision before data is shared, signed receipts, and a page where a person sees who
 //     used their data and withdraws.
@@ -42,7 +45,9 @@
 //	identity    OpenID Connect Core 1.0 and Discovery 1.0, RFC 7636 (PKCE), RFC 7523
 //	            (private_key_jwt), eIDAS levels of assurance, NIST SP 800-63-3
 //	signature   RFC 5652 (CMS), ETSI EN 319 122-1 (CAdES baseline), ETSI TS 119 182-1
-//	            (JAdES), RFC 7797, RFC 3161, RFC 6960 (OCSP), RFC 5280, ETSI EN 319 102-1
+//	            (JAdES), ETSI EN 319 142-1 (PAdES baseline), ISO 32000 (PDF signatures,
+//	            DocMDP, FieldMDP), RFC 7797, RFC 3161, RFC 6960 (OCSP), RFC 5280,
+//	            ETSI EN 319 102-1
 //	consent     ISO/IEC TS 27560, W3C DPV, RFC 7515, RFC 8785, Kantara Consent Receipt 1.1
 //	interop     X-Road message protocol for REST, RFC 7515/7516, CloudEvents 1.0
 //	notify      Standard Webhooks, RFC 5321, GOV.UK Notify's templates and statuses

@@ -128,7 +128,8 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 		return nil, nil, fmt.Errorf("consent: read records: %w", err)
 	}
 	defer rows.Close()
-	deny := &Decision{Reason: ReasonNoRecord}
+	// The denial so far, built into a Decision only when nothing allows.
+	denyReason, denyRecord := ReasonNoRecord, (*Record)(nil)
 	closeness := 0 // how near the nearest record came: 1 recipient, 2 purpose, 3 data, 4 and 5 covered
 	var lapsed *Record
 	for rows.Next() {
@@ -137,13 +138,13 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			return nil, nil, fmt.Errorf("consent: read records: %w", err)
 		}
 		r := new(Record)
-		if err := json.Unmarshal([]byte(doc), r); err != nil {
+		if err := decodeRecord(doc, r); err != nil {
 			return nil, nil, fail(ErrTampered, "row", "a record of this person does not decode")
 		}
 		ok, mismatch := r.Allows(req.Recipient, req.Purpose, req.DataCategories)
 		if !ok {
-			if c := map[Reason]int{ReasonRecipient: 1, ReasonPurpose: 2, ReasonData: 3}[mismatch]; c > closeness {
-				closeness, deny.Reason, deny.Record = c, mismatch, r
+			if c := mismatchCloseness(mismatch); c > closeness {
+				closeness, denyReason, denyRecord = c, mismatch, r
 			}
 			continue
 		}
@@ -160,7 +161,8 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			}
 		}
 		if reason == "" {
-			if basis, err := LookupBasis(r.LegalBasis); err != nil || !basis.Sharing {
+			// The registered basis itself, not LookupBasis's copy: nothing here changes it.
+			if basis, ok := bases[r.LegalBasis]; !ok || !basis.Sharing {
 				reason = ReasonBasis
 			}
 		}
@@ -174,13 +176,26 @@ func (s *Store) decide(ctx context.Context, req Request) (*Decision, *Record, er
 			rank = 5
 		}
 		if rank > closeness {
-			closeness, deny.Reason, deny.Record = rank, reason, r
+			closeness, denyReason, denyRecord = rank, reason, r
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("consent: read records: %w", err)
 	}
-	return deny, lapsed, nil
+	return &Decision{Reason: denyReason, Record: denyRecord}, lapsed, nil
+}
+
+// mismatchCloseness is how near a record that does not cover a request came to it.
+func mismatchCloseness(mismatch Reason) int {
+	switch mismatch {
+	case ReasonRecipient:
+		return 1
+	case ReasonPurpose:
+		return 2
+	case ReasonData:
+		return 3
+	}
+	return 0
 }
 
 // lapse says whether the record's validity has run out at at: its time or its uses.
@@ -219,7 +234,12 @@ func checkRequest(req *Request) error {
 	case len(req.DataCategories) > maxItems:
 		return fail(ErrInput, "dataCategories", "at most %d categories", maxItems)
 	}
-	for _, v := range append([]string{req.Controller, req.Recipient, req.Purpose}, req.DataCategories...) {
+	for _, v := range [...]string{req.Controller, req.Recipient, req.Purpose} {
+		if err := checkText("request", v, maxName); err != nil {
+			return err
+		}
+	}
+	for _, v := range req.DataCategories {
 		if err := checkText("request", v, maxName); err != nil {
 			return err
 		}

@@ -25,8 +25,9 @@ func (r PersonRef) Valid() bool {
 	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(sha256.Size) {
 		return false
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
-	return err == nil && len(b) == sha256.Size
+	var b [sha256.Size]byte
+	n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(rest))
+	return err == nil && n == sha256.Size
 }
 
 // MinPersonKey is the shortest key a Pseudonymizer accepts, in bytes.

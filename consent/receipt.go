@@ -46,11 +46,17 @@ func receiptAlgorithm(pub crypto.PublicKey) (jose.SignatureAlgorithm, error) {
 // JSON of r, with signer's key (ES256 for ECDSA P-256, EdDSA for Ed25519). The key may be
 // in an HSM or a KMS: only its Sign method is used.
 func SignReceipt(signer crypto.Signer, r *Receipt) (string, error) {
-	if _, err := receiptAlgorithm(signer.Public()); err != nil {
+	_, err := receiptAlgorithm(signer.Public())
+	if err != nil {
 		return "", err
 	}
 	r.Version = ReceiptVersion
-	compact, err := jws.SignCanonical(signer, receiptType, r)
+	var compact string
+	if payload, ok := canonicalReceipt(r); ok {
+		compact, err = jws.SignPayload(signer, receiptType, payload)
+	} else {
+		compact, err = jws.SignCanonical(signer, receiptType, r)
+	}
 	var se *jws.SignError
 	if errors.As(err, &se) {
 		switch se.Step {

@@ -333,7 +333,7 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, id string, lock bool) (*Re
 		return nil, err
 	}
 	var r Record
-	if err := json.Unmarshal([]byte(doc), &r); err != nil || r.ID != id {
+	if err := decodeRecord(doc, &r); err != nil || r.ID != id {
 		return nil, fail(ErrTampered, "row", "record %s does not decode", printable(id))
 	}
 	return &r, nil
@@ -403,7 +403,7 @@ func (s *Store) List(ctx context.Context, person PersonRef) ([]Record, error) {
 			return nil, fmt.Errorf("consent: list: %w", err)
 		}
 		var r Record
-		if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		if err := decodeRecord(doc, &r); err != nil {
 			return nil, fail(ErrTampered, "row", "a record of this person does not decode")
 		}
 		out = append(out, r)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -84,10 +85,12 @@ func (l *Log) AppendBatch(ctx context.Context, records []Record) ([]Receipt, err
 // all, at the speed of group commit: what a block that keeps its own tables beside its log
 // uses under load, where AppendTx would give each caller a transaction and a sync of its own.
 //
-// fn runs on another caller's goroutine, inside a savepoint: when it returns an error (or
-// panics) its writes are rolled back, AppendWith returns that error, and the other records
-// of the group go on. fn must use the tx and the context it is given, and do nothing outside
-// tx, because a group that loses a race is run again, fn included. The receipt is returned
+// fn runs on another caller's goroutine: when it returns an error (or panics) its writes are
+// rolled back, AppendWith returns that error, and the other records of the group go on. The
+// functions of a group first run one after the other without savepoints; when one fails, the
+// group's transaction is rolled back and run again with a savepoint around each function.
+// fn must use the tx and the context it is given, and do nothing outside tx, because it may
+// run more than once: in that case, and when a group loses a race. The receipt is returned
 // once the group is durable, as Append's.
 func (l *Log) AppendWith(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (Record, error)) (Receipt, error) {
 	if l.readOnly {
@@ -157,7 +160,9 @@ func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, r Record) (Receipt, erro
 	if err := checkRecords(records); err != nil {
 		return Receipt{}, err
 	}
-	rcs, err := l.write(ctx, tx, records, newSalts(1))
+	// Not optimistic: the caller's transaction may still roll back, so l.front is not
+	// told about it either.
+	rcs, _, err := l.write(ctx, tx, records, newSalts(1), false)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("evidence: append: %w", err)
 	}
@@ -275,29 +280,49 @@ func (l *Log) lead(ctx context.Context) {
 	cctx := context.WithoutCancel(ctx)
 	var rcs []Receipt
 	var records []Record
-	err := l.db.InTx(cctx, func(tx *sql.Tx) error {
-		var salts []byte
-		records = records[:0]
-		for _, req := range group {
-			if req.fn != nil {
-				if req.err = l.runFn(cctx, tx, req); req.err != nil {
-					continue
+	var front map[int64]xtlog.Hash
+	// The AppendWith functions run first without a savepoint each (two statements, and on
+	// PostgreSQL two round trips, per record). When one of them fails the whole
+	// transaction rolls back, so none of its writes can stay, and the group runs again
+	// with a savepoint around each function, where a failing one is rolled back alone and
+	// the others go on.
+	savepoints := false
+	var err error
+	for {
+		err = l.db.InTx(cctx, func(tx *sql.Tx) error {
+			var salts []byte
+			records = records[:0]
+			for _, req := range group {
+				if req.fn != nil {
+					if !savepoints {
+						if l.runFnBare(cctx, tx, req) != nil {
+							return errFnFailed
+						}
+					} else if req.err = l.runFn(cctx, tx, req); req.err != nil {
+						continue
+					}
 				}
+				records = append(records, req.records...)
+				salts = append(salts, req.salts...)
 			}
-			records = append(records, req.records...)
-			salts = append(salts, req.salts...)
+			if len(records) == 0 {
+				return nil
+			}
+			var err error
+			rcs, front, err = l.write(cctx, tx, records, salts, true)
+			return err
+		})
+		if savepoints || !errors.Is(err, errFnFailed) {
+			break
 		}
-		if len(records) == 0 {
-			return nil
-		}
-		var err error
-		rcs, err = l.write(cctx, tx, records, salts)
-		return err
-	})
+		savepoints = true
+	}
 	if err != nil {
 		err = fmt.Errorf("evidence: append: %w", err)
 	} else if len(rcs) > 0 {
-		l.nextSeq.Store(int64(rcs[len(rcs)-1].Seq) + 1)
+		size := int64(rcs[len(rcs)-1].Seq) + 1
+		l.front.set(size, front)
+		l.nextSeq.Store(size)
 	}
 	for _, req := range group {
 		switch {
@@ -328,6 +353,31 @@ func (l *Log) lead(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// errFnFailed is what the group's transaction returns, to be rolled back and run again with
+// savepoints, when an AppendWith function run without one failed.
+var errFnFailed = errors.New("evidence: an AppendWith function failed outside a savepoint")
+
+// runFnBare runs an AppendWith request's function in tx, without a savepoint, and sets the
+// request's record. On an error (or a panic) the caller must roll tx back: the function's
+// writes are in it.
+func (l *Log) runFnBare(ctx context.Context, tx *sql.Tx, req *appendReq) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errFnFailed
+		}
+	}()
+	r, err := req.fn(ctx, tx)
+	if err != nil {
+		return err
+	}
+	records := []Record{r}
+	if err := checkRecords(records); err != nil {
+		return err
+	}
+	req.records = records
+	return nil
 }
 
 // runFn runs an AppendWith request's function in a savepoint of tx and sets the request's
@@ -388,31 +438,94 @@ var (
 	hashInsertColumns  = []string{"log_id", "idx", "hash"}
 )
 
-// insert writes the entries' and the hashes' rows and the log's new size. On PostgreSQL a
-// group that fits in one statement's parameters goes in one statement (two INSERTs and the
-// UPDATE joined in a WITH), one round trip instead of three: round trips, not the server's
-// work, are most of a small group's time on loopback.
-func (l *Log) insert(ctx context.Context, tx *sql.Tx, entryArgs, hashArgs []any, size int64) error {
-	if l.db.Dialect() == store.Postgres && len(entryArgs)+len(hashArgs)+2 <= maxParams {
-		var b strings.Builder
-		b.WriteString("WITH e AS (")
-		writeInsert(&b, "tlog_entries", entryInsertColumns, len(entryArgs)/len(entryInsertColumns))
-		b.WriteString("), h AS (")
-		writeInsert(&b, "tlog_hashes", hashInsertColumns, len(hashArgs)/len(hashInsertColumns))
-		b.WriteString(") UPDATE tlog_logs SET size = ? WHERE id = ?")
-		args := append(append(append(make([]any, 0, len(entryArgs)+len(hashArgs)+2), entryArgs...), hashArgs...), size, l.id)
-		_, err := tx.ExecContext(ctx, l.db.Rebind(b.String()), args...)
+// appendRows holds, column by column, the rows an append writes.
+type appendRows struct {
+	seq, timeNS                                []int64
+	kind, ref                                  []string
+	meta, payloadHash, leafHash, payload, salt [][]byte
+	hashIdx                                    []int64
+	hash                                       [][]byte
+}
+
+// insertPostgres is the one statement that writes a group on PostgreSQL: both INSERTs and
+// the head's UPDATE joined in a WITH, with each column passed as one array and unnested,
+// so that the text is the same for every group. pgx prepares it once per connection and
+// then runs it in one round trip, where a statement with one placeholder per value had
+// another text for nearly every group size, each prepared on its first use (one more round
+// trip, and the server parsing and planning up to thousands of parameters).
+const insertPostgres = `WITH e AS (INSERT INTO tlog_entries (log_id, seq, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt)
+	SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])),
+h AS (INSERT INTO tlog_hashes (log_id, idx, hash) SELECT $1, * FROM unnest($11::bigint[], $12::bytea[]))
+UPDATE tlog_logs SET size = $13 WHERE id = $1`
+
+// insertPostgresAt is insertPostgres when the size is still $14: the UPDATE of the size
+// takes the head's row lock (after another appender's commit, PostgreSQL checks the
+// condition again on the row as that one left it), and the rows go in only when it
+// updated the head. It returns 1 when it wrote, 0 when the size had moved.
+const insertPostgresAt = `WITH u AS (UPDATE tlog_logs SET size = $13 WHERE id = $1 AND size = $14 RETURNING id),
+e AS (INSERT INTO tlog_entries (log_id, seq, time_ns, kind, ref, meta, payload_hash, leaf_hash, payload, salt)
+	SELECT u.id, x.* FROM u, unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[]) AS x),
+h AS (INSERT INTO tlog_hashes (log_id, idx, hash) SELECT u.id, y.* FROM u, unnest($11::bigint[], $12::bytea[]) AS y)
+SELECT count(*) FROM u`
+
+// frontCache is the frontier of the tree at the size the last group this Log committed
+// left: the stored hashes the next append needs, so that on PostgreSQL the next group need
+// not read them under the head's lock first.
+type frontCache struct {
+	mu     sync.Mutex
+	size   int64
+	hashes map[int64]xtlog.Hash
+}
+
+// get returns a copy of the frontier at size, or nil when it is not the one kept.
+func (c *frontCache) get(size int64) map[int64]xtlog.Hash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hashes == nil || c.size != size {
+		return nil
+	}
+	return maps.Clone(c.hashes)
+}
+
+// set keeps hashes as the frontier at size; nil forgets it.
+func (c *frontCache) set(size int64, hashes map[int64]xtlog.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.size, c.hashes = size, hashes
+}
+
+// frontierOf returns the frontier hashes of size found in mem, or nil when one is missing.
+func frontierOf(size int64, mem map[int64]xtlog.Hash) map[int64]xtlog.Hash {
+	idxs, _ := frontier(size)
+	out := make(map[int64]xtlog.Hash, len(idxs))
+	for _, x := range idxs {
+		h, ok := mem[x]
+		if !ok {
+			return nil
+		}
+		out[x] = h
+	}
+	return out
+}
+
+// insert writes the entries' and the hashes' rows and the log's new size: on PostgreSQL in
+// one statement (insertPostgres), one round trip; on SQLite, where a statement costs no
+// round trip, in multi-row INSERTs.
+func (l *Log) insert(ctx context.Context, tx *sql.Tx, rows *appendRows, size int64) error {
+	if l.db.Dialect() == store.Postgres {
+		_, err := tx.ExecContext(ctx, insertPostgres, l.id, rows.seq, rows.timeNS, rows.kind, rows.ref,
+			rows.meta, rows.payloadHash, rows.leafHash, rows.payload, rows.salt, rows.hashIdx, rows.hash, size)
 		return err
 	}
 	entries := newInserter(l.db, "tlog_entries", entryInsertColumns)
 	hashes := newInserter(l.db, "tlog_hashes", hashInsertColumns)
-	for i := 0; i < len(entryArgs); i += len(entryInsertColumns) {
-		if err := entries.add(ctx, tx, entryArgs[i:i+len(entryInsertColumns)]...); err != nil {
+	for i := range rows.seq {
+		if err := entries.add(ctx, tx, l.id, rows.seq[i], rows.timeNS[i], rows.kind[i], rows.ref[i], rows.meta[i], rows.payloadHash[i], rows.leafHash[i], rows.payload[i], rows.salt[i]); err != nil {
 			return err
 		}
 	}
-	for i := 0; i < len(hashArgs); i += len(hashInsertColumns) {
-		if err := hashes.add(ctx, tx, hashArgs[i:i+len(hashInsertColumns)]...); err != nil {
+	for i := range rows.hashIdx {
+		if err := hashes.add(ctx, tx, l.id, rows.hashIdx[i], rows.hash[i]); err != nil {
 			return err
 		}
 	}
@@ -428,10 +541,33 @@ func (l *Log) insert(ctx context.Context, tx *sql.Tx, entryArgs, hashArgs []any,
 
 // write appends records, with their salts, in tx: it locks the log's head, stores each
 // entry and the tree hashes it completes, and moves the head. It returns the receipts.
-func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []byte) ([]Receipt, error) {
+//
+// When optimistic, on PostgreSQL, and the frontier of the size the last group left is
+// known (l.front), it writes without reading the head first: the rows go in with an
+// UPDATE of the size that holds only while the size is still that one, which takes the
+// head's lock. When another process appended in between, nothing is written and it goes
+// the usual way. It also returns the frontier of the new size, for l.front once tx commits.
+func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []byte, optimistic bool) ([]Receipt, map[int64]xtlog.Hash, error) {
+	predicted := l.nextSeq.Load()
+	if optimistic && l.db.Dialect() == store.Postgres && predicted > 0 && predicted <= maxSize-int64(len(records)) {
+		if got := l.front.get(predicted); got != nil {
+			rcs, out, mem, err := l.compute(ctx, tx, records, salts, predicted, got)
+			if err != nil {
+				return nil, nil, err
+			}
+			var written int
+			if err := tx.QueryRowContext(ctx, insertPostgresAt, l.id, out.seq, out.timeNS, out.kind, out.ref,
+				out.meta, out.payloadHash, out.leafHash, out.payload, out.salt, out.hashIdx, out.hash,
+				predicted+int64(len(records)), predicted).Scan(&written); err != nil {
+				return nil, nil, err
+			}
+			if written == 1 {
+				return rcs, frontierOf(predicted+int64(len(records)), mem), nil
+			}
+		}
+	}
 	// Lock the head and, in the same query, read the hashes an append at the size the
 	// last group left needs: one round trip, when no other process appended since.
-	predicted := l.nextSeq.Load()
 	idxs, last := frontier(predicted)
 	var q strings.Builder
 	q.WriteString("SELECT l.size, h.idx, h.hash FROM tlog_logs l LEFT JOIN tlog_hashes h ON h.log_id = l.id AND h.idx IN (")
@@ -453,9 +589,11 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		// never fork. SQLite's immediate transaction already holds the write lock.
 		q.WriteString(" FOR UPDATE OF l")
 	}
+	// The IN list, not one array parameter (h.idx = ANY($1)): with the array PostgreSQL's
+	// generic plan for the prepared statement halved the appends per second at 64 callers.
 	rows, err := tx.QueryContext(ctx, l.db.Rebind(q.String()), args...)
 	if err != nil {
-		return nil, fmt.Errorf("lock log head: %w", err)
+		return nil, nil, fmt.Errorf("lock log head: %w", err)
 	}
 	var first int64
 	got := map[int64]xtlog.Hash{}
@@ -464,36 +602,57 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		var h []byte
 		if err := rows.Scan(&first, &idx, &h); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("lock log head: %w", err)
+			return nil, nil, fmt.Errorf("lock log head: %w", err)
 		}
 		if idx.Valid && len(h) == HashSize {
 			got[idx.Int64] = xtlog.Hash(h)
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, fmt.Errorf("lock log head: %w", err)
+		return nil, nil, fmt.Errorf("lock log head: %w", err)
 	}
 	if first < 0 || first > maxSize-int64(len(records)) {
-		return nil, errSizeRange
+		return nil, nil, errSizeRange
 	}
 	if first != predicted {
 		// Another process appended, or this is the first group: read what this size needs.
 		if idxs, last = frontier(first); len(idxs) > 0 {
 			if got, err = (&dbReader{ctx: ctx, db: l.db, q: tx, logID: l.id}).readSome(idxs); err != nil {
-				return nil, fmt.Errorf("read log head: %w", err)
+				return nil, nil, fmt.Errorf("read log head: %w", err)
 			}
 		}
 	}
 	if _, ok := got[last]; first > 0 && !ok {
 		// The size is one integer whoever holds the database can set: appending past
 		// entries that are not there would file records where no proof reaches.
-		return nil, fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
+		return nil, nil, fmt.Errorf("%w: the log's last entry has no stored hash", ErrTampered)
 	}
-	// Stamped under the lock, so times never go backwards along the sequence (with one
-	// clock for all appenders).
+	rcs, out, mem, err := l.compute(ctx, tx, records, salts, first, got)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := l.insert(ctx, tx, out, first+int64(len(records))); err != nil {
+		return nil, nil, err
+	}
+	return rcs, frontierOf(first+int64(len(records)), mem), nil
+}
+
+// compute stamps records as entries first, first+1, ... of the log whose frontier hashes
+// got holds (the hashes it lacks are read in tx), and returns their receipts, the rows to
+// write, and every hash it knows, new ones included.
+func (l *Log) compute(ctx context.Context, tx *sql.Tx, records []Record, salts []byte, first int64, got map[int64]xtlog.Hash) ([]Receipt, *appendRows, map[int64]xtlog.Hash, error) {
+	// Stamped under the lock, or (write's optimistic path) before an UPDATE that holds
+	// only if nobody appended since, so times never go backwards along the sequence (with
+	// one clock for all appenders).
 	stamp := time.Unix(0, l.now().UnixNano()).UTC()
 	br := &batchReader{ctx: ctx, db: l.db, q: tx, logID: l.id, mem: got}
-	var entryArgs, hashArgs []any
+	n := len(records)
+	out := &appendRows{
+		seq: make([]int64, 0, n), timeNS: make([]int64, 0, n), kind: make([]string, 0, n), ref: make([]string, 0, n),
+		meta: make([][]byte, 0, n), payloadHash: make([][]byte, 0, n), leafHash: make([][]byte, 0, n),
+		payload: make([][]byte, 0, n), salt: make([][]byte, 0, n),
+		hashIdx: make([]int64, 0, 2*n), hash: make([][]byte, 0, 2*n),
+	}
 	rcs := make([]Receipt, len(records))
 	for i := range records {
 		r := &records[i]
@@ -503,18 +662,24 @@ func (l *Log) write(ctx context.Context, tx *sql.Tx, records []Record, salts []b
 		lh := leaf.Hash(l.origin)
 		stored, err := xtlog.StoredHashesForRecordHash(seq, xtlog.Hash(lh), br)
 		if err != nil {
-			return nil, fmt.Errorf("read tree hashes: %w", err)
+			return nil, nil, nil, fmt.Errorf("read tree hashes: %w", err)
 		}
 		idx := xtlog.StoredHashIndex(0, seq)
 		for k, h := range stored {
 			br.mem[idx+int64(k)] = h
-			hashArgs = append(hashArgs, l.id, idx+int64(k), h[:])
+			out.hashIdx = append(out.hashIdx, idx+int64(k))
+			out.hash = append(out.hash, h[:])
 		}
-		entryArgs = append(entryArgs, l.id, seq, stamp.UnixNano(), r.Kind, r.Ref, leaf.Meta, leaf.PayloadHash[:], lh[:], nonNil(r.Payload), salt)
+		out.seq = append(out.seq, seq)
+		out.timeNS = append(out.timeNS, stamp.UnixNano())
+		out.kind = append(out.kind, r.Kind)
+		out.ref = append(out.ref, r.Ref)
+		out.meta = append(out.meta, leaf.Meta)
+		out.payloadHash = append(out.payloadHash, leaf.PayloadHash[:])
+		out.leafHash = append(out.leafHash, lh[:])
+		out.payload = append(out.payload, nonNil(r.Payload))
+		out.salt = append(out.salt, salt)
 		rcs[i] = Receipt{Origin: l.origin, Seq: uint64(seq), Time: stamp, LeafHash: lh, Salt: salt}
 	}
-	if err := l.insert(ctx, tx, entryArgs, hashArgs, first+int64(len(records))); err != nil {
-		return nil, err
-	}
-	return rcs, nil
+	return rcs, out, br.mem, nil
 }

@@ -25,7 +25,7 @@ func (l *Log) AppendBatchTx(ctx context.Context, tx *sql.Tx, records []Record) (
 	if err := checkRecords(records); err != nil {
 		return nil, err
 	}
-	rcs, err := l.write(ctx, tx, records, newSalts(len(records)))
+	rcs, _, err := l.write(ctx, tx, records, newSalts(len(records)), false)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: append: %w", err)
 	}

@@ -381,3 +381,55 @@ func TestAppendWithCommitsCallersWritesInGroups(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// Two Logs on one database (two processes) and AppendTx, committed or rolled back, take
+// turns: each Log's next group finds the head moved by the other and must not write at the
+// size it expected (on PostgreSQL it tries that first, from the frontier it kept).
+func TestAppendAfterAnotherAppender(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
+		ctx := context.Background()
+		key := newKey(t)
+		other, err := store.Open(ctx, dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { other.Close() })
+		a, b := openLog(t, db, key), openLog(t, other, key)
+		var want []evidence.Receipt
+		var wantRecs []evidence.Record
+		steps := "aabbaatbaTabbbaaTTab"
+		for i, step := range steps {
+			rec := record(i)
+			switch step {
+			case 'a', 'b':
+				l := a
+				if step == 'b' {
+					l = b
+				}
+				rc, err := l.Append(ctx, rec)
+				require.NoError(t, err, "step %d", i)
+				want, wantRecs = append(want, rc), append(wantRecs, rec)
+			case 't', 'T': // AppendTx through a, committed ('t') or rolled back ('T')
+				tx, err := db.BeginTx(ctx, nil)
+				require.NoError(t, err)
+				rc, err := a.AppendTx(ctx, tx, rec)
+				require.NoError(t, err)
+				if step == 'T' {
+					require.NoError(t, tx.Rollback())
+					continue
+				}
+				require.NoError(t, tx.Commit())
+				want, wantRecs = append(want, rc), append(wantRecs, rec)
+			}
+		}
+		for i, rc := range want {
+			assert.Equal(t, uint64(i), rc.Seq, "sequence numbers follow each other")
+			assert.True(t, rc.Matches(wantRecs[i]))
+		}
+		size, err := a.Size(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(len(want)), size)
+		_, err = a.Checkpoint(ctx)
+		require.NoError(t, err)
+		_, err = b.Verify(ctx, independent(t, key))
+		require.NoError(t, err)
+	})
+}

@@ -99,10 +99,12 @@ type Log struct {
 	// nextSeq is the size the last group this Log committed left, which the next group
 	// expects to find (another process may have appended since).
 	nextSeq atomic.Int64
-	stmts   stmtCache
-	hashes  hashCache
-	notes   noteCache
-	signed  signedCache
+	// front is the tree's frontier at nextSeq, on PostgreSQL (see write).
+	front  frontCache
+	stmts  stmtCache
+	hashes hashCache
+	notes  noteCache
+	signed signedCache
 }
 
 // signedCache remembers the largest checkpoint this Log signed, so that Checkpoint refuses

@@ -35,9 +35,10 @@ type StatusCallbackData struct {
 	ID string `json:"id"`
 	// Reference is the sending service's reference, when it gave one.
 	Reference string `json:"reference,omitempty"`
-	// Status is the final status the notification reached.
+	// Status is the final status the notification reached or, for a legal notice, the
+	// legal status it reached (made-available, opened, deemed-served, deemed-rejected).
 	Status Status `json:"status"`
-	// Attempts counts the delivery attempts made.
+	// Attempts counts the delivery attempts made; zero for a legal status.
 	Attempts int `json:"attempts"`
 	// Reason says why the last attempt failed.
 	Reason string `json:"reason,omitempty"`

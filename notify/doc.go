@@ -99,7 +99,13 @@
 // [CallbackChannel], enqueued in the transaction that records the final status (whose
 // event names it in [Event].Callback), so it is durable, retried on the schedule, and
 // sent at least once under a webhook-id of its own. Its idempotency key makes a status
-// call back once. The statuses of legal notices (opened, deemed) are not called back yet.
+// call back once.
+//
+// A legal notice with a [LegalNotice].CallbackURL is called back as well for each legal
+// status it reaches — made-available, opened, deemed-served or deemed-rejected — by
+// [Legal.DeemDue]: a deemed status in the transaction that records it (its event names
+// the callback), made-available and opened, which the mailbox records, at the first sweep
+// after; each once, however many sweeps run.
 //
 // # Email and SMS
 //

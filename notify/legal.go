@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,6 +138,15 @@ type LegalNotice struct {
 	// PostalAddress is where the letter goes, one line per line of the address. Required:
 	// every legal notice can fall back to paper.
 	PostalAddress string
+	// CallbackURL, when set, is where the sending service receives a StatusCallback for
+	// each legal status the notice reaches: made-available, opened, and deemed-served or
+	// deemed-rejected. DeemDue enqueues them, each once: a deemed status in the
+	// transaction that records it, made-available and opened (which the mailbox records)
+	// at the first sweep after. The notice's delivery to the mailbox, or its letter for a
+	// person without a digital address, is called back too when it reaches a final outbox
+	// status, as for a Message.CallbackURL. It needs the outbox's Config.Callbacks, which
+	// checks it as a webhook URL.
+	CallbackURL string
 }
 
 // Enqueue stores a legal notice inside tx, a transaction the caller opened on the
@@ -160,6 +170,14 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 			return "", err
 		}
 	}
+	if n.CallbackURL != "" {
+		if l.o.callback == nil {
+			return "", fail(ErrInput, "callback URL", "the outbox has no Callbacks webhook")
+		}
+		if err := l.o.callback.CheckAddress(n.CallbackURL); err != nil {
+			return "", err
+		}
+	}
 	c, err := n.Template.renderChecked(n.Personalisation)
 	if err != nil {
 		return "", err
@@ -172,15 +190,15 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 		}
 	}
 	if n.To == "" {
-		id, err := l.enqueueLetter(ctx, tx, c, n.PostalAddress, n.Reference, n.IdempotencyKey, "")
+		id, err := l.enqueueLetter(ctx, tx, c, n.PostalAddress, n.Reference, n.IdempotencyKey, "", n.CallbackURL)
 		if err != nil {
 			return "", err
 		}
 		// A notice without a mailbox is its letter, and nothing is left to deem.
 		_, err = tx.ExecContext(ctx, l.o.db.Rebind(`INSERT INTO notify_legal
-			(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at)
-			VALUES (?, ?, '', ?, '', ?, '', 0, 1, ?) ON CONFLICT (id) DO NOTHING`),
-			id, l.rule.ID, n.PostalAddress, id, l.now().UnixNano())
+			(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at, callback)
+			VALUES (?, ?, '', ?, '', ?, '', 0, 1, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			id, l.rule.ID, n.PostalAddress, id, l.now().UnixNano(), n.CallbackURL)
 		if err != nil {
 			return "", fmt.Errorf("notify: legal: %w", err)
 		}
@@ -190,7 +208,7 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 		return "", err
 	}
 	id, err := l.o.Enqueue(ctx, tx, Message{Channel: l.m.Name(), To: n.To, Template: n.Template,
-		Personalisation: n.Personalisation, Reference: n.Reference, IdempotencyKey: n.IdempotencyKey})
+		Personalisation: n.Personalisation, Reference: n.Reference, IdempotencyKey: n.IdempotencyKey, CallbackURL: n.CallbackURL})
 	if err != nil {
 		return "", err
 	}
@@ -208,9 +226,9 @@ func (l *Legal) Enqueue(ctx context.Context, tx *sql.Tx, n LegalNotice) (string,
 		}
 	}
 	_, err = tx.ExecContext(ctx, l.o.db.Rebind(`INSERT INTO notify_legal
-		(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at)
-		VALUES (?, ?, ?, ?, ?, '', '', 0, 0, ?) ON CONFLICT (id) DO NOTHING`),
-		id, l.rule.ID, n.To, n.PostalAddress, alertID, l.now().UnixNano())
+		(id, rule, recipient, postal, alert_id, letter_id, deemed_status, deemed_at, settled, created_at, callback)
+		VALUES (?, ?, ?, ?, ?, '', '', 0, 0, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		id, l.rule.ID, n.To, n.PostalAddress, alertID, l.now().UnixNano(), n.CallbackURL)
 	if err != nil {
 		return "", fmt.Errorf("notify: legal: %w", err)
 	}
@@ -264,9 +282,10 @@ func letterContent(c *Content) *Content {
 }
 
 // enqueueLetter enqueues the letter of a notice in tx. of is the notice's ID when the
-// letter follows a notice in the mailbox.
-func (l *Legal) enqueueLetter(ctx context.Context, tx *sql.Tx, c *Content, postal, reference, key, of string) (string, error) {
-	m := Message{Channel: l.letter, To: postal, Template: letterBody, Personalisation: map[string]any{"notice": c.Text}, Reference: reference}
+// letter follows a notice in the mailbox; callback, the URL of the letter's own status
+// callback, if any.
+func (l *Legal) enqueueLetter(ctx context.Context, tx *sql.Tx, c *Content, postal, reference, key, of, callback string) (string, error) {
+	m := Message{Channel: l.letter, To: postal, Template: letterBody, Personalisation: map[string]any{"notice": c.Text}, Reference: reference, CallbackURL: callback}
 	if c.Subject != "" {
 		m.Template, m.Personalisation["subject"] = letterWithSubject, c.Subject
 	}
@@ -300,21 +319,24 @@ type LegalStatus struct {
 	LetterID string `json:"letterId,omitempty"`
 }
 
-// legalRow is a notify_legal row, with its mailbox times.
+// legalRow is a notify_legal row, with its mailbox times and reference.
 type legalRow struct {
 	id, rule, postal, alertID, letterID, deemed string
+	callback, sent, reference                   string
 	deemedAt, available, opened                 time.Time
 	inMailbox                                   bool
 }
 
 const legalSelect = `SELECT l.id, l.rule, l.postal, l.alert_id, l.letter_id, l.deemed_status, l.deemed_at,
+	l.callback, l.callbacks_sent, COALESCE(m.reference, ''),
 	COALESCE(m.available_at, 0), COALESCE(m.opened_at, 0), m.id IS NOT NULL
 	FROM notify_legal l LEFT JOIN notify_mailbox m ON m.id = l.id`
 
 func scanLegal(sc interface{ Scan(...any) error }) (*legalRow, error) {
 	var r legalRow
 	var deemedAt, avail, opened int64
-	if err := sc.Scan(&r.id, &r.rule, &r.postal, &r.alertID, &r.letterID, &r.deemed, &deemedAt, &avail, &opened, &r.inMailbox); err != nil {
+	if err := sc.Scan(&r.id, &r.rule, &r.postal, &r.alertID, &r.letterID, &r.deemed, &deemedAt,
+		&r.callback, &r.sent, &r.reference, &avail, &opened, &r.inMailbox); err != nil {
 		return nil, err
 	}
 	if deemedAt != 0 {
@@ -425,46 +447,48 @@ func (l *Legal) DeemDue(ctx context.Context) (int, error) {
 
 // deem settles what is due of one notice, in one transaction.
 func (l *Legal) deem(ctx context.Context, id string) (bool, error) {
-	did := false
+	did, woke := false, false
 	err := l.o.db.InTx(ctx, func(tx *sql.Tx) error {
-		did = false
-		r, err := scanLegal(tx.QueryRowContext(ctx, l.o.db.Rebind(legalSelect+" WHERE l.id = ? AND l.settled = 0"), id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // settled meanwhile by another sweep
+		did, woke = false, false
+		read := func() (*legalRow, *deemPlan, error) {
+			r, err := scanLegal(tx.QueryRowContext(ctx, l.o.db.Rebind(legalSelect+" WHERE l.id = ? AND l.settled = 0"), id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, nil, nil // settled meanwhile by another sweep
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("notify: deem: %w", err)
+			}
+			p, err := l.plan(r, l.now())
+			return r, p, err
 		}
+		r, p, err := read()
+		if r == nil || err != nil || p.idle() {
+			return err
+		}
+		// Something is to be written: lock the row, then read it again, so that two sweeps
+		// never both write what one read (on PostgreSQL; SQLite's write lock, taken when
+		// the transaction began, already orders them), and so that a notice the person
+		// opens meanwhile is seen here or goes back to the sweep (Mailbox.Open).
+		res, err := tx.ExecContext(ctx, l.o.db.Rebind("UPDATE notify_legal SET settled = settled WHERE id = ? AND settled = 0"), id)
 		if err != nil {
 			return fmt.Errorf("notify: deem: %w", err)
 		}
-		now := l.now()
-		d, err := l.rule.Decide(l.cal, r.available, r.opened, now)
-		if err != nil {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		deemed, letterID := r.deemed, r.letterID
-		if deemed == "" && (d.Status == DeemedServed || d.Status == DeemedRejected) {
-			deemed = string(d.Status)
-			ev := Event{Status: d.Status, At: now, Rule: l.rule.ID, Due: d.At}
-			rec, err := record(id, ev, nil)
-			if err != nil {
-				return err
-			}
-			if _, err := l.o.log.AppendTx(ctx, tx, rec); err != nil {
-				return fmt.Errorf("notify: evidence: %w", err)
-			}
-			r.deemedAt = d.At
+		if r, p, err = read(); r == nil || err != nil || p.idle() {
+			return err
+		}
+
+		deemed, letterID, sent := r.deemed, r.letterID, r.sent
+		var deemEv *Event
+		if p.deem != "" {
+			deemed = string(p.deem)
+			deemEv = &Event{Status: p.deem, At: p.now, Rule: l.rule.ID, Due: p.at}
+			r.deemedAt = p.at
 			did = true
 		}
-		// The letter goes when the notice is still unopened at the later of the rule's
-		// date and LetterAfter.
-		due, err := l.rule.Due(l.cal, r.available)
-		if err != nil {
-			return err
-		}
-		letterAt := due
-		if a := r.available.Add(l.letterAfter); a.After(letterAt) {
-			letterAt = a
-		}
-		if letterID == "" && r.opened.IsZero() && !now.Before(letterAt) {
+		if p.letter {
 			// Read in tx: SQLite's write lock, which tx holds, would block a read outside it.
 			var c Content
 			var reference string
@@ -472,31 +496,112 @@ func (l *Legal) deem(ctx context.Context, id string) (bool, error) {
 			if err != nil {
 				return fmt.Errorf("notify: deem: %w", err)
 			}
-			if letterID, err = l.enqueueLetter(ctx, tx, &c, r.postal, reference, "", id); err != nil {
+			if letterID, err = l.enqueueLetter(ctx, tx, &c, r.postal, reference, "", id, ""); err != nil {
 				return err
 			}
 			did = true
 		}
-		// Nothing more to do once the rule has decided and the letter went, or will never
-		// go because the person opened the notice.
+		for _, ev := range p.callbacks {
+			cb, err := l.o.enqueueCallback(ctx, tx, id, r.callback, r.reference, ev)
+			if err != nil {
+				return err
+			}
+			if deemEv != nil && ev.Status == deemEv.Status {
+				deemEv.Callback = cb
+			}
+			sent = strings.TrimSpace(sent + " " + string(ev.Status))
+		}
+		if deemEv != nil {
+			rec, err := record(id, *deemEv, nil)
+			if err != nil {
+				return err
+			}
+			if _, err := l.o.log.AppendTx(ctx, tx, rec); err != nil {
+				return fmt.Errorf("notify: evidence: %w", err)
+			}
+		}
 		settled := 0
-		if (deemed != "" || d.Status == Opened) && (letterID != "" || !r.opened.IsZero()) {
+		if p.settled {
 			settled = 1
 		}
-		if !did && settled == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, l.o.db.Rebind("UPDATE notify_legal SET deemed_status = ?, deemed_at = ?, letter_id = ?, settled = ? WHERE id = ?"),
-			deemed, unixOrZero(r.deemedAt), letterID, settled, id)
+		_, err = tx.ExecContext(ctx, l.o.db.Rebind("UPDATE notify_legal SET deemed_status = ?, deemed_at = ?, letter_id = ?, callbacks_sent = ?, settled = ? WHERE id = ?"),
+			deemed, unixOrZero(r.deemedAt), letterID, sent, settled, id)
 		if err != nil {
 			return fmt.Errorf("notify: deem: %w", err)
 		}
+		woke = did || len(p.callbacks) > 0
 		return nil
 	})
-	if err == nil && did {
+	if err == nil && woke {
 		l.o.wake()
 	}
 	return did, err
+}
+
+// deemPlan is what a sweep is to write of one notice.
+type deemPlan struct {
+	now time.Time
+	// deem is the status the rule now deems the notice, when it is to be recorded; at is
+	// the rule's date for it.
+	deem Status
+	at   time.Time
+	// letter is set when the letter is to go now.
+	letter bool
+	// callbacks are the status callbacks to enqueue.
+	callbacks []Event
+	// settled is set when nothing is left to do after this.
+	settled bool
+}
+
+// idle reports whether the plan writes nothing.
+func (p *deemPlan) idle() bool {
+	return p.deem == "" && !p.letter && len(p.callbacks) == 0 && !p.settled
+}
+
+// plan decides what a sweep at now writes of notice r.
+func (l *Legal) plan(r *legalRow, now time.Time) (*deemPlan, error) {
+	p := &deemPlan{now: now}
+	d, err := l.rule.Decide(l.cal, r.available, r.opened, now)
+	if err != nil {
+		return nil, err
+	}
+	deemed, deemedAt := Status(r.deemed), r.deemedAt
+	if deemed == "" && (d.Status == DeemedServed || d.Status == DeemedRejected) {
+		p.deem, p.at = d.Status, d.At
+		deemed, deemedAt = d.Status, d.At
+	}
+	// The letter goes when the notice is still unopened at the later of the rule's date
+	// and LetterAfter.
+	due, err := l.rule.Due(l.cal, r.available)
+	if err != nil {
+		return nil, err
+	}
+	letterAt := due
+	if a := r.available.Add(l.letterAfter); a.After(letterAt) {
+		letterAt = a
+	}
+	letterID := r.letterID
+	if letterID == "" && r.opened.IsZero() && !now.Before(letterAt) {
+		p.letter = true
+		letterID = "due"
+	}
+	if r.callback != "" {
+		sent := strings.Fields(r.sent)
+		for _, ev := range []Event{
+			{Status: MadeAvailable, At: r.available},
+			{Status: Opened, At: r.opened},
+			{Status: deemed, At: deemedAt},
+		} {
+			if ev.Status != "" && !ev.At.IsZero() && !slices.Contains(sent, string(ev.Status)) {
+				p.callbacks = append(p.callbacks, ev)
+			}
+		}
+	}
+	// Nothing more to do once the rule has decided and the letter went, or will never go
+	// because the person opened the notice; the callbacks of what was seen go now. An
+	// opening after that sends the notice back to the sweep (Mailbox.Open).
+	p.settled = (deemed != "" || d.Status == Opened) && (letterID != "" || !r.opened.IsZero())
+	return p, nil
 }
 
 func unixOrZero(t time.Time) int64 {

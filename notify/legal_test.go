@@ -79,7 +79,8 @@ func newLegalFixture(t testing.TB, db *store.DB, rule notify.Rule, cal *notify.C
 	require.NoError(t, err)
 	letters, err := notify.NewLetterChannel(notify.LetterConfig{Printer: f.printer, From: []string{"Agencia Ejemplo", "Calle Mayor 1", "28013 Madrid"}, Location: cet})
 	require.NoError(t, err)
-	f.outbox, err = notify.Open(ctx, db, notify.Config{Log: f.log, Channels: []notify.Channel{f.mailbox, letters, newHook(t, "")}, Now: f.clk.Now})
+	f.outbox, err = notify.Open(ctx, db, notify.Config{Log: f.log, Channels: []notify.Channel{f.mailbox, letters, newHook(t, "")},
+		Schedule: legalSchedule, Now: f.clk.Now})
 	require.NoError(t, err)
 	cfg := notify.LegalConfig{Outbox: f.outbox, Mailbox: f.mailbox, Rule: &rule, Calendar: cal, Sender: "agency.example",
 		Letter: "letter", Signer: agencyKey, Now: f.clk.Now}
@@ -91,6 +92,12 @@ func newLegalFixture(t testing.TB, db *store.DB, rule notify.Rule, cal *notify.C
 	f.disp = dispatcher(t, f.outbox, 2)
 	return f
 }
+
+// legalSchedule retries at once: the fixture's clock moves only when a test moves it, so
+// under the standard schedule an attempt that failed for a passing reason (a busy
+// database under a full test run) would wait for a time that never comes, and send would
+// return with the notice not in the mailbox.
+var legalSchedule = []time.Duration{0, 0, 0}
 
 var decision = func() *notify.Template {
 	t, err := notify.ParseTemplate(notify.EmailTemplate, "Subject: Resolución ((case))\nSu solicitud ((case)) ha sido ((outcome)).\n\nPuede recurrir en un mes.")
@@ -121,6 +128,11 @@ func (f *legalFixture) send(t testing.TB, n notify.LegalNotice) string {
 	id, err := f.legal.Send(context.Background(), n)
 	require.NoError(t, err)
 	require.NoError(t, f.disp.RunUntilEmpty(context.Background()))
+	if n.To != "" {
+		got, err := f.outbox.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, notify.Delivered, got.Status, "the notice is in the mailbox after %d attempts (last failure: %s)", got.Attempts, got.Reason)
+	}
 	return id
 }
 

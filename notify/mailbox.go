@@ -78,6 +78,15 @@ CREATE TABLE notify_legal (
 	created_at    BIGINT  NOT NULL
 );
 CREATE INDEX notify_legal_open ON notify_legal (rule, created_at) WHERE settled = 0;`,
+}, {
+	// callback is the sending service's URL for status callbacks (LegalNotice.CallbackURL);
+	// callbacks_sent lists, space-separated, the legal statuses whose callback the sweep
+	// has enqueued, so that it enqueues each once.
+	Version: 2,
+	Name:    "add notify legal status callbacks",
+	SQL: `
+ALTER TABLE notify_legal ADD COLUMN callback TEXT NOT NULL DEFAULT '';
+ALTER TABLE notify_legal ADD COLUMN callbacks_sent TEXT NOT NULL DEFAULT '';`,
 }}
 
 // OpenMailbox opens the mailbox in db, creating its tables when needed.
@@ -259,6 +268,12 @@ func (m *Mailbox) Open(ctx context.Context, recipient, id string) (*Notice, erro
 		}
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return evidence.Record{}, errStored
+		}
+		// A legal notice whose sender asked for status callbacks goes back to the sweep
+		// (Legal.DeemDue), which calls "opened" back, even when it had settled the notice.
+		// The row lock this takes orders this transaction with the sweep's (Legal.deem).
+		if _, err := tx.ExecContext(ctx, m.db.Rebind("UPDATE notify_legal SET settled = 0 WHERE id = ? AND callback <> ''"), id); err != nil {
+			return evidence.Record{}, fmt.Errorf("notify: mailbox: %w", err)
 		}
 		n.Opened = time.Unix(0, now.UnixNano()).UTC()
 		return record(id, Event{Status: Opened, At: now}, nil)

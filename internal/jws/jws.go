@@ -94,6 +94,20 @@ func SignCanonical(signer crypto.Signer, typ string, v any) (string, error) {
 	if serr != nil {
 		return "", serr
 	}
+	return sign(signer, alg, typ, payload)
+}
+
+// SignPayload signs payload, which the caller has written as RFC 8785 canonical JSON
+// itself, as SignCanonical signs the canonical JSON of a value. Its errors are *SignError.
+func SignPayload(signer crypto.Signer, typ string, payload []byte) (string, error) {
+	alg, ok := Algorithm(signer.Public())
+	if !ok {
+		return "", &SignError{StepKey, errors.New("the key is neither ECDSA P-256 nor Ed25519")}
+	}
+	return sign(signer, alg, typ, payload)
+}
+
+func sign(signer crypto.Signer, alg jose.SignatureAlgorithm, typ string, payload []byte) (string, error) {
 	header, _ := json.Marshal(map[string]string{"alg": string(alg), "typ": typ})
 	input := b64(header) + "." + b64(payload)
 	var sig []byte
