@@ -21,19 +21,20 @@ type archiveToken struct {
 
 // readArchives parses the archive time-stamps of a CAdES signature, latest first, and
 // returns the digest algorithms their imprints need over the document.
-func readArchives(raw [][]byte) ([]*archiveToken, []crypto.Hash) {
-	return readArchiveTokens(raw, true)
+func readArchives(raw [][]byte, known ...*x509.Certificate) ([]*archiveToken, []crypto.Hash) {
+	return readArchiveTokens(raw, true, known...)
 }
 
 // readArchiveTokens is readArchives; withIndex says whether each token carries an
-// ats-hash-index-v3 (CAdES), or not (JAdES arcTst). pos of each is its index in raw.
-func readArchiveTokens(raw [][]byte, withIndex bool) ([]*archiveToken, []crypto.Hash) {
+// ats-hash-index-v3 (CAdES), or not (JAdES arcTst). pos of each is its index in raw. A
+// token's certificate with the DER of one in known is not parsed again.
+func readArchiveTokens(raw [][]byte, withIndex bool, known ...*x509.Certificate) ([]*archiveToken, []crypto.Hash) {
 	var out []*archiveToken
 	var hashes []crypto.Hash
 	for i, der := range raw {
 		a := &archiveToken{pos: i}
 		out = append(out, a)
-		if a.tok, a.err = parseToken(der); a.err != nil {
+		if a.tok, a.err = parseToken(der, known...); a.err != nil {
 			continue
 		}
 		if !withIndex {

@@ -351,7 +351,7 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 	if !u.revocation.empty() {
 		v.rc.embedded = &u.revocation
 	}
-	archives, archiveHashes := readArchiveTokens(u.archives, false)
+	archives, archiveHashes := readArchiveTokens(u.archives, false, append(append([]*x509.Certificate(nil), s.certs...), u.certs...)...)
 	var digest, input []byte
 	prefix := []byte(s.encHeader + ".")
 	docHashes := map[crypto.Hash]hash.Hash{}

@@ -63,14 +63,17 @@ var errTokenStructure = fmt.Errorf("malformed signed-data")
 // with signed attributes, the single message-digest is the digest of the TSTInfo, a
 // signing-time (if any) is within the certificate's validity, and the signature is over
 // the attributes; without them, over the TSTInfo.
-func parseSignedToken(b []byte) (*signedToken, error) {
-	st, raw, err := readSignedToken(b)
+//
+// A certificate whose DER is that of one in known (the signature's own, already parsed
+// in this validation) is that certificate, not parsed again.
+func parseSignedToken(b []byte, known ...*x509.Certificate) (*signedToken, error) {
+	st, raw, err := readSignedToken(b, known)
 	if err != nil {
 		der, berErr := ber.ToDER(b)
 		if berErr != nil {
 			return nil, err
 		}
-		if st, raw, err = readSignedToken(der); err != nil {
+		if st, raw, err = readSignedToken(der, known); err != nil {
 			return nil, err
 		}
 	}
@@ -86,7 +89,7 @@ func parseSignedToken(b []byte) (*signedToken, error) {
 
 // readSignedToken reads the structure: ContentInfo, SignedData, its certificates and
 // SignerInfos.
-func readSignedToken(der []byte) (*signedToken, []rawTokenSigner, error) {
+func readSignedToken(der []byte, known []*x509.Certificate) (*signedToken, []rawTokenSigner, error) {
 	in := cryptobyte.String(der)
 	var ci, wrapped, sd, algs, encap, eContentWrap, eContent, infos cryptobyte.String
 	var ct, ect asn1.ObjectIdentifier
@@ -133,9 +136,12 @@ func readSignedToken(der []byte) (*signedToken, []rawTokenSigner, error) {
 		if len(st.certs) == limits.MaxSignatureCertificates {
 			return nil, nil, fmt.Errorf("more than %d certificates", limits.MaxSignatureCertificates)
 		}
-		cert, err := x509.ParseCertificate(c)
-		if err != nil {
-			return nil, nil, fmt.Errorf("certificate: %v", err)
+		cert := knownCertificate(known, c)
+		if cert == nil {
+			var err error
+			if cert, err = x509.ParseCertificate(c); err != nil {
+				return nil, nil, fmt.Errorf("certificate: %v", err)
+			}
 		}
 		st.certs = append(st.certs, cert)
 	}
@@ -257,4 +263,14 @@ func verifyTokenSigner(st *signedToken, r rawTokenSigner) (tokenSigner, error) {
 		return s, fmt.Errorf("signature: %v", err)
 	}
 	return s, nil
+}
+
+// knownCertificate returns the certificate of known whose DER is der, or nil.
+func knownCertificate(known []*x509.Certificate, der []byte) *x509.Certificate {
+	for _, c := range known {
+		if bytes.Equal(c.Raw, der) {
+			return c
+		}
+	}
+	return nil
 }

@@ -104,7 +104,7 @@ func TestSignedTokenSignerChecks(t *testing.T) {
 	tsa := pki.TSA()
 	swapped := &dpitest.Credential{Key: tsa.Key, Cert: tsa.Cert}
 	tok := testToken(t, swapped)
-	st, raw, err := readSignedToken(tok)
+	st, raw, err := readSignedToken(tok, nil)
 	require.NoError(t, err)
 	st.certs = []*x509.Certificate{other.TSA().Cert}
 	_, err = verifyTokenSigner(st, raw[0])

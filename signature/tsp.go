@@ -105,8 +105,8 @@ func parseTSResponse(b []byte) (ts *timestamp.Timestamp, err error) {
 // parseTSToken is what timestamp.Parse does, on the token's SignedData read and verified
 // once by parseSignedToken (which also checks that the signed content is a TSTInfo, RFC
 // 3161 §2.4.2, as the library does not), with the TSTInfo read here.
-func parseTSToken(b []byte) (*timestamp.Timestamp, *signedToken, error) {
-	st, err := parseSignedToken(b)
+func parseTSToken(b []byte, known ...*x509.Certificate) (*timestamp.Timestamp, *signedToken, error) {
+	st, err := parseSignedToken(b, known...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,13 +157,15 @@ type tstInfo struct {
 // roots at the time it states. It returns that time and the TSA certificate's chain, the
 // TSA certificate first.
 func checkTimestamp(token, sigValue []byte, roots, intermediates *x509.CertPool) (time.Time, []*x509.Certificate, error) {
-	return checkTimestampSkip(token, sigValue, roots, intermediates, nil)
+	return checkTimestampSkip(token, sigValue, roots, intermediates, nil, nil)
 }
 
 // checkTimestampSkip is checkTimestamp, with the token's certificates for which anchor
-// returns true left out of the intermediates (see token.verifySkip).
-func checkTimestampSkip(token, sigValue []byte, roots, intermediates *x509.CertPool, anchor func(*x509.Certificate) bool) (time.Time, []*x509.Certificate, error) {
-	tok, err := parseToken(token)
+// returns true left out of the intermediates (see token.verifySkip), and those in known
+// not parsed again (see parseSignedToken).
+func checkTimestampSkip(token, sigValue []byte, roots, intermediates *x509.CertPool, anchor func(*x509.Certificate) bool,
+	known []*x509.Certificate) (time.Time, []*x509.Certificate, error) {
+	tok, err := parseToken(token, known...)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
@@ -177,12 +179,14 @@ type token struct {
 	st *signedToken
 }
 
-func parseToken(der []byte) (*token, error) {
+// parseToken parses and verifies a token's SignedData and reads its TSTInfo; a certificate
+// of known is reused for the same DER (see parseSignedToken).
+func parseToken(der []byte, known ...*x509.Certificate) (*token, error) {
 	if len(der) > limits.MaxTSAResponse {
 		// No real token is near this size; BER is rewritten to DER before it is read.
 		return nil, fmt.Errorf("time-stamp token over %d bytes", limits.MaxTSAResponse)
 	}
-	ts, st, err := parseTSToken(der)
+	ts, st, err := parseTSToken(der, known...)
 	if err != nil {
 		return nil, fmt.Errorf("time-stamp token: %v", err)
 	}

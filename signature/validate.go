@@ -219,7 +219,7 @@ func (v *validation) cades(doc io.Reader, sig []byte) (*Report, error) {
 		// Without an allowed digest the document is not even read.
 		return v.finish(), nil
 	}
-	archives, archiveHashes := readArchives(s.archives)
+	archives, archiveHashes := readArchives(s.archives, s.certs...)
 	digests, err := hashStreamAll(v.ctx, append([]crypto.Hash{s.hash}, archiveHashes...), doc)
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (v *validation) timestamp(token, sigValue []byte, certs []*x509.Certificate
 		roots = v.policy.Roots
 	}
 	inter := v.intermediates(roots, certs)
-	t, tsa, err := checkTimestampSkip(token, sigValue, roots, inter, v.anchorOf(roots))
+	t, tsa, err := checkTimestampSkip(token, sigValue, roots, inter, v.anchorOf(roots), certs)
 	if err == nil {
 		v.learnAnchor(roots, tsa)
 		err = validUntil(tsa, control)
