@@ -299,7 +299,8 @@ func (p *PKI) init(opts PKIOptions) error {
 	}
 
 	// The TSA's certificate must also cover the wall clock: digitorus/pkcs7 writes the
-	// wall-clock time into the token's signing-time attribute and checks it on parsing.
+	// wall-clock time into the token's signing-time attribute, and a token is refused when
+	// it falls outside the signer's validity.
 	lo, hi := spanWithWallClock(t0)
 	tsaValidity := opts.TSAValidity
 	if tsaValidity <= 0 {
