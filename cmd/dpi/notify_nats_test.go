@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +19,8 @@ import (
 )
 
 // startTestNATS starts a NATS server embedded in the test process on loopback, with
-// JetStream when js is set, and returns its URL.
-func startTestNATS(t *testing.T, js bool) string {
+// JetStream when js is set.
+func startTestNATS(t *testing.T, js bool) *server.Server {
 	t.Helper()
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: js,
 		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
@@ -31,7 +31,7 @@ func startTestNATS(t *testing.T, js bool) string {
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	})
-	return srv.ClientURL()
+	return srv
 }
 
 // queueN stores n webhook notifications with send --queue and returns their IDs.
@@ -40,7 +40,7 @@ func (f *notifyFixture) queueN(t *testing.T, n int) []string {
 	tmpl := f.file(t, "ready.txt", "Your documents ((ref)) are ready.")
 	ids := make([]string, n)
 	for i := range ids {
-		code, out, errOut := f.run(t, "send", "--template", tmpl, "--to", "webhook:"+f.hook.URL(), "--var", fmt.Sprintf("ref=D-%d", i),
+		code, out, errOut := f.run(t, "send", "--template", tmpl, "--to", "webhook:"+f.hook.URL(), "--var", "ref="+strconv.Itoa(i),
 			"--webhook-secret", testWebhookSecret, "--insecure-allow-http", "--queue")
 		require.Equal(t, exitOK, code, errOut)
 		ids[i] = lastLine(out)
@@ -52,11 +52,13 @@ func (f *notifyFixture) queueN(t *testing.T, n int) []string {
 // outbox's work through its JetStream stream: every notification reaches the receiver once
 // and is recorded as delivered.
 func TestNotifyRunFanOut(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dsn string, _ *store.DB) {
+	storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
 		const n, stream = 24, "DPI_NOTIFY_TEST"
-		natsURL := startTestNATS(t, true)
+		srv := startTestNATS(t, true)
+		natsURL := srv.ClientURL()
 		f := newNotifyFixture(t, dsn)
-		ids := f.queueN(t, n)
+		// run never creates the database: the first send does.
+		ids := f.queueN(t, 1)
 
 		type result struct {
 			code        int
@@ -74,9 +76,17 @@ func TestNotifyRunFanOut(t *testing.T) {
 				results <- result{code, out.String(), errOut.String()}
 			}()
 		}
-		require.Eventually(t, func() bool { return len(f.hook.received()) >= n }, time.Minute, 10*time.Millisecond,
-			"every notification delivered")
-		// Interrupted, each run ends its attempts in flight and records their outcomes.
+		// Both runs are past opening the outbox, connected and consuming, before the rest
+		// is queued, so that an interrupt never finds one of them still starting.
+		require.Eventually(t, func() bool { return srv.NumClients() == 2 }, time.Minute, 10*time.Millisecond, "both runs connected")
+		ids = append(ids, f.queueN(t, n-1)...)
+		// The receiver counts a request before the dispatcher reads the answer, and an
+		// attempt interrupted then is left to its lease: interrupt once all are recorded.
+		require.Eventually(t, func() bool {
+			var delivered int
+			err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM notify_messages WHERE status = 'delivered'").Scan(&delivered)
+			return err == nil && delivered == n
+		}, time.Minute, 10*time.Millisecond, "every notification recorded as delivered")
 		cancel()
 		for range 2 {
 			r := <-results
@@ -124,7 +134,7 @@ func TestNotifyRunFanOutRefused(t *testing.T) {
 	require.NoError(t, err)
 	closed := l.Addr().String()
 	require.NoError(t, l.Close())
-	withJS, withoutJS := startTestNATS(t, true), startTestNATS(t, false)
+	withJS, withoutJS := startTestNATS(t, true).ClientURL(), startTestNATS(t, false).ClientURL()
 	secret := []string{"--webhook-secret", testWebhookSecret, "--insecure-allow-http"}
 	tests := []struct {
 		name string
