@@ -169,6 +169,11 @@ func TestAttackUniversalSignatureForgery(t *testing.T) {
 		{"byteRange of three numbers", replaceSameLength(t, signed, sd.brStart, sd.brEnd, fmt.Sprintf("[0 %d %d]", sd.br[1], sd.br[2])), "byteRange: 3 numbers, not 4"},
 		{"contents missing", replaceSameLength(t, signed, ctAt, ctAt+len("/Contents"), "/Contentz"), "contents: /Contents is not a direct hex string"},
 		{"contents empty", replaceSameLength(t, signed, sd.ctStart+1, sd.ctEnd-1, strings.Repeat("0", sd.ctEnd-sd.ctStart-2)), "cms"},
+		{"contents padded with non-zero bytes after the cms", func() []byte {
+			d := bytes.Clone(signed)
+			copy(d[sd.ctEnd-9:sd.ctEnd-1], "45766521")
+			return d
+		}(), "contents: non-zero bytes after the cms in /Contents"},
 		{"contents not a hex string", func() []byte {
 			d := bytes.Clone(signed)
 			d[sd.ctStart], d[sd.ctEnd-1] = '(', ')'
@@ -389,4 +394,185 @@ func TestAttackShadow(t *testing.T) {
 		doc = appendRevision(t, doc, "", tObj{root, cat})
 		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
 	})
+}
+
+// Sneaky signature attack (Mainka, Mladenov, Rohlmann, Schwenk, "Breaking the Specification:
+// PDF Certification", S&P 2021): after a signature, a new signature or document time-stamp
+// field whose widget covers the page with the forger's appearance. Adding signatures is
+// allowed, so each variant is an overlay that no valid later signature vouches for: an
+// unsigned field, a "document time-stamp" (even under no-changes certification), a garbage
+// signature, one by a signer the policy does not trust, or a second field that reuses the
+// signed signature dictionary.
+func TestAttackSneakySignature(t *testing.T) {
+	f := newFixture(t)
+	overlay := tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>",
+		"1 1 1 rg 0 0 612 792 re f 0 g BT /F1 18 Tf 72 720 Td (Pay 1,000,000 EUR to Eve) Tj ET")
+	const fullPage = "/Rect [0 0 612 792] /F 4 /AP << /N 22 0 R >>"
+	// addField appends an update with the signature field 20 on the page and in the form.
+	addField := func(t *testing.T, doc []byte, field string, objs ...tObj) []byte {
+		t.Helper()
+		_, _, root := lastTrailer(t, doc)
+		sd := findSigDict(t, doc)
+		sigField := fmt.Sprintf("%d 0 R]", sigObjectNumber(t, doc, sd)+1)
+		cat := objectBody(t, doc, root)
+		require.Contains(t, cat, sigField)
+		cat = strings.Replace(cat, sigField, strings.TrimSuffix(sigField, "]")+" 20 0 R]", 1)
+		pg := strings.Replace(objectBody(t, doc, ptPage), sigField, strings.TrimSuffix(sigField, "]")+" 20 0 R]", 1)
+		objs = append([]tObj{{root, cat}, {ptPage, pg},
+			{20, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Evil) /P %d 0 R %s >>", ptPage, field)}}, objs...)
+		return appendRevision(t, doc, "", objs...)
+	}
+	in := pdftest.New(pdftest.Options{Form: true})
+	garbageTS := tObj{21, "<< /Type /DocTimeStamp /SubFilter /ETSI.RFC3161 /ByteRange [0 1 2 3] /Contents <00> >>"}
+	garbageSig := tObj{21, "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>"}
+
+	tests := []struct {
+		name   string
+		cert   Certification
+		doc    func(t *testing.T, signed []byte) []byte
+		reason string
+	}{
+		{"a document time-stamp over the page under no-changes certification", CertifyNoChanges, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageTS, tObj{22, overlay})
+		}, "documentTimeStamp"},
+		{"a document time-stamp over the page under form fill", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageTS, tObj{22, overlay})
+		}, "documentTimeStamp"},
+		{"a time-stamp typed /Sig over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, tObj{21, "<< /Type /Sig /SubFilter /ETSI.RFC3161 /ByteRange [0 1 2 3] /Contents <00> >>"}, tObj{22, overlay})
+		}, "20 0 R (documentTimeStamp)"},
+		{"an unsigned signature field over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, fullPage, tObj{22, overlay})
+		}, "20 0 R (signature)"},
+		{"an unsigned signature field with only a background over the page", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/Rect [0 0 612 792] /MK << /BG [1 1 1] >>")
+		}, "20 0 R (signature)"},
+		{"a garbage signature over the page", Approval, func(t *testing.T, d []byte) []byte {
+			return addField(t, d, "/V 21 0 R "+fullPage, garbageSig, tObj{22, overlay})
+		}, "a later signature that does not validate draws on the page"},
+		{"a signature by a signer the policy does not trust, over the page", CertifyFormFill, func(t *testing.T, d []byte) []byte {
+			eve := newFixture(t)
+			return eve.sign(t, eve.signer(t, LevelB, Config{Visible: &Appearance{Page: 1, X: 0, Y: 0, W: 612, H: 792}}), d)
+		}, "a later signature that does not validate draws on the page"},
+		{"a second field reusing the signed signature dictionary", Approval, func(t *testing.T, d []byte) []byte {
+			sig := sigObjectNumber(t, d, findSigDict(t, d))
+			return addField(t, d, fmt.Sprintf("/V %d 0 R %s", sig, fullPage), tObj{22, overlay})
+		}, "field: the signature dictionary is the value of several fields"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			refused(t, f, tc.doc(t, signed), "Signature1", tc.reason)
+		})
+	}
+
+	// What a later signer legitimately adds stays allowed: an empty invisible signature
+	// field, and a hidden document time-stamp field.
+	allowed := []struct {
+		name  string
+		field string
+		objs  []tObj
+	}{
+		{"an empty invisible signature field", "/Rect [0 0 0 0]", nil},
+		{"an empty signature field with the hidden flag", "/Rect [0 0 612 792] /F 2 /AP << /N 22 0 R >>", []tObj{{22, overlay}}},
+	}
+	for _, tc := range allowed {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyFormFill}), in)
+			reps := f.validate(t, addField(t, signed, tc.field, tc.objs...), f.policy())
+			require.Len(t, reps, 1)
+			assert.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+		})
+	}
+}
+
+// Inheritance through /Parent: a page that does not carry its own /Resources, boxes or
+// /Rotate takes them from its ancestors, and pdf.js and MuPDF look them up through the
+// page's /Parent, not through the tree that lists it. An update that points the page at
+// another parent, or redefines its parent, crops, rotates or re-fonts the signed page.
+func TestAttackInheritedPageAttributes(t *testing.T) {
+	f := newFixture(t)
+	// The page inherits its resources and media box from the page tree root.
+	inherit := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{ptPages, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> >>", ptPage, ptFont)},
+		tObj{ptPage, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /Contents %d 0 R /Annots [%d 0 R] >>", ptPages, ptContent, ptField)})
+	signed := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyNoChanges}), inherit)
+	require.Equal(t, signature.TotalPassed, f.validate(t, signed, f.policy())[0].Indication)
+	page := objectBody(t, signed, ptPage)
+	parent := fmt.Sprintf("/Parent %d 0 R", ptPages)
+	require.Contains(t, page, parent)
+	symbol := "<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>"
+
+	tests := []struct {
+		name string
+		objs []tObj
+	}{
+		{"the page pointed at a parent that crops and rotates it", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /CropBox [0 0 612 500] /Rotate 180 >>", ptPage)},
+		}},
+		{"the page pointed at a parent with other fonts", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Kids [%d 0 R] /Count 1 /MediaBox [0 0 612 792] /Resources << /Font << /F1 51 0 R >> >> >>", ptPage)},
+			{51, symbol},
+		}},
+		{"a parent in between, listed nowhere", []tObj{
+			{ptPage, strings.Replace(page, parent, "/Parent 50 0 R", 1)},
+			{50, fmt.Sprintf("<< /Type /Pages /Parent %d 0 R /Kids [%d 0 R] /Count 1 /CropBox [0 0 100 100] >>", ptPages, ptPage)},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := refused(t, f, appendRevision(t, signed, "", tc.objs...), "Signature1", "changes:")
+			refusedChange(t, r, ChangePageContent)
+			assert.Contains(t, fmt.Sprint(r.Changes), "inherited through /Parent")
+		})
+	}
+}
+
+// Inheritance through a widget's /Parent: a widget kid takes its field's value, type and
+// flags through /Parent, which pdf.js reads to draw a widget without an appearance. An
+// update that points the widget at a field no /Kids lists changes the value shown.
+func TestAttackWidgetParent(t *testing.T) {
+	f := newFixture(t)
+	in := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{ptField, "<< /FT /Tx /T (Name) /V (Ana) /Kids [7 0 R] >>"},
+		tObj{7, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /Parent %d 0 R /Rect [72 600 300 630] /P %d 0 R /F 4 >>", ptField, ptPage)},
+		tObj{ptPage, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /Annots [7 0 R] >>", ptPages, ptFont, ptContent)})
+	widget := func(t *testing.T, doc []byte) string {
+		w := objectBody(t, doc, 7)
+		require.Contains(t, w, fmt.Sprintf("/Parent %d 0 R", ptField))
+		return strings.Replace(w, fmt.Sprintf("/Parent %d 0 R", ptField), "/Parent 50 0 R", 1)
+	}
+	tests := []struct {
+		name string
+		cert Certification
+		objs func(t *testing.T, doc []byte) []tObj
+		pass bool
+	}{
+		{"the widget pointed at another field, no changes allowed", CertifyNoChanges, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{7, widget(t, d)}, {50, "<< /FT /Tx /T (Name) /V (Eve) /Kids [7 0 R] >>"}}
+		}, false},
+		{"the widget pointed at another field under form fill", CertifyFormFill, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{7, widget(t, d)}, {50, "<< /FT /Tx /T (Name) /V (Eve) /Ff 1 /Kids [7 0 R] >>"}}
+		}, false},
+		{"the field filled in, as a form filler does", CertifyFormFill, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{ptField, "<< /FT /Tx /T (Name) /V (Eve) /Kids [7 0 R] >>"}}
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			doc := appendRevision(t, signed, "", tc.objs(t, signed)...)
+			if tc.pass {
+				reps := f.validate(t, doc, f.policy())
+				require.Len(t, reps, 1)
+				assert.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+				return
+			}
+			r := refused(t, f, doc, "Signature1", "changes:")
+			refusedChange(t, r, ChangeField)
+			assert.Contains(t, fmt.Sprint(r.Changes), "inherited through a /Parent that does not list it")
+		})
+	}
 }

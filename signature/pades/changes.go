@@ -49,6 +49,11 @@ type Change struct {
 	Allowed bool `json:"allowed"`
 	// Detail says what changed, for a human reader.
 	Detail string `json:"detail,omitempty"`
+
+	// drawnBy is the object number of the later signature dictionary whose visible widget
+	// this change puts on a page: allowed only while that signature itself validates, which
+	// Validate checks once every signature has its report.
+	drawnBy int
 }
 
 // The kinds of Change. The first five can be allowed (by the signature's DocMDP and FieldMDP
@@ -741,10 +746,8 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "page tree deeper than %d", limits.MaxPDFObjectDepth)
 	}
-	eq, err := d.equal(a, b, 0)
-	if err != nil || eq {
-		return err
-	}
+	// Equal nodes are walked too: the comparison skips /Parent, through which a page
+	// inherits its resources and boxes.
 	va, na, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -759,6 +762,9 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 			return nil
 		}
 		d.seen[key] = true
+	}
+	if d.budget--; d.budget < 0 {
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
 	}
 	x, y := changeDict(va), changeDict(vb)
 	if x == nil || y == nil || changeName(x, "Type") != changeName(y, "Type") {
@@ -813,10 +819,60 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 				d.addIn(nb, y[k], ChangePageContent, false, "page /"+k)
 			}
 		}
+		// What a page does not say itself it inherits, and viewers (pdf.js, MuPDF) look it up
+		// through /Parent, which the walk above skips: a page pointed at another parent, or a
+		// parent redefined, must not bring other resources, boxes or a rotation.
+		for _, k := range inheritable {
+			_, inX := x[k]
+			_, inY := y[k]
+			if inX && inY {
+				continue
+			}
+			va, err := inheritedIn(d.old, x, k)
+			if err != nil {
+				return err
+			}
+			vb, err := inheritedIn(d.cur, y, k)
+			if err != nil {
+				return err
+			}
+			if eq, err := d.equal(va, vb, 0); err != nil {
+				return err
+			} else if !eq {
+				d.addIn(nb, y["Parent"], ChangePageContent, false, "page /"+k+" inherited through /Parent")
+			}
+		}
 	default:
 		d.add(nb, ChangePageTree, false, "a page tree node of type /"+changeName(y, "Type"))
 	}
 	return nil
+}
+
+// inheritable are the page attributes a page may take from its ancestors in the page tree
+// (ISO 32000-1 §7.7.3.4).
+var inheritable = []string{"Resources", "MediaBox", "CropBox", "Rotate"}
+
+// inheritedIn returns the value of key for page in x: its own, or its nearest ancestor's
+// through /Parent; nil when none has it.
+func inheritedIn(x *model.XRefTable, page types.Dict, key string) (types.Object, error) {
+	node := page
+	for range limits.MaxPDFObjectDepth {
+		if v, ok := node[key]; ok {
+			return v, nil
+		}
+		p, ok := node["Parent"]
+		if !ok {
+			return nil, nil
+		}
+		v, _, err := resolveIn(x, p)
+		if err != nil {
+			return nil, err
+		}
+		if node = changeDict(v); node == nil {
+			return nil, nil
+		}
+	}
+	return nil, changesError(ErrTooLarge, "a page's /Parent chain longer than %d", limits.MaxPDFObjectDepth)
 }
 
 // annots compares the /Annots of a page. Widgets are judged by the field walk, which knows the
@@ -956,10 +1012,8 @@ func (d *differ) annotationAction(a types.Dict) string {
 
 // acroForm compares the interactive form dictionaries.
 func (d *differ) acroForm(a, b types.Object) error {
-	eq, err := d.equal(a, b, 0)
-	if err != nil || eq {
-		return err
-	}
+	// An equal form is walked too: the comparison skips /Parent, through which a widget
+	// inherits its field's value and type.
 	va, _, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -978,7 +1032,7 @@ func (d *differ) acroForm(a, b types.Object) error {
 	}
 	for _, k := range unionKeys(x, y) {
 		if k == "Fields" {
-			if err := d.fields(x[k], y[k], "", "", 0); err != nil {
+			if err := d.fields(x[k], y[k], "", "", 0, 0); err != nil {
 				return err
 			}
 			continue
@@ -1002,7 +1056,7 @@ func (d *differ) acroForm(a, b types.Object) error {
 
 // fields compares a /Fields or /Kids array; parent is the fully qualified name of the parent
 // field and ft its inherited field type.
-func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
+func (d *differ) fields(a, b types.Object, parent, ft string, lister, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
@@ -1035,9 +1089,9 @@ func (d *differ) fields(a, b types.Object, parent, ft string, depth int) error {
 		}
 		curRefs[int(r.ObjectNumber)] = true
 		if prev, had := oldRefs[int(r.ObjectNumber)]; had {
-			err = d.field(prev, o, parent, ft, depth+1)
+			err = d.field(prev, o, parent, ft, lister, depth+1)
 		} else {
-			err = d.newField(o, parent, ft, depth+1)
+			err = d.newField(o, parent, ft, nil, depth+1)
 		}
 		if err != nil {
 			return err
@@ -1067,7 +1121,7 @@ func (d *differ) isLocked(name string) bool {
 }
 
 // field compares a field (or a widget kid) present in both revisions.
-func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
+func (d *differ) field(a, b types.Object, parent, ft string, lister, depth int) error {
 	va, na, err := resolveIn(d.old, a)
 	if err != nil {
 		return err
@@ -1094,6 +1148,9 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	if qualifiedName(parent, x) != name {
 		d.add(nb, ChangeField, false, "a field renamed")
 	}
+	if err := d.fieldParent(nb, x, y, name, lister); err != nil {
+		return err
+	}
 	if t := changeName(y, "FT"); t != "" {
 		ft = t
 	}
@@ -1101,16 +1158,13 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	signed := ft == "Sig" && x["V"] != nil
 	// A signature field signed after the signed revision: its value, appearance and lock.
 	newlySigned := ft == "Sig" && x["V"] == nil && y["V"] != nil
-	sigKind := ChangeSignature
-	sigAllowed := d.signingAllowed()
+	var signing Change
 	if newlySigned {
-		if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
-			sigKind, sigAllowed = ChangeDocumentTimeStamp, true
-		}
+		signing = d.laterSignature(nb, y, y["V"], fmt.Sprintf("the field %q signed", name))
 	}
 	for _, k := range unionKeys(x, y) {
 		if k == "Kids" {
-			if err := d.fields(x[k], y[k], name, ft, depth); err != nil {
+			if err := d.fields(x[k], y[k], name, ft, nb, depth); err != nil {
 				return err
 			}
 			continue
@@ -1130,7 +1184,9 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 			case locked:
 				d.add(nb, ChangeField, false, fmt.Sprintf("the locked field %q: /%s", name, k))
 			case newlySigned:
-				d.add(nb, sigKind, sigAllowed, fmt.Sprintf("the field %q signed: /%s", name, k))
+				c := signing
+				c.Detail += " (/" + k + ")"
+				d.changes = append(d.changes, c)
 			case ft == "Sig":
 				d.add(nb, ChangeField, false, fmt.Sprintf("the signature field %q: /%s without a signature", name, k))
 			default:
@@ -1148,9 +1204,48 @@ func (d *differ) field(a, b types.Object, parent, ft string, depth int) error {
 	return nil
 }
 
+// inheritableField are the field attributes a widget or kid field takes from its ancestors
+// (ISO 32000-1 §12.7.3.1, Table 220 and §12.7.3.3).
+var inheritableField = []string{"FT", "V", "DV", "Ff", "DA", "Q", "Opt", "MaxLen"}
+
+// fieldParent compares what the field y (nb, listed by the field lister, 0 at the top of the
+// form) inherits through its /Parent when that is not its lister: the walk down /Kids skips
+// /Parent, and viewers that read a widget's value, type or flags through it (pdf.js) would
+// show a parent that no /Kids lists.
+func (d *differ) fieldParent(nb int, x, y types.Dict, name string, lister int) error {
+	p, ok := y["Parent"]
+	if !ok {
+		return nil
+	}
+	if r, isRef := p.(types.IndirectRef); isRef && int(r.ObjectNumber) == lister {
+		return nil
+	}
+	for _, k := range inheritableField {
+		if _, own := y[k]; own {
+			if _, had := x[k]; had {
+				continue
+			}
+		}
+		va, err := inheritedIn(d.old, x, k)
+		if err != nil {
+			return err
+		}
+		vb, err := inheritedIn(d.cur, y, k)
+		if err != nil {
+			return err
+		}
+		if eq, err := d.equal(va, vb, 0); err != nil {
+			return err
+		} else if !eq {
+			d.addIn(nb, p, ChangeField, false, fmt.Sprintf("the field %q: /%s inherited through a /Parent that does not list it", name, k))
+		}
+	}
+	return nil
+}
+
 // newField classifies a field added after the signed revision: a signature field (signed or
 // not) or a document time-stamp may be added; any other field may not.
-func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
+func (d *differ) newField(b types.Object, parent, ft string, val types.Object, depth int) error {
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
@@ -1179,14 +1274,14 @@ func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
 		d.add(nb, ChangeField, false, fmt.Sprintf("the field %q added", name))
 		return nil
 	}
-	kind, allowed, detail := ChangeSignature, d.signingAllowed(), fmt.Sprintf("the signature field %q added", name)
-	if v, _, err := resolveIn(d.cur, y["V"]); err == nil && changeName(changeDict(v), "Type") == "DocTimeStamp" {
-		kind, allowed, detail = ChangeDocumentTimeStamp, true, fmt.Sprintf("the document time-stamp field %q added", name)
+	if v, ok := y["V"]; ok {
+		val = v
 	}
+	c := d.laterSignature(nb, y, val, fmt.Sprintf("the signature field %q added", name))
 	if d.isLocked(name) {
-		allowed = false
+		c.Allowed = false
 	}
-	d.add(nb, kind, allowed, detail)
+	d.changes = append(d.changes, c)
 	if kids, ok := y["Kids"]; ok {
 		vk, _, err := resolveIn(d.cur, kids)
 		if err != nil {
@@ -1194,10 +1289,78 @@ func (d *differ) newField(b types.Object, parent, ft string, depth int) error {
 		}
 		arr, _ := vk.(types.Array)
 		for _, k := range arr {
-			if err := d.newField(k, name, ft, depth+1); err != nil {
+			if err := d.newField(k, name, ft, val, depth+1); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// laterSignature classifies a signature field (or its widget, nr) that a later revision added
+// or signed, val its /V (inherited from a parent field): a signature or a document
+// time-stamp, allowed by the permissions. What such a field may draw on a page is bounded:
+// its widget shows what a signer claims, so an unsigned field, a document time-stamp (which
+// has no appearance in PAdES) or a /V that is not a signature of its own may not draw
+// anything (the overlay of Mainka et al.'s "sneaky signature attack", S&P 2021); a visible
+// signature is allowed only while it validates (Change.drawnBy).
+func (d *differ) laterSignature(nr int, y types.Dict, val types.Object, detail string) Change {
+	c := Change{Revision: max(d.revisionOf(nr), d.base+1), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeSignature, Allowed: d.signingAllowed(), Detail: detail}
+	v, _, err := resolveIn(d.cur, val)
+	sig := changeDict(v)
+	// As Validate reads it: a /SubFilter /ETSI.RFC3161 is a document time-stamp whatever
+	// its /Type says.
+	if err == nil && (changeName(sig, "Type") == "DocTimeStamp" || changeName(sig, "SubFilter") == "ETSI.RFC3161") {
+		c.Kind, c.Allowed = ChangeDocumentTimeStamp, true
+	}
+	ref, indirect := val.(types.IndirectRef)
+	if indirect {
+		if e, ok := d.old.Table[int(ref.ObjectNumber)]; ok && e != nil && !e.Free {
+			c.Allowed = false
+			c.Detail += fmt.Sprintf(": its value %d 0 R is an object of the signed revision, not a later signature", int(ref.ObjectNumber))
+			return c
+		}
+	}
+	if !d.visibleWidget(y) {
+		return c
+	}
+	switch {
+	case c.Kind == ChangeDocumentTimeStamp:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance, which a document time-stamp does not have"
+	case sig == nil:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance but no signature"
+	case !indirect:
+		c.Allowed, c.Detail = false, c.Detail+" with a visible appearance and a direct signature dictionary"
+	default:
+		c.drawnBy = int(ref.ObjectNumber)
+	}
+	return c
+}
+
+// visibleWidget reports whether the widget annotation w can draw on a page: it has an area
+// (/Rect) and is neither hidden nor "no view" (/F bits 2 and 6, ISO 32000-1 §12.5.3). A
+// widget with no appearance stream counts: a viewer draws its /MK border and background.
+func (d *differ) visibleWidget(w types.Dict) bool {
+	if f, ok := w["F"].(types.Integer); ok && int(f)&(2|32) != 0 {
+		return false
+	}
+	v, _, err := resolveIn(d.cur, w["Rect"])
+	rect, _ := v.(types.Array)
+	if err != nil || len(rect) != 4 {
+		// A widget without a readable rectangle: only an annotation dictionary that is not
+		// a widget at all (a field with widget kids) has none.
+		return changeName(w, "Subtype") == "Widget"
+	}
+	var n [4]float64
+	for i, o := range rect {
+		switch x := o.(type) {
+		case types.Integer:
+			n[i] = float64(x)
+		case types.Float:
+			n[i] = float64(x)
+		default:
+			return true
+		}
+	}
+	return n[0] != n[2] && n[1] != n[3]
 }

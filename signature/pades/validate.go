@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,8 +112,20 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 	dss := d.readDSS(cat)
 	certNr, certP := d.certification(cat)
 	items := make([]*sigItem, 0, len(fields))
+	holders := make(map[int]string, len(fields))
 	for _, f := range fields {
 		items = append(items, d.checkSignature(f))
+		if f.sigNr != 0 {
+			holders[f.sigNr] = holders[f.sigNr] + " " + strconv.Quote(f.name)
+		}
+	}
+	// One signature dictionary is one signature: a second field whose /V is the same
+	// dictionary would show a signer's valid signature where the signer never signed, with an
+	// appearance of the forger's making. Neither field is trusted.
+	for _, it := range items {
+		if h := holders[it.f.sigNr]; it.f.sigNr != 0 && strings.Count(h, " ") > 1 && it.problem == "" {
+			it.problem = "field: the signature dictionary is the value of several fields:" + h
+		}
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].end < items[j].end })
 	if certNr == 0 {
@@ -214,7 +227,29 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		if rep.Changes == nil {
 			rep.Changes = []Change{}
 		}
-		out = append(out, *rep)
+	}
+	// A later visible signature may draw on the page only while it validates: otherwise
+	// anyone could overlay a signed page with a widget and a signature that signs nothing.
+	// Latest first, so that a refusal reaches the signatures before it.
+	for i := len(items) - 1; i >= 0; i-- {
+		rep := items[i].rep
+		var refused []string
+		for j, c := range rep.Changes {
+			if !c.Allowed || c.drawnBy == 0 {
+				continue
+			}
+			if by := itemByNr(items, c.drawnBy); by == nil || by.kind != "signature" || by.rep.Indication != signature.TotalPassed {
+				rep.Changes[j].Allowed = false
+				rep.Changes[j].Detail += ": a visible signature that does not validate"
+				refused = append(refused, c.Object+" ("+c.Kind+")")
+			}
+		}
+		if len(refused) > 0 {
+			rep.fail("changes: a later signature that does not validate draws on the page: " + strings.Join(refused, ", "))
+		}
+	}
+	for _, it := range items {
+		out = append(out, *it.rep)
 	}
 	return out, nil
 }
@@ -390,7 +425,13 @@ func (d *document) contents(f field, br [4]int64) ([]byte, string) {
 	if next := d.nextObjectOffset(*e.Offset); next < br[2] {
 		return nil, "the gap of the byte range runs past the end of this signature's dictionary"
 	}
-	return trimDER(raw), ""
+	der := trimDER(raw)
+	// The padding is outside what the signature covers: anything but zeros there is data
+	// smuggled into a signed document (and a CMS that other readers may parse otherwise).
+	if len(bytes.TrimLeft(raw[len(der):], "\x00")) != 0 {
+		return nil, "non-zero bytes after the cms in /Contents"
+	}
+	return der, ""
 }
 
 // nextObjectOffset is the smallest file offset of an object after off, or the largest
