@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -92,30 +95,38 @@ func enqueueConcurrently(b *testing.B, n int, enqueue func(i int) error) {
 	}
 }
 
-func benchNotifyEndToEnd(b *testing.B, dsn string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	recv, srv := newCountingReceiver(b, b.N)
+// openBenchOutbox opens an outbox on a database handle of its own, with its evidence log
+// and the webhook channel, as one service instance does.
+func openBenchOutbox(b *testing.B, ctx context.Context, dsn string) *notify.Outbox {
 	db, err := store.Open(ctx, dsn)
 	require.NoError(b, err)
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	log, err := evidence.Open(ctx, db, evidence.Config{Origin: "bench.example/notify", Signer: ed25519.NewKeyFromSeed(make([]byte, 32))})
 	require.NoError(b, err)
 	hook, err := notify.NewWebhook(notify.WebhookConfig{Secrets: []string{benchWebhookSecret}, InsecureAllowHTTP: true, Client: notifyLoopbackClient()})
 	require.NoError(b, err)
 	o, err := notify.Open(ctx, db, notify.Config{Log: log, Channels: []notify.Channel{hook}})
 	require.NoError(b, err)
-	d, err := notify.NewDispatcher(o, notify.DispatcherConfig{Workers: notifyWorkers, Poll: 10 * time.Millisecond})
-	require.NoError(b, err)
+	return o
+}
+
+// runNotifyEndToEnd times b.N sends, spread over the outboxes, from the first enqueue to the
+// receiver's last delivery, with the dispatchers running.
+func runNotifyEndToEnd(b *testing.B, outboxes []*notify.Outbox, dispatchers []*notify.Dispatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	recv, srv := newCountingReceiver(b, b.N)
 	tmpl, err := notify.ParseTemplate(notify.TextTemplate, "Dear ((name)), your application ((ref)) was approved.")
 	require.NoError(b, err)
 
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = d.Run(ctx) })
+	for _, d := range dispatchers {
+		wg.Go(func() { _ = d.Run(ctx) })
+	}
 	enqueueConcurrently(b, b.N, func(i int) error {
-		_, err := o.Send(ctx, notify.Message{Channel: "webhook", To: srv.URL + "/hook", Template: tmpl, Reference: fmt.Sprint("A-", i),
+		_, err := outboxes[i%len(outboxes)].Send(ctx, notify.Message{Channel: "webhook", To: srv.URL + "/hook", Template: tmpl, Reference: fmt.Sprint("A-", i),
 			Personalisation: map[string]any{"name": "Ana", "ref": fmt.Sprint("A-", i)}})
 		return err
 	})
@@ -125,6 +136,47 @@ func benchNotifyEndToEnd(b *testing.B, dsn string) {
 	cancel()
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "notifications/s")
+}
+
+func benchNotifyEndToEnd(b *testing.B, dsn string) {
+	o := openBenchOutbox(b, context.Background(), dsn)
+	d, err := notify.NewDispatcher(o, notify.DispatcherConfig{Workers: notifyWorkers, Poll: 10 * time.Millisecond})
+	require.NoError(b, err)
+	runNotifyEndToEnd(b, []*notify.Outbox{o}, []*notify.Dispatcher{d})
+}
+
+// notifyInstances is how many service instances the fan-out benchmark runs on one database;
+// their workers add up to notifyWorkers, so that it does the same work as the end-to-end
+// benchmark with the claims going through JetStream.
+const notifyInstances = 2
+
+// benchNotifyFanOut is the end-to-end benchmark with fan-out: notifyInstances instances,
+// each with its own database handle, outbox, NATS connection and dispatcher, on one database
+// and one embedded NATS server (JetStream on file storage in a temporary directory). Callers
+// send through the instances in turn; each dispatcher publishes what it claims, and the
+// workers of all share the stream's durable consumer.
+func benchNotifyFanOut(b *testing.B, dsn string) {
+	ctx := context.Background()
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: b.TempDir(), NoLog: true, NoSigs: true})
+	require.NoError(b, err)
+	srv.Start()
+	require.True(b, srv.ReadyForConnections(10*time.Second))
+	b.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	var outboxes []*notify.Outbox
+	var dispatchers []*notify.Dispatcher
+	for range notifyInstances {
+		o := openBenchOutbox(b, ctx, dsn)
+		nc, err := nats.Connect(srv.ClientURL())
+		require.NoError(b, err)
+		b.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		require.NoError(b, err)
+		d, err := notify.NewDispatcher(o, notify.DispatcherConfig{Workers: notifyWorkers / notifyInstances, Poll: 10 * time.Millisecond,
+			FanOut: &notify.FanOutConfig{JetStream: js}})
+		require.NoError(b, err)
+		outboxes, dispatchers = append(outboxes, o), append(dispatchers, d)
+	}
+	runNotifyEndToEnd(b, outboxes, dispatchers)
 }
 
 // riverWebhookArgs is River's job: the same JSON body notify sends.
@@ -214,6 +266,14 @@ func BenchmarkNotifyEndToEndSQLite(b *testing.B) {
 
 func BenchmarkNotifyEndToEndPostgres(b *testing.B) {
 	benchNotifyEndToEnd(b, notifyPostgres(b))
+}
+
+func BenchmarkNotifyFanOutSQLite(b *testing.B) {
+	benchNotifyFanOut(b, "sqlite://"+filepath.Join(b.TempDir(), "notify.db"))
+}
+
+func BenchmarkNotifyFanOutPostgres(b *testing.B) {
+	benchNotifyFanOut(b, notifyPostgres(b))
 }
 
 func BenchmarkRiverEndToEndPostgres(b *testing.B) {

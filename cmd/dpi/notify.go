@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -492,7 +493,8 @@ type notifyRunResult struct {
 }
 
 func runNotifyRun(e *env, args []string) int {
-	const usage = "dpi notify run --db DSN --key KEY.pem [--until-empty] [--workers N] [--log ORIGIN] [channel flags] [--json]\n\n" +
+	const usage = "dpi notify run --db DSN --key KEY.pem [--until-empty] [--workers N] [--log ORIGIN] [channel flags] [--json]\n" +
+		"    [--nats URL [--nats-stream NAME]]\n\n" +
 		"The dispatcher: delivers the outbox's notifications on the configured channels as they\n" +
 		"fall due, and tries failed ones again on the retry schedule of Standard Webhooks\n" +
 		"(5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h). It runs until interrupted (SIGINT,\n" +
@@ -501,21 +503,34 @@ func runNotifyRun(e *env, args []string) int {
 		"again when its lease ends. Notifications of channels not configured here wait. Prints\n" +
 		"how many attempts were made and how they ended, and signs a checkpoint of the outbox's\n" +
 		"log. The database is never created.\n\n" +
+		"With --nats, the runs on one database share the work through a NATS JetStream stream\n" +
+		"(--nats-stream, created if missing): each run publishes the claims it makes, and the\n" +
+		"workers of every run attempt them. The stream carries a notification's ID, attempt and\n" +
+		"lease, never its address or content. The server must be reachable at start (within 5 s)\n" +
+		"and have JetStream; later outages are waited out. --until-empty does not go with --nats.\n\n" +
 		notifyChannelUsage + "\n" +
 		"Exit 0 done (failed deliveries are counted, not an error), 2 usage error or unusable input\n" +
 		"(no such database or notify log, a channel flag refused, a --key that is not the log's\n" +
-		"key, the database failing)."
+		"key, the database failing, the NATS server unreachable or without JetStream)."
 	fs := e.newFlags("notify run", usage)
 	f := addNotifyFlags(fs, "database holding the outbox: sqlite://PATH or postgres://...")
 	cf := addChannelFlags(fs)
 	untilEmpty := fs.Bool("until-empty", false, "stop once no notification is due")
 	workers := fs.Int("workers", notify.DefaultWorkers, "how many notifications are attempted at once")
+	natsURL := fs.String("nats", "", "the NATS server (nats://host:4222, tls://...; a comma-separated list for a cluster) through whose JetStream the runs on this database share the work")
+	natsStream := fs.String("nats-stream", notify.DefaultFanOutStream, "with --nats, the JetStream stream of the claims; every run on the database names the same")
 	rest, code, ok := e.parse(fs, args)
 	if !ok {
 		return code
 	}
 	if len(rest) > 0 {
 		return e.usageError("usage: %s", usage)
+	}
+	if *natsURL == "" && flagSet(fs, "nats-stream") {
+		return e.usageError("notify run: --nats-stream needs --nats")
+	}
+	if *natsURL != "" && *untilEmpty {
+		return e.usageError("notify run: --until-empty does not go with --nats: the workers of every run attempt the claims, so run until interrupted")
 	}
 	channels, err := cf.channels(e)
 	if err != nil {
@@ -526,7 +541,19 @@ func runNotifyRun(e *env, args []string) int {
 		return notifyFail(e, "run", exitUsage, err)
 	}
 	defer o.Close()
-	d, err := notify.NewDispatcher(o.outbox, notify.DispatcherConfig{Workers: *workers})
+	cfg := notify.DispatcherConfig{Workers: *workers}
+	if *natsURL != "" {
+		nc, js, err := connectJetStream(e.ctx, *natsURL)
+		if err != nil {
+			return notifyFail(e, "run", exitUsage, err)
+		}
+		defer nc.Close()
+		cfg.FanOut = &notify.FanOutConfig{JetStream: js, Stream: *natsStream}
+		// Run with fan-out waits out a NATS outage, trying again at each poll; the log
+		// says why nothing is delivered meanwhile.
+		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	d, err := notify.NewDispatcher(o.outbox, cfg)
 	if err != nil {
 		return e.usageError("notify run: %s", oneLine(err.Error()))
 	}
