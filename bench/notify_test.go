@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,10 +37,20 @@ import (
 // loopback, from the first enqueue to the last delivery. notify also signs each request
 // (Standard Webhooks HMAC) and appends every status change (created, sending, delivered)
 // to its evidence log in the same transaction; River's worker only POSTs the same JSON.
-const (
-	notifyCallers = 16
-	notifyWorkers = 32
+// DPI_BENCH_NOTIFY_CALLERS and DPI_BENCH_NOTIFY_WORKERS change them (a national service
+// has many more callers than 16).
+var (
+	notifyCallers = benchEnvInt("DPI_BENCH_NOTIFY_CALLERS", 16)
+	notifyWorkers = benchEnvInt("DPI_BENCH_NOTIFY_WORKERS", 32)
 )
+
+// benchEnvInt reads a positive integer from the environment, or gives def.
+func benchEnvInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
 
 const benchWebhookSecret = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
 
