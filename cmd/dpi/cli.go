@@ -194,6 +194,19 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// report prints what a command did once its output is written: with --json as JSON on
+// standard output, else its one line on standard error.
+func (e *env) report(rep interface{ print(io.Writer) }) int {
+	if e.json {
+		if err := e.printJSON(rep); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	rep.print(e.stderr)
+	return exitOK
+}
+
 // readInput reads a file named on the command line, or stdin for "-", up to limit bytes.
 // A larger input is an error rather than a silent truncation.
 func (e *env) readInput(name string, limit int64) ([]byte, error) {

@@ -87,15 +87,10 @@ func runExtend(e *env, args []string) int {
 	}
 	opts := signature.ExtendOptions{Level: signature.Level(*level), TSAURL: *tsa}
 	if lt {
-		rootsPEM, err := e.readInput(*trust, limits.MaxCLIInput)
-		if err != nil {
-			return e.usageError("extend: %s", oneLine(err.Error()))
+		var code int
+		if opts.Roots, code, ok = loadTrust(e, "extend", *trust); !ok {
+			return code
 		}
-		roots, err := signature.LoadCertificates(rootsPEM)
-		if err != nil {
-			return e.usageError("extend: trust anchors: %s", oneLine(err.Error()))
-		}
-		opts.Roots = poolOf(roots)
 	}
 	if len(rest) == 1 {
 		return extendPAdES(e, opts, rest[0], *out)
@@ -114,14 +109,7 @@ func runExtend(e *env, args []string) int {
 	defer closeDoc()
 	extended, err := signature.Extend(e.ctx, doc, sig, opts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "dpi: extend: %s\n", oneLine(err.Error()))
-		switch {
-		case errors.Is(err, signature.ErrTimestamp), errors.Is(err, signature.ErrRevocationUnknown):
-			return exitIndeterminate
-		case errors.Is(err, signature.ErrNotExtendable), errors.Is(err, signature.ErrCertificate):
-			return exitRejected
-		}
-		return exitUsage
+		return extendFailed(e, err)
 	}
 	if err := os.WriteFile(*out, extended, 0o644); err != nil {
 		return e.usageError("extend: %s", oneLine(err.Error()))
@@ -131,66 +119,31 @@ func runExtend(e *env, args []string) int {
 		family = "JAdES"
 	}
 	rep := extendReport{Format: family + "-BASELINE-" + strings.TrimPrefix(*level, "B-"), Output: *out, Bytes: len(extended)}
-	if e.json {
-		if err := e.printJSON(rep); err != nil {
-			return exitUsage
-		}
-		return exitOK
-	}
-	rep.print(e.stderr)
-	return exitOK
+	return e.report(rep)
 }
 
 // extendPAdES is dpi extend with one signed PDF: opts as for a CAdES signature.
 func extendPAdES(e *env, opts signature.ExtendOptions, in, out string) int {
-	f, err := os.Open(in)
-	if err != nil {
-		return e.usageError("extend: %s", oneLine(err.Error()))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return e.usageError("extend: %s", oneLine(err.Error()))
-	}
-	// Written beside OUT and renamed once complete, as dpi sign --format pades does.
-	tmp, err := os.CreateTemp(dirOf(out), ".dpi-pades-*")
-	if err != nil {
-		return e.usageError("extend: %s", oneLine(err.Error()))
-	}
-	defer os.Remove(tmp.Name())
-	err = pades.Extend(e.ctx, f, st.Size(), tmp, pades.ExtendOptions{Level: pades.Level(opts.Level), TSAURL: opts.TSAURL, Roots: opts.Roots})
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		return e.usageError("extend: %s", oneLine(cerr.Error()))
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "dpi: extend: %s\n", oneLine(err.Error()))
-		switch {
-		case errors.Is(err, signature.ErrTimestamp), errors.Is(err, signature.ErrRevocationUnknown):
-			return exitIndeterminate
-		case errors.Is(err, signature.ErrNotExtendable), errors.Is(err, signature.ErrCertificate):
-			return exitRejected
-		}
-		return exitUsage
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return e.usageError("extend: %s", oneLine(err.Error()))
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return e.usageError("extend: %s", oneLine(err.Error()))
-	}
-	size := 0
-	if info, err := os.Stat(out); err == nil {
-		size = int(info.Size())
+	size, code, ok := rewritePDF(e, "extend", in, out, func(pdf io.ReaderAt, n int64, w io.Writer) error {
+		return pades.Extend(e.ctx, pdf, n, w, pades.ExtendOptions{Level: pades.Level(opts.Level), TSAURL: opts.TSAURL, Roots: opts.Roots})
+	}, extendFailed)
+	if !ok {
+		return code
 	}
 	rep := extendReport{Format: "PAdES-BASELINE-" + strings.TrimPrefix(string(opts.Level), "B-"), Output: out, Bytes: size}
-	if e.json {
-		if err := e.printJSON(rep); err != nil {
-			return exitUsage
-		}
-		return exitOK
+	return e.report(rep)
+}
+
+// extendFailed prints why an extension failed and returns the exit code for it.
+func extendFailed(e *env, err error) int {
+	fmt.Fprintf(e.stderr, "dpi: extend: %s\n", oneLine(err.Error()))
+	switch {
+	case errors.Is(err, signature.ErrTimestamp), errors.Is(err, signature.ErrRevocationUnknown):
+		return exitIndeterminate
+	case errors.Is(err, signature.ErrNotExtendable), errors.Is(err, signature.ErrCertificate):
+		return exitRejected
 	}
-	rep.print(e.stderr)
-	return exitOK
+	return exitUsage
 }
 
 // extendReport is what dpi extend says once the signature is written.

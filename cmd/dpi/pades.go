@@ -104,58 +104,58 @@ func signPAdES(e *env, key crypto.Signer, chain []*x509.Certificate, opts signat
 	if err != nil {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
-	f, err := os.Open(in)
-	if err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	// The signed PDF is written beside OUT and renamed once complete: a failure leaves no
-	// half-written PDF under the name asked for.
-	tmp, err := os.CreateTemp(dirOf(out), ".dpi-pades-*")
-	if err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	defer os.Remove(tmp.Name())
-	signedAt := time.Now()
-	if err := signer.Sign(e.ctx, f, st.Size(), tmp); err != nil {
-		tmp.Close()
-		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
-		if errors.Is(err, signature.ErrTimestamp) || errors.Is(err, signature.ErrRevocationUnknown) {
-			return exitIndeterminate
-		}
-		return exitUsage
-	}
-	if err := tmp.Close(); err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return e.usageError("sign: %s", oneLine(err.Error()))
-	}
-	info, _ := os.Stat(out)
-	size := 0
-	if info != nil {
-		size = int(info.Size())
+	var signedAt time.Time
+	size, code, ok := rewritePDF(e, "sign", in, out, func(pdf io.ReaderAt, n int64, w io.Writer) error {
+		signedAt = time.Now()
+		return signer.Sign(e.ctx, pdf, n, w)
+	}, signFailed)
+	if !ok {
+		return code
 	}
 	if level == "" {
 		level = map[bool]string{true: "B-T", false: "B-B"}[opts.TSAURL != ""]
 	}
 	rep := signReport{Format: "pades", Level: level, Signer: chain[0].Subject.String(),
 		SigningTime: signedAt.UTC().Truncate(time.Second), Output: out, Bytes: size}
-	if e.json {
-		if err := e.printJSON(rep); err != nil {
-			return exitUsage
-		}
-		return exitOK
+	return e.report(rep)
+}
+
+// rewritePDF writes to out what write makes of the PDF in, and returns out's size. The
+// PDF is written beside out and renamed once complete: a failure leaves no half-written
+// PDF under the name asked for. When write fails, failed says why and gives the exit
+// code; on any failure ok is false and code is the exit code.
+func rewritePDF(e *env, cmd, in, out string, write func(in io.ReaderAt, size int64, out io.Writer) error, failed func(*env, error) int) (size, code int, ok bool) {
+	f, err := os.Open(in)
+	if err != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
 	}
-	rep.print(e.stderr)
-	return exitOK
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
+	}
+	tmp, err := os.CreateTemp(dirOf(out), ".dpi-pades-*")
+	if err != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
+	}
+	defer os.Remove(tmp.Name())
+	err = write(f, st.Size(), tmp)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(cerr.Error())), false
+	}
+	if err != nil {
+		return 0, failed(e, err), false
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return 0, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
+	}
+	if info, err := os.Stat(out); err == nil {
+		size = int(info.Size())
+	}
+	return size, exitOK, true
 }
 
 func dirOf(path string) string {

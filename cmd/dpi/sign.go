@@ -136,15 +136,10 @@ func runSign(e *env, args []string) int {
 	}
 	opts := signature.SignerOptions{Format: signature.Format(*format), TSAURL: *tsa, Level: signature.Level(*level)}
 	if lt {
-		rootsPEM, err := e.readInput(*trust, limits.MaxCLIInput)
-		if err != nil {
-			return e.usageError("sign: %s", oneLine(err.Error()))
+		var code int
+		if opts.Roots, code, ok = loadTrust(e, "sign", *trust); !ok {
+			return code
 		}
-		roots, err := signature.LoadCertificates(rootsPEM)
-		if err != nil {
-			return e.usageError("sign: trust anchors: %s", oneLine(err.Error()))
-		}
-		opts.Roots = poolOf(roots)
 	}
 	if len(chain) > 1 || lt {
 		opts.CRLs, opts.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
@@ -176,14 +171,7 @@ func runSign(e *env, args []string) int {
 	signedAt := time.Now()
 	sig, err := signer.Sign(e.ctx, doc)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
-		if errors.Is(err, signature.ErrTimestamp) || errors.Is(err, signature.ErrRevocationUnknown) {
-			// Nothing was checked and rejected: an outside service did not answer usably,
-			// as with an unreachable OCSP responder (TRY_LATER) or eID issuer.
-			return exitIndeterminate
-		}
-		// A certificate expired, not yet valid or revoked at the signing time cannot sign.
-		return exitUsage
+		return signFailed(e, err)
 	}
 	rep := signReport{Format: *format, Level: *level, Signer: chain[0].Subject.String(),
 		SigningTime: signedAt.UTC().Truncate(time.Second), Output: *out, Bytes: len(sig)}
@@ -201,14 +189,19 @@ func runSign(e *env, args []string) int {
 	if err := os.WriteFile(*out, sig, 0o644); err != nil {
 		return e.usageError("sign: %s", oneLine(err.Error()))
 	}
-	if e.json {
-		if err := e.printJSON(rep); err != nil {
-			return exitUsage
-		}
-		return exitOK
+	return e.report(rep)
+}
+
+// signFailed prints why signing failed and returns the exit code for it.
+func signFailed(e *env, err error) int {
+	fmt.Fprintf(e.stderr, "dpi: sign: %s\n", oneLine(err.Error()))
+	if errors.Is(err, signature.ErrTimestamp) || errors.Is(err, signature.ErrRevocationUnknown) {
+		// Nothing was checked and rejected: an outside service did not answer usably,
+		// as with an unreachable OCSP responder (TRY_LATER) or eID issuer.
+		return exitIndeterminate
 	}
-	rep.print(e.stderr)
-	return exitOK
+	// A certificate expired, not yet valid or revoked at the signing time cannot sign.
+	return exitUsage
 }
 
 // signReport is what dpi sign says once the signature is written: on standard error, or

@@ -68,15 +68,12 @@ func runVerify(e *env, args []string) int {
 		}
 		policy.At = t
 	}
-	rootsPEM, err := e.readInput(*trust, limits.MaxCLIInput)
-	if err != nil {
-		return e.usageError("verify: %s", oneLine(err.Error()))
+	roots, code, ok := loadTrust(e, "verify", *trust)
+	if !ok {
+		return code
 	}
-	roots, err := signature.LoadCertificates(rootsPEM)
-	if err != nil {
-		return e.usageError("verify: trust anchors: %s", oneLine(err.Error()))
-	}
-	policy.Roots = poolOf(roots)
+	policy.Roots = roots
+	var err error
 	policy.CRLs, policy.OCSPResponses, err = loadRevocationData(e, crlFiles, ocspFiles)
 	if err != nil {
 		return e.usageError("verify: %s", oneLine(err.Error()))
@@ -279,6 +276,20 @@ func peek(name string) []byte {
 	b := make([]byte, 512)
 	n, _ := io.ReadFull(f, b)
 	return b[:n]
+}
+
+// loadTrust reads the trust anchors of dpi cmd from the file name (PEM or DER); when it
+// fails, ok is false and code is the exit code, the usage error printed.
+func loadTrust(e *env, cmd, name string) (roots *x509.CertPool, code int, ok bool) {
+	rootsPEM, err := e.readInput(name, limits.MaxCLIInput)
+	if err != nil {
+		return nil, e.usageError("%s: %s", cmd, oneLine(err.Error())), false
+	}
+	certs, err := signature.LoadCertificates(rootsPEM)
+	if err != nil {
+		return nil, e.usageError("%s: trust anchors: %s", cmd, oneLine(err.Error())), false
+	}
+	return poolOf(certs), exitOK, true
 }
 
 func poolOf(certs []*x509.Certificate) *x509.CertPool {
