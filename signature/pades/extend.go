@@ -96,15 +96,7 @@ func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts
 			err = malformedError("structure", "the pdf library failed on this pdf")
 		}
 	}()
-	d, err := readDocument(ctx, in, size)
-	if err != nil {
-		return err
-	}
-	cat, err := d.catalog()
-	if err != nil {
-		return err
-	}
-	fields, err := d.signatureFields(cat)
+	d, _, fields, err := readSignatureFields(ctx, in, size)
 	if err != nil {
 		return err
 	}
@@ -162,13 +154,7 @@ func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts
 			return err
 		}
 	}
-	if _, err := io.Copy(out, io.NewSectionReader(in, 0, size)); err != nil {
-		return fmt.Errorf("pades: writing: %w", err)
-	}
-	if _, err := out.Write(u.incs); err != nil {
-		return fmt.Errorf("pades: writing: %w", err)
-	}
-	return nil
+	return u.writeTo(out)
 }
 
 func notExtendable(reason string) error {

@@ -79,6 +79,24 @@ func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, 
 	return &document{r: r, size: size, x: pc.XRefTable}, nil
 }
 
+// readSignatureFields reads the document in r, and its catalog and signature fields: what
+// validating, signing and extending all begin with.
+func readSignatureFields(ctx context.Context, r io.ReaderAt, size int64) (*document, types.Dict, []field, error) {
+	d, err := readDocument(ctx, r, size)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cat, err := d.catalog()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fields, err := d.signatureFields(cat)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return d, cat, fields, nil
+}
+
 // hasEncryptEntry looks for /Encrypt in the last trailer, for the PDFs pdfcpu refuses to
 // open without a password.
 func hasEncryptEntry(r io.ReaderAt, size int64) bool {

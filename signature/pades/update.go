@@ -47,6 +47,17 @@ func newUpdater(d *document) (*updater, error) {
 	return u, nil
 }
 
+// writeTo writes the document followed by the updates.
+func (u *updater) writeTo(out io.Writer) error {
+	if _, err := io.Copy(out, io.NewSectionReader(u.d.r, 0, u.d.size)); err != nil {
+		return fmt.Errorf("pades: writing: %w", err)
+	}
+	if _, err := out.Write(u.incs); err != nil {
+		return fmt.Errorf("pades: writing: %w", err)
+	}
+	return nil
+}
+
 // size is the length of the document with the updates so far.
 func (u *updater) size() int64 { return u.d.size + int64(len(u.incs)) }
 

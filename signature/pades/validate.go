@@ -85,15 +85,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 			reps, err = nil, malformedError("structure", "the pdf library failed on this pdf")
 		}
 	}()
-	d, err := readDocument(ctx, r, size)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := d.catalog()
-	if err != nil {
-		return nil, err
-	}
-	fields, err := d.signatureFields(cat)
+	d, cat, fields, err := readSignatureFields(ctx, r, size)
 	if err != nil {
 		return nil, err
 	}
