@@ -491,6 +491,18 @@ func (d *differ) revisionOf(objNr int) int {
 	return d.total
 }
 
+// resolve resolves a in the signed revision and b in the current one: their values and
+// object numbers, as resolveIn.
+func (d *differ) resolve(a, b types.Object) (va, vb types.Object, na, nb int, err error) {
+	if va, na, err = resolveIn(d.old, a); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if vb, nb, err = resolveIn(d.cur, b); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	return va, vb, na, nb, nil
+}
+
 // deref resolves o in x (a reference to nothing is null, ISO 32000-1 §7.3.10) and returns the
 // object number it came from (0 for a direct object).
 func resolveIn(x *model.XRefTable, o types.Object) (types.Object, int, error) {
@@ -535,11 +547,7 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 		if d.budget < 0 {
 			return false, changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
 		}
-		va, _, err := resolveIn(d.old, a)
-		if err != nil {
-			return false, err
-		}
-		vb, _, err := resolveIn(d.cur, b)
+		va, vb, _, _, err := d.resolve(a, b)
 		if err != nil {
 			return false, err
 		}
@@ -690,11 +698,7 @@ func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
 func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
 
 func (d *differ) run() error {
-	oldCat, _, err := resolveIn(d.old, *d.old.Root)
-	if err != nil {
-		return err
-	}
-	curCat, rootNr, err := resolveIn(d.cur, *d.cur.Root)
+	oldCat, curCat, _, rootNr, err := d.resolve(*d.old.Root, *d.cur.Root)
 	if err != nil {
 		return err
 	}
@@ -748,11 +752,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 	}
 	// Equal nodes are walked too: the comparison skips /Parent, through which a page
 	// inherits its resources and boxes.
-	va, na, err := resolveIn(d.old, a)
-	if err != nil {
-		return err
-	}
-	vb, nb, err := resolveIn(d.cur, b)
+	va, vb, na, nb, err := d.resolve(a, b)
 	if err != nil {
 		return err
 	}
@@ -783,11 +783,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 				d.addIn(nb, y[k], ChangePageTree, false, "page tree node /"+k)
 			}
 		}
-		ka, _, err := resolveIn(d.old, x["Kids"])
-		if err != nil {
-			return err
-		}
-		kb, _, err := resolveIn(d.cur, y["Kids"])
+		ka, kb, _, _, err := d.resolve(x["Kids"], y["Kids"])
 		if err != nil {
 			return err
 		}
@@ -828,17 +824,9 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 			if inX && inY {
 				continue
 			}
-			va, err := inheritedIn(d.old, x, k)
-			if err != nil {
+			if changed, err := d.inheritedChanged(x, y, k); err != nil {
 				return err
-			}
-			vb, err := inheritedIn(d.cur, y, k)
-			if err != nil {
-				return err
-			}
-			if eq, err := d.equal(va, vb, 0); err != nil {
-				return err
-			} else if !eq {
+			} else if changed {
 				d.addIn(nb, y["Parent"], ChangePageContent, false, "page /"+k+" inherited through /Parent")
 			}
 		}
@@ -851,6 +839,24 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 // inheritable are the page attributes a page may take from its ancestors in the page tree
 // (ISO 32000-1 §7.7.3.4).
 var inheritable = []string{"Resources", "MediaBox", "CropBox", "Rotate"}
+
+// inheritedChanged reports whether the value of key that x, in the signed revision, and y,
+// in the current one, hold or inherit through /Parent differs.
+func (d *differ) inheritedChanged(x, y types.Dict, key string) (bool, error) {
+	va, err := inheritedIn(d.old, x, key)
+	if err != nil {
+		return false, err
+	}
+	vb, err := inheritedIn(d.cur, y, key)
+	if err != nil {
+		return false, err
+	}
+	eq, err := d.equal(va, vb, 0)
+	if err != nil {
+		return false, err
+	}
+	return !eq, nil
+}
 
 // inheritedIn returns the value of key for page in x: its own, or its nearest ancestor's
 // through /Parent; nil when none has it.
@@ -882,11 +888,7 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 	if err != nil || eq {
 		return err
 	}
-	va, _, err := resolveIn(d.old, a)
-	if err != nil {
-		return err
-	}
-	vb, listNr, err := resolveIn(d.cur, b)
+	va, vb, _, listNr, err := d.resolve(a, b)
 	if err != nil {
 		return err
 	}
@@ -1014,11 +1016,7 @@ func (d *differ) annotationAction(a types.Dict) string {
 func (d *differ) acroForm(a, b types.Object) error {
 	// An equal form is walked too: the comparison skips /Parent, through which a widget
 	// inherits its field's value and type.
-	va, _, err := resolveIn(d.old, a)
-	if err != nil {
-		return err
-	}
-	vb, nr, err := resolveIn(d.cur, b)
+	va, vb, _, nr, err := d.resolve(a, b)
 	if err != nil {
 		return err
 	}
@@ -1060,11 +1058,7 @@ func (d *differ) fields(a, b types.Object, parent, ft string, lister, depth int)
 	if depth > limits.MaxPDFObjectDepth {
 		return changesError(ErrTooLarge, "fields nested deeper than %d", limits.MaxPDFObjectDepth)
 	}
-	va, _, err := resolveIn(d.old, a)
-	if err != nil {
-		return err
-	}
-	vb, nr, err := resolveIn(d.cur, b)
+	va, vb, _, nr, err := d.resolve(a, b)
 	if err != nil {
 		return err
 	}
@@ -1122,11 +1116,7 @@ func (d *differ) isLocked(name string) bool {
 
 // field compares a field (or a widget kid) present in both revisions.
 func (d *differ) field(a, b types.Object, parent, ft string, lister, depth int) error {
-	va, na, err := resolveIn(d.old, a)
-	if err != nil {
-		return err
-	}
-	vb, nb, err := resolveIn(d.cur, b)
+	va, vb, na, nb, err := d.resolve(a, b)
 	if err != nil {
 		return err
 	}
@@ -1226,17 +1216,9 @@ func (d *differ) fieldParent(nb int, x, y types.Dict, name string, lister int) e
 				continue
 			}
 		}
-		va, err := inheritedIn(d.old, x, k)
-		if err != nil {
+		if changed, err := d.inheritedChanged(x, y, k); err != nil {
 			return err
-		}
-		vb, err := inheritedIn(d.cur, y, k)
-		if err != nil {
-			return err
-		}
-		if eq, err := d.equal(va, vb, 0); err != nil {
-			return err
-		} else if !eq {
+		} else if changed {
 			d.addIn(nb, p, ChangeField, false, fmt.Sprintf("the field %q: /%s inherited through a /Parent that does not list it", name, k))
 		}
 	}
