@@ -132,20 +132,26 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		wait := d.poll
-		if w := d.limit.wait(); w > 0 && w < wait {
-			wait = w
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-woken:
-		case <-t.C:
-		}
-		t.Stop()
+		d.idle(ctx, woken)
 	}
 	p.stop()
 	return nil
+}
+
+// idle waits for the next look at the outbox: until ctx ends, the outbox is woken, or the
+// poll interval has passed, or sooner the time a rate limit holds a token again.
+func (d *Dispatcher) idle(ctx context.Context, woken <-chan struct{}) {
+	wait := d.poll
+	if w := d.limit.wait(); w > 0 && w < wait {
+		wait = w
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-woken:
+	case <-t.C:
+	}
 }
 
 // RunUntilEmpty delivers notifications until none is due (one waiting for a later retry, or

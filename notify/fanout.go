@@ -242,17 +242,7 @@ func (d *Dispatcher) runFanOut(ctx context.Context) error {
 		if err == nil && n > 0 && n == room {
 			continue // a full batch: more may be due
 		}
-		wait := d.poll
-		if w := d.limit.wait(); w > 0 && w < wait {
-			wait = w
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-woken:
-		case <-t.C:
-		}
-		t.Stop()
+		d.idle(ctx, woken)
 	}
 	it.Stop()
 	<-consumed
