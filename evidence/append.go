@@ -368,6 +368,11 @@ func (l *Log) runFnBare(ctx context.Context, tx *sql.Tx, req *appendReq) (err er
 			err = errFnFailed
 		}
 	}()
+	return req.callFn(ctx, tx)
+}
+
+// callFn calls an AppendWith request's function in tx and sets the request's record.
+func (req *appendReq) callFn(ctx context.Context, tx *sql.Tx) error {
 	r, err := req.fn(ctx, tx)
 	if err != nil {
 		return err
@@ -400,16 +405,7 @@ func (l *Log) runFn(ctx context.Context, tx *sql.Tx, req *appendReq) (err error)
 			err = fmt.Errorf("evidence: append: %w", rerr)
 		}
 	}()
-	r, err := req.fn(ctx, tx)
-	if err != nil {
-		return err
-	}
-	records := []Record{r}
-	if err := checkRecords(records); err != nil {
-		return err
-	}
-	req.records = records
-	return nil
+	return req.callFn(ctx, tx)
 }
 
 // frontier returns the indexes of the stored hashes an append at size needs from the tree
