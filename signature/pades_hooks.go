@@ -54,26 +54,11 @@ func (s *Signer) SignPAdES(ctx context.Context, digest []byte, at time.Time) ([]
 	if err := s.usableAt(ctx, at); err != nil {
 		return nil, err
 	}
-	leaf := s.chain[0]
-	sigAlg, err := cmsSignatureAlgorithm(leaf.PublicKey, s.hash)
+	p, err := s.signAttributes(ctx, digest, time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := buildSignedAttributes(digest, time.Time{}, leaf)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signDigest(s.key, s.hash, attrs, false)
-	if err != nil {
-		return nil, fmt.Errorf("signature: signing: %w", err)
-	}
-	var token []byte
-	if s.tsa != nil {
-		if token, err = s.tsa.stamp(ctx, sig); err != nil {
-			return nil, err
-		}
-	}
-	return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
+	return buildSignedData(s.hash, p.sigAlg, p.attrs, p.sig, s.chain, p.token)
 }
 
 // ValidationData is the validation data a PDF carries beside its signatures, in its

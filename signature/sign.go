@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"hash"
 	"io"
@@ -321,35 +322,52 @@ func (s *Signer) usableAt(ctx context.Context, at time.Time) error {
 	return &CertificateError{Check: "revocation", Reason: "status unknown: " + st.Reason, Err: ErrRevocationUnknown}
 }
 
-func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Time) ([]byte, error) {
+// signedParts are what a CMS signer info is built from: the signature algorithm, the DER
+// signed attributes, the signature value over them and, with a TSA, the signature
+// time-stamp token.
+type signedParts struct {
+	sigAlg            pkix.AlgorithmIdentifier
+	attrs, sig, token []byte
+}
+
+// signAttributes signs the signed attributes over digest, with a signing-time attribute
+// unless signingTime is zero, and time-stamps the signature when the signer has a TSA.
+func (s *Signer) signAttributes(ctx context.Context, digest []byte, signingTime time.Time) (signedParts, error) {
 	leaf := s.chain[0]
 	sigAlg, err := cmsSignatureAlgorithm(leaf.PublicKey, s.hash)
 	if err != nil {
-		return nil, err
+		return signedParts{}, err
 	}
-	attrs, err := buildSignedAttributes(digest, at, leaf)
+	attrs, err := buildSignedAttributes(digest, signingTime, leaf)
 	if err != nil {
-		return nil, err
+		return signedParts{}, err
 	}
 	sig, err := signDigest(s.key, s.hash, attrs, false)
 	if err != nil {
-		return nil, fmt.Errorf("signature: signing: %w", err)
+		return signedParts{}, fmt.Errorf("signature: signing: %w", err)
 	}
 	var token []byte
 	if s.tsa != nil {
-		token, err = s.tsa.stamp(ctx, sig)
-		if err != nil {
-			return nil, err
+		if token, err = s.tsa.stamp(ctx, sig); err != nil {
+			return signedParts{}, err
 		}
 	}
-	if !s.level.longTerm() {
-		return buildSignedData(s.hash, sigAlg, attrs, sig, s.chain, token)
-	}
-	certs, revocation, err := s.ltData(ctx, at, sig, token)
+	return signedParts{sigAlg: sigAlg, attrs: attrs, sig: sig, token: token}, nil
+}
+
+func (s *Signer) signDigestCAdES(ctx context.Context, digest []byte, at time.Time) ([]byte, error) {
+	p, err := s.signAttributes(ctx, digest, at)
 	if err != nil {
 		return nil, err
 	}
-	der, err := buildSignedDataWith(s.hash, sigAlg, attrs, sig, certs, token, revocation)
+	if !s.level.longTerm() {
+		return buildSignedData(s.hash, p.sigAlg, p.attrs, p.sig, s.chain, p.token)
+	}
+	certs, revocation, err := s.ltData(ctx, at, p.sig, p.token)
+	if err != nil {
+		return nil, err
+	}
+	der, err := buildSignedDataWith(s.hash, p.sigAlg, p.attrs, p.sig, certs, p.token, revocation)
 	if err == nil && s.level == LevelLTA {
 		der, err = s.archive(ctx, der, digest)
 	}
