@@ -137,20 +137,11 @@ type PAdESData struct {
 // PAdES-BASELINE-B, -T or -LT (-LTA is decided by the caller, which sees the document
 // time-stamps).
 func ValidatePAdES(ctx context.Context, ranges io.Reader, sig []byte, policy *Policy, data PAdESData) (*Report, error) {
-	if policy == nil || policy.Roots == nil {
-		return nil, ErrNoTrustAnchors
+	v, err := newValidation(ctx, sig, policy)
+	if err != nil {
+		return nil, err
 	}
-	if len(sig) > limits.MaxSignature {
-		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
-	}
-	vt := policy.At
-	if vt.IsZero() {
-		vt = policy.now()
-	}
-	v := &validation{ctx: ctx, policy: policy, pades: &data,
-		report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()},
-		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
-			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
+	v.pades = &data
 	r, err := v.cades(ranges, sig)
 	if err != nil {
 		return nil, err

@@ -91,19 +91,10 @@ func (p *Policy) now() time.Time {
 // it returns an error, and no report, when the policy has no roots, when the signature
 // cannot be parsed (an error matching ErrMalformed), or when the document cannot be read.
 func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*Report, error) {
-	if policy == nil || policy.Roots == nil {
-		return nil, ErrNoTrustAnchors
+	v, err := newValidation(ctx, sig, policy)
+	if err != nil {
+		return nil, err
 	}
-	if len(sig) > limits.MaxSignature {
-		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
-	}
-	vt := policy.At
-	if vt.IsZero() {
-		vt = policy.now()
-	}
-	v := &validation{ctx: ctx, policy: policy, report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()},
-		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
-			crls: policy.CRLs, ocsp: policy.OCSPResponses}}
 	if looksLikeJWS(sig) {
 		return v.jades(doc, sig)
 	}
@@ -115,6 +106,24 @@ func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*
 		return v.jadesWith(doc, s, u)
 	}
 	return v.cades(doc, sig)
+}
+
+// newValidation checks the policy and the signature's size, and begins a validation at the
+// policy's time.
+func newValidation(ctx context.Context, sig []byte, policy *Policy) (*validation, error) {
+	if policy == nil || policy.Roots == nil {
+		return nil, ErrNoTrustAnchors
+	}
+	if len(sig) > limits.MaxSignature {
+		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
+	}
+	vt := policy.At
+	if vt.IsZero() {
+		vt = policy.now()
+	}
+	return &validation{ctx: ctx, policy: policy, report: &Report{ValidationTime: vt.UTC(), BestSignatureTime: vt.UTC()},
+		rc: &revocationChecker{ctx: ctx, client: policy.HTTPClient, now: policy.now, at: vt,
+			crls: policy.CRLs, ocsp: policy.OCSPResponses}}, nil
 }
 
 func looksLikeJWS(sig []byte) bool {
