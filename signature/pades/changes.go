@@ -881,6 +881,17 @@ func inheritedIn(x *model.XRefTable, page types.Dict, key string) (types.Object,
 	return nil, changesError(ErrTooLarge, "a page's /Parent chain longer than %d", limits.MaxPDFObjectDepth)
 }
 
+// refsByNumber indexes the references in a by their object numbers.
+func refsByNumber(a types.Array) map[int]types.Object {
+	refs := make(map[int]types.Object, len(a))
+	for _, o := range a {
+		if r, ok := o.(types.IndirectRef); ok {
+			refs[int(r.ObjectNumber)] = o
+		}
+	}
+	return refs
+}
+
 // annots compares the /Annots of a page. Widgets are judged by the field walk, which knows the
 // field, its lock and whether it is signed; other annotations by DocMDP.
 func (d *differ) annots(pageNr int, a, b types.Object) error {
@@ -904,12 +915,7 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 	if len(xa) > limits.MaxPDFChangeObjects || len(xb) > limits.MaxPDFChangeObjects {
 		return changesError(ErrTooLarge, "too many annotations")
 	}
-	oldRefs := make(map[int]types.Object, len(xa))
-	for _, o := range xa {
-		if r, ok := o.(types.IndirectRef); ok {
-			oldRefs[int(r.ObjectNumber)] = o
-		}
-	}
+	oldRefs := refsByNumber(xa)
 	curRefs := make(map[int]bool, len(xb))
 	for _, o := range xb {
 		r, ok := o.(types.IndirectRef)
@@ -1068,12 +1074,7 @@ func (d *differ) fields(a, b types.Object, parent, ft string, lister, depth int)
 		d.add(nr, ChangeField, false, "a field list that is not an array")
 		return nil
 	}
-	oldRefs := make(map[int]types.Object, len(xa))
-	for _, o := range xa {
-		if r, ok := o.(types.IndirectRef); ok {
-			oldRefs[int(r.ObjectNumber)] = o
-		}
-	}
+	oldRefs := refsByNumber(xa)
 	curRefs := make(map[int]bool, len(xb))
 	for _, o := range xb {
 		r, ok := o.(types.IndirectRef)
