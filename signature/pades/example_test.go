@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/dpiblocks/dpi/dpitest"
-	"github.com/dpiblocks/dpi/internal/pdftest"
 	"github.com/dpiblocks/dpi/signature"
 	"github.com/dpiblocks/dpi/signature/pades"
 )
@@ -23,7 +23,10 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pdf := pdftest.New(pdftest.Options{}) // the PDF to sign
+	pdf, err := os.ReadFile("testdata/decision.pdf") // the PDF to sign
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	cms, err := signature.NewSigner(cred.Key, cred.Chain, signature.SignerOptions{TSAURL: pki.TSAURL})
 	if err != nil {
