@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +23,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/stretchr/testify/require"
 
@@ -225,16 +228,32 @@ func (w *riverWebhookWorker) Work(ctx context.Context, job *river.Job[riverWebho
 }
 
 func benchRiverEndToEnd(b *testing.B, dsn string) {
+	u, err := url.Parse(dsn)
+	require.NoError(b, err)
+	pool, err := pgxpool.New(context.Background(), dsn)
+	require.NoError(b, err)
+	defer pool.Close()
+	benchRiver(b, riverpgxv5.New(pool), u.Query().Get("search_path"))
+}
+
+// benchRiverSQLite runs River on a SQLite file through its riversqlite driver and the same
+// modernc.org/sqlite driver dpi uses, in WAL mode with a busy timeout, as River's
+// documentation for SQLite asks.
+func benchRiverSQLite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "river.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+	require.NoError(b, err)
+	defer db.Close()
+	db.SetMaxOpenConns(1) // SQLite has one writer; River's tests run it so
+	benchRiver(b, riversqlite.New(db), "")
+}
+
+// benchRiver times b.N River jobs that POST the same JSON as notify's webhook, from the first
+// insert to the receiver's last request, with River's workers running.
+func benchRiver[TTx any](b *testing.B, driver riverdriver.Driver[TTx], schema string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	recv, srv := newCountingReceiver(b, b.N)
-	u, err := url.Parse(dsn)
-	require.NoError(b, err)
-	schema := u.Query().Get("search_path")
-	pool, err := pgxpool.New(ctx, dsn)
-	require.NoError(b, err)
-	defer pool.Close()
-	driver := riverpgxv5.New(pool)
 	m, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema})
 	require.NoError(b, err)
 	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
@@ -289,4 +308,8 @@ func BenchmarkNotifyFanOutPostgres(b *testing.B) {
 
 func BenchmarkRiverEndToEndPostgres(b *testing.B) {
 	benchRiverEndToEnd(b, notifyPostgres(b))
+}
+
+func BenchmarkRiverEndToEndSQLite(b *testing.B) {
+	benchRiverSQLite(b)
 }
