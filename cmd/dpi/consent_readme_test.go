@@ -26,14 +26,7 @@ func TestConsentReadmeExample(t *testing.T) {
 	vars := map[string]string{}
 	assign := regexp.MustCompile(`^([A-Z]+)=\$\((.*) \| tail -n 1\)$`)
 	for _, line := range lines {
-		cmd, comment, _ := strings.Cut(line, " # ")
-		cmd = strings.TrimSpace(cmd)
-		want := exitOK
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(comment), "exit "); ok {
-			n, err := strconv.Atoi(rest[:1])
-			require.NoError(t, err, line)
-			want = n
-		}
+		cmd, want, comment := readmeLine(t, line)
 		if strings.HasPrefix(cmd, "export "+personKeyEnv+"=") {
 			setPersonKey(t)
 			continue
@@ -72,6 +65,20 @@ func TestConsentReadmeExample(t *testing.T) {
 		}
 	}
 	assert.Regexp(t, recordIDPattern, vars["ID"])
+}
+
+// readmeLine splits a README sh line into its command, the exit code its comment expects
+// ("# exit 1: ..."; exitOK when the comment names none) and the comment.
+func readmeLine(t *testing.T, line string) (cmd string, want int, comment string) {
+	t.Helper()
+	cmd, comment, _ = strings.Cut(line, " # ")
+	rest, ok := strings.CutPrefix(strings.TrimSpace(comment), "exit ")
+	if !ok {
+		return strings.TrimSpace(cmd), exitOK, comment
+	}
+	n, err := strconv.Atoi(rest[:1])
+	require.NoError(t, err, line)
+	return strings.TrimSpace(cmd), n, comment
 }
 
 // readmeSectionSh returns the command lines of the sh block of the README's section "##

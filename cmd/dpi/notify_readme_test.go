@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -26,14 +25,7 @@ func TestNotifyReadmeExample(t *testing.T) {
 	vars := map[string]string{}
 	assign := regexp.MustCompile(`^([A-Z]+)=\$\((.*) \| tail -n 1\)$`)
 	for _, line := range lines {
-		cmd, comment, _ := strings.Cut(line, " # ")
-		cmd = strings.TrimSpace(cmd)
-		want := exitOK
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(comment), "exit "); ok {
-			n, err := strconv.Atoi(rest[:1])
-			require.NoError(t, err, line)
-			want = n
-		}
+		cmd, want, _ := readmeLine(t, line)
 		if strings.HasPrefix(cmd, "export "+webhookSecretEnv+"=") {
 			t.Setenv(webhookSecretEnv, testWebhookSecret)
 			continue
