@@ -210,8 +210,7 @@
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
 // restyling the mailbox page with templates of the service's own, consistency proofs from
-// checkpoints an auditor kept, rate limits shared across instances, status callbacks for
-// the statuses of legal notices, and the benchmark against River. Templates have no
+// checkpoints an auditor kept, and rate limits shared across instances. Templates have no
 // Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
 // to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
