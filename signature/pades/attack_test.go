@@ -291,7 +291,7 @@ func TestAttackSignatureWrapping(t *testing.T) {
 	doc = fmt.Appendf(doc, "trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", size, root, xref, start)
 	// pdfcpu reads the wrapped document as the attacker meant it: the new signature
 	// dictionary and the new page content.
-	x, _, err := readRevisionPrefix(bytes.NewReader(doc), int64(len(doc)))
+	x, err := readRevisionPrefix(bytes.NewReader(doc), int64(len(doc)))
 	require.NoError(t, err)
 	sig, _, err := resolveIn(x, types.IndirectRef{ObjectNumber: types.Integer(sigNr)})
 	require.NoError(t, err)

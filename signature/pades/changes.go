@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/pdfread"
 )
 
 // Permissions is what the certifying signature's DocMDP (and a signature's FieldMDP) allows
@@ -115,18 +115,17 @@ func analyzeChanges(r io.ReaderAt, size int64, signedEnd int64, perm Permissions
 	if signedEnd == size {
 		return nil, nil
 	}
-	cur, curSums, err := readRevisionPrefix(r, size)
+	cur, err := readRevisionPrefix(r, size)
 	if err != nil {
 		return nil, err
 	}
-	return analyzeChangesIn(cur, curSums, r, size, signedEnd, perm)
+	return analyzeChangesIn(cur, r, size, signedEnd, perm)
 }
 
-// analyzeChangesIn is analyzeChanges on a final document already read by pdfcpu (cur, the
-// object table of all size bytes of r, with its streams' contents or, in sums, their SHA-256
-// by object number), so that a validator that has read the document does not read it again
-// for each signature.
-func analyzeChangesIn(cur *model.XRefTable, sums map[int][32]byte, r io.ReaderAt, size, signedEnd int64, perm Permissions) ([]Change, error) {
+// analyzeChangesIn is analyzeChanges on a final document already read (cur, the object table
+// of all size bytes of r, as internal/pdfread leaves it), so that a validator that has read
+// the document does not read it again for each signature.
+func analyzeChangesIn(cur *model.XRefTable, r io.ReaderAt, size, signedEnd int64, perm Permissions) ([]Change, error) {
 	if signedEnd <= 0 || signedEnd > size {
 		return nil, changesError(ErrMalformed, "signed revision ends at %d in a file of %d bytes", signedEnd, size)
 	}
@@ -143,16 +142,14 @@ func analyzeChangesIn(cur *model.XRefTable, sums map[int][32]byte, r io.ReaderAt
 	if err != nil {
 		return nil, err
 	}
-	old, oldSums, err := readRevisionPrefix(r, signedEnd)
+	old, err := readRevisionPrefix(r, signedEnd)
 	if err != nil {
 		return nil, err
 	}
-	if sums == nil {
-		sums = make(map[int][32]byte)
-	}
 	d := &differ{
 		old: old, cur: cur, perm: perm, signedEnd: signedEnd,
-		oldSums: oldSums, curSums: sums,
+		r: r, hashBudget: 2*size + 1<<20,
+		oldSums: make(map[int][32]byte), curSums: make(map[int][32]byte),
 		locked:   make(map[string]bool, len(perm.LockedFields)),
 		eq:       make(map[[2]int]bool),
 		busy:     make(map[[2]int]bool),
@@ -190,15 +187,15 @@ func analyzeChangesIn(cur *model.XRefTable, sums map[int][32]byte, r io.ReaderAt
 	return append(changes, orphans...), nil
 }
 
-// readRevision reads the first n bytes of r as a PDF of their own. Stream contents are
-// replaced by their SHA-256 digest once read, so that the two revisions held at once cost
-// pdfcpu's object table and not twice the file.
-func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, sums map[int][32]byte, err error) {
+// readRevisionPrefix reads the first n bytes of r as a PDF of their own, with
+// internal/pdfread: stream contents stay in the file (the differ digests the few it must
+// compare), so that the two revisions held at once cost their object tables, not the file.
+func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, err error) {
 	defer func() {
 		// pdfcpu is a parser of untrusted input written in Go; a panic in it is a bug, and it
 		// must not take the validating service down.
 		if p := recover(); p != nil {
-			x, sums, err = nil, nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
+			x, err = nil, changesError(ErrMalformed, "pdfcpu failed: %v", p)
 		}
 	}()
 	conf := &model.Configuration{
@@ -221,31 +218,20 @@ func readRevisionPrefix(r io.ReaderAt, n int64) (x *model.XRefTable, sums map[in
 			MaxRecursionDepth:    limits.MaxPDFObjectDepth,
 		},
 	}
-	ctx, err := pdfcpu.ReadWithContext(context.Background(), io.NewSectionReader(r, 0, n), conf)
+	ctx, err := pdfread.ReadWithContext(context.Background(), io.NewSectionReader(r, 0, n), conf)
 	if err != nil {
-		if errors.Is(err, pdfcpu.ErrEncrypted) {
-			return nil, nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+		if errors.Is(err, pdfread.ErrEncrypted) {
+			return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 		}
-		return nil, nil, changesError(ErrMalformed, "%v", err)
+		return nil, changesError(ErrMalformed, "%v", err)
 	}
 	if ctx.Encrypt != nil {
-		return nil, nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
+		return nil, changesError(ErrEncrypted, "encrypted pdfs are not validated")
 	}
 	if ctx.Root == nil {
-		return nil, nil, changesError(ErrMalformed, "no catalog")
+		return nil, changesError(ErrMalformed, "no catalog")
 	}
-	sums = make(map[int][32]byte)
-	for nr, e := range ctx.Table {
-		if e == nil {
-			continue
-		}
-		if sd, ok := e.Object.(types.StreamDict); ok {
-			sums[nr] = sha256.Sum256(sd.Raw)
-			sd.Raw, sd.Content = nil, nil
-			e.Object = sd
-		}
-	}
-	return ctx.XRefTable, sums, nil
+	return ctx.XRefTable, nil
 }
 
 // revisions is the number of cross-reference sections pdfcpu read (its Incr counts them from
@@ -348,7 +334,9 @@ func orphanObjects(r io.ReaderAt, size, signedEnd int64, cur *model.XRefTable, r
 // differ compares the signed revision (old) with the final document (cur).
 type differ struct {
 	old, cur    *model.XRefTable
-	oldSums     map[int][32]byte // SHA-256 of old's streams, by object number
+	r           io.ReaderAt      // the file; old is a prefix of it
+	hashBudget  int64            // stream bytes left to digest
+	oldSums     map[int][32]byte // SHA-256 of old's streams, by object number, when compared
 	curSums     map[int][32]byte // SHA-256 of cur's streams, computed when compared
 	signedEnd   int64
 	perm        Permissions
@@ -560,7 +548,7 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 			// makes the same bytes a different stream.
 			v, err = d.equalDict(sa.Dict, sb.Dict, depth+1)
 			if v && err == nil && !(key[0] == key[1] && d.sameBytes(key[0])) {
-				v = d.oldSum(key[0]) == d.curSum(key[1], sb)
+				v, err = d.sameStream(key[0], sa, key[1], sb)
 			}
 		case aStream || bStream:
 			// A stream is an indirect object (ISO 32000-1 §7.3.8): one reached otherwise is
@@ -628,15 +616,43 @@ func (d *differ) sameBytes(nr int) bool {
 		o.Offset != nil && c.Offset != nil && *o.Offset == *c.Offset && *c.Offset < d.signedEnd
 }
 
-func (d *differ) oldSum(nr int) [32]byte { return d.oldSums[nr] }
-
-func (d *differ) curSum(nr int, sd types.StreamDict) [32]byte {
-	if s, ok := d.curSums[nr]; ok {
-		return s
+// sameStream reports whether stream a (object oldNr of the signed revision) and stream b
+// (object curNr of the final document) have the same encoded content, by their SHA-256.
+func (d *differ) sameStream(oldNr int, a types.StreamDict, curNr int, b types.StreamDict) (bool, error) {
+	x, err := d.streamSum(d.oldSums, oldNr, a)
+	if err != nil {
+		return false, err
 	}
-	s := sha256.Sum256(sd.Raw)
-	d.curSums[nr] = s
-	return s
+	y, err := d.streamSum(d.curSums, curNr, b)
+	if err != nil {
+		return false, err
+	}
+	return x == y, nil
+}
+
+// streamSum digests the encoded content of sd (object nr), from sd.Raw where the reader
+// loaded it or from the file where it left it, once per object, within hashBudget: a
+// hostile file whose streams all claim the same large stretch of bytes costs at most twice
+// its size in digesting.
+func (d *differ) streamSum(sums map[int][32]byte, nr int, sd types.StreamDict) ([32]byte, error) {
+	if s, ok := sums[nr]; ok {
+		return s, nil
+	}
+	var s [32]byte
+	if off, n, ok := pdfread.StreamSection(&sd); ok {
+		if d.hashBudget -= n; d.hashBudget < 0 {
+			return s, changesError(ErrTooLarge, "more than twice the file's size in stream contents compared")
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(d.r, off, n)); err != nil {
+			return s, changesError(ErrMalformed, "reading stream %d: %v", nr, err)
+		}
+		h.Sum(s[:0])
+	} else {
+		s = sha256.Sum256(sd.Raw)
+	}
+	sums[nr] = s
+	return s, nil
 }
 
 func (d *differ) equalDict(x, y types.Dict, depth int) (bool, error) {

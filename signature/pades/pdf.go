@@ -8,11 +8,11 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/dpiblocks/dpi/internal/limits"
+	"github.com/dpiblocks/dpi/internal/pdfread"
 )
 
 // document is a PDF read by pdfcpu: its object table, as of the last revision.
@@ -39,7 +39,8 @@ func pdfConfig() *model.Configuration {
 	}
 }
 
-// readDocument reads the structure of the PDF in r with pdfcpu. An encrypted PDF is refused
+// readDocument reads the structure of the PDF in r with pdfcpu's reader as internal/pdfread
+// forks it, which leaves stream contents in the file (document.loadStream reads one). An encrypted PDF is refused
 // with ErrEncrypted; anything pdfcpu cannot read, or a panic inside it, with ErrMalformed.
 func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, err error) {
 	if size < 8 {
@@ -60,12 +61,12 @@ func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, 
 			d, err = nil, malformedError("structure", "the pdf library failed on this pdf")
 		}
 	}()
-	pc, err := pdfcpu.ReadWithContext(ctx, io.NewSectionReader(r, 0, size), pdfConfig())
+	pc, err := pdfread.ReadWithContext(ctx, io.NewSectionReader(r, 0, size), pdfConfig())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, pdfcpu.ErrWrongPassword) || hasEncryptEntry(r, size) {
+		if errors.Is(err, pdfread.ErrEncrypted) || hasEncryptEntry(r, size) {
 			return nil, &Error{Check: "encryption", Reason: "encrypted pdfs are not signed or validated", Err: ErrEncrypted}
 		}
 		return nil, &Error{Check: "structure", Reason: "the pdf library cannot read it", Err: errors.Join(ErrMalformed, err)}
@@ -77,6 +78,27 @@ func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, 
 		return nil, malformedError("catalog", "the trailer names no catalog")
 	}
 	return &document{r: r, size: size, x: pc.XRefTable}, nil
+}
+
+// loadStream reads the encoded content of sd, where the reader left it in the file, into
+// sd.Raw, refusing more than max bytes.
+func (d *document) loadStream(sd *types.StreamDict, max int64) error {
+	if sd.Raw != nil {
+		return nil
+	}
+	off, n, ok := pdfread.StreamSection(sd)
+	if !ok {
+		return fmt.Errorf("pades: a stream without content")
+	}
+	if n > max {
+		return fmt.Errorf("pades: a stream of %d bytes, more than %d", n, max)
+	}
+	b := make([]byte, n)
+	if _, err := d.r.ReadAt(b, off); err != nil {
+		return fmt.Errorf("pades: reading a stream: %w", err)
+	}
+	sd.Raw = b
+	return nil
 }
 
 // readSignatureFields reads the document in r, and its catalog and signature fields: what

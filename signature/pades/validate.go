@@ -201,7 +201,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		}
 		d.fieldMDP(it.f.sig, &perm)
 		if it.problem == "" && it.end > 0 {
-			changes, err := analyzeChangesIn(d.x, nil, r, size, it.end, perm)
+			changes, err := analyzeChangesIn(d.x, r, size, it.end, perm)
 			if err != nil {
 				rep.fail("changes: the changes after this signature could not be analysed: " + err.Error())
 			}
@@ -612,7 +612,7 @@ func (d *document) readDSS(cat types.Dict) signature.ValidationData {
 				return
 			}
 			sd, _, err := d.x.DereferenceStreamDict(o)
-			if err != nil || sd == nil {
+			if err != nil || sd == nil || d.loadStream(sd, 2*max+1024) != nil {
 				continue
 			}
 			if err := sd.DecodeWithLimit(max); err != nil || int64(len(sd.Content)) > max {
