@@ -56,7 +56,7 @@ type Change struct {
 	drawnBy int
 }
 
-// The kinds of Change. The first five can be allowed (by the signature's DocMDP and FieldMDP
+// The kinds of Change. The first six can be allowed (by the signature's DocMDP and FieldMDP
 // permissions); the others alter what a page shows or what the document does, and never are.
 const (
 	// ChangeSignature is a later signature: a new signature field, its widget, its signature
@@ -71,6 +71,12 @@ const (
 	ChangeFormFill = "formFill"
 	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed.
 	ChangeAnnotation = "annotation"
+	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
+	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
+	// another dictionary. It does not change what a page shows, so it is allowed wherever
+	// later signatures are (not under DocMDP 1). The catalog's XMP /Metadata stream is a
+	// ChangeCatalog.
+	ChangeMetadata = "metadata"
 	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
 	// signed field changed.
 	ChangeField = "field"
@@ -99,7 +105,7 @@ func changesError(err error, format string, args ...any) *Error {
 // /ByteRange) with the whole file and classifies every later change under perm.
 //
 // Both revisions are read by pdfcpu as PDFs of their own, and the object graphs reachable from
-// their catalogs are compared pairwise, by content rather than by object number: an object
+// their catalogs (and their trailers' /Info) are compared pairwise, by content rather than by object number: an object
 // rewritten by a later update with the same content is no change, and a page tree rebuilt
 // from new objects is compared page by page. Every path to what a page shows (the page tree,
 // page contents and resources, the catalog's actions and name trees) is compared on its own,
@@ -712,6 +718,7 @@ func unionKeys(a, b types.Dict) []string {
 func (d *differ) signingAllowed() bool     { return d.perm.DocMDP != 1 }
 func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
 func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
+func (d *differ) metadataAllowed() bool    { return d.perm.DocMDP != 1 }
 
 func (d *differ) run() error {
 	oldCat, curCat, _, rootNr, err := d.resolve(*d.old.Root, *d.cur.Root)
@@ -750,6 +757,9 @@ func (d *differ) run() error {
 			}
 		}
 	}
+	if err := d.info(); err != nil {
+		return err
+	}
 	// A widget changed in a page's /Annots that no field accounts for is an appearance drawn on
 	// the page outside the form.
 	for _, nr := range slices.Sorted(maps.Keys(d.pageWids)) {
@@ -758,6 +768,29 @@ func (d *differ) run() error {
 			d.changes = append(d.changes, c)
 		}
 	}
+	return nil
+}
+
+// info compares the document information dictionaries, which the trailers name (/Info, ISO
+// 32000-1 §14.3.3) and the catalog walk does not reach.
+func (d *differ) info() error {
+	var a, b types.Object
+	if d.old.Info != nil {
+		a = *d.old.Info
+	}
+	if d.cur.Info != nil {
+		b = *d.cur.Info
+	}
+	eq, err := d.equal(a, b, 0)
+	if err != nil || eq {
+		return err
+	}
+	if d.cur.Info == nil {
+		d.changes = append(d.changes, Change{Revision: d.total, Object: "trailer /Info", Kind: ChangeMetadata,
+			Allowed: d.metadataAllowed(), Detail: "the document information dictionary removed"})
+		return nil
+	}
+	d.addIn(int(d.cur.Info.ObjectNumber), b, ChangeMetadata, d.metadataAllowed(), "the document information dictionary (trailer /Info)")
 	return nil
 }
 
