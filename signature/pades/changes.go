@@ -69,7 +69,8 @@ const (
 	ChangeDSS = "dss"
 	// ChangeFormFill is a field's value and its widget's appearance changed.
 	ChangeFormFill = "formFill"
-	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed.
+	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed, on a
+	// page or named by the /Parent of a popup added or changed.
 	ChangeAnnotation = "annotation"
 	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
 	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
@@ -156,13 +157,14 @@ func analyzeChangesIn(cur *model.XRefTable, r io.ReaderAt, size, signedEnd int64
 		old: old, cur: cur, perm: perm, signedEnd: signedEnd,
 		r: r, hashBudget: 2*size + 1<<20,
 		oldSums: make(map[int][32]byte), curSums: make(map[int][32]byte),
-		locked:   make(map[string]bool, len(perm.LockedFields)),
-		eq:       make(map[[2]int]bool),
-		busy:     make(map[[2]int]bool),
-		budget:   limits.MaxPDFChangeObjects,
-		widgets:  make(map[int]bool),
-		pageWids: make(map[int]Change),
-		seen:     make(map[[2]int]bool),
+		locked:    make(map[string]bool, len(perm.LockedFields)),
+		eq:        make(map[[2]int]bool),
+		busy:      make(map[[2]int]bool),
+		budget:    limits.MaxPDFChangeObjects,
+		widgets:   make(map[int]bool),
+		annotSeen: make(map[int]bool),
+		pageWids:  make(map[int]Change),
+		seen:      make(map[[2]int]bool),
 	}
 	for _, name := range perm.LockedFields {
 		d.locked[name] = true
@@ -355,10 +357,11 @@ type differ struct {
 	seen   map[[2]int]bool // page tree and field pairs already classified
 	budget int
 
-	widgets  map[int]bool   // widget objects accounted for by the field walk
-	pageWids map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
-	oldReach map[int]bool   // objects reachable from the signed revision's catalog, built on demand
-	changes  []Change
+	widgets   map[int]bool   // widget objects accounted for by the field walk
+	annotSeen map[int]bool   // annotations added or changed already classified
+	pageWids  map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
+	oldReach  map[int]bool   // objects reachable from the signed revision's catalog, built on demand
+	changes   []Change
 }
 
 func (d *differ) add(objNr int, kind string, allowed bool, detail string) {
@@ -456,13 +459,13 @@ func (d *differ) firstNew(val types.Object) int {
 		switch v := o.(type) {
 		case types.Dict:
 			for _, k := range unionKeys(v, nil) {
-				if !backRef(k, v[k]) {
+				if !backRef(v, k) {
 					queue = append(queue, v[k])
 				}
 			}
 		case types.StreamDict:
 			for _, k := range unionKeys(v.Dict, nil) {
-				if !backRef(k, v.Dict[k]) {
+				if !backRef(v.Dict, k) {
 					queue = append(queue, v.Dict[k])
 				}
 			}
@@ -600,15 +603,20 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 	}
 }
 
-// backRef reports whether the entry k: v of a dictionary points back up the tree (a page's or
-// a field's /Parent, an annotation's /P): those are compared where the tree is walked, and
+// backRef reports whether the entry k of the dictionary dict points back up the tree (a page's
+// or a field's /Parent, an annotation's /P): those are compared where the tree is walked, and
 // following them would make every change below look like a change of everything above.
-func backRef(k string, v types.Object) bool {
+// A popup's /Parent is not one: it names the markup annotation whose text and title the
+// popup shows (ISO 32000-1 §12.5.6.14), which nothing else need list, so it is compared
+// with the popup.
+func backRef(dict types.Dict, k string) bool {
 	if k != "Parent" && k != "P" {
 		return false
 	}
-	_, ok := v.(types.IndirectRef)
-	return ok
+	if _, ok := dict[k].(types.IndirectRef); !ok {
+		return false
+	}
+	return k == "P" || changeName(dict, "Subtype") != "Popup"
 }
 
 // sameBytes reports whether object nr is, in the final document, the very bytes it was in the
@@ -670,7 +678,7 @@ func (d *differ) equalDict(x, y types.Dict, depth int) (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		if backRef(k, v) && backRef(k, w) {
+		if backRef(x, k) && backRef(y, k) {
 			continue
 		}
 		if eq, err := d.equal(v, w, depth+1); err != nil || !eq {
@@ -823,7 +831,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 	switch changeName(y, "Type") {
 	case "Pages":
 		for _, k := range unionKeys(x, y) {
-			if k == "Kids" || backRef(k, x[k]) && backRef(k, y[k]) {
+			if k == "Kids" || backRef(x, k) && backRef(y, k) {
 				continue
 			}
 			if eq, err := d.equal(x[k], y[k], 0); err != nil {
@@ -849,7 +857,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 		}
 	case "Page":
 		for _, k := range unionKeys(x, y) {
-			if backRef(k, x[k]) && backRef(k, y[k]) {
+			if backRef(x, k) && backRef(y, k) {
 				continue
 			}
 			if k == "Annots" {
@@ -980,7 +988,9 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 				}
 			}
 			if !twin {
-				d.annotation(listNr, o, "an annotation added")
+				if err := d.annotation(listNr, o, "an annotation added"); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -988,13 +998,17 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 		curRefs[nr] = true
 		prev, had := oldRefs[nr]
 		if !had {
-			d.annotation(nr, o, "an annotation added")
+			if err := d.annotation(nr, o, "an annotation added"); err != nil {
+				return err
+			}
 			continue
 		}
 		if eq, err := d.equal(prev, o, 0); err != nil {
 			return err
 		} else if !eq {
-			d.annotation(nr, o, "an annotation changed")
+			if err := d.annotation(nr, o, "an annotation changed"); err != nil {
+				return err
+			}
 		}
 	}
 	for nr, o := range oldRefs {
@@ -1013,32 +1027,104 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 	return nil
 }
 
-func (d *differ) annotation(nr int, b types.Object, detail string) {
+// annotation classifies the annotation b (object nr, or on the list nr when direct) that a
+// later revision added or changed, and what a popup's /Parent leads to.
+func (d *differ) annotation(nr int, b types.Object, detail string) error {
+	if r, ok := b.(types.IndirectRef); ok {
+		if d.annotSeen[int(r.ObjectNumber)] {
+			return nil
+		}
+		d.annotSeen[int(r.ObjectNumber)] = true
+	}
 	v, _, err := resolveIn(d.cur, b)
 	dict := changeDict(v)
 	if err != nil || dict == nil {
 		d.add(nr, ChangePageContent, false, "an annotation that is not a dictionary")
-		return
+		return nil
 	}
-	if changeName(dict, "Subtype") == "Widget" {
+	switch changeName(dict, "Subtype") {
+	case "Widget":
 		if _, ok := b.(types.IndirectRef); !ok {
 			d.add(nr, ChangeField, false, "a direct widget, which no field can own")
-			return
+			return nil
 		}
-		c := Change{Revision: d.revisionOf(nr), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeField, Detail: "a widget on a page that no form field owns"}
+		c := Change{Revision: d.revisionOf(nr), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeField, Detail: detail + " (/Widget) that no form field owns"}
 		d.pageWids[nr] = c
-		return
+		return nil
+	case "Popup":
+		if err := d.popupParent(nr, dict); err != nil {
+			return err
+		}
 	}
 	detail += " (/" + changeName(dict, "Subtype") + ")"
 	if a := d.annotationAction(dict); a != "" {
 		d.add(nr, ChangeAnnotation, false, detail+" with "+a)
-		return
+		return nil
 	}
 	if h := d.hiddenShown(b); h > 0 {
 		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
-		return
+		return nil
 	}
 	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
+	return nil
+}
+
+// popupParent classifies the annotation that the /Parent of a popup (object nr, added or
+// changed after the signed revision) names, when a later revision added or changed it, as an
+// annotation on the page: the popup shows its text and title, and no page need list it. Its
+// /Popup entry, back to this popup, is not compared again.
+func (d *differ) popupParent(nr int, popup types.Dict) error {
+	p, ok := popup["Parent"]
+	if !ok {
+		return nil
+	}
+	if d.budget--; d.budget < 0 {
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
+	}
+	named := fmt.Sprintf(", named by the /Parent of the popup %d 0 R", nr)
+	r, ok := p.(types.IndirectRef)
+	if !ok {
+		return d.annotation(nr, p, "a direct annotation"+named)
+	}
+	pnr := int(r.ObjectNumber)
+	if e, had := d.old.Table[pnr]; !had || e == nil || e.Free {
+		return d.annotation(pnr, p, "an annotation added"+named)
+	}
+	same, err := d.sameExcept(p, "Popup", nr)
+	if err != nil || same {
+		return err
+	}
+	return d.annotation(pnr, p, "an annotation changed"+named)
+}
+
+// sameExcept reports whether o is the same object in the signed revision and the current
+// one, its entry key ignored where it refers to object nr on both sides.
+func (d *differ) sameExcept(o types.Object, key string, nr int) (bool, error) {
+	va, vb, _, _, err := d.resolve(o, o)
+	if err != nil {
+		return false, err
+	}
+	// Anything but two dictionaries (a stream, a null) is compared whole.
+	x, xok := va.(types.Dict)
+	y, yok := vb.(types.Dict)
+	if !xok || !yok {
+		return d.equal(o, o, 0)
+	}
+	for _, k := range unionKeys(x, y) {
+		if k == key && sameRef(x[k], nr) && sameRef(y[k], nr) || backRef(x, k) && backRef(y, k) {
+			continue
+		}
+		if eq, err := d.equal(x[k], y[k], 0); err != nil || !eq {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// sameRef reports whether o is a reference to object nr.
+func sameRef(o types.Object, nr int) bool {
+	r, ok := o.(types.IndirectRef)
+	return ok && int(r.ObjectNumber) == nr
 }
 
 // annotationAction names what an annotation does when it is opened, hovered or clicked,
@@ -1236,7 +1322,7 @@ func (d *differ) field(a, b types.Object, parent, ft string, lister, depth int) 
 					d.add(nb, ChangeFormFill, d.formFillAllowed(), fmt.Sprintf("the field %q: /%s", name, k))
 				}
 			}
-		case backRef(k, x[k]) && backRef(k, y[k]):
+		case backRef(x, k) && backRef(y, k):
 		default:
 			d.addIn(nb, y[k], ChangeField, false, fmt.Sprintf("the field %q: /%s", name, k))
 		}
