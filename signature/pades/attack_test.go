@@ -576,3 +576,89 @@ func TestAttackWidgetParent(t *testing.T) {
 		})
 	}
 }
+
+// A popup's /Parent (ISO 32000-1 §12.5.6.14) is not a node above it but the markup
+// annotation whose text and title the popup shows, and viewers (pdf.js) read them through
+// it. An update that points a signed popup at another annotation, one no page lists or one
+// hidden at signing, or rewrites the annotation only the popup reaches, changes what the
+// popup shows; a /Parent that names a widget draws a field outside the form.
+func TestAttackPopupParent(t *testing.T) {
+	f := newFixture(t)
+	// The signed document: the form's page with a comment (the text annotation 7 and its
+	// popup 8) and, listed nowhere, a full-page free text annotation 9 (what a shadow attack
+	// hides) and a comment 10 that only the popup 11 on the page reaches.
+	const (
+		markup = 7
+		popup  = 8
+		hidden = 9
+		only   = 10
+		lone   = 11
+	)
+	overlay := tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>",
+		"1 1 1 rg 0 0 612 792 re f 0 g BT /F1 18 Tf 72 720 Td (Pay 1,000,000 EUR to Eve) Tj ET")
+	popupOf := func(parent int) string {
+		return fmt.Sprintf("<< /Type /Annot /Subtype /Popup /Parent %d 0 R /Rect [300 600 500 700] /P %d 0 R /Open true >>", parent, ptPage)
+	}
+	comment := func(contents string, pop int) string {
+		return fmt.Sprintf("<< /Type /Annot /Subtype /Text /Rect [280 680 300 700] /Contents (%s) /T (Ana) /Popup %d 0 R /P %d 0 R >>", contents, pop, ptPage)
+	}
+	in := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), "",
+		tObj{ptPage, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /Annots [%d 0 R %d 0 R %d 0 R %d 0 R] >>",
+			ptPages, ptFont, ptContent, ptField, markup, popup, lone)},
+		tObj{markup, comment("Approved as is", popup)},
+		tObj{popup, popupOf(markup)},
+		tObj{hidden, fmt.Sprintf("<< /Type /Annot /Subtype /FreeText /Rect [0 0 612 792] /Contents (Pay Eve) /DA (/F1 18 Tf 0 g) /AP << /N 12 0 R >> /Popup %d 0 R >>", popup)},
+		tObj{only, comment("Checked by Ana", lone)},
+		tObj{lone, popupOf(only)},
+		tObj{12, overlay},
+	)
+	// The popup 8 pointed at 40, a new annotation listed on no page.
+	newParent := func(parent string) func(t *testing.T, d []byte) []tObj {
+		return func(t *testing.T, d []byte) []tObj {
+			return []tObj{{popup, popupOf(40)}, {40, parent}, {41, overlay}}
+		}
+	}
+	freeText := fmt.Sprintf("<< /Type /Annot /Subtype /FreeText /Rect [0 0 612 792] /Contents (Pay Eve) /DA (/F1 18 Tf 0 g) /AP << /N 41 0 R >> /Popup %d 0 R /P %d 0 R >>", popup, ptPage)
+	tests := []struct {
+		name   string
+		cert   Certification
+		update func(t *testing.T, signed []byte) []tObj
+		kind   string // the kind of change refused; "" when the update is allowed
+	}{
+		{"the popup pointed at a new annotation, no changes allowed", CertifyNoChanges, newParent(freeText), ChangeAnnotation},
+		{"the popup pointed at a new annotation under form fill", CertifyFormFill, newParent(freeText), ChangeAnnotation},
+		{"the popup pointed at a new annotation after an approval signature", Approval, newParent(freeText), ChangeAnnotation},
+		{"the popup pointed at a new annotation under annotations", CertifyAnnotate, newParent(freeText), ""},
+		{"the popup pointed at a new annotation with JavaScript under annotations", CertifyAnnotate,
+			newParent(fmt.Sprintf("<< /Type /Annot /Subtype /Text /Rect [0 0 20 20] /Contents (ok) /Popup %d 0 R /AA << /PO << /S /JavaScript /JS (app.alert(1)) >> >> >>", popup)),
+			ChangeAnnotation},
+		{"the popup pointed at a new widget under annotations", CertifyAnnotate,
+			newParent(fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Tx /T (Amount) /V (1,000,000) /Rect [0 0 612 792] /F 4 /AP << /N 41 0 R >> /P %d 0 R >>", ptPage)),
+			ChangeField},
+		{"the popup pointed at the annotation hidden at signing under annotations", CertifyAnnotate, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{popup, popupOf(hidden)}}
+		}, ChangeAnnotation},
+		{"the comment only a popup reaches rewritten under form fill", CertifyFormFill, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{only, comment("Rejected: pay Eve instead", lone)}}
+		}, ChangeAnnotation},
+		{"the popup opened, as a reader does, under annotations", CertifyAnnotate, func(t *testing.T, d []byte) []tObj {
+			return []tObj{{popup, strings.Replace(popupOf(markup), "/Open true", "/Open false", 1)}}
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			require.Equal(t, signature.TotalPassed, f.validate(t, signed, f.policy())[0].Indication)
+			doc := appendRevision(t, signed, "", tc.update(t, signed)...)
+			if tc.kind == "" {
+				reps := f.validate(t, doc, f.policy())
+				require.Len(t, reps, 1)
+				assert.Equal(t, signature.TotalPassed, reps[0].Indication, reps[0].Errors)
+				assert.NotEmpty(t, reps[0].Changes)
+				return
+			}
+			r := refused(t, f, doc, "Signature1", "changes:")
+			refusedChange(t, r, tc.kind)
+		})
+	}
+}

@@ -56,7 +56,7 @@ type Change struct {
 	drawnBy int
 }
 
-// The kinds of Change. The first five can be allowed (by the signature's DocMDP and FieldMDP
+// The kinds of Change. The first six can be allowed (by the signature's DocMDP and FieldMDP
 // permissions); the others alter what a page shows or what the document does, and never are.
 const (
 	// ChangeSignature is a later signature: a new signature field, its widget, its signature
@@ -69,8 +69,15 @@ const (
 	ChangeDSS = "dss"
 	// ChangeFormFill is a field's value and its widget's appearance changed.
 	ChangeFormFill = "formFill"
-	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed.
+	// ChangeAnnotation is an annotation (other than a widget) added, changed or removed, on a
+	// page or named by the /Parent of a popup added or changed.
 	ChangeAnnotation = "annotation"
+	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
+	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
+	// another dictionary. It does not change what a page shows, so it is allowed wherever
+	// later signatures are (not under DocMDP 1). The catalog's XMP /Metadata stream is a
+	// ChangeCatalog.
+	ChangeMetadata = "metadata"
 	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
 	// signed field changed.
 	ChangeField = "field"
@@ -99,7 +106,7 @@ func changesError(err error, format string, args ...any) *Error {
 // /ByteRange) with the whole file and classifies every later change under perm.
 //
 // Both revisions are read by pdfcpu as PDFs of their own, and the object graphs reachable from
-// their catalogs are compared pairwise, by content rather than by object number: an object
+// their catalogs (and their trailers' /Info) are compared pairwise, by content rather than by object number: an object
 // rewritten by a later update with the same content is no change, and a page tree rebuilt
 // from new objects is compared page by page. Every path to what a page shows (the page tree,
 // page contents and resources, the catalog's actions and name trees) is compared on its own,
@@ -150,13 +157,14 @@ func analyzeChangesIn(cur *model.XRefTable, r io.ReaderAt, size, signedEnd int64
 		old: old, cur: cur, perm: perm, signedEnd: signedEnd,
 		r: r, hashBudget: 2*size + 1<<20,
 		oldSums: make(map[int][32]byte), curSums: make(map[int][32]byte),
-		locked:   make(map[string]bool, len(perm.LockedFields)),
-		eq:       make(map[[2]int]bool),
-		busy:     make(map[[2]int]bool),
-		budget:   limits.MaxPDFChangeObjects,
-		widgets:  make(map[int]bool),
-		pageWids: make(map[int]Change),
-		seen:     make(map[[2]int]bool),
+		locked:    make(map[string]bool, len(perm.LockedFields)),
+		eq:        make(map[[2]int]bool),
+		busy:      make(map[[2]int]bool),
+		budget:    limits.MaxPDFChangeObjects,
+		widgets:   make(map[int]bool),
+		annotSeen: make(map[int]bool),
+		pageWids:  make(map[int]Change),
+		seen:      make(map[[2]int]bool),
 	}
 	for _, name := range perm.LockedFields {
 		d.locked[name] = true
@@ -349,10 +357,11 @@ type differ struct {
 	seen   map[[2]int]bool // page tree and field pairs already classified
 	budget int
 
-	widgets  map[int]bool   // widget objects accounted for by the field walk
-	pageWids map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
-	oldReach map[int]bool   // objects reachable from the signed revision's catalog, built on demand
-	changes  []Change
+	widgets   map[int]bool   // widget objects accounted for by the field walk
+	annotSeen map[int]bool   // annotations added or changed already classified
+	pageWids  map[int]Change // widgets changed in a page's /Annots, waiting for the field walk
+	oldReach  map[int]bool   // objects reachable from the signed revision's catalog, built on demand
+	changes   []Change
 }
 
 func (d *differ) add(objNr int, kind string, allowed bool, detail string) {
@@ -450,13 +459,13 @@ func (d *differ) firstNew(val types.Object) int {
 		switch v := o.(type) {
 		case types.Dict:
 			for _, k := range unionKeys(v, nil) {
-				if !backRef(k, v[k]) {
+				if !backRef(v, k) {
 					queue = append(queue, v[k])
 				}
 			}
 		case types.StreamDict:
 			for _, k := range unionKeys(v.Dict, nil) {
-				if !backRef(k, v.Dict[k]) {
+				if !backRef(v.Dict, k) {
 					queue = append(queue, v.Dict[k])
 				}
 			}
@@ -594,15 +603,20 @@ func (d *differ) equal(a, b types.Object, depth int) (bool, error) {
 	}
 }
 
-// backRef reports whether the entry k: v of a dictionary points back up the tree (a page's or
-// a field's /Parent, an annotation's /P): those are compared where the tree is walked, and
+// backRef reports whether the entry k of the dictionary dict points back up the tree (a page's
+// or a field's /Parent, an annotation's /P): those are compared where the tree is walked, and
 // following them would make every change below look like a change of everything above.
-func backRef(k string, v types.Object) bool {
+// A popup's /Parent is not one: it names the markup annotation whose text and title the
+// popup shows (ISO 32000-1 §12.5.6.14), which nothing else need list, so it is compared
+// with the popup.
+func backRef(dict types.Dict, k string) bool {
 	if k != "Parent" && k != "P" {
 		return false
 	}
-	_, ok := v.(types.IndirectRef)
-	return ok
+	if _, ok := dict[k].(types.IndirectRef); !ok {
+		return false
+	}
+	return k == "P" || changeName(dict, "Subtype") != "Popup"
 }
 
 // sameBytes reports whether object nr is, in the final document, the very bytes it was in the
@@ -664,7 +678,7 @@ func (d *differ) equalDict(x, y types.Dict, depth int) (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		if backRef(k, v) && backRef(k, w) {
+		if backRef(x, k) && backRef(y, k) {
 			continue
 		}
 		if eq, err := d.equal(v, w, depth+1); err != nil || !eq {
@@ -712,6 +726,7 @@ func unionKeys(a, b types.Dict) []string {
 func (d *differ) signingAllowed() bool     { return d.perm.DocMDP != 1 }
 func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
 func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
+func (d *differ) metadataAllowed() bool    { return d.perm.DocMDP != 1 }
 
 func (d *differ) run() error {
 	oldCat, curCat, _, rootNr, err := d.resolve(*d.old.Root, *d.cur.Root)
@@ -750,6 +765,9 @@ func (d *differ) run() error {
 			}
 		}
 	}
+	if err := d.info(); err != nil {
+		return err
+	}
 	// A widget changed in a page's /Annots that no field accounts for is an appearance drawn on
 	// the page outside the form.
 	for _, nr := range slices.Sorted(maps.Keys(d.pageWids)) {
@@ -758,6 +776,29 @@ func (d *differ) run() error {
 			d.changes = append(d.changes, c)
 		}
 	}
+	return nil
+}
+
+// info compares the document information dictionaries, which the trailers name (/Info, ISO
+// 32000-1 §14.3.3) and the catalog walk does not reach.
+func (d *differ) info() error {
+	var a, b types.Object
+	if d.old.Info != nil {
+		a = *d.old.Info
+	}
+	if d.cur.Info != nil {
+		b = *d.cur.Info
+	}
+	eq, err := d.equal(a, b, 0)
+	if err != nil || eq {
+		return err
+	}
+	if d.cur.Info == nil {
+		d.changes = append(d.changes, Change{Revision: d.total, Object: "trailer /Info", Kind: ChangeMetadata,
+			Allowed: d.metadataAllowed(), Detail: "the document information dictionary removed"})
+		return nil
+	}
+	d.addIn(int(d.cur.Info.ObjectNumber), b, ChangeMetadata, d.metadataAllowed(), "the document information dictionary (trailer /Info)")
 	return nil
 }
 
@@ -790,7 +831,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 	switch changeName(y, "Type") {
 	case "Pages":
 		for _, k := range unionKeys(x, y) {
-			if k == "Kids" || backRef(k, x[k]) && backRef(k, y[k]) {
+			if k == "Kids" || backRef(x, k) && backRef(y, k) {
 				continue
 			}
 			if eq, err := d.equal(x[k], y[k], 0); err != nil {
@@ -816,7 +857,7 @@ func (d *differ) pageTree(a, b types.Object, depth int) error {
 		}
 	case "Page":
 		for _, k := range unionKeys(x, y) {
-			if backRef(k, x[k]) && backRef(k, y[k]) {
+			if backRef(x, k) && backRef(y, k) {
 				continue
 			}
 			if k == "Annots" {
@@ -947,7 +988,9 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 				}
 			}
 			if !twin {
-				d.annotation(listNr, o, "an annotation added")
+				if err := d.annotation(listNr, o, "an annotation added"); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -955,13 +998,17 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 		curRefs[nr] = true
 		prev, had := oldRefs[nr]
 		if !had {
-			d.annotation(nr, o, "an annotation added")
+			if err := d.annotation(nr, o, "an annotation added"); err != nil {
+				return err
+			}
 			continue
 		}
 		if eq, err := d.equal(prev, o, 0); err != nil {
 			return err
 		} else if !eq {
-			d.annotation(nr, o, "an annotation changed")
+			if err := d.annotation(nr, o, "an annotation changed"); err != nil {
+				return err
+			}
 		}
 	}
 	for nr, o := range oldRefs {
@@ -980,32 +1027,104 @@ func (d *differ) annots(pageNr int, a, b types.Object) error {
 	return nil
 }
 
-func (d *differ) annotation(nr int, b types.Object, detail string) {
+// annotation classifies the annotation b (object nr, or on the list nr when direct) that a
+// later revision added or changed, and what a popup's /Parent leads to.
+func (d *differ) annotation(nr int, b types.Object, detail string) error {
+	if r, ok := b.(types.IndirectRef); ok {
+		if d.annotSeen[int(r.ObjectNumber)] {
+			return nil
+		}
+		d.annotSeen[int(r.ObjectNumber)] = true
+	}
 	v, _, err := resolveIn(d.cur, b)
 	dict := changeDict(v)
 	if err != nil || dict == nil {
 		d.add(nr, ChangePageContent, false, "an annotation that is not a dictionary")
-		return
+		return nil
 	}
-	if changeName(dict, "Subtype") == "Widget" {
+	switch changeName(dict, "Subtype") {
+	case "Widget":
 		if _, ok := b.(types.IndirectRef); !ok {
 			d.add(nr, ChangeField, false, "a direct widget, which no field can own")
-			return
+			return nil
 		}
-		c := Change{Revision: d.revisionOf(nr), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeField, Detail: "a widget on a page that no form field owns"}
+		c := Change{Revision: d.revisionOf(nr), Object: fmt.Sprintf("%d 0 R", nr), Kind: ChangeField, Detail: detail + " (/Widget) that no form field owns"}
 		d.pageWids[nr] = c
-		return
+		return nil
+	case "Popup":
+		if err := d.popupParent(nr, dict); err != nil {
+			return err
+		}
 	}
 	detail += " (/" + changeName(dict, "Subtype") + ")"
 	if a := d.annotationAction(dict); a != "" {
 		d.add(nr, ChangeAnnotation, false, detail+" with "+a)
-		return
+		return nil
 	}
 	if h := d.hiddenShown(b); h > 0 {
 		d.add(nr, ChangeAnnotation, false, fmt.Sprintf("%s shows %d 0 R, an object the signed revision held but did not show (shadow attack)", detail, h))
-		return
+		return nil
 	}
 	d.add(nr, ChangeAnnotation, d.annotationsAllowed(), detail)
+	return nil
+}
+
+// popupParent classifies the annotation that the /Parent of a popup (object nr, added or
+// changed after the signed revision) names, when a later revision added or changed it, as an
+// annotation on the page: the popup shows its text and title, and no page need list it. Its
+// /Popup entry, back to this popup, is not compared again.
+func (d *differ) popupParent(nr int, popup types.Dict) error {
+	p, ok := popup["Parent"]
+	if !ok {
+		return nil
+	}
+	if d.budget--; d.budget < 0 {
+		return changesError(ErrTooLarge, "more than %d objects compared", limits.MaxPDFChangeObjects)
+	}
+	named := fmt.Sprintf(", named by the /Parent of the popup %d 0 R", nr)
+	r, ok := p.(types.IndirectRef)
+	if !ok {
+		return d.annotation(nr, p, "a direct annotation"+named)
+	}
+	pnr := int(r.ObjectNumber)
+	if e, had := d.old.Table[pnr]; !had || e == nil || e.Free {
+		return d.annotation(pnr, p, "an annotation added"+named)
+	}
+	same, err := d.sameExcept(p, "Popup", nr)
+	if err != nil || same {
+		return err
+	}
+	return d.annotation(pnr, p, "an annotation changed"+named)
+}
+
+// sameExcept reports whether o is the same object in the signed revision and the current
+// one, its entry key ignored where it refers to object nr on both sides.
+func (d *differ) sameExcept(o types.Object, key string, nr int) (bool, error) {
+	va, vb, _, _, err := d.resolve(o, o)
+	if err != nil {
+		return false, err
+	}
+	// Anything but two dictionaries (a stream, a null) is compared whole.
+	x, xok := va.(types.Dict)
+	y, yok := vb.(types.Dict)
+	if !xok || !yok {
+		return d.equal(o, o, 0)
+	}
+	for _, k := range unionKeys(x, y) {
+		if k == key && sameRef(x[k], nr) && sameRef(y[k], nr) || backRef(x, k) && backRef(y, k) {
+			continue
+		}
+		if eq, err := d.equal(x[k], y[k], 0); err != nil || !eq {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// sameRef reports whether o is a reference to object nr.
+func sameRef(o types.Object, nr int) bool {
+	r, ok := o.(types.IndirectRef)
+	return ok && int(r.ObjectNumber) == nr
 }
 
 // annotationAction names what an annotation does when it is opened, hovered or clicked,
@@ -1203,7 +1322,7 @@ func (d *differ) field(a, b types.Object, parent, ft string, lister, depth int) 
 					d.add(nb, ChangeFormFill, d.formFillAllowed(), fmt.Sprintf("the field %q: /%s", name, k))
 				}
 			}
-		case backRef(k, x[k]) && backRef(k, y[k]):
+		case backRef(x, k) && backRef(y, k):
 		default:
 			d.addIn(nb, y[k], ChangeField, false, fmt.Sprintf("the field %q: /%s", name, k))
 		}

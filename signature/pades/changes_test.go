@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dpiblocks/dpi/internal/pdftest"
+	"github.com/dpiblocks/dpi/signature"
 )
 
 // kindAllowed is what a test expects of a change: its kind and whether it is allowed.
@@ -233,4 +236,129 @@ func TestAnalyzeChangesIndirectLength(t *testing.T) {
 	changes, err := analyzeChanges(bytes.NewReader(doc), int64(len(doc)), signedEnd, Permissions{DocMDP: 3})
 	require.NoError(t, err)
 	assert.Equal(t, []kindAllowed{{ChangePageContent, false}}, summarize(changes), "%+v", changes)
+}
+
+// The document information dictionary (the trailer's /Info, ISO 32000-1 §14.3.3) changed
+// after the signature: a change of what the document says about itself, not of what a page
+// shows, so allowed wherever later signatures are (DocMDP 0, 2 and 3) and refused under a
+// no-changes certification. The catalog's XMP /Metadata stream (§14.3.2) is compared with
+// the rest of the catalog and, like every catalog change, refused at every level.
+func TestAnalyzeChangesDocumentMetadata(t *testing.T) {
+	type update struct {
+		trailer string
+		objs    []tObj
+	}
+	const info = " /Info 20 0 R"
+	title := func(s string) []tObj {
+		return []tObj{{20, "<< /Title (" + s + ") /Author 21 0 R /Producer (dpi) >>"}}
+	}
+	const xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><dc:title>Invoice %d</dc:title></x:xmpmeta>"
+	catalog := tObj{1, "<< /Type /Catalog /Pages 2 0 R /AcroForm 5 0 R /Metadata 23 0 R >>"}
+	// The signed revision: signedFormPDF with an information dictionary whose /Author is an
+	// indirect string, and an XMP metadata stream.
+	signed := func(t *testing.T) *testPDF {
+		p := signedFormPDF(t)
+		p.updateTrailer(t, p.lastXRef(t), info, append(title("Invoice 42"), tObj{21, "(ACME)"}, catalog,
+			tObj{23, tStream("/Type /Metadata /Subtype /XML", fmt.Sprintf(xmp, 42))})...)
+		return p
+	}
+	changedTitle := []update{{info, title("Invoice 43")}}
+	dss := append([]tObj{{1, "<< /Type /Catalog /Pages 2 0 R /AcroForm 5 0 R /Metadata 23 0 R /DSS 14 0 R /Extensions << /ESIC << /BaseVersion /1.7 /ExtensionLevel 1 >> >> >>"}}, newDSS[1:]...)
+	tests := []struct {
+		name    string
+		updates []update
+		perms   []int // the DocMDP levels tried
+		want    func(docMDP int) []kindAllowed
+	}{
+		{"/Title changed", changedTitle, []int{0, 1, 2, 3}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}}
+		}},
+		{"an indirect /Author changed", []update{{info, []tObj{{21, "(Eve)"}}}}, []int{0, 1, 3}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}}
+		}},
+		{"/Info pointed at a new dictionary", []update{{" /Info 22 0 R", []tObj{{22, "<< /Title (Invoice 43) >>"}}}}, []int{0, 1, 2}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}}
+		}},
+		{"/Info pointed at a copy under another number", []update{{" /Info 22 0 R", []tObj{{22, "<< /Title (Invoice 42) /Author (ACME) /Producer (dpi) >>"}}}}, []int{1}, func(int) []kindAllowed {
+			return nil
+		}},
+		{"/Info rewritten with the same content", []update{{info, title("Invoice 42")}}, []int{1}, func(int) []kindAllowed {
+			return nil
+		}},
+		{"/Info pointed at an object that does not exist", []update{{" /Info 99 0 R", []tObj{{6, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}}}}, []int{0, 1}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}}
+		}},
+		{"/Title changed with a DSS and a document time-stamp", []update{{info, append(title("Invoice 43"), dss...)}, {info, newDocTimeStamp}}, []int{0, 1}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}, {ChangeDSS, true}, {ChangeDocumentTimeStamp, true}}
+		}},
+		{"the XMP metadata stream rewritten", []update{{info, []tObj{{23, tStream("/Type /Metadata /Subtype /XML", fmt.Sprintf(xmp, 43))}}}}, []int{0, 3}, func(int) []kindAllowed {
+			return []kindAllowed{{ChangeCatalog, false}}
+		}},
+		{"/Title changed with a later signature", []update{{info, append(title("Invoice 43"), newSignature...)}}, []int{0, 1, 2}, func(p int) []kindAllowed {
+			return []kindAllowed{{ChangeMetadata, p != 1}, {ChangeSignature, p != 1}}
+		}},
+	}
+	for _, tc := range tests {
+		for _, level := range tc.perms {
+			t.Run(fmt.Sprintf("%s, DocMDP %d", tc.name, level), func(t *testing.T) {
+				p := signed(t)
+				signedEnd := int64(len(p.buf))
+				for _, u := range tc.updates {
+					p.updateTrailer(t, p.lastXRef(t), u.trailer, u.objs...)
+				}
+				doc := p.bytes()
+				changes, err := analyzeChanges(bytes.NewReader(doc), int64(len(doc)), signedEnd, Permissions{DocMDP: level})
+				require.NoError(t, err)
+				assert.ElementsMatch(t, tc.want(level), summarize(changes), "changes: %+v", changes)
+				for _, c := range changes {
+					assert.NotEmpty(t, c.Object)
+					assert.NotEmpty(t, c.Detail)
+					assert.GreaterOrEqual(t, c.Revision, 3, "a change after the signature is in revision 3 or later")
+				}
+			})
+		}
+	}
+}
+
+// The same through Validate, on PDFs signed here: the signer carries /Info over unchanged,
+// so a second signature is no metadata change; an information dictionary rewritten after
+// the signature is reported, and refused only under a no-changes certification.
+func TestValidateDocumentMetadata(t *testing.T) {
+	f := newFixture(t)
+	in := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), " /Info 20 0 R",
+		tObj{20, "<< /Title (Contract 7) /Author (ACME) >>"})
+	retitle := func(t *testing.T, doc []byte) []byte {
+		return appendRevision(t, doc, " /Info 20 0 R", tObj{20, "<< /Title (Contract 8) /Author (Eve) >>"})
+	}
+	tests := []struct {
+		name   string
+		cert   Certification
+		update func(t *testing.T, signed []byte) []byte
+		want   []kindAllowed // nil: no change reported
+		pass   bool
+	}{
+		{"a second signature", Approval, func(t *testing.T, d []byte) []byte {
+			return f.sign(t, f.signer(t, LevelB, Config{}), d)
+		}, []kindAllowed{{ChangeSignature, true}}, true},
+		{"/Info rewritten after an approval signature", Approval, retitle, []kindAllowed{{ChangeMetadata, true}}, true},
+		{"/Info rewritten under form fill", CertifyFormFill, retitle, []kindAllowed{{ChangeMetadata, true}}, true},
+		{"/Info rewritten under annotations", CertifyAnnotate, retitle, []kindAllowed{{ChangeMetadata, true}}, true},
+		{"/Info rewritten under no changes", CertifyNoChanges, retitle, []kindAllowed{{ChangeMetadata, false}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			signed := f.sign(t, f.signer(t, LevelB, Config{Certify: tc.cert}), in)
+			reps := f.validate(t, tc.update(t, signed), f.policy())
+			require.NotEmpty(t, reps)
+			r := reps[0]
+			require.Equal(t, "Signature1", r.Field)
+			assert.ElementsMatch(t, tc.want, summarize(r.Changes), "changes: %+v", r.Changes)
+			if tc.pass {
+				assert.Equal(t, signature.TotalPassed, r.Indication, r.Errors)
+				return
+			}
+			assert.Equal(t, signature.TotalFailed, r.Indication)
+			assert.Equal(t, signature.HashFailure, r.SubIndication)
+		})
+	}
 }

@@ -52,14 +52,16 @@
 // stream, and validates the CMS with package signature: the DSS counts as validation data
 // the signature carries, so a B-LT or B-LTA PDF validates with the OCSP responders and CRL
 // distribution points unreachable, and a valid document time-stamp is a proof of existence
-// for the signatures it covers. Then it lists what the later revisions changed, each
-// allowed or not by the DocMDP and FieldMDP permissions the signature is judged under; a
-// change not allowed makes the signature TOTAL_FAILED/HASH_FAILURE, since the document
-// shown is not the document signed. A later signature field may draw on the page only when
-// it holds a later signature of its own that validates under the same policy: an unsigned
-// field, a document time-stamp or a signature that does not pass (an untrusted signer
-// included) with a visible widget is an overlay (the "sneaky signature attack"), and a
-// signature dictionary that is the value of two fields is refused in both.
+// for the signatures it covers. Then it lists what the later revisions changed (pages and
+// what they show, annotations, form fields, the catalog, the document information
+// dictionary, data no cross-reference section points to), each allowed or not by the DocMDP
+// and FieldMDP permissions the signature is judged under; a change not allowed makes the
+// signature TOTAL_FAILED/HASH_FAILURE, since the document shown is not the document signed.
+// A later signature field may draw on the page only when it holds a later signature of its
+// own that validates under the same policy: an unsigned field, a document time-stamp or a
+// signature that does not pass (an untrusted signer included) with a visible widget is an
+// overlay (the "sneaky signature attack"), and a signature dictionary that is the value of
+// two fields is refused in both.
 //
 // # Why pdfcpu
 //

@@ -24,7 +24,16 @@ func fuzzSeeds(f testing.TB) [][]byte {
 	seeds = append(seeds, p.bytes())
 	q := signedFormPDF(f)
 	q.updateCompressed(f, 30, 31, formFill...)
-	seeds = append(seeds, q.bytes(),
+	// A comment whose popup names another annotation, listed on no page, as its /Parent.
+	c := signedFormPDF(f)
+	c.updateTrailer(f, c.lastXRef(f), " /Info 20 0 R", tObj{20, "<< /Title (t) >>"})
+	c.update(f, append([]tObj{
+		{17, "<< /Type /Annot /Subtype /Text /Rect [10 10 30 30] /Contents (ok) /Popup 18 0 R >>"},
+		{18, "<< /Type /Annot /Subtype /Popup /Parent 19 0 R /Rect [30 30 200 100] >>"},
+		{19, "<< /Type /Annot /Subtype /FreeText /Rect [0 0 612 792] /Contents (x) /Popup 18 0 R >>"},
+		{20, "<< /Title (u) >>"},
+	}, newAnnotation[1])...)
+	seeds = append(seeds, q.bytes(), c.bytes(),
 		pdftest.New(pdftest.Options{Form: true}),
 		pdftest.New(pdftest.Options{XRefStream: true, Pages: 2}))
 
