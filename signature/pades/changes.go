@@ -74,8 +74,8 @@ const (
 	ChangeAnnotation = "annotation"
 	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
 	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
-	// another dictionary. It does not change what a page shows, so it is allowed wherever
-	// later signatures are (not under DocMDP 1). The catalog's XMP /Metadata stream is a
+	// another dictionary. It does not change what a page shows, so it is allowed at every
+	// level, DocMDP 1 included (see metadataAllowed), and reported. The catalog's XMP /Metadata stream is a
 	// ChangeCatalog.
 	ChangeMetadata = "metadata"
 	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
@@ -726,7 +726,12 @@ func unionKeys(a, b types.Dict) []string {
 func (d *differ) signingAllowed() bool     { return d.perm.DocMDP != 1 }
 func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
 func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
-func (d *differ) metadataAllowed() bool    { return d.perm.DocMDP != 1 }
+
+// metadataAllowed: a metadata change is allowed at every level, DocMDP 1 included, as
+// pyHanko's DocInfoRule allows it: it shows nothing, and the tools that add a DSS or a
+// document time-stamp to a document certified with no changes allowed (which EN 319 142-1
+// permits) commonly update /ModDate as they do. It is still reported.
+func (d *differ) metadataAllowed() bool { return true }
 
 func (d *differ) run() error {
 	oldCat, curCat, _, rootNr, err := d.resolve(*d.old.Root, *d.cur.Root)
