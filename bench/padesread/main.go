@@ -1,6 +1,7 @@
-// Command padesread reads a PDF with pdfcpu as package signature/pades configures it, and
-// nothing else: its peak RSS is the PDF library's share of dpi verify's (the object table
-// and, as pdfcpu reads every stream into memory, the streams). TestPAdES200MiB runs it.
+// Command padesread reads a PDF's object table as package signature/pades does (with
+// internal/pdfread, pdfcpu's reader forked to leave stream contents in the file), and nothing
+// else: its peak RSS is the PDF library's share of dpi verify's. With -pdfcpu it reads the
+// PDF with pdfcpu v0.15.0 itself, which loads every stream's content. TestPAdES200MiB runs it.
 package main
 
 import (
@@ -11,14 +12,21 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/dpiblocks/dpi/internal/pdfread"
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: padesread FILE.pdf")
+	args := os.Args[1:]
+	read := pdfread.ReadWithContext
+	if len(args) == 2 && args[0] == "-pdfcpu" {
+		read, args = pdfcpu.ReadWithContext, args[1:]
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: padesread [-pdfcpu] FILE.pdf")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
+	f, err := os.Open(args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -27,7 +35,7 @@ func main() {
 	l := model.DefaultResourceLimits()
 	l.MaxStreamBytes, l.MaxDecodeBytes = 512<<20, 512<<20
 	conf := &model.Configuration{Reader15: true, ValidationMode: model.ValidationRelaxed, Eol: types.EolLF, Offline: true, Limits: l}
-	ctx, err := pdfcpu.ReadWithContext(context.Background(), f, conf)
+	ctx, err := read(context.Background(), f, conf)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

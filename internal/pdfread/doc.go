@@ -16,6 +16,9 @@
 //     own code, to find its end.
 //   - refuses an encrypted file with ErrEncrypted. pdfcpu's decryption code is removed: dpi
 //     neither signs nor validates an encrypted PDF.
+//   - refuses a chain of more cross-reference sections than limits.MaxPDFRevisions
+//     (ErrTooManySections) before following it, so that its callers need not scan the
+//     file for revisions first.
 //   - drops ReadFile and ReadFileWithContext: a library reads what its caller opened.
 //
 // Everything else (the cross-reference tables and streams, hybrid files, repairs in relaxed

@@ -17,7 +17,8 @@ Modified by the dpi authors, 2026: forked from pdfcpu v0.15.0 pkg/pdfcpu/read.go
 package pdfread. Changes: stream contents are not read when the file is opened (LoadStream
 and StreamSection read them on demand); an encrypted file is refused with ErrEncrypted
 instead of being decrypted (the decryption code is removed); ReadFile and ReadFileWithContext
-are removed. See doc.go.
+are removed; a chain of more cross-reference sections than limits.MaxPDFRevisions is refused
+(ErrTooManySections). See doc.go.
 */
 
 package pdfread
@@ -39,6 +40,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/scan"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/dpiblocks/dpi/internal/limits"
 )
 
 const (
@@ -78,6 +81,13 @@ var (
 	// ErrPermissionDenied reports a PDF operation blocked by encryption permission bits.
 	ErrPermissionDenied = errors.New("operation restricted via permission bits setting")
 
+	// ErrPanic reports a panic inside the reader, returned as an error (added by dpi).
+	ErrPanic = errors.New("the pdf reader failed")
+
+	// ErrTooManySections reports a chain of more cross-reference sections (incremental
+	// updates) than limits.MaxPDFRevisions (added by dpi).
+	ErrTooManySections = errors.New("too many cross-reference sections")
+
 	errMissingReadSeeker            = errors.New("missing PDF read seeker")
 	errMissingXRefEOF               = errors.New("no matching %%EOF for startxref")
 	errInvalidLastXRefSection       = errors.New("invalid last xref section")
@@ -112,7 +122,6 @@ var (
 	errCorruptObjectStream          = errors.New("corrupt object stream")
 	errMissingObjectStreamObjects   = errors.New("missing object stream objects")
 	errObjectStreamObjectCountLimit = errors.New("object stream object count limit exceeded")
-	errInvalidPermissions           = errors.New("invalid permissions")
 
 	zero int64 = 0
 )
@@ -139,7 +148,19 @@ func Read(rs io.ReadSeeker, conf *model.Configuration) (*model.Context, error) {
 // ReadWithContext takes a readSeeker and generates a PDF model context,
 // an in-memory representation containing a cross reference table.
 // If the passed Go context is cancelled, reading will be interrupted.
-func ReadWithContext(c context.Context, rs io.ReadSeeker, conf *model.Configuration) (*model.Context, error) {
+//
+// dpi: a panic inside the reader (a bug in parsing untrusted input) is returned as an error
+// matching ErrPanic.
+func ReadWithContext(c context.Context, rs io.ReadSeeker, conf *model.Configuration) (ctx *model.Context, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ctx, err = nil, fmt.Errorf("%w: %v", ErrPanic, p)
+		}
+	}()
+	return readWithContext(c, rs, conf)
+}
+
+func readWithContext(c context.Context, rs io.ReadSeeker, conf *model.Configuration) (*model.Context, error) {
 	if log.ReadEnabled() {
 		log.Read.Println("Read: begin")
 	}
@@ -1862,6 +1883,12 @@ func buildXRefTableStartingAt(c context.Context, ctx *model.Context, offset *int
 
 		incr++
 		//fmt.Printf("Incr: %d\n", incr)
+
+		// dpi: a chain of more sections than limits.MaxPDFRevisions is refused before it is
+		// followed.
+		if incr > limits.MaxPDFRevisions {
+			return ErrTooManySections
+		}
 
 		if err := c.Err(); err != nil {
 			return err

@@ -20,6 +20,10 @@ type Options struct {
 	XRefStream bool
 	// Form adds an AcroForm with one text field "Name" on the first page.
 	Form bool
+	// ImageBytes, when positive, draws on each page an uncompressed 8-bit gray image of
+	// that many bytes (rounded up to a multiple of 1024), as a scanned document has: for
+	// tests of what reading a large PDF costs.
+	ImageBytes int
 }
 
 // New returns a PDF made to o.
@@ -40,13 +44,24 @@ func New(o Options) []byte {
 	for i := 1; i <= o.Pages; i++ {
 		text := strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(fmt.Sprintf("%s, page %d", o.Text, i))
 		content := fmt.Sprintf("BT /F1 18 Tf 72 720 Td (%s) Tj ET", text)
+		xobj := ""
+		if o.ImageBytes > 0 {
+			h := (o.ImageBytes + 1023) / 1024
+			img := make([]byte, 1024*h)
+			for j := range img {
+				img[j] = byte(j*7 + i)
+			}
+			im := add(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width 1024 /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream", h, len(img), img))
+			content = "q 540 0 0 640 36 36 cm /Im0 Do Q " + content
+			xobj = fmt.Sprintf(" /XObject << /Im0 %d 0 R >>", im)
+		}
 		c := add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 		annots := ""
 		if o.Form && i == 1 {
 			field = len(objs) + 2
 			annots = fmt.Sprintf(" /Annots [%d 0 R]", field)
 		}
-		p := add(fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R%s >>", pages, font, c, annots))
+		p := add(fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >>%s >> /Contents %d 0 R%s >>", pages, font, xobj, c, annots))
 		kids = append(kids, fmt.Sprintf("%d 0 R", p))
 		if o.Form && i == 1 {
 			add(fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Tx /T (Name) /V (Ana) /Rect [72 600 300 630] /P %d 0 R /F 4 >>", p))

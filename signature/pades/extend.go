@@ -91,9 +91,13 @@ func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts
 			return notExtendable(fmt.Sprintf("signature %q is pades-baseline-b: a signature time-stamp cannot be added to the cms a pdf holds", r.Field))
 		}
 	}
+	undo := func() {}
 	defer func() {
 		if p := recover(); p != nil {
 			err = malformedError("structure", "the pdf library failed on this pdf")
+		}
+		if err != nil {
+			undo()
 		}
 	}()
 	d, _, fields, err := readSignatureFields(ctx, in, size)
@@ -115,6 +119,7 @@ func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts
 	if err != nil {
 		return err
 	}
+	undo = u.teeTo(out)
 	var entries []dssEntry
 	for _, r := range reps {
 		if r.Kind != "signature" || r.Format == "PAdES-BASELINE-LT" || r.Format == "PAdES-BASELINE-LTA" {

@@ -53,9 +53,6 @@ func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, 
 	if string(head) != "%PDF-" {
 		return nil, malformedError("header", "not a pdf: it does not begin with %PDF-")
 	}
-	if err := checkRevisions(r, size); err != nil {
-		return nil, err
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			d, err = nil, malformedError("structure", "the pdf library failed on this pdf")
@@ -65,6 +62,9 @@ func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, 
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, pdfread.ErrTooManySections) {
+			return nil, tooManyRevisions()
 		}
 		if errors.Is(err, pdfread.ErrEncrypted) || hasEncryptEntry(r, size) {
 			return nil, &Error{Check: "encryption", Reason: "encrypted pdfs are not signed or validated", Err: ErrEncrypted}
@@ -135,18 +135,11 @@ func readTail(r io.ReaderAt, size, n int64) []byte {
 	return b[:m]
 }
 
-// checkRevisions counts the revisions (the %%EOF markers) and refuses more than
-// limits.MaxPDFRevisions, before the PDF library follows a chain of that many sections.
-func checkRevisions(r io.ReaderAt, size int64) error {
-	n := 0
-	err := scanEOFs(r, size, func(int64) bool { n++; return n <= limits.MaxPDFRevisions })
-	if err != nil {
-		return err
-	}
-	if n > limits.MaxPDFRevisions {
-		return &Error{Check: "revisions", Reason: fmt.Sprintf("more than %d revisions", limits.MaxPDFRevisions), Err: ErrTooLarge}
-	}
-	return nil
+// tooManyRevisions refuses a PDF of more than limits.MaxPDFRevisions revisions: the reader
+// refuses to follow a longer chain of cross-reference sections, and Validate to count more
+// revision ends.
+func tooManyRevisions() error {
+	return &Error{Check: "revisions", Reason: fmt.Sprintf("more than %d revisions", limits.MaxPDFRevisions), Err: ErrTooLarge}
 }
 
 var eofMarker = []byte("%%EOF")

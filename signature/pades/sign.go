@@ -138,8 +138,10 @@ const (
 // Sign reads the PDF in (size bytes) and writes to out the same bytes followed by the
 // incremental updates that sign it: the signature (and, for B-LT and B-LTA, the DSS; for
 // B-LTA, the document time-stamp). The input is read where it is and hashed as it streams;
-// only the updates are held in memory. Nothing is written to out until the signature is
-// made, so an error leaves out empty.
+// only the updates are held in memory. An error leaves out as it was: when out is a file
+// (an *os.File, positioned at its end) the input is written to it as it is hashed, so that
+// a large PDF is read once, and on an error the file is truncated back; any other out
+// receives nothing until the signature is made.
 //
 // An encrypted PDF is refused (ErrEncrypted), as are a certification of a document that is
 // already signed and a signature on a document certified with no changes allowed
@@ -149,9 +151,13 @@ func (s *Signer) Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Wr
 }
 
 func (s *Signer) sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, allowBreakingDocMDP bool) (err error) {
+	undo := func() {}
 	defer func() {
 		if p := recover(); p != nil {
 			err = malformedError("structure", "the pdf library failed on this pdf")
+		}
+		if err != nil {
+			undo()
 		}
 	}()
 	d, cat, fields, err := readSignatureFields(ctx, in, size)
@@ -168,6 +174,7 @@ func (s *Signer) sign(ctx context.Context, in io.ReaderAt, size int64, out io.Wr
 	if err != nil {
 		return err
 	}
+	undo = u.teeTo(out)
 	name := s.cfg.FieldName
 	if name == "" {
 		name = freeFieldName(fields, "Signature")

@@ -2,6 +2,7 @@ package pades
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"hash"
@@ -23,6 +24,9 @@ type updater struct {
 	root  types.IndirectRef    // the catalog
 	objs  map[int]types.Object // objects changed by the updates so far, by number
 	extra string               // trailer entries copied from the original (/Info, /ID)
+
+	tee  io.Writer // where the first hashRanges also writes the original, if set
+	teed bool      // the original was written to tee
 }
 
 func newUpdater(d *document) (*updater, error) {
@@ -47,10 +51,13 @@ func newUpdater(d *document) (*updater, error) {
 	return u, nil
 }
 
-// writeTo writes the document followed by the updates.
+// writeTo writes the document followed by the updates (only the updates when hashRanges
+// wrote the document to out already).
 func (u *updater) writeTo(out io.Writer) error {
-	if _, err := io.Copy(out, io.NewSectionReader(u.d.r, 0, u.d.size)); err != nil {
-		return fmt.Errorf("pades: writing: %w", err)
+	if !u.teed {
+		if _, err := io.Copy(out, io.NewSectionReader(u.d.r, 0, u.d.size)); err != nil {
+			return fmt.Errorf("pades: writing: %w", err)
+		}
 	}
 	if _, err := out.Write(u.incs); err != nil {
 		return fmt.Errorf("pades: writing: %w", err)
@@ -298,13 +305,79 @@ func (u *updater) fillByteRange(inc []byte, objOff int) (placeholder, error) {
 }
 
 // hashRanges digests the document with the update inc as it will be, but the /Contents gap.
+// The first time, when u.tee is set, it also writes the original document to u.tee as it
+// reads it (the first range begins with it), so that a large PDF is read once.
 func (u *updater) hashRanges(ctx context.Context, h hash.Hash, inc []byte, p placeholder) error {
 	ra := &concatReaderAt{a: u.d.r, an: u.d.size, b: append(append([]byte(nil), u.incs...), inc...)}
-	return hashByteRange(ctx, h, ra, p.br)
+	if u.tee == nil || u.teed {
+		return hashByteRange(ctx, h, ra, p.br)
+	}
+	w := &prefixWriter{w: u.tee, n: u.d.size}
+	if err := hashByteRange(ctx, io.MultiWriter(h, w), ra, p.br); err != nil {
+		return err
+	}
+	if w.err != nil || w.n != 0 {
+		return fmt.Errorf("pades: writing: %w", cmp.Or(w.err, io.ErrShortWrite))
+	}
+	u.teed = true
+	return nil
+}
+
+// prefixWriter writes the first n bytes written to it to w, and drops the rest. A write
+// error of w is kept in err, not returned, so that the digest beside it goes on.
+type prefixWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if p.err == nil && p.n > 0 {
+		k := b[:min(int64(len(b)), p.n)]
+		m, err := p.w.Write(k)
+		p.n -= int64(m)
+		if err == nil && m < len(k) {
+			err = io.ErrShortWrite
+		}
+		p.err = err
+	}
+	return len(b), nil
+}
+
+// rewindable is an output Sign and Extend can take back: a file, truncated to where it
+// ended when an error stops them after the original was written to it.
+type rewindable interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// teeTo makes hashRanges write the original to out as it digests it, when out is a file
+// positioned at its end, which can be taken back on an error; it returns the function that
+// takes it back. For any other output (a pipe, a buffer, a network connection) the original
+// is copied at the end, by writeTo, and undo does nothing.
+func (u *updater) teeTo(out io.Writer) (undo func()) {
+	f, ok := out.(rewindable)
+	if !ok {
+		return func() {}
+	}
+	start, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return func() {}
+	}
+	if end, err := f.Seek(0, io.SeekEnd); err != nil || end != start {
+		_, _ = f.Seek(start, io.SeekStart)
+		return func() {}
+	}
+	u.tee = out
+	return func() {
+		_ = f.Truncate(start)
+		_, _ = f.Seek(start, io.SeekStart)
+	}
 }
 
 // hashByteRange digests the two ranges of br from r, checking ctx between reads.
-func hashByteRange(ctx context.Context, h hash.Hash, r io.ReaderAt, br [4]int64) error {
+func hashByteRange(ctx context.Context, h io.Writer, r io.ReaderAt, br [4]int64) error {
 	buf := make([]byte, 1<<20)
 	for _, rg := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
 		sr := io.NewSectionReader(r, rg[0], rg[1])

@@ -89,18 +89,21 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 	if err != nil {
 		return nil, err
 	}
-	var ends []int64
 	// A revision ends at a %%EOF that closes a trailer; the same bytes inside a stream do
-	// not count, so that revision numbers are the ones a reader of the file sees.
-	err = scanEOFs(r, size, func(e int64) bool {
-		if isRevisionEnd(r, e) {
-			ends = append(ends, e)
+	// not count, so that revision numbers are the ones a reader of the file sees. The scan
+	// reads the whole file, so it runs beside the signatures' digests, which read it too;
+	// its result is needed only for the reports' revisions and the change analysis.
+	scanned := make(chan revisionEnds, 1)
+	go func() { scanned <- scanRevisionEnds(r, size) }()
+	waitScan := func() ([]int64, error) {
+		if scanned == nil {
+			return nil, nil
 		}
-		return len(ends) <= limits.MaxPDFRevisions
-	})
-	if err != nil {
-		return nil, err
+		res := <-scanned
+		scanned = nil
+		return res.ends, res.err
 	}
+	defer waitScan()
 	dss := d.readDSS(cat)
 	certNr, certP := d.certification(cat)
 	items := make([]*sigItem, 0, len(fields))
@@ -173,6 +176,10 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		it.rep = &Report{Report: *rep}
 	}
 
+	ends, err := waitScan()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Report, 0, len(items))
 	for _, it := range items {
 		if it.rep == nil {
@@ -244,6 +251,28 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 		out = append(out, *it.rep)
 	}
 	return out, nil
+}
+
+// revisionEnds is what scanRevisionEnds found.
+type revisionEnds struct {
+	ends []int64
+	err  error
+}
+
+// scanRevisionEnds finds where each revision of the PDF in r ends: after a %%EOF that closes
+// a trailer. More than limits.MaxPDFRevisions is ErrTooLarge.
+func scanRevisionEnds(r io.ReaderAt, size int64) revisionEnds {
+	var ends []int64
+	err := scanEOFs(r, size, func(e int64) bool {
+		if isRevisionEnd(r, e) {
+			ends = append(ends, e)
+		}
+		return len(ends) <= limits.MaxPDFRevisions
+	})
+	if err == nil && len(ends) > limits.MaxPDFRevisions {
+		err = tooManyRevisions()
+	}
+	return revisionEnds{ends, err}
 }
 
 // proofOfExistence is the time of the earliest valid document time-stamp of items that
