@@ -182,6 +182,15 @@
 // expired with no archive time-stamp is INDETERMINATE/OUT_OF_BOUNDS_NO_POE once its
 // signer's has. Report.ArchiveTimestamps lists them, latest first.
 //
+// JAdES etsiU components in clear JSON (TS 119 182-1 §5.3.1) are read for their data as
+// encoded ones are, and an arcTst over them is validated when its canonAlg names RFC 8785
+// JCS as urn:ietf:rfc:8785 (§5.3.6.3.1.2: each component before it canonicalised, then
+// concatenated). canonAlg is an open URI (§5.4.3.3), and no other identifier is guessed
+// at: an arcTst in clear JSON with another canonAlg or none, or over
+// components in both forms (which §5.3.1 forbids), proves nothing, and says why in
+// Report.ArchiveTimestamps; the signature is judged without it (INDETERMINATE once its
+// certificates have expired).
+//
 // The first failing check sets the indication; every failure is listed in Report.Errors.
 // Validate returns an error instead of a report only when there is nothing to report on:
 // no Roots ([ErrNoTrustAnchors]), a signature that does not parse ([ErrMalformed], through
@@ -204,8 +213,8 @@
 // It does not make counter-signatures, signature policies, attribute certificates,
 // enveloping or enveloped signatures, archive-time-stamp (v2) or ats-hash-index (v1, v2)
 // attributes, the JWS general JSON serialization, or JAdES etsiU components in clear JSON
-// (read for their data, but an arcTst over them is not validated: it needs a
-// canonicalisation). A CMS with several signers is refused.
+// (it validates them, see Archive time-stamps, and Extend refuses a signature that has
+// them). A CMS with several signers is refused.
 // Revocation status is what the caller's data or the responders say now; nothing is cached
 // between calls. OCSP and CRL URLs come from the certificates, so a validator fetches from
 // hosts a signer's CA names: only http and https, with bounded answers and timeouts.

@@ -234,8 +234,10 @@ func seedLTA(t testing.TB) (sig, index []byte) {
 }
 
 // FuzzParseJWSJSON feeds arbitrary text to the parser of JAdES in JSON serialization and
-// of its etsiU components (sigTst, xVals, rVals, arcTst, tstVD): it returns a signature or
-// an error, never panics, and keeps what it keeps within the caps of internal/limits.
+// of its etsiU components (sigTst, xVals, rVals, arcTst, tstVD), base64url-encoded or in
+// clear JSON: it returns a signature or an error, never panics, and keeps what it keeps
+// within the caps of internal/limits; what each arcTst covers (canonicalised when in clear
+// JSON) is then computed without a panic.
 func FuzzParseJWSJSON(f *testing.F) {
 	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 	if err != nil {
@@ -257,6 +259,8 @@ func FuzzParseJWSJSON(f *testing.F) {
 	f.Add(string(sig))
 	f.Add(`{"protected":"","header":{"etsiU":["eyJ4VmFscyI6W119"]},"signature":""}`)
 	f.Add(`{"header":{"etsiU":[{"rVals":{"ocspVals":[{"val":"MAA="}]}}]}}`)
+	f.Add(`{"protected":"","header":{"etsiU":[{"xVals":[]},{"arcTst":{"canonAlg":"urn:ietf:rfc:8785","tstTokens":[{"val":"MAA="}]}}]},"signature":""}`)
+	f.Add(`{"protected":"","header":{"etsiU":["eyJ4VmFscyI6W119",{"arcTst":{"tstTokens":[{"val":"MAA="}]}}]},"signature":""}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		js, u, err := parseJWSJSON([]byte(in))
 		if err != nil {
@@ -270,13 +274,18 @@ func FuzzParseJWSJSON(f *testing.F) {
 			len(u.revocation.crls)+len(u.revocation.ocsp) > limits.MaxSignatureRevocationValues {
 			t.Fatal("more than the caps")
 		}
-		if len(u.archivePos) != len(u.archives) || len(u.sigTstPos) != len(u.sigTst) {
+		if len(u.archivePos) != len(u.archives) || len(u.archiveAlgs) != len(u.archives) || len(u.sigTstPos) != len(u.sigTst) {
 			t.Fatal("time-stamp positions lost")
 		}
-		for _, p := range u.archivePos {
+		if len(u.clear) != len(u.raw) {
+			t.Fatal("element forms lost")
+		}
+		for i, p := range u.archivePos {
 			if p < 0 || p >= len(u.raw) {
 				t.Fatal("archive position out of range")
 			}
+			// What an arcTst covers is computed for any input, or refused with an error.
+			_, _ = u.archiveCovered(p, u.archiveAlgs[i])
 		}
 	})
 }

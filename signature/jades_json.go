@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/gowebpki/jcs"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
@@ -32,6 +34,12 @@ import (
 //	arcTst  {"tstTokens":[{"val":"<token>"}]}                              (JAdES-BASELINE-LTA)
 //	tstVD   {"xVals":[...],"rVals":{...}}: validation data of time-stamps
 //
+// An etsiU array may instead hold its components in clear JSON (§5.3.1: all of them one way
+// or all the other). Those are read for their data as the encoded ones are, and an arcTst
+// over them is validated when it names, in canonAlg, a canonicalisation this package
+// implements (§5.3.1, §5.3.6.3.1.2): only RFC 8785 JCS, as canonAlgJCS. This package
+// writes base64url-encoded components only.
+//
 // The payload is detached (no "payload" member) and unencoded (b64 false), as in the
 // compact form, which stays the form of JAdES-BASELINE-B.
 
@@ -43,6 +51,12 @@ const (
 	etsiArcTst = "arcTst"
 	etsiTstVD  = "tstVD"
 )
+
+// canonAlgJCS is the canonAlg (TS 119 182-1 §5.4.3.3, a URI) this package accepts for an
+// arcTst over etsiU components in clear JSON: the RFC 8785 JSON Canonicalization Scheme,
+// named by its RFC 2648 URN. TS 119 182-1 leaves canonAlg an open URI and lists no
+// algorithm for it, so any other identifier is refused rather than guessed at.
+const canonAlgJCS = "urn:ietf:rfc:8785"
 
 // jwsJSON is the flattened JWS JSON serialization this package writes.
 type jwsJSON struct {
@@ -84,15 +98,17 @@ type tstVD struct {
 
 // etsiU is a parsed etsiU array.
 type etsiU struct {
-	raw        []string // the elements, as they appear
-	sigTst     [][]byte
-	sigTstPos  []int    // the index in raw of each
-	archives   [][]byte // arcTst tokens
-	archivePos []int    // the index in raw of each
-	certs      []*x509.Certificate
-	revocation embeddedRevocation
-	dataSeen   bool // xVals, rVals or tstVD present
-	warnings   []string
+	raw         []string // the elements as they appear, base64url-encoded; "" for one in clear json
+	clear       [][]byte // the elements in clear json as they appear; nil for a base64url one
+	sigTst      [][]byte
+	sigTstPos   []int    // the index in raw of each
+	archives    [][]byte // arcTst tokens
+	archivePos  []int    // the index in raw of each
+	archiveAlgs []string // the canonAlg of each one's arcTst, "" when absent
+	certs       []*x509.Certificate
+	revocation  embeddedRevocation
+	dataSeen    bool // xVals, rVals or tstVD present
+	warnings    []string
 }
 
 func looksLikeJSON(sig []byte) bool {
@@ -165,9 +181,7 @@ func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 	return s, u, nil
 }
 
-// add reads one etsiU element. Elements in clear JSON are read for their data, but an
-// archive time-stamp over them is not validated: its imprint needs a canonicalisation
-// this package does not implement.
+// add reads one etsiU element, base64url-encoded or in clear JSON.
 func (u *etsiU) add(el json.RawMessage) error {
 	var obj []byte
 	var enc string
@@ -177,10 +191,11 @@ func (u *etsiU) add(el json.RawMessage) error {
 			return fmt.Errorf("not base64url")
 		}
 		obj = b
+		u.clear = append(u.clear, nil)
 	} else {
 		obj = el
-		u.warnings = append(u.warnings, "etsiU component in clear json: an archive time-stamp over it is not validated")
 		enc = ""
+		u.clear = append(u.clear, el)
 	}
 	u.raw = append(u.raw, enc)
 	keys, err := jsonObjectKeysFor(obj, nil)
@@ -223,6 +238,7 @@ func (u *etsiU) add(el json.RawMessage) error {
 				} else {
 					u.archives = append(u.archives, der)
 					u.archivePos = append(u.archivePos, len(u.raw)-1)
+					u.archiveAlgs = append(u.archiveAlgs, c.CanonAlg)
 				}
 			}
 		case etsiXVals:
@@ -405,7 +421,11 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 		// An arcTst covers the etsiU components before it (TS 119 182-1 §5.3.6.3.1).
 		control, archived = v.archives(archives, certs, archiveScope{
 			imprint: func(a *archiveToken, h crypto.Hash) ([]byte, error) {
-				return jadesArchiveImprint(docHashes[h], s.encHeader, encSig, u.raw[:u.archivePos[a.pos]])
+				covered, err := u.archiveCovered(u.archivePos[a.pos], u.archiveAlgs[a.pos])
+				if err != nil {
+					return nil, err
+				}
+				return jadesArchiveImprint(docHashes[h], s.encHeader, encSig, covered)
 			},
 			coversArchive: func(a, b *archiveToken) bool { return u.archivePos[b.pos] < u.archivePos[a.pos] },
 			coversSigTst:  func(a *archiveToken) bool { return len(u.sigTstPos) > 0 && u.sigTstPos[0] < u.archivePos[a.pos] },
@@ -431,18 +451,12 @@ func (v *validation) jadesWith(doc io.Reader, s *jwsSignature, u *etsiU) (*Repor
 }
 
 // jadesArchiveImprint is the imprint of an arcTst (TS 119 182-1 §5.3.6.3.1, timeStamped
-// "all", base64url-encoded components): the hash of the payload (docHash, the document
-// hashed so far and cloned here), ".", the protected header, ".", the signature value,
-// both base64url-encoded, ".", and every etsiU element before the arcTst as it appears
-// (as EU DSS computes it).
-func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, before []string) ([]byte, error) {
+// "all"): the hash of the payload (docHash, the document hashed so far and cloned here),
+// ".", the protected header, ".", the signature value, both base64url-encoded, ".", and
+// covered, the etsiU components before the arcTst as archiveCovered gives them.
+func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, covered []byte) ([]byte, error) {
 	if docHash == nil {
 		return nil, fmt.Errorf("archive time-stamp digest is not allowed")
-	}
-	for _, el := range before {
-		if el == "" {
-			return nil, fmt.Errorf("archive time-stamp over etsiU components in clear json is not validated")
-		}
 	}
 	c, ok := docHash.(hash.Cloner)
 	if !ok {
@@ -453,10 +467,50 @@ func jadesArchiveImprint(docHash hash.Hash, encHeader, encSig string, before []s
 		return nil, err
 	}
 	h.Write([]byte("." + encHeader + "." + encSig + "."))
-	for _, el := range before {
-		h.Write([]byte(el))
-	}
+	h.Write(covered)
 	return h.Sum(nil), nil
+}
+
+// archiveCovered returns the etsiU components an arcTst at index pos covers, as its
+// imprint concatenates them: every element before it, base64url-encoded as it appears
+// (§5.3.6.3.1.1, as EU DSS computes it), or, when the elements are in clear JSON, each
+// canonicalised with the algorithm canonAlg names (§5.3.6.3.1.2). In clear JSON the arcTst
+// must name one (§5.3.1), and only RFC 8785 JCS is accepted; the canonAlg of an encoded
+// arcTst, which §5.3.1 forbids, changes nothing. An arcTst whose components are not all in
+// one form, itself included, is not validated (§5.3.1 forbids the mix). A refused arcTst
+// proves nothing (the missing or unknown canonAlg is INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE,
+// never a pass), and the signature is judged without it.
+func (u *etsiU) archiveCovered(pos int, canonAlg string) ([]byte, error) {
+	clearForm := u.clear[pos] != nil
+	for _, el := range u.clear[:pos] {
+		if (el != nil) != clearForm {
+			return nil, fmt.Errorf("archive time-stamp over etsiU components both in clear json and base64url-encoded (ts 119 182-1 §5.3.1)")
+		}
+	}
+	var covered []byte
+	if !clearForm {
+		for _, el := range u.raw[:pos] {
+			covered = append(covered, el...)
+		}
+		return covered, nil
+	}
+	switch canonAlg {
+	case canonAlgJCS:
+	case "":
+		return nil, &tokenError{Indeterminate, CryptoConstraintsFailure,
+			"archive time-stamp over etsiU components in clear json names no canonAlg (ts 119 182-1 §5.3.1)"}
+	default:
+		return nil, &tokenError{Indeterminate, CryptoConstraintsFailure,
+			fmt.Sprintf("archive time-stamp canonicalisation algorithm %q is not supported (only %s, rfc 8785)", canonAlg, canonAlgJCS)}
+	}
+	for i, el := range u.clear[:pos] {
+		canon, err := jcs.Transform(el)
+		if err != nil {
+			return nil, fmt.Errorf("archive time-stamp: etsiU component %d has no rfc 8785 canonical form", i+1)
+		}
+		covered = append(covered, canon...)
+	}
+	return covered, nil
 }
 
 // jadesJSONSink collects validation data for an etsiU component, as addPathData hands it
@@ -549,6 +603,13 @@ type jadesExtension struct {
 
 func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 	s, u := x.s, x.u
+	// The components are written base64url-encoded; those in clear JSON would have to be
+	// rewritten, which breaks any arcTst over them.
+	for _, el := range u.clear {
+		if el != nil {
+			return nil, fmt.Errorf("%w: etsiU components in clear json cannot be kept", ErrNotExtendable)
+		}
+	}
 	encSig := base64.RawURLEncoding.EncodeToString(s.sigValue)
 	add := func(name string, value any) error {
 		el, err := etsiComponent(name, value)
@@ -625,7 +686,7 @@ func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 			if len(u.raw) >= limits.MaxSignedAttributes {
 				return nil, fmt.Errorf("%w: more than %d etsiU components", ErrTooLarge, limits.MaxSignedAttributes)
 			}
-			imprint, err := jadesArchiveImprint(x.docHash, s.encHeader, encSig, u.raw)
+			imprint, err := jadesArchiveImprint(x.docHash, s.encHeader, encSig, []byte(strings.Join(u.raw, "")))
 			if err != nil {
 				return nil, err
 			}
@@ -649,11 +710,6 @@ func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 			if err := x.addTstVD(chain, certs, add); err != nil {
 				return nil, err
 			}
-		}
-	}
-	for _, el := range u.raw {
-		if el == "" {
-			return nil, fmt.Errorf("%w: etsiU components in clear json cannot be kept", ErrNotExtendable)
 		}
 	}
 	out, err := json.Marshal(jwsJSON{Protected: s.encHeader, Header: &jwsUnprotected{EtsiU: u.raw}, Signature: encSig})

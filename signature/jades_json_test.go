@@ -201,7 +201,8 @@ func b64url(t *testing.T, s string) []byte {
 
 // An independent reading of TS 119 182-1 (testdata/jades_imprints.py, Python's standard
 // library) computes the imprints of the sigTst and arcTst of our JSON JAdES signature, and
-// openssl ts -verify finds each in its token.
+// of one whose etsiU components are in clear JSON, respelled, under a JCS arcTst (its own
+// RFC 8785 form, from json.dumps); openssl ts -verify finds each in its token.
 func TestJAdESImprintsIndependently(t *testing.T) {
 	openssl := testenv.Tool(t, "openssl")
 	py := testenv.Tool(t, "python3")
@@ -210,18 +211,33 @@ func TestJAdESImprintsIndependently(t *testing.T) {
 	cred := f.issue(t, dpitest.ECDSAP256)
 	sig := f.sign(t, cred, jadesOptions(f, signature.LevelLTA), document)
 	renewed := f.extend(t, document, sig, signature.LevelLTA, f.pki.TSAURL)
+	clear := parseParts(t, clearJAdES(t, sig, document, jcsURN, f.pki.TSAURL))
+	for i := range clear.Header.EtsiU {
+		clear.Header.EtsiU[i] = respell(t, clear.Header.EtsiU[i])
+	}
 	root := writeFile(t, dir, "root.pem", f.pki.RootsPEM())
 	chain := writeFile(t, dir, "chain.pem", dpitest.CertsPEM(f.pki.Intermediate))
 	docPath := writeFile(t, dir, "doc.txt", document)
-	sigPath := writeFile(t, dir, "sig.json", renewed)
-	out := strings.TrimSpace(string(runTool(t, py, "testdata/jades_imprints.py", sigPath, docPath, dir)))
-	var names []string
-	for _, line := range strings.Split(out, "\n") {
-		fields := strings.Fields(line)
-		require.Len(t, fields, 3, line)
-		names = append(names, fields[0])
-		runTool(t, openssl, "ts", "-verify", "-token_in", "-in", fields[2], "-digest", fields[1],
-			"-CAfile", root, "-untrusted", chain)
+	for _, tc := range []struct {
+		name  string
+		sig   []byte
+		names []string
+	}{
+		{"base64url", renewed, []string{"sigTst", "arcTst", "arcTst"}},
+		{"clear json", clear.bytes(t), []string{"sigTst", "arcTst"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigPath := writeFile(t, dir, "sig.json", tc.sig)
+			out := strings.TrimSpace(string(runTool(t, py, "testdata/jades_imprints.py", sigPath, docPath, dir)))
+			var names []string
+			for _, line := range strings.Split(out, "\n") {
+				fields := strings.Fields(line)
+				require.Len(t, fields, 3, line)
+				names = append(names, fields[0])
+				runTool(t, openssl, "ts", "-verify", "-token_in", "-in", fields[2], "-digest", fields[1],
+					"-CAfile", root, "-untrusted", chain)
+			}
+			assert.Equal(t, tc.names, names)
+		})
 	}
-	assert.Equal(t, []string{"sigTst", "arcTst", "arcTst"}, names)
 }

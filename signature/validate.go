@@ -95,15 +95,17 @@ func Validate(ctx context.Context, doc io.Reader, sig []byte, policy *Policy) (*
 	if err != nil {
 		return nil, err
 	}
-	if looksLikeJWS(sig) {
-		return v.jades(doc, sig)
-	}
+	// JSON first: a JSON serialization may hold two dots (in URIs of its clear-JSON
+	// components), where a compact JWS never starts with "{".
 	if looksLikeJSON(sig) {
 		s, u, err := parseJWSJSON(sig)
 		if err != nil {
 			return nil, err
 		}
 		return v.jadesWith(doc, s, u)
+	}
+	if looksLikeJWS(sig) {
+		return v.jades(doc, sig)
 	}
 	return v.cades(doc, sig)
 }
