@@ -44,7 +44,7 @@ func TestPAdES200MiB(t *testing.T) {
 	writeBigPDF(t, in, 200)
 	signed := filepath.Join(f.dir, "signed.pdf")
 
-	sign, signRSS := bestOfThree(t, dpi, "sign", "--format", "pades", "--level", "B-T", "--tsa", f.pki.TSAURL,
+	sign, signRSS := bestOfThreeInto(t, signed, dpi, "sign", "--format", "pades", "--level", "B-T", "--tsa", f.pki.TSAURL,
 		"--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", signed, in)
 	st, err := os.Stat(signed)
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestPAdES200MiB(t *testing.T) {
 	// B-LT: a DSS in an update after the signature, so that validation also compares the
 	// signed revision with the whole file (analyzeChanges reads both); validated offline.
 	signedLT := filepath.Join(f.dir, "signed-lt.pdf")
-	signLT, signLTRSS := bestOfThree(t, dpi, "sign", "--format", "pades", "--level", "B-LT", "--tsa", f.pki.TSAURL,
+	signLT, signLTRSS := bestOfThreeInto(t, signedLT, dpi, "sign", "--format", "pades", "--level", "B-LT", "--tsa", f.pki.TSAURL,
 		"--trust", f.roots, "--key", f.key, "--cert", f.cert, "--chain", f.chain, "-o", signedLT, in)
 	f.pki.SetOCSPAvailable(false)
 	f.pki.SetCRLAvailable(false)

@@ -312,36 +312,68 @@ func (u *updater) hashRanges(ctx context.Context, h hash.Hash, inc []byte, p pla
 	if u.tee == nil || u.teed {
 		return hashByteRange(ctx, h, ra, p.br)
 	}
-	w := &prefixWriter{w: u.tee, n: u.d.size}
-	if err := hashByteRange(ctx, io.MultiWriter(h, w), ra, p.br); err != nil {
+	if err := hashAndWrite(ctx, h, u.tee, u.d.size, ra, p.br); err != nil {
 		return err
-	}
-	if w.err != nil || w.n != 0 {
-		return fmt.Errorf("pades: writing: %w", cmp.Or(w.err, io.ErrShortWrite))
 	}
 	u.teed = true
 	return nil
 }
 
-// prefixWriter writes the first n bytes written to it to w, and drops the rest. A write
-// error of w is kept in err, not returned, so that the digest beside it goes on.
-type prefixWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	if p.err == nil && p.n > 0 {
-		k := b[:min(int64(len(b)), p.n)]
-		m, err := p.w.Write(k)
-		p.n -= int64(m)
-		if err == nil && m < len(k) {
-			err = io.ErrShortWrite
-		}
-		p.err = err
+// hashAndWrite digests the two ranges of br from r, as hashByteRange does, and writes the
+// first n bytes of them to w. The writes run in a goroutine beside the digest, each piece
+// handed over once read, so that writing a large file costs little more than reading it.
+func hashAndWrite(ctx context.Context, h io.Writer, w io.Writer, n int64, r io.ReaderAt, br [4]int64) error {
+	const piece, pieces = 1 << 20, 4
+	free := make(chan []byte, pieces)
+	for range pieces {
+		free <- make([]byte, piece)
 	}
-	return len(b), nil
+	todo := make(chan []byte, pieces)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range todo {
+			if err == nil {
+				if _, err = w.Write(b); err != nil {
+					err = fmt.Errorf("pades: writing: %w", err)
+				}
+			}
+			free <- b[:cap(b)]
+		}
+		written <- err
+	}()
+	err := func() error {
+		for _, rg := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
+			sr := io.NewSectionReader(r, rg[0], rg[1])
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				b := <-free
+				m, err := sr.Read(b)
+				h.Write(b[:m])
+				if k := min(int64(m), n); k > 0 {
+					n -= k
+					todo <- b[:k]
+				} else {
+					free <- b
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return fmt.Errorf("pades: reading the pdf: %w", err)
+				}
+			}
+		}
+		return nil
+	}()
+	close(todo)
+	werr := <-written
+	if err == nil && n > 0 {
+		err = fmt.Errorf("pades: internal error: %d bytes of the original not written", n)
+	}
+	return cmp.Or(err, werr)
 }
 
 // rewindable is an output Sign and Extend can take back: a file, truncated to where it
