@@ -392,10 +392,9 @@ func (d *differ) addIn(holder int, val types.Object, kind string, allowed bool, 
 func (d *differ) hiddenShown(val types.Object) int {
 	if d.oldReach == nil {
 		d.oldReach = make(map[int]bool)
+		// From the catalog only: what only the document information dictionary (/Info)
+		// reaches is metadata, not shown, and as hidden as an object nothing uses.
 		d.reach(d.old, *d.old.Root, d.oldReach)
-		if d.old.Info != nil {
-			d.reach(d.old, *d.old.Info, d.oldReach)
-		}
 	}
 	shown := make(map[int]bool)
 	d.reach(d.cur, val, shown)
