@@ -359,21 +359,31 @@ func TestAttackShadow(t *testing.T) {
 			refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
 		})
 	}
-	t.Run("hide: an overlay shows a form the document information dictionary held, certification 3", func(t *testing.T) {
-		// /Info is metadata: what only it reaches is not shown, so it is as hidden as an
-		// object nothing uses.
-		held := appendRevision(t, pdftest.New(pdftest.Options{Form: true}), " /Info 11 0 R",
-			tObj{7, tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>", evil)},
-			tObj{11, "<< /Title (Register) /Thumbnail 7 0 R >>"})
-		doc := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyAnnotate}), held)
-		annots := objectBody(t, doc, ptPage)
-		loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
-		require.NotNil(t, loc)
-		pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
-		doc = appendRevision(t, doc, " /Info 11 0 R", pg,
-			tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
-		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
-	})
+	// /Info and the XMP /Metadata are metadata: what only they reach is not shown, so it is
+	// as hidden as an object nothing uses.
+	for _, holder := range []string{"/Info", "/Metadata"} {
+		t.Run("hide: an overlay shows a form only "+holder+" held, certification 3", func(t *testing.T) {
+			base := pdftest.New(pdftest.Options{Form: true})
+			form := tObj{7, tStream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>", evil)}
+			var held []byte
+			if holder == "/Info" {
+				held = appendRevision(t, base, " /Info 11 0 R", form, tObj{11, "<< /Title (Register) /Thumbnail 7 0 R >>"})
+			} else {
+				_, _, root := lastTrailer(t, base)
+				cat := strings.Replace(objectBody(t, base, root), "/Type /Catalog", "/Type /Catalog /Metadata 11 0 R", 1)
+				held = appendRevision(t, base, "", form, tObj{root, cat},
+					tObj{11, tStream("/Type /Metadata /Subtype /XML /Thumbnail 7 0 R", "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")})
+			}
+			doc := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyAnnotate}), held)
+			annots := objectBody(t, doc, ptPage)
+			loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
+			require.NotNil(t, loc)
+			pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
+			doc = appendRevision(t, doc, "", pg,
+				tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
+			refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
+		})
+	}
 	t.Run("replace: the font replaced", func(t *testing.T) {
 		doc := sign(t, CertifyAnnotate)
 		doc = appendRevision(t, doc, "", tObj{ptFont, "<< /Type /Font /Subtype /Type1 /BaseFont /Symbol >>"})

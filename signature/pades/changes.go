@@ -74,9 +74,9 @@ const (
 	ChangeAnnotation = "annotation"
 	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
 	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
-	// another dictionary. It does not change what a page shows, so it is allowed at every
-	// level, DocMDP 1 included (see metadataAllowed), and reported. The catalog's XMP /Metadata stream is a
-	// ChangeCatalog.
+	// another dictionary, or the catalog's XMP /Metadata stream (§14.3.2) changed. It does
+	// not change what a page shows, so it is allowed at every level, DocMDP 1 included (see
+	// metadataAllowed), and reported.
 	ChangeMetadata = "metadata"
 	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
 	// signed field changed.
@@ -392,9 +392,19 @@ func (d *differ) addIn(holder int, val types.Object, kind string, allowed bool, 
 func (d *differ) hiddenShown(val types.Object) int {
 	if d.oldReach == nil {
 		d.oldReach = make(map[int]bool)
-		// From the catalog only: what only the document information dictionary (/Info)
-		// reaches is metadata, not shown, and as hidden as an object nothing uses.
-		d.reach(d.old, *d.old.Root, d.oldReach)
+		// From the catalog only, and not through its /Metadata: what only the document
+		// information dictionary (/Info) or the XMP metadata stream reaches is metadata, not
+		// shown, and as hidden as an object nothing uses.
+		d.oldReach[int(d.old.Root.ObjectNumber)] = true
+		if cat, _, err := resolveIn(d.old, *d.old.Root); err == nil {
+			if c := changeDict(cat); c != nil {
+				for k, v := range c {
+					if k != "Metadata" {
+						d.reach(d.old, v, d.oldReach)
+					}
+				}
+			}
+		}
 	}
 	shown := make(map[int]bool)
 	d.reach(d.cur, val, shown)
@@ -764,6 +774,8 @@ func (d *differ) run() error {
 				d.addIn(rootNr, cc[k], ChangeDSS, true, "the document security store")
 			case "Extensions":
 				d.add(rootNr, ChangeDSS, true, "catalog /Extensions (the ESIC extension of a DSS)")
+			case "Metadata":
+				d.addIn(rootNr, cc[k], ChangeMetadata, d.metadataAllowed(), "catalog /Metadata (the XMP metadata stream)")
 			default:
 				d.addIn(rootNr, cc[k], ChangeCatalog, false, "catalog /"+k)
 			}
