@@ -41,11 +41,14 @@ type DispatcherConfig struct {
 	// Logger receives failures of the database; nil logs nothing.
 	Logger *slog.Logger
 	// RateLimits caps, by channel name, how fast the dispatcher attempts each channel's
-	// notifications; a channel without one goes as fast as the workers can. A
-	// notification held back by its channel's limit is not due (RunUntilEmpty returns
-	// without it).
+	// notifications; a channel without one goes as fast as the workers can. On
+	// PostgreSQL a limit holds for all the dispatchers on the outbox together, in every
+	// process (see RateLimit). A notification held back by its channel's limit is not due
+	// (RunUntilEmpty returns without it).
 	RateLimits map[string]RateLimit
-	// Now is the clock of the rate limits; nil means time.Now.
+	// Now is the clock of the rate limits on SQLite, and of how long an idle dispatcher
+	// waits for a token; nil means time.Now. The buckets shared on PostgreSQL run on the
+	// database's clock, the one clock every instance sees.
 	Now func() time.Time
 	// FanOut, when set, hands the dispatcher's claims to workers on any instance through
 	// NATS JetStream (see FanOutConfig); nil attempts them in this dispatcher's workers.
@@ -352,21 +355,34 @@ func (p *pipeline) record() {
 // claim leases up to max due notifications of the channels that may be attempted now, and
 // appends their evidence, in one transaction. It returns those to attempt, and how many it
 // took, counting those it ended without an attempt.
+//
+// On PostgreSQL the tokens of the rate-limited channels are taken in the same transaction,
+// from bucket rows it locks first: a claim that fails takes no token, and one that cannot
+// reach the database claims nothing, so a limit never lets a notification through unless
+// its token was taken.
 func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) {
 	if d.limit != nil {
 		// Which channels have tokens, the claim and the taking of the tokens are one step,
 		// so that no worker claims a notification it then has no token for.
 		d.limit.mu.Lock()
 		defer d.limit.mu.Unlock()
-	}
-	quotas := d.limit.quotas(d.o.names, max)
-	if len(quotas) == 0 {
-		return nil, 0, nil
+		if !d.limit.shared {
+			if qs, _, _ := d.limit.quotas(ctx, nil, d.o.names, max); len(qs) == 0 {
+				return nil, 0, nil
+			}
+		}
 	}
 	var out []*claim
 	var n int
+	var taken map[string]int
+	var tokens map[string]float64
 	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
-		out, n = out[:0], 0
+		out, n, taken = out[:0], 0, map[string]int{}
+		quotas, t, err := d.limit.quotas(ctx, tx, d.o.names, max)
+		if err != nil {
+			return nil, err
+		}
+		tokens = t
 		now := d.o.now()
 		lease := newLease()
 		var records []evidence.Record
@@ -387,17 +403,19 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 				records = append(records, rec)
 				if !c.done {
 					out = append(out, c)
+					taken[c.channel]++
 				}
 			}
+		}
+		if err := d.limit.takeTx(ctx, tx, taken); err != nil {
+			return nil, err
 		}
 		return records, nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, c := range out {
-		d.limit.take(c.channel)
-	}
+	d.limit.took(taken, tokens)
 	return out, n, nil
 }
 

@@ -183,8 +183,8 @@ func checkChannelName(name string) error {
 	return nil
 }
 
-// migrations is the outbox's schema: a row per notification, with its rendered content, and
-// the endpoints disabled by their receivers. next_at is when the notification may next be
+// migrations is the outbox's schema: a row per notification, with its rendered content, the
+// endpoints disabled by their receivers, and the rate limits' token buckets. next_at is when the notification may next be
 // claimed: the due time of the next attempt, or the end of the lease of the attempt in
 // flight.
 var migrations = []store.Migration{{
@@ -220,6 +220,21 @@ CREATE TABLE notify_endpoints (
 	Version: 2,
 	Name:    "add notify status callback URLs",
 	SQL:     `ALTER TABLE notify_messages ADD COLUMN callback TEXT NOT NULL DEFAULT ''`,
+}, {
+	// A row per rate-limited channel: the token bucket that the dispatchers of every
+	// process share on PostgreSQL (RateLimit). per_second and burst are the limit the last
+	// claim refilled it at; updated_at, in Unix nanoseconds of the database's clock, is
+	// when. On SQLite the table stays empty: the buckets are the dispatcher's own.
+	Version: 3,
+	Name:    "add notify rate limit buckets",
+	SQL: `
+CREATE TABLE notify_rate_buckets (
+	channel    TEXT             PRIMARY KEY,
+	per_second DOUBLE PRECISION NOT NULL,
+	burst      INTEGER          NOT NULL,
+	tokens     DOUBLE PRECISION NOT NULL,
+	updated_at BIGINT           NOT NULL
+)`,
 }}
 
 // Message is what a service asks to send.
