@@ -46,9 +46,14 @@
 // Retry-After when longer.
 //
 // [DispatcherConfig].RateLimits caps how fast each channel is attempted ([RateLimit]: a
-// token bucket of golang.org/x/time/rate, driven by the dispatcher's clock and shared by
-// its workers). The buckets are per process: instances sharing a PostgreSQL outbox each
-// keep their own, so give each its share of a provider's limit.
+// token bucket, one token per attempt). On PostgreSQL the bucket is a row of the outbox's
+// database that every dispatcher on the outbox shares, whatever its process: a claim
+// refills it from the database's clock (now(), the one clock all instances see; a refill
+// never moves it back) and takes its tokens, as many as it claims notifications of the
+// channel, in the claim's own transaction, so the instances together stay within the
+// limit and a claim that fails, or cannot reach the database, takes nothing and sends
+// nothing. On SQLite, whose write lock one process holds, the bucket is the dispatcher's
+// own (golang.org/x/time/rate, driven by its clock and shared by its workers).
 //
 // Statuses are GOV.UK Notify's: created, sending, delivered, permanent-failure,
 // temporary-failure and technical-failure. The last two, reached after the last attempt,
@@ -209,9 +214,8 @@
 // # What it does not do yet
 //
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
-// restyling the mailbox page with templates of the service's own, consistency proofs from
-// checkpoints an auditor kept, and rate limits shared across instances. Templates have no
-// Markdown beyond paragraphs, line breaks and bullet lists, and do not downgrade characters
-// to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
+// restyling the mailbox page with templates of the service's own, and consistency proofs
+// from checkpoints an auditor kept. Templates have no Markdown beyond paragraphs, line
+// breaks and bullet lists, and do not downgrade characters to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
 // not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
 package notify
