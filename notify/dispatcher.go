@@ -71,6 +71,42 @@ type Dispatcher struct {
 	logger *slog.Logger
 	limit  *limiter // nil without rate limits
 	fan    *fanOut  // nil without fan-out
+
+	statsMu sync.Mutex
+	stats   DispatcherStats
+}
+
+// DispatcherStats counts what one Dispatcher recorded in the outbox, in all its Run and
+// RunUntilEmpty calls: the evidence it appended, not that of other dispatchers on the
+// same outbox.
+type DispatcherStats struct {
+	// Attempts counts the attempts it claimed (a "sending" entry each); with fan-out,
+	// those it published, whichever worker attempted them.
+	Attempts int
+	// Delivered counts the notifications it recorded as delivered.
+	Delivered int
+	// Retrying counts the failed attempts it recorded that are to be tried again.
+	Retrying int
+	// Failed counts the notifications it ended in a failure status, after an attempt or
+	// without one (an endpoint disabled, a last attempt that did not finish).
+	Failed int
+}
+
+// Stats returns what the dispatcher has recorded so far.
+func (d *Dispatcher) Stats() DispatcherStats {
+	d.statsMu.Lock()
+	defer d.statsMu.Unlock()
+	return d.stats
+}
+
+// count adds what a committed transaction recorded to the dispatcher's stats.
+func (d *Dispatcher) count(s DispatcherStats) {
+	d.statsMu.Lock()
+	d.stats.Attempts += s.Attempts
+	d.stats.Delivered += s.Delivered
+	d.stats.Retrying += s.Retrying
+	d.stats.Failed += s.Failed
+	d.statsMu.Unlock()
 }
 
 // NewDispatcher returns a dispatcher for o.
@@ -416,6 +452,7 @@ func (d *Dispatcher) claim(ctx context.Context, max int) ([]*claim, int, error) 
 		return nil, 0, err
 	}
 	d.limit.took(taken, tokens)
+	d.count(DispatcherStats{Attempts: len(out), Failed: n - len(out)})
 	return out, n, nil
 }
 
@@ -516,8 +553,9 @@ func (d *Dispatcher) callback(ctx context.Context, tx *sql.Tx, c *claim, ev *Eve
 // status callback.
 func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool, error) {
 	var callbacks bool
+	var stats DispatcherStats
 	err := d.o.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) ([]evidence.Record, error) {
-		callbacks = false
+		callbacks, stats = false, DispatcherStats{}
 		now := d.o.now()
 		var records []evidence.Record
 		var delivered []*claim
@@ -543,13 +581,20 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 				if rec, err = record(o.c.delivery.ID, ev, nil); err != nil {
 					return nil, err
 				}
+				stats.Delivered++
 			default:
-				rec, err = d.failed(ctx, tx, o.c, o.err, now)
+				var final bool
+				rec, final, err = d.failed(ctx, tx, o.c, o.err, now)
 				if errors.Is(err, errLeaseLost) {
 					continue
 				}
 				if err != nil {
 					return nil, err
+				}
+				if final {
+					stats.Failed++
+				} else {
+					stats.Retrying++
 				}
 			}
 			callbacks = callbacks || o.c.callback != ""
@@ -557,6 +602,9 @@ func (d *Dispatcher) recordOutcomes(ctx context.Context, batch []outcome) (bool,
 		}
 		return records, nil
 	})
+	if err == nil {
+		d.count(stats)
+	}
 	return callbacks, err
 }
 
@@ -597,9 +645,9 @@ func (d *Dispatcher) delivered(ctx context.Context, tx *sql.Tx, cs []*claim, now
 	return held, nil
 }
 
-// failed records a failed attempt, in tx: failed for good, or to be tried again. It
-// returns errLeaseLost, having written nothing, when c no longer holds its lease.
-func (d *Dispatcher) failed(ctx context.Context, tx *sql.Tx, c *claim, derr error, now time.Time) (evidence.Record, error) {
+// failed records a failed attempt, in tx: failed for good (final), or to be tried again.
+// It returns errLeaseLost, having written nothing, when c no longer holds its lease.
+func (d *Dispatcher) failed(ctx context.Context, tx *sql.Tx, c *claim, derr error, now time.Time) (rec evidence.Record, final bool, err error) {
 	dl := &c.delivery
 	ev := Event{Attempt: dl.Attempt, Reason: derr.Error()}
 	var e *Error
@@ -609,14 +657,14 @@ func (d *Dispatcher) failed(ctx context.Context, tx *sql.Tx, c *claim, derr erro
 		ev.Status, ev.EndpointDisabled = PermanentFailure, true
 		rec, err := d.finish(ctx, tx, c, now, ev)
 		if err != nil {
-			return rec, err
+			return rec, true, err
 		}
 		_, err = tx.ExecContext(ctx, d.o.db.Rebind("INSERT INTO notify_endpoints (channel, address, disabled_at, reason) VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING"),
 			c.channel, dl.To, now.UnixNano(), clip(ev.Reason))
 		if err != nil {
-			return evidence.Record{}, fmt.Errorf("notify: disable endpoint: %w", err)
+			return evidence.Record{}, true, fmt.Errorf("notify: disable endpoint: %w", err)
 		}
-		return rec, nil
+		return rec, true, nil
 	case errors.Is(derr, ErrPermanent):
 		ev.Status = PermanentFailure
 	case dl.Attempt < len(d.o.schedule):
@@ -630,18 +678,20 @@ func (d *Dispatcher) failed(ctx context.Context, tx *sql.Tx, c *claim, derr erro
 		res, err := tx.ExecContext(ctx, d.o.db.Rebind("UPDATE notify_messages SET next_at = ?, lease = '', reason = ?, updated_at = ? WHERE id = ? AND lease = ?"),
 			ev.Next.UnixNano(), ev.Reason, now.UnixNano(), dl.ID, c.lease)
 		if err != nil {
-			return evidence.Record{}, fmt.Errorf("notify: record outcome: %w", err)
+			return evidence.Record{}, false, fmt.Errorf("notify: record outcome: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return evidence.Record{}, errLeaseLost
+			return evidence.Record{}, false, errLeaseLost
 		}
-		return record(dl.ID, ev, nil)
+		rec, err = record(dl.ID, ev, nil)
+		return rec, false, err
 	case errors.Is(derr, ErrTemporary):
 		ev.Status = TemporaryFailure
 	default:
 		ev.Status = TechnicalFailure
 	}
-	return d.finish(ctx, tx, c, now, ev)
+	rec, err = d.finish(ctx, tx, c, now, ev)
+	return rec, true, err
 }
 
 // jitter spreads a delay by up to 10% either way, so that notifications that failed together
