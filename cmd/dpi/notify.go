@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -483,8 +482,8 @@ func printNotification(e *env, res notifyResult, queue bool) int {
 	return code
 }
 
-// notifyRunResult is the JSON form of "dpi notify run --json": what the run did, from the
-// evidence it appended.
+// notifyRunResult is the JSON form of "dpi notify run --json": what this run recorded
+// (notify.DispatcherStats), not what other runs on the database did meanwhile.
 type notifyRunResult struct {
 	Attempts  int `json:"attempts"`
 	Delivered int `json:"delivered"`
@@ -501,8 +500,8 @@ func runNotifyRun(e *env, args []string) int {
 		"SIGTERM), or with --until-empty until no notification is due. Many may run on one\n" +
 		"PostgreSQL database; one killed mid-attempt loses nothing: its notification is tried\n" +
 		"again when its lease ends. Notifications of channels not configured here wait. Prints\n" +
-		"how many attempts were made and how they ended, and signs a checkpoint of the outbox's\n" +
-		"log. The database is never created.\n\n" +
+		"how many attempts this run made and how they ended (not those of other runs on the\n" +
+		"database), and signs a checkpoint of the outbox's log. The database is never created.\n\n" +
 		"With --nats, the runs on one database share the work through a NATS JetStream stream\n" +
 		"(--nats-stream, created if missing): each run publishes the claims it makes, and the\n" +
 		"workers of every run attempt them. The stream carries a notification's ID, attempt and\n" +
@@ -557,10 +556,6 @@ func runNotifyRun(e *env, args []string) int {
 	if err != nil {
 		return e.usageError("notify run: %s", oneLine(err.Error()))
 	}
-	from, err := o.log.Size(e.ctx)
-	if err != nil {
-		return notifyFail(e, "run", exitUsage, err)
-	}
 	if *untilEmpty {
 		err = d.RunUntilEmpty(e.ctx)
 	} else {
@@ -575,26 +570,9 @@ func runNotifyRun(e *env, args []string) int {
 	if _, err := o.log.Checkpoint(ctx); err != nil {
 		code = notifyFail(e, "run", exitCodeOf(err), fmt.Errorf("the notify log's checkpoint was refused: %w", err))
 	}
-	var res notifyRunResult
-	for entry, err := range o.log.Scan(ctx, evidence.Filter{Kind: notify.KindStatus, From: from}) {
-		if err != nil {
-			return notifyFail(e, "run", exitUsage, err)
-		}
-		var ev notify.Event
-		if json.Unmarshal(entry.Meta, &ev) != nil {
-			continue
-		}
-		switch {
-		case ev.Status == notify.Sending && ev.Next.IsZero():
-			res.Attempts++
-		case ev.Status == notify.Sending:
-			res.Retrying++
-		case ev.Status == notify.Delivered:
-			res.Delivered++
-		case ev.Status.Final():
-			res.Failed++
-		}
-	}
+	// This run's own records: other runs on the database append to the same log meanwhile.
+	st := d.Stats()
+	res := notifyRunResult{Attempts: st.Attempts, Delivered: st.Delivered, Retrying: st.Retrying, Failed: st.Failed}
 	if e.json {
 		if err := e.printJSON(res); err != nil {
 			return exitUsage

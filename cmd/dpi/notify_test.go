@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -311,6 +313,60 @@ func TestNotifyFailures(t *testing.T) {
 	assert.Equal(t, exitRejected, code)
 	assert.Contains(t, errOut, "no notification ntf_nosuchnotification")
 	f.assertNoSecret(t)
+}
+
+// TestNotifyRunCountsItsOwn: run's summary counts what this run did, not what another
+// instance on the same database did meanwhile (here a send whose SMS gateway is down,
+// whose attempt and retry go into the same log while the run runs).
+func TestNotifyRunCountsItsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"text", nil, "2 attempts: 2 delivered, 0 to be tried again, 0 failed for good\n"},
+		{"json", []string{"--json"}, `{"attempts":2,"delivered":2,"retrying":0,"failed":0}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, dsn string, db *store.DB) {
+				f := newNotifyFixture(t, dsn)
+				f.queueN(t, 2)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var out, errOut lockedBuffer
+				done := make(chan int)
+				go func() {
+					done <- run(ctx, append([]string{"notify", "run", "--db", dsn, "--key", f.key,
+						"--webhook-secret", testWebhookSecret, "--insecure-allow-http"}, tc.args...), strings.NewReader(""), &out, &errOut)
+				}()
+				require.Eventually(t, func() bool { return len(f.hook.received()) == 2 && countStatus(t, db, "delivered") == 2 },
+					time.Minute, 10*time.Millisecond, "the run delivered what was queued")
+
+				tmpl := f.file(t, "short.txt", "Your documents are ready.")
+				code, sent, errSent := f.run(t, "send", "--template", tmpl, "--to", "sms:+5511987654321",
+					"--sms-url", "http://127.0.0.1:1/", "--sms-token", "t0k3n", "--insecure-allow-http")
+				require.Equal(t, exitIndeterminate, code, errSent)
+				assert.Contains(t, oneLine(sent), "status: sending")
+
+				cancel()
+				require.Equal(t, exitOK, <-done, errOut.String())
+				f.outputs = append(f.outputs, out.String(), errOut.String())
+				if tc.args == nil {
+					assert.Equal(t, tc.want, out.String())
+				} else {
+					assert.JSONEq(t, tc.want, out.String())
+				}
+				f.assertNoSecret(t)
+			})
+		})
+	}
+}
+
+func countStatus(t *testing.T, db *store.DB, status string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRowContext(context.Background(), db.Rebind("SELECT count(*) FROM notify_messages WHERE status = ?"), status).Scan(&n))
+	return n
 }
 
 // TestNotifyEmail: an email template with a Subject line goes to a real SMTP server on
