@@ -155,8 +155,8 @@ func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 		}
 	}
 	var raw struct {
-		Payload    *string           `json:"payload"`
-		Signatures []json.RawMessage `json:"signatures"`
+		Payload    *string         `json:"payload"`
+		Signatures json.RawMessage `json:"signatures"`
 	}
 	if err := json.Unmarshal(sig, &raw); err != nil {
 		return nil, nil, malformed(f, "json serialization", err)
@@ -170,13 +170,15 @@ func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 	if members["protected"] || members["header"] || members["signature"] {
 		return nil, nil, malformed(f, "both the general and the flattened json serialization (rfc 7515 §7.2.2)", nil)
 	}
-	switch n := len(raw.Signatures); {
+	el, n, err := firstElement(raw.Signatures)
+	switch {
+	case err != nil:
+		return nil, nil, malformed(f, "signatures", err)
 	case n == 0:
 		return nil, nil, malformed(f, "general json serialization with no signature", nil)
 	case n > 1:
 		return nil, nil, malformed(f, fmt.Sprintf("general json serialization with %d signatures: only one is supported", n), nil)
 	}
-	el := raw.Signatures[0]
 	em, err := jsonObjectKeysFor(el, []string{"protected", "header", "signature"})
 	if err != nil {
 		return nil, nil, malformed(f, "signatures element", err)
@@ -194,6 +196,35 @@ func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 	}
 	u.general = true
 	return js, u, nil
+}
+
+// firstElement returns the first element of a JSON array (null counts as empty) and the
+// number of elements, decoding them one at a time into one buffer: a long array of small
+// elements, within limits.MaxSignature, costs no more memory than its largest element.
+func firstElement(arr json.RawMessage) (json.RawMessage, int, error) {
+	dec := json.NewDecoder(bytes.NewReader(arr))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, 0, err
+	}
+	if tok == nil {
+		return nil, 0, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, 0, fmt.Errorf("not an array")
+	}
+	var first, skip json.RawMessage
+	n := 0
+	for ; dec.More(); n++ {
+		dst := &skip
+		if n == 0 {
+			dst = &first
+		}
+		if err := dec.Decode(dst); err != nil {
+			return nil, 0, err
+		}
+	}
+	return first, n, nil
 }
 
 // parseJWSObject parses the members of one signature in JSON serialization, the top-level
