@@ -53,6 +53,14 @@
 //     xVals and rVals, arcTst (imprint over the payload, the header, the signature and
 //     the earlier components, §5.3.6.3.1) and tstVD, the archive TSA's data.
 //
+// Validate and Extend also read JAdES in the general JSON serialization (RFC 7515 §7.2.1,
+// which EU DSS writes by default): the same members as the flattened form, in the one
+// element of a "signatures" array. A document with both "signatures" and a top-level
+// protected, header or signature is refused (§7.2.2), and so is one with no signature or
+// several, as a CMS with several signers is; the payload is detached in both forms (no
+// "payload" member, or an empty one). Extend writes a general signature back in the
+// general form.
+//
 // The digest is SHA-256 (SHA-384 for P-384, SHA-512 for P-521 and Ed25519) unless
 // [SignerOptions.Hash] says otherwise; SHA-1 is never used, RSA keys under 2048 bits are
 // refused.
@@ -212,9 +220,11 @@
 //
 // It does not make counter-signatures, signature policies, attribute certificates,
 // enveloping or enveloped signatures, archive-time-stamp (v2) or ats-hash-index (v1, v2)
-// attributes, the JWS general JSON serialization, or JAdES etsiU components in clear JSON
-// (it validates them, see Archive time-stamps, and Extend refuses a signature that has
-// them). A CMS with several signers is refused.
+// attributes, the JWS general JSON serialization (it reads one with a single signature), or
+// JAdES etsiU components in clear JSON (it validates them, see Archive time-stamps, and
+// Extend refuses a signature that has them). A CMS with several signers is refused, and so
+// is a JWS general JSON serialization with several signatures: which of them must pass is
+// the application's decision (RFC 7515 §5.2), not one Validate can make.
 // Revocation status is what the caller's data or the responders say now; nothing is cached
 // between calls. OCSP and CRL URLs come from the certificates, so a validator fetches from
 // hosts a signer's CA names: only http and https, with bounded answers and timeouts.

@@ -63,7 +63,10 @@ type ExtendOptions struct {
 // The signature is checked first: it must verify over the document with the key of a
 // certificate it carries, or Extend returns an error matching ErrNotExtendable. Nothing
 // already in the signature is changed, so every earlier time-stamp still verifies. The
-// document is read once and hashed as it streams.
+// document is read once and hashed as it streams. A JAdES signature comes back in JWS
+// JSON serialization, its etsiU components in the unprotected header: in the general form
+// when it came in it (with one signature; several are refused as Validate refuses them),
+// else flattened.
 func Extend(ctx context.Context, doc io.Reader, sig []byte, opts ExtendOptions) ([]byte, error) {
 	switch opts.Level {
 	case LevelT, LevelLT, LevelLTA:
@@ -291,7 +294,8 @@ func (s *Signer) archive(ctx context.Context, der, digest []byte) ([]byte, error
 }
 
 // extendJAdES is Extend for a JAdES signature, compact or in JSON serialization; the
-// result is in JSON serialization, whose unprotected header carries the etsiU components.
+// result is in JSON serialization, whose unprotected header carries the etsiU components:
+// the general form (one signature) when it came in that form, the flattened one otherwise.
 func extendJAdES(ctx context.Context, doc io.Reader, sig []byte, opts ExtendOptions, tsa *tsaClient, rc *revocationChecker) ([]byte, error) {
 	s, u, err := jadesParts(sig)
 	if err != nil {

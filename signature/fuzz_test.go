@@ -233,11 +233,11 @@ func seedLTA(t testing.TB) (sig, index []byte) {
 	return sig, archives[0].index
 }
 
-// FuzzParseJWSJSON feeds arbitrary text to the parser of JAdES in JSON serialization and
-// of its etsiU components (sigTst, xVals, rVals, arcTst, tstVD), base64url-encoded or in
-// clear JSON: it returns a signature or an error, never panics, and keeps what it keeps
-// within the caps of internal/limits; what each arcTst covers (canonicalised when in clear
-// JSON) is then computed without a panic.
+// FuzzParseJWSJSON feeds arbitrary text to the parser of JAdES in JSON serialization,
+// flattened or general, and of its etsiU components (sigTst, xVals, rVals, arcTst,
+// tstVD), base64url-encoded or in clear JSON: it returns a signature or an error, never
+// panics, and keeps what it keeps within the caps of internal/limits; what each arcTst
+// covers (canonicalised when in clear JSON) is then computed without a panic.
 func FuzzParseJWSJSON(f *testing.F) {
 	pki, err := dpitest.StartPKI(dpitest.PKIOptions{})
 	if err != nil {
@@ -257,6 +257,13 @@ func FuzzParseJWSJSON(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(string(sig))
+	// The general serialization (RFC 7515 §7.2.1): the same signature as the one element of
+	// "signatures", with and without an empty payload, and what it must refuse.
+	f.Add(`{"signatures":[` + string(sig) + `]}`)
+	f.Add(`{"payload":"","signatures":[` + string(sig) + `]}`)
+	f.Add(`{"signatures":[` + string(sig) + `,` + string(sig) + `]}`)
+	f.Add(`{"signatures":[]}`)
+	f.Add(`{"signatures":[{"protected":"","header":{"etsiU":[{"xVals":[]}]},"signature":""}],"signature":""}`)
 	f.Add(`{"protected":"","header":{"etsiU":["eyJ4VmFscyI6W119"]},"signature":""}`)
 	f.Add(`{"header":{"etsiU":[{"rVals":{"ocspVals":[{"val":"MAA="}]}}]}}`)
 	f.Add(`{"protected":"","header":{"etsiU":[{"xVals":[]},{"arcTst":{"canonAlg":"urn:ietf:rfc:8785","tstTokens":[{"val":"MAA="}]}}]},"signature":""}`)

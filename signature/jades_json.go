@@ -40,8 +40,14 @@ import (
 // implements (§5.3.1, §5.3.6.3.1.2): only RFC 8785 JCS, as canonAlgJCS. This package
 // writes base64url-encoded components only.
 //
-// The payload is detached (no "payload" member) and unencoded (b64 false), as in the
-// compact form, which stays the form of JAdES-BASELINE-B.
+// The general JSON serialization (RFC 7515 §7.2.1), which EU DSS writes by default, holds
+// the same members in an element of a "signatures" array; it is read when that array holds
+// exactly one element, and Extend keeps it:
+//
+//	{"signatures":[{"protected":"<header>","header":{"etsiU":[...]},"signature":"<value>"}]}
+//
+// The payload is detached (no "payload" member, or an empty one) and unencoded (b64
+// false), as in the compact form, which stays the form of JAdES-BASELINE-B.
 
 // Names of the etsiU components this package reads and writes.
 const (
@@ -63,6 +69,12 @@ type jwsJSON struct {
 	Protected string          `json:"protected"`
 	Header    *jwsUnprotected `json:"header,omitempty"`
 	Signature string          `json:"signature"`
+}
+
+// jwsGeneral is the general JWS JSON serialization, with its payload detached, that Extend
+// writes for a signature that came in it.
+type jwsGeneral struct {
+	Signatures []jwsJSON `json:"signatures"`
 }
 
 type jwsUnprotected struct {
@@ -109,6 +121,10 @@ type etsiU struct {
 	revocation  embeddedRevocation
 	dataSeen    bool // xVals, rVals or tstVD present
 	warnings    []string
+
+	// general says the signature came in the general JSON serialization (RFC 7515 §7.2.1),
+	// its one signature in a "signatures" array; Extend writes it back in that form.
+	general bool
 }
 
 func looksLikeJSON(sig []byte) bool {
@@ -116,10 +132,15 @@ func looksLikeJSON(sig []byte) bool {
 	return len(t) > 0 && t[0] == '{'
 }
 
-// parseJWSJSON parses a flattened JWS JSON serialization: the protected header and the
-// signature as the compact form is parsed, and the etsiU array. Members other than
-// protected, header and signature (and an empty payload) are refused, and so is any
-// unprotected header parameter but etsiU: an unprotected x5c or alg would be unsigned.
+// parseJWSJSON parses a JWS JSON serialization (RFC 7515 §7.2) with one signature: the
+// flattened form (§7.2.2), or the general form (§7.2.1) whose "signatures" array holds one
+// element. Each form is read as it is, never both: a "signatures" member beside a top-level
+// protected, header or signature is refused (§7.2.2: "signatures" must not be present in
+// the flattened form). The payload is detached in either form: no "payload" member, or an
+// empty one. Several signatures are refused, as a CMS with several signers is: one call
+// validates one signature, and which of several must pass (RFC 7515 §5.2 leaves it to the
+// application) is not decided here. The signature itself, at the top level or in the
+// array, is read by parseJWSObject.
 func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 	const f = "JAdES"
 	members, err := jsonObjectKeysFor(sig, []string{"protected", "header", "signature", "payload", "signatures"})
@@ -128,24 +149,98 @@ func parseJWSJSON(sig []byte) (*jwsSignature, *etsiU, error) {
 	}
 	for m := range members {
 		switch m {
-		case "protected", "header", "signature", "payload":
-		case "signatures":
-			return nil, nil, malformed(f, "general json serialization (several signatures) is not supported", nil)
+		case "protected", "header", "signature", "payload", "signatures":
 		default:
 			return nil, nil, malformed(f, "member "+m+" is not allowed", nil)
 		}
 	}
 	var raw struct {
-		Protected string          `json:"protected"`
-		Header    json.RawMessage `json:"header"`
-		Signature string          `json:"signature"`
-		Payload   *string         `json:"payload"`
+		Payload    *string         `json:"payload"`
+		Signatures json.RawMessage `json:"signatures"`
 	}
 	if err := json.Unmarshal(sig, &raw); err != nil {
 		return nil, nil, malformed(f, "json serialization", err)
 	}
 	if raw.Payload != nil && *raw.Payload != "" {
 		return nil, nil, malformed(f, "payload must be detached", nil)
+	}
+	if !members["signatures"] {
+		return parseJWSObject(sig)
+	}
+	if members["protected"] || members["header"] || members["signature"] {
+		return nil, nil, malformed(f, "both the general and the flattened json serialization (rfc 7515 §7.2.2)", nil)
+	}
+	el, n, err := firstElement(raw.Signatures)
+	switch {
+	case err != nil:
+		return nil, nil, malformed(f, "signatures", err)
+	case n == 0:
+		return nil, nil, malformed(f, "general json serialization with no signature", nil)
+	case n > 1:
+		return nil, nil, malformed(f, fmt.Sprintf("general json serialization with %d signatures: only one is supported", n), nil)
+	}
+	em, err := jsonObjectKeysFor(el, []string{"protected", "header", "signature"})
+	if err != nil {
+		return nil, nil, malformed(f, "signatures element", err)
+	}
+	for m := range em {
+		switch m {
+		case "protected", "header", "signature":
+		default:
+			return nil, nil, malformed(f, "signatures element member "+m+" is not allowed", nil)
+		}
+	}
+	js, u, err := parseJWSObject(el)
+	if err != nil {
+		return nil, nil, err
+	}
+	u.general = true
+	return js, u, nil
+}
+
+// firstElement returns the first element of a JSON array (null counts as empty) and the
+// number of elements, decoding them one at a time into one buffer: a long array of small
+// elements, within limits.MaxSignature, costs no more memory than its largest element.
+func firstElement(arr json.RawMessage) (json.RawMessage, int, error) {
+	dec := json.NewDecoder(bytes.NewReader(arr))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, 0, err
+	}
+	if tok == nil {
+		return nil, 0, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, 0, fmt.Errorf("not an array")
+	}
+	var first, skip json.RawMessage
+	n := 0
+	for ; dec.More(); n++ {
+		dst := &skip
+		if n == 0 {
+			dst = &first
+		}
+		if err := dec.Decode(dst); err != nil {
+			return nil, 0, err
+		}
+	}
+	return first, n, nil
+}
+
+// parseJWSObject parses the members of one signature in JSON serialization, the top-level
+// object of the flattened form or an element of the general form's "signatures" (whose
+// member names the caller checked): the protected header and the signature as the compact
+// form is parsed, and the etsiU array. Any unprotected header parameter but etsiU is
+// refused: an unprotected x5c or alg would be unsigned.
+func parseJWSObject(obj []byte) (*jwsSignature, *etsiU, error) {
+	const f = "JAdES"
+	var raw struct {
+		Protected string          `json:"protected"`
+		Header    json.RawMessage `json:"header"`
+		Signature string          `json:"signature"`
+	}
+	if err := json.Unmarshal(obj, &raw); err != nil {
+		return nil, nil, malformed(f, "json serialization", err)
 	}
 	s, err := parseJWS([]byte(raw.Protected + ".." + raw.Signature))
 	if err != nil {
@@ -712,7 +807,14 @@ func (x *jadesExtension) run(ctx context.Context) ([]byte, error) {
 			}
 		}
 	}
-	out, err := json.Marshal(jwsJSON{Protected: s.encHeader, Header: &jwsUnprotected{EtsiU: u.raw}, Signature: encSig})
+	var out []byte
+	var err error
+	one := jwsJSON{Protected: s.encHeader, Header: &jwsUnprotected{EtsiU: u.raw}, Signature: encSig}
+	if u.general {
+		out, err = json.Marshal(jwsGeneral{Signatures: []jwsJSON{one}})
+	} else {
+		out, err = json.Marshal(one)
+	}
 	if err == nil && len(out) > limits.MaxSignature {
 		return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, limits.MaxSignature)
 	}

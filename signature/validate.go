@@ -83,8 +83,9 @@ func (p *Policy) now() time.Time {
 }
 
 // Validate validates a detached CAdES or JAdES signature over the document read from doc.
-// The format is detected from sig: a compact JWS is text with two dots, anything else is
-// parsed as DER CMS. The document is streamed and hashed, never held in memory (except for
+// The format is detected from sig: a JWS JSON serialization (flattened, or general with
+// one signature; RFC 7515 §7.2) is a JSON object, a compact JWS is text with two dots,
+// anything else is parsed as DER CMS. The document is streamed and hashed, never held in memory (except for
 // an EdDSA JAdES signature, up to limits.MaxBufferedPayload).
 //
 // Validate returns a Report for every signature it could parse, whatever its indication;

@@ -34,7 +34,8 @@ const extendUsage = "dpi extend --level B-T|B-LT|B-LTA --tsa URL [--trust ROOTS]
 	"         further archive time-stamp added: renew before that authority's certificate\n" +
 	"         expires.\n\n" +
 	"A JAdES signature (TS 119 182-1), compact or in JSON serialization, is extended the same\n" +
-	"way and written in JSON serialization, the levels' data in its etsiU header.\n\n" +
+	"way and written in JSON serialization, the levels' data in its etsiU header: in the\n" +
+	"general form (one signature, as EU DSS writes it) when it came in it, else flattened.\n\n" +
 	"A signed PDF (one argument, a file that begins with %PDF-) is extended by incremental\n" +
 	"updates (ETSI EN 319 142-1): B-LT adds a document security store with the validation\n" +
 	"data of every PAdES-BASELINE-T signature; B-LTA also adds a document time-stamp from URL\n" +

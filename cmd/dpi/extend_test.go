@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,4 +154,50 @@ func TestExtendCommandJAdES(t *testing.T) {
 	code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, signed)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "JAdES-BASELINE-LT")
+}
+
+// A JAdES signature in the general JSON serialization (RFC 7515 §7.2.1, as EU DSS writes
+// it, one element in "signatures") is verified, and extended in that form; one with two
+// signatures is refused as unreadable.
+func TestVerifyAndExtendJAdESGeneral(t *testing.T) {
+	f := newSignFixture(t)
+	flat := filepath.Join(f.dir, "signed.json")
+	code, _, stderr := dpiRun(t, "", "sign", "--format", "jades", "--key", f.key, "--cert", f.cert, "--chain", f.chain,
+		"--level", "B-T", "--tsa", f.pki.TSAURL, "-o", flat, f.doc)
+	require.Equal(t, exitOK, code, stderr)
+	b, err := os.ReadFile(flat)
+	require.NoError(t, err)
+	wrap := func(n int) string {
+		var el map[string]any
+		require.NoError(t, json.Unmarshal(b, &el))
+		els := make([]any, n)
+		for i := range els {
+			els[i] = el
+		}
+		g, err := json.Marshal(map[string]any{"signatures": els})
+		require.NoError(t, err)
+		name := filepath.Join(f.dir, fmt.Sprintf("general-%d.json", n))
+		require.NoError(t, os.WriteFile(name, g, 0o600))
+		return name
+	}
+	general := wrap(1)
+	code, stdout, stderr := dpiRun(t, "", "verify", "--trust", f.roots, f.doc, general)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "JAdES-BASELINE-T")
+
+	code, _, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, wrap(2))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "2 signatures: only one is supported")
+
+	lta := filepath.Join(f.dir, "lta.json")
+	code, _, stderr = dpiRun(t, "", "extend", "--level", "B-LTA", "--tsa", f.pki.TSAURL, "--trust", f.roots, "-o", lta, f.doc, general)
+	require.Equal(t, exitOK, code, stderr)
+	out, err := os.ReadFile(lta)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `{"signatures":[{"protected":`)
+	f.pki.SetOCSPAvailable(false)
+	f.pki.SetCRLAvailable(false)
+	code, stdout, stderr = dpiRun(t, "", "verify", "--trust", f.roots, f.doc, lta)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "JAdES-BASELINE-LTA")
 }

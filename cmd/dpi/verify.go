@@ -29,18 +29,20 @@ const verifyUsage = "dpi verify --trust ROOTS.pem [--at RFC3339] [--crl FILE]...
 	"With one argument, a PDF (it begins with %PDF-), validates every PAdES signature and\n" +
 	"document time-stamp in it and prints one report per signature, with what changed after\n" +
 	"it (--json: an array); the exit code is the worst indication's.\n\n" +
-	"Validates the detached signature SIG (CAdES DER, or JAdES: a compact JWS or JSON\n" +
-	"serialization, detected) over DOC\n" +
-	"(\"-\" for standard input) against the trust anchors in ROOTS.pem, checking revocation by\n" +
-	"OCSP then CRL, and prints an ETSI EN 319 102-1 style report. --at validates as of that\n" +
-	"time. --crl and --ocsp (repeatable, DER or PEM) give CRLs and OCSP responses you already\n" +
-	"hold: they are read before anything is fetched, count only when signed by the\n" +
-	"certificate's issuer (or its OCSP responder) and current at the validation time, and\n" +
-	"suffice for a certificate that names no responder; nothing is fetched for a certificate\n" +
-	"they speak for. The revocation data a CAdES-BASELINE-LT signature carries is used too\n" +
-	"(and a JAdES one's), judged at its time-stamp's time, so that it validates without the\n" +
-	"network; an LTA signature's archive time-stamps prove that it existed before its\n" +
-	"certificates expired. The format line says which level the signature reached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
+	"Validates the detached signature SIG (CAdES DER, or JAdES: a compact JWS, or a JWS JSON\n" +
+	"serialization, flattened or general with one signature as EU DSS writes it; detected)\n" +
+	"over DOC (\"-\" for standard input) against the trust anchors in ROOTS.pem, checking\n" +
+	"revocation by OCSP then CRL, and prints an ETSI EN 319 102-1 style report. --at\n" +
+	"validates as of that time. --crl and --ocsp (repeatable, DER or PEM) give CRLs and OCSP\n" +
+	"responses you already hold: they are read before anything is fetched, count only when\n" +
+	"signed by the certificate's issuer (or its OCSP responder) and current at the validation\n" +
+	"time, and suffice for a certificate that names no responder; nothing is fetched for a\n" +
+	"certificate they speak for. The revocation data a\n" +
+	"CAdES-BASELINE-LT signature carries is used too (and a JAdES one's), judged at its\n" +
+	"time-stamp's time, so that it validates without the network; an LTA signature's archive\n" +
+	"time-stamps prove that it existed before its certificates expired. The format line says\n" +
+	"which level the signature reached.\n" +
+	"Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 unreadable input\n" +
 	"(including a --crl or --ocsp file that is not a CRL or an OCSP response)."
 
 func runVerify(e *env, args []string) int {
@@ -102,7 +104,7 @@ func runVerify(e *env, args []string) int {
 	report, err := signature.Validate(e.ctx, doc, sig, policy)
 	if err != nil {
 		if errors.Is(err, signature.ErrMalformed) && !looksLikeSignature(sig) {
-			msg := fmt.Sprintf("verify: %s is not a signature: it looks like %s; expected a CAdES signature (DER, or PEM CMS) or a JAdES compact JWS (or JSON serialization)",
+			msg := fmt.Sprintf("verify: %s is not a signature: it looks like %s; expected a CAdES signature (DER, or PEM CMS) or a JAdES compact JWS (or JSON serialization, flattened or general)",
 				displayName(rest[1]), describeInput(sig))
 			if head := peek(rest[0]); looksLikeSignature(head) {
 				msg += fmt.Sprintf(", and the document %s looks like one: are DOC and SIG swapped? (dpi verify DOC SIG)", displayName(rest[0]))

@@ -347,15 +347,20 @@ func TestAttackShadow(t *testing.T) {
 		doc = appendRevision(t, doc, "", page(t, doc, fmt.Sprintf("/Contents %d 0 R", ptContent), "/Contents 8 0 R"))
 		refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangePageContent)
 	})
+	// overlayForm7 adds a page-size stamp annotation, object 30, whose appearance is the
+	// form XObject 7.
+	overlayForm7 := func(t *testing.T, doc []byte) []byte {
+		annots := objectBody(t, doc, ptPage)
+		loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
+		require.NotNil(t, loc)
+		pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
+		return appendRevision(t, doc, "", pg,
+			tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
+	}
 	for _, c := range []Certification{Approval, CertifyAnnotate} {
 		t.Run(fmt.Sprintf("hide: an overlay annotation shows the hidden form, certification %d", c), func(t *testing.T) {
 			doc := sign(t, c)
-			annots := objectBody(t, doc, ptPage)
-			loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
-			require.NotNil(t, loc)
-			pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
-			doc = appendRevision(t, doc, "", pg,
-				tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
+			doc = overlayForm7(t, doc)
 			refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
 		})
 	}
@@ -375,12 +380,7 @@ func TestAttackShadow(t *testing.T) {
 					tObj{11, tStream("/Type /Metadata /Subtype /XML /Thumbnail 7 0 R", "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")})
 			}
 			doc := f.sign(t, f.signer(t, LevelB, Config{Certify: CertifyAnnotate}), held)
-			annots := objectBody(t, doc, ptPage)
-			loc := regexp.MustCompile(`/Annots\s*\[`).FindStringIndex(annots)
-			require.NotNil(t, loc)
-			pg := tObj{ptPage, annots[:loc[1]] + "30 0 R " + annots[loc[1]:]}
-			doc = appendRevision(t, doc, "", pg,
-				tObj{30, fmt.Sprintf("<< /Type /Annot /Subtype /Stamp /Rect [0 0 612 792] /P %d 0 R /AP << /N 7 0 R >> >>", ptPage)})
+			doc = overlayForm7(t, doc)
 			refusedChange(t, refused(t, f, doc, "Signature1", "changes:"), ChangeAnnotation)
 		})
 	}
