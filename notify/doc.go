@@ -123,7 +123,28 @@
 // encoded words when it is not plain ASCII, and the notification's ID in the Message-ID and
 // a [HeaderNotificationID] header. Every attempt sends the same bytes, so a receiver drops a
 // retry by its Message-ID. A 5xx reply is a permanent failure, a 4xx a temporary one (RFC
-// 5321 §4.2.1); the reason keeps the codes, never the server's text. Tests send to a real
+// 5321 §4.2.1); the reason keeps the codes, never the server's text.
+//
+// Addresses are bare addr-specs of at most 254 octets, checked strictly when the message is
+// created (no display name, quoting, comment, control, format or space character, so no
+// header or command can be injected), in ASCII or in UTF-8 (SMTPUTF8, RFC 6531; in Unicode
+// NFC, RFC 6532 §3.1). A message to a non-ASCII address such as josé@correo.gob.uy goes
+// with the SMTPUTF8 parameter of MAIL FROM and that address as written in its To field (RFC
+// 6532) when the server offers SMTPUTF8, and otherwise fails permanently, before anything is
+// sent, with an [Error] whose Check is "smtputf8": the channel does not turn a non-ASCII
+// domain into an A-label, since golang.org/x/net/idna is not among the module's
+// dependencies. A message to an ASCII address never asks for SMTPUTF8, so a relay further
+// on that lacks it does not bounce it; Subjects and the sender's name stay RFC 2047 encoded
+// words.
+//
+// The channel reuses connections: up to [EmailConfig].MaxIdleConns
+// ([DefaultSMTPMaxIdleConns]) wait at most [EmailConfig].IdleTimeout
+// ([DefaultSMTPIdleTimeout]), and none is reused after five minutes. A delivery on a kept
+// connection starts with RSET; one that finds the connection closed by the server (its
+// RSET, or MAIL, fails on the connection itself or with 421) drops it and goes on another or
+// a fresh one, so a stale connection never fails a delivery. A connection that fails in any
+// way other than a 4xx or 5xx reply is closed, never reused. [Email.CloseIdleConnections]
+// ends the kept ones. Tests send to a real
 // SMTP server (aiosmtpd) and parse what it received with Go's net/mail and mime/multipart and
 // with Python's email package.
 //
@@ -216,6 +237,7 @@
 // Still to come: letters in scripts beyond Windows-1252 (which needs an embedded font),
 // restyling the mailbox page with templates of the service's own, and consistency proofs
 // from checkpoints an auditor kept. Templates have no Markdown beyond paragraphs, line
-// breaks and bullet lists, and do not downgrade characters to fit GSM-7 as Notify does. The email channel opens a connection per delivery, and does
-// not speak SMTPUTF8 (RFC 6531): addresses are ASCII.
+// breaks and bullet lists, and do not downgrade characters to fit GSM-7 as Notify does. The
+// email channel does not convert a non-ASCII domain to an A-label (IDNA) for a server
+// without SMTPUTF8.
 package notify

@@ -14,12 +14,14 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"net/smtp"
 	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/dpiblocks/dpi/internal/limits"
 )
@@ -35,6 +37,16 @@ const (
 // DefaultSMTPTimeout bounds one delivery by email when EmailConfig.Timeout is zero: the
 // connection, the TLS handshake and the whole SMTP dialogue.
 const DefaultSMTPTimeout = time.Minute
+
+// Connection reuse when EmailConfig leaves it at zero: as many idle connections as a
+// dispatcher has workers by default, each kept well under the five minutes a server waits
+// for a command (RFC 5321 §4.5.3.2.7).
+const (
+	// DefaultSMTPMaxIdleConns is how many idle connections an email channel keeps.
+	DefaultSMTPMaxIdleConns = 4
+	// DefaultSMTPIdleTimeout is how long an email channel keeps an idle connection.
+	DefaultSMTPIdleTimeout = 30 * time.Second
+)
 
 // HeaderNotificationID is the header of an email that carries the notification's ID, the
 // same on every attempt. It has no "X-" prefix, as RFC 6648 asks of new header fields, and
@@ -76,11 +88,20 @@ type EmailConfig struct {
 	// anyone on the path, when the server does not offer STARTTLS. Only for tests and a relay
 	// on loopback; a Password is refused with it.
 	InsecureAllowPlaintext bool
+	// MaxIdleConns caps the connections the channel keeps open between deliveries, to send
+	// the next messages on; zero means DefaultSMTPMaxIdleConns, and -1 keeps none: every
+	// delivery opens a connection of its own and closes it. At most
+	// limits.MaxNotifyWorkers.
+	MaxIdleConns int
+	// IdleTimeout is how long an idle connection is kept; zero means
+	// DefaultSMTPIdleTimeout. A server that closes it sooner costs a failed RSET, and the
+	// message goes on a fresh connection.
+	IdleTimeout time.Duration
 }
 
 // Email is a channel that sends each notification as an email to the address in Message.To,
-// through an SMTP submission server (RFC 5321, RFC 6409). It is immutable and safe for
-// concurrent use.
+// through an SMTP submission server (RFC 5321, RFC 6409). Its configuration is immutable,
+// and it is safe for concurrent use.
 //
 // The connection is TLS: STARTTLS (RFC 3207), which the server must offer, or implicit TLS;
 // nothing is sent in the clear unless EmailConfig.InsecureAllowPlaintext says so. The message
@@ -90,6 +111,21 @@ type EmailConfig struct {
 // Dpi-Notification-ID header. Every attempt sends the same bytes (the Date is the
 // notification's creation time), so a receiver that drops a Message-ID it has seen drops
 // the copy that an interrupted attempt makes (RFC 5321 §4.1.5 warns of it).
+//
+// An address is ASCII or, with SMTPUTF8 (RFC 6531), UTF-8: a message to a non-ASCII address
+// such as josé@correo.example goes with MAIL FROM's SMTPUTF8 parameter and the address in
+// its To field as written (RFC 6532), when the server offers SMTPUTF8; when it does not, the
+// delivery fails permanently with an *Error whose Check is "smtputf8", and nothing is sent.
+// A message to an ASCII address never asks for SMTPUTF8, so that a relay further on that
+// lacks it does not bounce it; its Subject and the sender's name stay RFC 2047 encoded
+// words either way.
+//
+// Connections are reused: after a delivery the connection waits, up to
+// EmailConfig.MaxIdleConns of them for at most EmailConfig.IdleTimeout, for the next
+// delivery, which starts with RSET. A connection whose RSET (or MAIL) finds it closed by the
+// server is dropped and the message goes on another, or on a fresh one: that is not a
+// failed delivery. A connection that fails in any other way than a 4xx or 5xx reply is
+// closed, never reused. CloseIdleConnections closes the idle ones.
 //
 // An SMTP reply of 5xx is a permanent failure (ErrPermanent), 4xx a temporary one
 // (ErrTemporary), as RFC 5321 §4.2.1 defines them; a connection that fails, a certificate
@@ -109,6 +145,7 @@ type Email struct {
 	hello     string
 	timeout   time.Duration
 	plaintext bool
+	pool      *smtpPool
 }
 
 var (
@@ -141,7 +178,7 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 	}
 	e.addr = net.JoinHostPort(e.host, strconv.Itoa(port))
 	from, err := mail.ParseAddress(cfg.From)
-	if err != nil || checkEmailAddress(from.Address) != nil {
+	if err != nil || checkEmailAddress(from.Address) != nil || !isASCII(from.Address) {
 		return nil, fmt.Errorf("%w: the From address is not an ASCII email address, with an optional display name", ErrConfig)
 	}
 	e.from = from
@@ -170,6 +207,21 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 	if e.timeout < 0 {
 		return nil, fmt.Errorf("%w: a negative SMTP timeout", ErrConfig)
 	}
+	e.pool = &smtpPool{max: cfg.MaxIdleConns, timeout: cfg.IdleTimeout}
+	switch {
+	case e.pool.max == 0:
+		e.pool.max = DefaultSMTPMaxIdleConns
+	case e.pool.max == -1:
+		e.pool.max = 0
+	case e.pool.max < -1 || e.pool.max > limits.MaxNotifyWorkers:
+		return nil, fmt.Errorf("%w: MaxIdleConns is -1 (none) to %d", ErrConfig, limits.MaxNotifyWorkers)
+	}
+	if e.pool.timeout == 0 {
+		e.pool.timeout = DefaultSMTPIdleTimeout
+	}
+	if e.pool.timeout < 0 {
+		return nil, fmt.Errorf("%w: a negative SMTP idle timeout", ErrConfig)
+	}
 	e.tls = &tls.Config{}
 	if cfg.TLS != nil {
 		e.tls = cfg.TLS.Clone()
@@ -189,25 +241,84 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 // Name returns the channel's name.
 func (e *Email) Name() string { return e.name }
 
-// CheckAddress accepts a bare email address (local-part@domain, no display name) in ASCII:
-// the channel does not speak SMTPUTF8 (RFC 6531).
+// CheckAddress accepts a bare email address (local-part@domain, no display name, no
+// comment, no quoted local part) of at most 254 octets, in ASCII or in UTF-8 (RFC 6531 §3.3,
+// in Unicode NFC as RFC 6532 §3.1 asks). Whether the server takes a non-ASCII address is
+// known only when the channel connects to it.
 func (e *Email) CheckAddress(to string) error {
-	a, err := mail.ParseAddress(to)
-	if err != nil || a.Name != "" || a.Address != to {
+	if err := checkEmailAddress(to); err != nil {
+		return err
+	}
+	// Go's net/mail must read the To field as the same single address.
+	if a, err := mail.ParseAddress(to); err != nil || a.Name != "" || a.Address != to {
 		return fail(ErrInput, "address", "not a bare email address such as name@example.org")
 	}
-	return checkEmailAddress(to)
+	return nil
 }
 
+// checkEmailAddress accepts a Mailbox of RFC 5321 §4.1.2 whose local part is a dot-atom,
+// with the UTF-8 that RFC 6531 §3.3 adds to atext and to domain labels. It refuses every
+// control, format, private-use and space character, so that an address can never end a
+// header line or hide what it is.
 func checkEmailAddress(a string) error {
-	if len(a) > limits.MaxNotifyAddress {
-		return fail(ErrInput, "address", "an email address longer than %d bytes", limits.MaxNotifyAddress)
+	if len(a) > limits.MaxNotifyEmailAddress {
+		return fail(ErrInput, "address", "an email address longer than %d octets", limits.MaxNotifyEmailAddress)
+	}
+	if !utf8.ValidString(a) {
+		return fail(ErrInput, "address", "an email address that is not UTF-8")
+	}
+	if strings.ContainsFunc(a, forbiddenInAddress) {
+		return fail(ErrInput, "address", "an email address holds a space, a line break or a control character")
 	}
 	at := strings.LastIndexByte(a, '@')
-	if at < 1 || at == len(a)-1 || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
-		return fail(ErrInput, "address", "an email address is local-part@domain in ASCII, without spaces")
+	if at < 1 || at == len(a)-1 {
+		return fail(ErrInput, "address", "an email address is local-part@domain")
+	}
+	local, domain := a[:at], a[at+1:]
+	if len(local) > limits.MaxNotifyEmailLocalPart {
+		return fail(ErrInput, "address", "a local part longer than %d octets", limits.MaxNotifyEmailLocalPart)
+	}
+	for _, atom := range strings.Split(local, ".") {
+		if atom == "" || strings.ContainsFunc(atom, func(r rune) bool { return r < utf8.RuneSelf && !isAtext(byte(r)) }) {
+			return fail(ErrInput, "address", "a local part is dot-separated atoms (RFC 5322 §3.2.3), unquoted")
+		}
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || len(label) > limits.MaxNotifyEmailLabel || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.ContainsFunc(label, func(r rune) bool {
+				if r < utf8.RuneSelf {
+					return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
+				}
+				return !unicode.In(r, unicode.L, unicode.M, unicode.N)
+			}) {
+			return fail(ErrInput, "address", "a domain is dot-separated labels of letters, digits and inner hyphens")
+		}
+	}
+	if !isASCII(a) && !norm.NFC.IsNormalString(a) {
+		return fail(ErrInput, "address", "a non-ASCII email address not in Unicode NFC (RFC 6532 §3.1)")
 	}
 	return nil
+}
+
+// forbiddenInAddress reports a character an address must not hold: controls (CR and LF
+// among them), format characters (bidirectional overrides, zero-width joiners), private
+// use, and every kind of space.
+func forbiddenInAddress(r rune) bool {
+	return r <= ' ' || r == 0x7f || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Z)
+}
+
+// isAtext reports an ASCII atext character (RFC 5322 §3.2.3).
+func isAtext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // Deliver sends the notification to d.To.
@@ -229,72 +340,9 @@ func (e *Email) Deliver(ctx context.Context, d *Delivery) error {
 	return err
 }
 
-// send runs one SMTP dialogue on a fresh connection.
-func (e *Email) send(ctx context.Context, to string, msg []byte) error {
-	var dialer net.Dialer
-	raw, err := dialer.DialContext(ctx, "tcp", e.addr)
-	if err != nil {
-		return fmt.Errorf("notify: smtp: connect: %w", err)
-	}
-	// net/smtp takes no context: the deadline bounds the dialogue, and ending ctx ends it.
-	if dl, ok := ctx.Deadline(); ok {
-		_ = raw.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	defer raw.Close()
-	var conn net.Conn = &cappedConn{Conn: raw, left: limits.MaxNotifySMTPReplies}
-	if e.implicit {
-		tc := tls.Client(conn, e.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return fmt.Errorf("notify: smtp: tls: %w", err)
-		}
-		conn = tc
-	}
-	c, err := smtp.NewClient(conn, e.host)
-	if err != nil {
-		return smtpFailure("greeting", err)
-	}
-	defer c.Close()
-	if err := c.Hello(e.hello); err != nil {
-		return smtpFailure("ehlo", err)
-	}
-	if !e.implicit {
-		ok, _ := c.Extension("STARTTLS")
-		switch {
-		case ok:
-			if err := c.StartTLS(e.tls); err != nil {
-				return smtpFailure("starttls", err)
-			}
-		case !e.plaintext:
-			return errors.New("notify: smtp: the server does not offer STARTTLS: refusing to send in the clear")
-		}
-	}
-	if e.user != "" {
-		if err := c.Auth(smtp.PlainAuth("", e.user, e.password, e.host)); err != nil {
-			return smtpFailure("auth", err)
-		}
-	}
-	if err := c.Mail(e.from.Address); err != nil {
-		return smtpFailure("mail", err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		return smtpFailure("rcpt", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return smtpFailure("data", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return smtpFailure("data", err)
-	}
-	if err := w.Close(); err != nil {
-		return smtpFailure("data", err)
-	}
-	// The message is accepted; a failed QUIT changes nothing.
-	_ = c.Quit()
-	return nil
-}
+// CloseIdleConnections closes the connections kept for the next deliveries, with QUIT. A
+// delivery after it opens a new one.
+func (e *Email) CloseIdleConnections() { e.pool.closeIdle() }
 
 // smtpFailure classifies a failed step of the dialogue: a 5xx reply is permanent, a 4xx
 // temporary (RFC 5321 §4.2.1), anything else (the network, TLS) a technical failure.
@@ -331,24 +379,6 @@ func enhancedStatus(s string) bool {
 		}
 	}
 	return true
-}
-
-// cappedConn fails a read once the server has sent more than left bytes in all.
-type cappedConn struct {
-	net.Conn
-	left int
-}
-
-func (c *cappedConn) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, fmt.Errorf("notify: smtp: the server sent more than %d bytes", limits.MaxNotifySMTPReplies)
-	}
-	if len(p) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.Conn.Read(p)
-	c.left -= n
-	return n, err
 }
 
 // message writes the notification as an RFC 5322 message with a MIME body. It depends on the

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,16 +37,20 @@ import (
 
 // smtpServer is the script of a real SMTP server, aiosmtpd (Debian's python3-aiosmtpd), on
 // loopback. Mode starttls offers STARTTLS and refuses mail before it; implicit speaks TLS from
-// the first byte; plain offers no TLS at all. It takes AUTH PLAIN with the user and password
+// the first byte; plain offers no TLS at all; "+smtputf8" after any of them offers SMTPUTF8
+// (RFC 6531), and a message sent with it is read as UTF-8 (RFC 6532). It takes AUTH PLAIN with the user and password
 // given (over TLS only), refuses recipients whose local part starts with "perm" (550) or
 // "temp" (451), and writes each message it accepts, as received, to OUTDIR/N.eml, with
 // N.json: what Python's email package (policy strict, which raises on any defect) makes of
-// it. It prints its port when it listens, and stops when its standard input closes.
+// it, with the envelope, and which connection (numbered from 1) carried it. It prints its
+// port when it listens; a line "drop" on its standard input closes every open connection
+// and prints "dropped"; it stops when its standard input closes.
 const smtpServer = `
-import asyncio, email, email.policy, json, os, socket, ssl, sys
+import asyncio, email, email.errors, email.policy, json, os, socket, ssl, sys
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 mode, certfile, keyfile, outdir, user, password = sys.argv[1:7]
+mode, _, ext = mode.partition('+')
 ctx = None
 if mode != 'plain':
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -58,8 +63,24 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 def defects_of(msg):
     out = [repr(d) for d in msg.defects]
     for name, value in msg.items():
-        out += ['%s: %r' % (name, d) for d in getattr(value, 'defects', ())]
+        out += ['%s: %r' % (name, d) for d in getattr(value, 'defects', ())
+                # Python's email reads RFC 6532 local parts but still calls them defects.
+                if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
     return out
+
+class Session(SMTP):
+    opened = 0
+    live = set()
+    def connection_made(self, transport):
+        # STARTTLS calls it again, with the TLS transport, for the same connection.
+        if not hasattr(self, 'number'):
+            Session.opened += 1
+            self.number = Session.opened
+        Session.live.add(self)
+        super().connection_made(transport)
+    def connection_lost(self, exc):
+        Session.live.discard(self)
+        super().connection_lost(exc)
 
 class Handler:
     n = 0
@@ -75,9 +96,14 @@ class Handler:
         Handler.n += 1
         raw = envelope.original_content
         rep = {'tls': server.transport.get_extra_info('ssl_object') is not None, 'auth': bool(session.authenticated),
-               'mailFrom': envelope.mail_from, 'rcptTos': envelope.rcpt_tos, 'defects': []}
+               'mailFrom': envelope.mail_from, 'rcptTos': envelope.rcpt_tos, 'defects': [],
+               'mailOptions': envelope.mail_options, 'smtpUtf8': envelope.smtp_utf8,
+               'conn': server.number, 'connections': Session.opened}
         try:
-            msg = email.message_from_bytes(raw, policy=email.policy.strict)
+            if envelope.smtp_utf8:
+                msg = email.message_from_string(raw.decode('utf-8'), policy=email.policy.strict)
+            else:
+                msg = email.message_from_bytes(raw, policy=email.policy.strict)
             rep['subject'] = str(msg['subject']) if msg['subject'] is not None else None
             for h in ('from', 'to', 'message-id', 'dpi-notification-id', 'mime-version', 'auto-submitted'):
                 rep[h] = str(msg[h])
@@ -105,7 +131,7 @@ class Handler:
         return '250 2.0.0 OK: queued'
 
 def factory():
-    return SMTP(Handler(), hostname='mx.test', decode_data=False, authenticator=authenticator,
+    return Session(Handler(), hostname='mx.test', decode_data=False, authenticator=authenticator, enable_SMTPUTF8=(ext == 'smtputf8'),
                 tls_context=ctx if mode == 'starttls' else None, require_starttls=(mode == 'starttls'),
                 auth_require_tls=(mode != 'implicit'))
 
@@ -116,7 +142,15 @@ async def main():
     server = await loop.create_server(factory, sock=sock, ssl=ctx if mode == 'implicit' else None)
     print(sock.getsockname()[1], flush=True)
     stop = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or (sys.stdin.buffer.read1(4096) or stop.set_result(None)))
+    def command():
+        line = sys.stdin.buffer.readline()
+        if not line:
+            stop.done() or stop.set_result(None)
+        elif line.strip() == b'drop':
+            for s in list(Session.live):
+                s.transport.abort()
+            print('dropped', flush=True)
+    loop.add_reader(sys.stdin.fileno(), command)
     await stop
     server.close()
 
@@ -125,9 +159,21 @@ asyncio.run(main())
 
 // testSMTP is a running smtpServer.
 type testSMTP struct {
-	port  int
-	dir   string
-	roots *x509.CertPool
+	port   int
+	dir    string
+	roots  *x509.CertPool
+	stdin  io.Writer
+	stdout *bufio.Reader
+}
+
+// drop makes the server close every open connection, as a server does to an idle client.
+func (s *testSMTP) drop(t *testing.T) {
+	t.Helper()
+	_, err := io.WriteString(s.stdin, "drop\n")
+	require.NoError(t, err)
+	line, err := s.stdout.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "dropped\n", line)
 }
 
 const (
@@ -172,11 +218,12 @@ func startSMTP(t *testing.T, mode string) *testSMTP {
 			t.Logf("smtp server: %v\n%s", err, stderr.String())
 		}
 	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	r := bufio.NewReader(stdout)
+	line, err := r.ReadString('\n')
 	require.NoError(t, err, "the SMTP server did not start: %s", stderr.String())
 	port, err := strconv.Atoi(strings.TrimSpace(line))
 	require.NoError(t, err)
-	return &testSMTP{port: port, dir: out, roots: pki.Pool()}
+	return &testSMTP{port: port, dir: out, roots: pki.Pool(), stdin: stdin, stdout: r}
 }
 
 // config is an email channel's configuration for the server: STARTTLS (or implicit TLS) with
@@ -193,6 +240,10 @@ type received struct {
 	raw    []byte
 	report struct {
 		TLS          bool     `json:"tls"`
+		MailOptions  []string `json:"mailOptions"`
+		SMTPUTF8     bool     `json:"smtpUtf8"`
+		Conn         int      `json:"conn"`
+		Connections  int      `json:"connections"`
 		Auth         bool     `json:"auth"`
 		MailFrom     string   `json:"mailFrom"`
 		RcptTos      []string `json:"rcptTos"`
@@ -623,6 +674,9 @@ func TestEmailConfigRefused(t *testing.T) {
 		{"EHLO name with a space", func(c *notify.EmailConfig) { c.HelloName = "a b" }},
 		{"bad channel name", func(c *notify.EmailConfig) { c.Name = "E-Mail" }},
 		{"negative timeout", func(c *notify.EmailConfig) { c.Timeout = -time.Second }},
+		{"negative idle timeout", func(c *notify.EmailConfig) { c.IdleTimeout = -time.Second }},
+		{"MaxIdleConns below -1", func(c *notify.EmailConfig) { c.MaxIdleConns = -2 }},
+		{"MaxIdleConns too many", func(c *notify.EmailConfig) { c.MaxIdleConns = 100000 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -640,17 +694,307 @@ func TestEmailConfigRefused(t *testing.T) {
 	assert.Equal(t, "email", ch.Name())
 }
 
+// TestEmailCheckAddress: an address is a bare addr-spec in ASCII or UTF-8 (RFC 6531), within
+// RFC 5321's sizes, with nothing that could end a header line or hide what it is.
 func TestEmailCheckAddress(t *testing.T) {
 	ch, err := notify.NewEmail(notify.EmailConfig{Host: "smtp.agency.example", From: "noreply@agency.example"})
 	require.NoError(t, err)
-	for _, a := range []string{"ana@example.org", "ana.souza+benefits@mail.example.org", "a@localhost"} {
-		assert.NoError(t, ch.CheckAddress(a), a)
+	tests := []struct {
+		name, addr string
+		ok         bool
+	}{
+		{"ascii", "ana@example.org", true},
+		{"ascii with plus and dots", "ana.souza+benefits@mail.example.org", true},
+		{"single-label domain", "a@localhost", true},
+		{"utf-8 local part", "josé@correo.gob.uy", true},
+		{"utf-8 local part and domain", "ñandú@ejemplo.com.py", true},
+		{"utf-8 domain", "ana@exämple.org", true},
+		{"utf-8 everywhere", "ação@notificação.gov.br", true},
+		{"longest local part", strings.Repeat("a", 64) + "@example.org", true},
+		{"longest address", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61), true},
+
+		{"empty", "", false},
+		{"no domain", "ana", false},
+		{"empty domain", "ana@", false},
+		{"empty local part", "@example.org", false},
+		{"display name", "Ana <ana@example.org>", false},
+		{"two addresses", "ana@example.org, bia@example.org", false},
+		{"leading space", " ana@example.org", false},
+		{"CRLF and a Bcc", "ana@example.org\r\nBcc: x@example.org", false},
+		{"LF and a Bcc", "ana@example.org\nBcc: x@example.org", false},
+		{"bare CR", "ana@example.org\rX", false},
+		{"NUL", "ana\x00@example.org", false},
+		{"DEL", "ana\x7f@example.org", false},
+		{"C1 control", "ana\u0085@example.org", false},
+		{"line separator", "ana@example.org\u2028Bcc: x@example.org", false},
+		{"no-break space", "ana\u00a0souza@example.org", false},
+		{"right-to-left override", "ana\u202e@example.org", false},
+		{"zero-width joiner", "a\u200dna@example.org", false},
+		{"private use", "ana\ue000@example.org", false},
+		{"not UTF-8", "jos\xe9@example.org", false},
+		{"not NFC", "jose\u0301@correo.example", false},
+		{"quoted local part", `"ana souza"@example.org`, false},
+		{"needlessly quoted", `"ana"@example.org`, false},
+		{"comment", "ana(x)@example.org", false},
+		{"angle brackets", "<ana@example.org>", false},
+		{"leading dot", ".ana@example.org", false},
+		{"double dot", "ana..souza@example.org", false},
+		{"domain literal", "ana@[127.0.0.1]", false},
+		{"underscore in domain", "ana@ex_ample.org", false},
+		{"hyphen starts a label", "ana@-example.org", false},
+		{"empty label", "ana@example..org", false},
+		{"symbol in domain", "ana@exa☃mple.org", false},
+		{"local part too long", strings.Repeat("a", 65) + "@example.org", false},
+		{"label too long", "ana@" + strings.Repeat("b", 64) + ".org", false},
+		{"address too long", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 62), false},
+		{"utf-8 local part too long", strings.Repeat("é", 33) + "@example.org", false},
 	}
-	for _, a := range []string{"", "ana", "ana@", "@example.org", "Ana <ana@example.org>", "ana@example.org, bia@example.org",
-		"ana@exämple.org", "ána@example.org", "ana@example.org\r\nBcc: x@example.org", " ana@example.org"} {
-		err := ch.CheckAddress(a)
-		assert.ErrorIs(t, err, notify.ErrInput, "%q", a)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ch.CheckAddress(tc.addr)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, notify.ErrInput)
+			var e *notify.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, "address", e.Check)
+		})
 	}
+}
+
+// TestEmailSMTPUTF8: a message to a non-ASCII address goes with SMTPUTF8 (RFC 6531) to a
+// server that offers it, its To field in UTF-8 (RFC 6532) and its Subject and sender's name
+// still RFC 2047 encoded words; a server that does not offer it gets nothing, and the
+// delivery fails permanently with an *Error whose Check is "smtputf8". A message to an ASCII
+// address never asks for SMTPUTF8, even of a server that offers it.
+func TestEmailSMTPUTF8(t *testing.T) {
+	with := startSMTP(t, "starttls+smtputf8")
+	without := startSMTP(t, "starttls")
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		srv      *testSMTP
+		to       string
+		smtputf8 bool // expected in MAIL FROM
+		refused  bool
+	}{
+		{"utf-8 local part, server with SMTPUTF8", with, "josé@correo.example", true, false},
+		{"utf-8 local part and domain, server with SMTPUTF8", with, "ñandú@ejemplo.com.py", true, false},
+		{"ascii, server with SMTPUTF8", with, "ana@correo.example", false, false},
+		{"ascii, server without SMTPUTF8", without, "ana@correo.example", false, false},
+		{"utf-8 local part, server without SMTPUTF8", without, "josé@correo.example", false, true},
+		// Only the domain is non-ASCII: an A-label would do, but golang.org/x/net/idna is not
+		// a dependency of the module, so the channel does not convert it.
+		{"utf-8 domain only, server without SMTPUTF8", without, "ana@ñandú.example", false, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(tc.srv.messages(t))
+			ch, err := notify.NewEmail(tc.srv.config())
+			require.NoError(t, err)
+			t.Cleanup(ch.CloseIdleConnections)
+			d := &notify.Delivery{ID: "ntf_utf8_" + strconv.Itoa(i), Attempt: 1, To: tc.to,
+				Content: notify.Content{Subject: "Notificación", Text: "Hola, José.", HTML: "<p>Hola, José.</p>\n"}, Created: time.Now()}
+			err = ch.Deliver(ctx, d)
+			msgs := tc.srv.messages(t)
+			if tc.refused {
+				require.ErrorIs(t, err, notify.ErrPermanent)
+				var e *notify.Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, "smtputf8", e.Check)
+				assert.Contains(t, e.Reason, "non-ASCII address")
+				assert.NotContains(t, err.Error(), "@")
+				assert.Len(t, msgs, before, "nothing sent")
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, msgs, before+1)
+			m := msgs[len(msgs)-1]
+			rep := m.report
+			require.Empty(t, rep.Error)
+			assert.Empty(t, rep.Defects)
+			assert.Equal(t, tc.smtputf8, rep.SMTPUTF8)
+			assert.Equal(t, tc.smtputf8, slices.Contains(rep.MailOptions, "SMTPUTF8"), "MAIL FROM options %v", rep.MailOptions)
+			assert.Contains(t, rep.MailOptions, "BODY=8BITMIME", "as net/smtp sent it before")
+			assert.Equal(t, "noreply@agency.example", rep.MailFrom)
+			assert.Equal(t, []string{tc.to}, rep.RcptTos)
+			assert.Equal(t, tc.to, rep.To)
+			assert.Equal(t, "Notificación", *rep.Subject)
+			assert.Equal(t, "Agência Nacional <noreply@agency.example>", rep.From)
+			assert.Equal(t, "To: "+tc.to, rawHeader(m.raw, "To"), "the address as written (RFC 6532 §3.2)")
+			assert.True(t, strings.HasPrefix(rawHeader(m.raw, "Subject"), "Subject: =?utf-8?b?"), "RFC 2047 still")
+			head, _, _ := strings.Cut(string(m.raw), "\r\n\r\n")
+			for _, line := range strings.Split(head, "\r\n") {
+				if !strings.HasPrefix(line, "To: ") {
+					assert.True(t, isASCIIString(line), "only the To field is UTF-8: %q", line)
+				}
+			}
+			msg, err := mail.ReadMessage(bytes.NewReader(m.raw))
+			require.NoError(t, err)
+			to, err := mail.ParseAddress(msg.Header.Get("To"))
+			require.NoError(t, err)
+			assert.Equal(t, tc.to, to.Address)
+			if !tc.smtputf8 {
+				parseWithGo(t, m.raw)
+			}
+		})
+	}
+
+	// Through the outbox, the refusal is a permanent failure whose reason names it.
+	ch, err := notify.NewEmail(without.config())
+	require.NoError(t, err)
+	o := emailOutbox(t, ch, []time.Duration{0, 0})
+	id, err := o.Send(ctx, notify.Message{Channel: "email", To: "josé@correo.example", Template: emailTemplate(t, "Subject: Aviso\nHola.")})
+	require.NoError(t, err)
+	require.NoError(t, dispatcher(t, o, 1).RunUntilEmpty(ctx))
+	n, err := o.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, notify.PermanentFailure, n.Status)
+	assert.Equal(t, 1, n.Attempts)
+	assert.Contains(t, n.Reason, "smtputf8")
+	assert.NotContains(t, n.Reason, "@")
+}
+
+func isASCIIString(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestEmailHeaderInjection: an address that would add a header field or a recipient is
+// refused when the message is created and again when it is delivered, and the server gets
+// nothing.
+func TestEmailHeaderInjection(t *testing.T) {
+	srv := startSMTP(t, "starttls+smtputf8")
+	ch, err := notify.NewEmail(srv.config())
+	require.NoError(t, err)
+	t.Cleanup(ch.CloseIdleConnections)
+	o := emailOutbox(t, ch, nil)
+	ctx := context.Background()
+	for _, to := range []string{
+		"ana@example.org\r\nBcc: eve@example.org",
+		"ana@example.org\nBcc: eve@example.org",
+		"ana@example.org\rBcc: eve@example.org",
+		"ana@example.org>\r\nRCPT TO:<eve@example.org",
+		"ana@example.org> SMTPUTF8",
+		"ana@example.org,eve@example.org",
+		"josé@example.org\u2028Bcc: eve@example.org",
+		"ana@example.org\x00eve@example.org",
+	} {
+		t.Run(strconv.Quote(to), func(t *testing.T) {
+			_, err := o.Send(ctx, notify.Message{Channel: "email", To: to, Template: emailTemplate(t, "Subject: S\nT")})
+			require.ErrorIs(t, err, notify.ErrInput)
+			err = ch.Deliver(ctx, &notify.Delivery{ID: "ntf_inj", Attempt: 1, To: to, Content: notify.Content{Text: "T"}, Created: time.Now()})
+			require.ErrorIs(t, err, notify.ErrPermanent)
+		})
+	}
+	assert.Empty(t, srv.messages(t))
+}
+
+// TestEmailConnectionReuse counts the connections the server saw: deliveries share one
+// connection, a refused recipient does not spoil it, a connection the server closed is
+// replaced without failing the delivery, and MaxIdleConns -1 opens one per delivery.
+func TestEmailConnectionReuse(t *testing.T) {
+	ctx := context.Background()
+	deliver := func(t *testing.T, ch *notify.Email, n int, to string) error {
+		t.Helper()
+		return ch.Deliver(ctx, &notify.Delivery{ID: "ntf_reuse_" + strconv.Itoa(n), Attempt: 1, To: to,
+			Content: notify.Content{Subject: "S", Text: "T"}, Created: time.Now()})
+	}
+	conns := func(msgs []*received) []int {
+		var out []int
+		for _, m := range msgs {
+			out = append(out, m.report.Conn)
+		}
+		return out
+	}
+
+	t.Run("reused", func(t *testing.T) {
+		srv := startSMTP(t, "starttls")
+		ch, err := notify.NewEmail(srv.config())
+		require.NoError(t, err)
+		t.Cleanup(ch.CloseIdleConnections)
+		for i := range 3 {
+			require.NoError(t, deliver(t, ch, i, "ana@example.org"))
+		}
+		err = deliver(t, ch, 3, "perm.ana@example.org")
+		require.ErrorIs(t, err, notify.ErrPermanent, "the refusal is the delivery's")
+		err = deliver(t, ch, 4, "temp.ana@example.org")
+		require.ErrorIs(t, err, notify.ErrTemporary)
+		require.NoError(t, deliver(t, ch, 5, "bia@example.org"))
+		msgs := srv.messages(t)
+		require.Len(t, msgs, 4)
+		assert.Equal(t, []int{1, 1, 1, 1}, conns(msgs), "one connection")
+		assert.Equal(t, 1, msgs[3].report.Connections)
+		assert.Equal(t, []string{"bia@example.org"}, msgs[3].report.RcptTos, "RSET dropped the refused transaction")
+		for _, m := range msgs {
+			assert.True(t, m.report.TLS)
+			assert.True(t, m.report.Auth)
+		}
+
+		ch.CloseIdleConnections()
+		require.NoError(t, deliver(t, ch, 6, "ana@example.org"))
+		msgs = srv.messages(t)
+		require.Len(t, msgs, 5)
+		assert.Equal(t, 2, msgs[4].report.Conn, "a new connection after CloseIdleConnections")
+	})
+
+	t.Run("closed by the server", func(t *testing.T) {
+		for _, mode := range []string{"starttls", "implicit"} {
+			t.Run(mode, func(t *testing.T) {
+				srv := startSMTP(t, mode)
+				cfg := srv.config()
+				cfg.ImplicitTLS = mode == "implicit"
+				ch, err := notify.NewEmail(cfg)
+				require.NoError(t, err)
+				t.Cleanup(ch.CloseIdleConnections)
+				require.NoError(t, deliver(t, ch, 0, "ana@example.org"))
+				srv.drop(t)
+				require.NoError(t, deliver(t, ch, 1, "ana@example.org"), "a stale connection is not the delivery's failure")
+				require.NoError(t, deliver(t, ch, 2, "ana@example.org"))
+				assert.Equal(t, []int{1, 2, 2}, conns(srv.messages(t)))
+			})
+		}
+	})
+
+	t.Run("no reuse", func(t *testing.T) {
+		srv := startSMTP(t, "starttls")
+		cfg := srv.config()
+		cfg.MaxIdleConns = -1
+		ch, err := notify.NewEmail(cfg)
+		require.NoError(t, err)
+		for i := range 3 {
+			require.NoError(t, deliver(t, ch, i, "ana@example.org"))
+		}
+		assert.Equal(t, []int{1, 2, 3}, conns(srv.messages(t)))
+	})
+
+	t.Run("dispatcher workers", func(t *testing.T) {
+		srv := startSMTP(t, "starttls")
+		ch, err := notify.NewEmail(srv.config())
+		require.NoError(t, err)
+		t.Cleanup(ch.CloseIdleConnections)
+		o := emailOutbox(t, ch, nil)
+		tmpl := emailTemplate(t, "Subject: S\nT")
+		for i := range 12 {
+			_, err := o.Send(ctx, notify.Message{Channel: "email", To: "ana" + strconv.Itoa(i) + "@example.org", Template: tmpl})
+			require.NoError(t, err)
+		}
+		require.NoError(t, dispatcher(t, o, 3).RunUntilEmpty(ctx))
+		msgs := srv.messages(t)
+		require.Len(t, msgs, 12)
+		seen := map[int]bool{}
+		for _, c := range conns(msgs) {
+			seen[c] = true
+		}
+		assert.LessOrEqual(t, len(seen), 3, "no more connections than workers")
+		assert.LessOrEqual(t, msgs[11].report.Connections, 3)
+	})
 }
 
 // lockedBuffer collects a child process's stderr, which the process writes while the test

@@ -2,9 +2,11 @@ package notify_test
 
 import (
 	"net/http"
+	"net/mail"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -133,5 +135,43 @@ func FuzzPDFLetter(f *testing.F) {
 		if !strings.HasPrefix(string(doc.Document), "%PDF-") {
 			t.Fatal("not a PDF")
 		}
+	})
+}
+
+// FuzzEmailAddress checks the email channel's address check, which reads the address a
+// sending service passes in: whatever it accepts is one bare address that Go's net/mail
+// reads back as itself, fits RFC 5321's sizes, and holds nothing that could end a header
+// line or a command; whatever it refuses is ErrInput.
+func FuzzEmailAddress(f *testing.F) {
+	for _, s := range []string{"ana@example.org", "josé@correo.gob.uy", "ñandú@ejemplo.com.py", "a@b",
+		"ana@example.org\r\nBcc: eve@example.org", `"a b"@example.org`, "jose\u0301@x.example", "a\u202e@x.example",
+		"Ana <ana@example.org>", "a..b@x", "a@[1.2.3.4]", "a@-x.example", "\xff@x"} {
+		f.Add(s)
+	}
+	ch, err := notify.NewEmail(notify.EmailConfig{Host: "smtp.agency.example", From: "noreply@agency.example"})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, a string) {
+		err := ch.CheckAddress(a)
+		if err != nil {
+			require.ErrorIs(t, err, notify.ErrInput)
+			return
+		}
+		require.True(t, utf8.ValidString(a))
+		require.LessOrEqual(t, len(a), 254)
+		require.False(t, strings.ContainsFunc(a, func(r rune) bool {
+			return r <= ' ' || r == 0x7f || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+		}), "%q", a)
+		require.NotContains(t, a, ">")
+		require.NotContains(t, a, ",")
+		require.Equal(t, 1, strings.Count(a, "@"))
+		local, _, _ := strings.Cut(a, "@")
+		require.LessOrEqual(t, len(local), 64)
+		addr, err := mail.ParseAddress(a)
+		require.NoError(t, err)
+		require.Equal(t, a, addr.Address)
+		require.Empty(t, addr.Name)
+		list, err := mail.ParseAddressList(a)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
 	})
 }

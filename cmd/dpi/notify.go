@@ -561,6 +561,12 @@ func runNotifyRun(e *env, args []string) int {
 	} else {
 		err = d.Run(e.ctx)
 	}
+	// The email channel keeps connections for the next deliveries: end them with QUIT.
+	for _, c := range channels {
+		if m, ok := c.(*notify.Email); ok {
+			m.CloseIdleConnections()
+		}
+	}
 	code = exitOK
 	if err != nil && e.ctx.Err() == nil {
 		code = notifyFail(e, "run", exitUsage, err)

@@ -125,6 +125,18 @@ const (
 // endless line is cut off rather than held in memory.
 const MaxNotifySMTPReplies = 64 << 10
 
+// Sizes of an email address, in octets of its UTF-8 whether or not it is ASCII (RFC 6531
+// §3.3 keeps RFC 5321's limits in octets).
+const (
+	// MaxNotifyEmailAddress caps a whole address: a path is at most 256 octets with its
+	// angle brackets (RFC 5321 §4.5.3.1.3).
+	MaxNotifyEmailAddress = 254
+	// MaxNotifyEmailLocalPart caps the local part (RFC 5321 §4.5.3.1.1).
+	MaxNotifyEmailLocalPart = 64
+	// MaxNotifyEmailLabel caps one label of the domain (RFC 1035 §2.3.4).
+	MaxNotifyEmailLabel = 63
+)
+
 // MaxLetterPages caps the pages of one PDF letter: a notice longer than this is refused
 // when it is created, not when it is printed.
 const MaxLetterPages = 50
