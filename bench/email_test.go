@@ -92,33 +92,43 @@ func startSMTPSink(b *testing.B) notify.EmailConfig {
 
 // BenchmarkNotifyEmail delivers one email per operation through the email channel to a
 // real SMTP server on loopback (STARTTLS, AUTH PLAIN): serially, and from four goroutines
-// at once, as a dispatcher's four default workers do. It measures the channel alone, not
-// the outbox.
+// at once, as a dispatcher's four default workers do; with the connections reused, and
+// with a connection of its own per delivery (fresh-, MaxIdleConns -1). It measures the
+// channel alone, not the outbox.
 func BenchmarkNotifyEmail(b *testing.B) {
 	cfg := startSMTPSink(b)
 	d := notify.Delivery{ID: "ntf_bench", Attempt: 1, To: "ana@example.org",
 		Content: notify.Content{Subject: "Resolución", Text: "Su solicitud fue aprobada.", HTML: "<p>Su solicitud fue aprobada.</p>\n"},
 		Created: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	b.Run("serial", func(b *testing.B) {
-		ch, err := notify.NewEmail(cfg)
-		require.NoError(b, err)
-		for b.Loop() {
-			if err := ch.Deliver(context.Background(), &d); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel4", func(b *testing.B) {
-		ch, err := notify.NewEmail(cfg)
-		require.NoError(b, err)
-		b.SetParallelism(max(1, 4/runtime.GOMAXPROCS(0)))
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
+	for _, reuse := range []struct {
+		name string
+		idle int
+	}{{"", 0}, {"fresh-", -1}} {
+		cfg := cfg
+		cfg.MaxIdleConns = reuse.idle
+		b.Run(reuse.name+"serial", func(b *testing.B) {
+			ch, err := notify.NewEmail(cfg)
+			require.NoError(b, err)
+			b.Cleanup(ch.CloseIdleConnections)
+			for b.Loop() {
 				if err := ch.Deliver(context.Background(), &d); err != nil {
-					b.Error(err)
-					return
+					b.Fatal(err)
 				}
 			}
 		})
-	})
+		b.Run(reuse.name+"parallel4", func(b *testing.B) {
+			ch, err := notify.NewEmail(cfg)
+			require.NoError(b, err)
+			b.Cleanup(ch.CloseIdleConnections)
+			b.SetParallelism(max(1, 4/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := ch.Deliver(context.Background(), &d); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
