@@ -4,11 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -65,16 +61,8 @@ func startSMTPSink(b *testing.B) notify.EmailConfig {
 	b.Cleanup(pki.Close)
 	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "mx.test", Usage: dpitest.UsageTLS})
 	require.NoError(b, err)
-	dir := b.TempDir()
-	var chain []byte
-	for _, c := range cred.Chain {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(cred.Key)
+	certFile, keyFile, err := cred.WritePEM(b.TempDir())
 	require.NoError(b, err)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(b, os.WriteFile(certFile, chain, 0o600))
-	require.NoError(b, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	cmd := exec.Command(py, "-c", smtpSink, certFile, keyFile)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(b, err)

@@ -17,6 +17,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -413,6 +415,28 @@ type Credential struct {
 	// Chain is the certificate path without the trust anchor: Cert first, then the
 	// intermediate. The root is not included.
 	Chain []*x509.Certificate
+}
+
+// WritePEM writes the credential for a server or tool started as another process (an SMTP
+// server, openssl, pdfsig): cert.pem holds the chain, Cert first, and key.pem the private key
+// as PKCS #8, both in dir and readable by the owner only. It returns their paths.
+func (c *Credential) WritePEM(dir string) (certFile, keyFile string, err error) {
+	var chain []byte
+	for _, cert := range c.Chain {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		return "", "", fmt.Errorf("dpitest: encoding the key: %w", err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, chain, 0o600); err != nil {
+		return "", "", fmt.Errorf("dpitest: %w", err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return "", "", fmt.Errorf("dpitest: %w", err)
+	}
+	return certFile, keyFile, nil
 }
 
 // Issue generates a key and issues an end-entity certificate for it from the intermediate

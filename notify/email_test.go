@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"mime"
@@ -192,15 +191,8 @@ func startSMTP(t *testing.T, mode string) *testSMTP {
 	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "mx.test", Usage: dpitest.UsageTLS})
 	require.NoError(t, err)
 	dir := t.TempDir()
-	var chain []byte
-	for _, c := range cred.Chain {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(cred.Key)
+	certFile, keyFile, err := cred.WritePEM(dir)
 	require.NoError(t, err)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, chain, 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	out := filepath.Join(dir, "mail")
 	require.NoError(t, os.Mkdir(out, 0o700))
 

@@ -549,18 +549,12 @@ func startTestSMTP(t *testing.T) *smtpTestServer {
 	cred, err := pki.Issue(dpitest.CertOptions{CommonName: "mx.test", Usage: dpitest.UsageTLS})
 	require.NoError(t, err)
 	dir := t.TempDir()
-	var chain []byte
-	for _, c := range cred.Chain {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(cred.Key)
+	certFile, keyFile, err := cred.WritePEM(dir)
 	require.NoError(t, err)
 	s := &smtpTestServer{dir: filepath.Join(dir, "mail"), caFile: filepath.Join(dir, "ca.pem")}
 	require.NoError(t, os.Mkdir(s.dir, 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), chain, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 	require.NoError(t, os.WriteFile(s.caFile, pki.RootsPEM(), 0o600))
-	cmd := exec.Command(py, "-c", testSMTPServer, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), s.dir, testSMTPPassword)
+	cmd := exec.Command(py, "-c", testSMTPServer, certFile, keyFile, s.dir, testSMTPPassword)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
