@@ -10,7 +10,7 @@
 // streams a later revision rewrote. So this fork:
 //
 //   - leaves a stream's content in the file when its /Length is known and lies within the
-//     file (StreamSection says where it is; LoadStream reads it, bounded). Object streams
+//     file (StreamSection says where it is, for the caller to read it, bounded). Object streams
 //     and cross-reference streams are still read and decoded when the file is opened, as
 //     pdfcpu does; a stream whose length is missing or wrong is read then too, by pdfcpu's
 //     own code, to find its end.
@@ -19,6 +19,8 @@
 //   - refuses a chain of more cross-reference sections than limits.MaxPDFRevisions
 //     (ErrTooManySections) before following it, so that its callers need not scan the
 //     file for revisions first.
+//   - returns a panic inside the reader (a bug in parsing untrusted input) as an error
+//     matching ErrPanic.
 //   - drops ReadFile and ReadFileWithContext: a library reads what its caller opened.
 //
 // Everything else (the cross-reference tables and streams, hybrid files, repairs in relaxed

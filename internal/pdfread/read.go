@@ -14,11 +14,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 
 Modified by the dpi authors, 2026: forked from pdfcpu v0.15.0 pkg/pdfcpu/read.go as
-package pdfread. Changes: stream contents are not read when the file is opened (LoadStream
-and StreamSection read them on demand); an encrypted file is refused with ErrEncrypted
+package pdfread. Changes: stream contents are not read when the file is opened (StreamSection
+says where they are); an encrypted file is refused with ErrEncrypted
 instead of being decrypted (the decryption code is removed); ReadFile and ReadFileWithContext
 are removed; a chain of more cross-reference sections than limits.MaxPDFRevisions is refused
-(ErrTooManySections). See doc.go.
+(ErrTooManySections); a panic in the reader is returned as ErrPanic. See doc.go.
 */
 
 package pdfread
@@ -3240,7 +3240,7 @@ func dereferenceAndLoad(c context.Context, ctx *model.Context, objNr int, entry 
 	}
 
 	if sd, ok := o.(types.StreamDict); ok {
-		// dpi: the content stays in the file (LoadStream reads it) unless its length is
+		// dpi: the content stays in the file (StreamSection says where) unless its length is
 		// unknown or runs past the end of the file, where the content is read now, as
 		// pdfcpu does, to find or fix its length.
 		if err = deferStreamContent(c, ctx, &sd); err != nil {

@@ -75,8 +75,10 @@ const (
 	// ChangeMetadata is the document information dictionary (the trailer's /Info, ISO
 	// 32000-1 §14.3.3) changed: /Title, /Author, /ModDate and the like, or /Info pointed at
 	// another dictionary, or the catalog's XMP /Metadata stream (§14.3.2) changed. It does
-	// not change what a page shows, so it is allowed at every level, DocMDP 1 included (see
-	// metadataAllowed), and reported.
+	// not change what a page shows, so it is reported and allowed at every level, DocMDP 1
+	// included, as pyHanko's DocInfoRule allows it: the tools that add a DSS or a document
+	// time-stamp to a document certified with no changes allowed (which EN 319 142-1
+	// permits) commonly update /ModDate as they do.
 	ChangeMetadata = "metadata"
 	// ChangeField is a form field added, removed or changed beyond its value, or a locked or
 	// signed field changed.
@@ -736,12 +738,6 @@ func (d *differ) signingAllowed() bool     { return d.perm.DocMDP != 1 }
 func (d *differ) formFillAllowed() bool    { return d.perm.DocMDP != 1 }
 func (d *differ) annotationsAllowed() bool { return d.perm.DocMDP == 3 }
 
-// metadataAllowed: a metadata change is allowed at every level, DocMDP 1 included, as
-// pyHanko's DocInfoRule allows it: it shows nothing, and the tools that add a DSS or a
-// document time-stamp to a document certified with no changes allowed (which EN 319 142-1
-// permits) commonly update /ModDate as they do. It is still reported.
-func (d *differ) metadataAllowed() bool { return true }
-
 func (d *differ) run() error {
 	oldCat, curCat, _, rootNr, err := d.resolve(*d.old.Root, *d.cur.Root)
 	if err != nil {
@@ -775,7 +771,7 @@ func (d *differ) run() error {
 			case "Extensions":
 				d.add(rootNr, ChangeDSS, true, "catalog /Extensions (the ESIC extension of a DSS)")
 			case "Metadata":
-				d.addIn(rootNr, cc[k], ChangeMetadata, d.metadataAllowed(), "catalog /Metadata (the XMP metadata stream)")
+				d.addIn(rootNr, cc[k], ChangeMetadata, true, "catalog /Metadata (the XMP metadata stream)")
 			default:
 				d.addIn(rootNr, cc[k], ChangeCatalog, false, "catalog /"+k)
 			}
@@ -811,10 +807,10 @@ func (d *differ) info() error {
 	}
 	if d.cur.Info == nil {
 		d.changes = append(d.changes, Change{Revision: d.total, Object: "trailer /Info", Kind: ChangeMetadata,
-			Allowed: d.metadataAllowed(), Detail: "the document information dictionary removed"})
+			Allowed: true, Detail: "the document information dictionary removed"})
 		return nil
 	}
-	d.addIn(int(d.cur.Info.ObjectNumber), b, ChangeMetadata, d.metadataAllowed(), "the document information dictionary (trailer /Info)")
+	d.addIn(int(d.cur.Info.ObjectNumber), b, ChangeMetadata, true, "the document information dictionary (trailer /Info)")
 	return nil
 }
 

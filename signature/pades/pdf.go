@@ -40,8 +40,9 @@ func pdfConfig() *model.Configuration {
 }
 
 // readDocument reads the structure of the PDF in r with pdfcpu's reader as internal/pdfread
-// forks it, which leaves stream contents in the file (document.loadStream reads one). An encrypted PDF is refused
-// with ErrEncrypted; anything pdfcpu cannot read, or a panic inside it, with ErrMalformed.
+// forks it, which leaves stream contents in the file (document.loadStream reads one). An
+// encrypted PDF is refused with ErrEncrypted; anything pdfcpu cannot read, or a panic inside
+// it, with ErrMalformed.
 func readDocument(ctx context.Context, r io.ReaderAt, size int64) (d *document, err error) {
 	if size < 8 {
 		return nil, malformedError("header", "not a pdf: shorter than its header")
@@ -146,10 +147,13 @@ var eofMarker = []byte("%%EOF")
 
 // scanEOFs calls f with the offset just after each %%EOF marker and its end of line, in
 // order, while f returns true. It reads the file once, in 1 MiB pieces.
-func scanEOFs(r io.ReaderAt, size int64, f func(end int64) bool) error {
+func scanEOFs(ctx context.Context, r io.ReaderAt, size int64, f func(end int64) bool) error {
 	const piece = 1 << 20
 	buf := make([]byte, piece+len(eofMarker)+2)
 	for off := int64(0); off < size; off += piece {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := int64(len(buf))
 		if off+n > size {
 			n = size - off

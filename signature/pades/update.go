@@ -322,26 +322,34 @@ func (u *updater) hashRanges(ctx context.Context, h hash.Hash, inc []byte, p pla
 // hashAndWrite digests the two ranges of br from r, as hashByteRange does, and writes the
 // first n bytes of them to w. The writes run in a goroutine beside the digest, each piece
 // handed over once read, so that writing a large file costs little more than reading it.
+// With no w (or n of 0) it only digests.
 func hashAndWrite(ctx context.Context, h io.Writer, w io.Writer, n int64, r io.ReaderAt, br [4]int64) error {
 	const piece, pieces = 1 << 20, 4
 	free := make(chan []byte, pieces)
-	for range pieces {
-		free <- make([]byte, piece)
-	}
-	todo := make(chan []byte, pieces)
 	written := make(chan error, 1)
-	go func() {
-		var err error
-		for b := range todo {
-			if err == nil {
-				if _, err = w.Write(b); err != nil {
-					err = fmt.Errorf("pades: writing: %w", err)
-				}
-			}
-			free <- b[:cap(b)]
+	var todo chan []byte // nil when nothing is written: n stays 0 and nothing is sent
+	if w == nil || n <= 0 {
+		n = 0
+		free <- make([]byte, piece)
+		written <- nil
+	} else {
+		for range pieces {
+			free <- make([]byte, piece)
 		}
-		written <- err
-	}()
+		todo = make(chan []byte, pieces)
+		go func() {
+			var err error
+			for b := range todo {
+				if err == nil {
+					if _, err = w.Write(b); err != nil {
+						err = fmt.Errorf("pades: writing: %w", err)
+					}
+				}
+				free <- b[:cap(b)]
+			}
+			written <- err
+		}()
+	}
 	err := func() error {
 		for _, rg := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
 			sr := io.NewSectionReader(r, rg[0], rg[1])
@@ -368,7 +376,9 @@ func hashAndWrite(ctx context.Context, h io.Writer, w io.Writer, n int64, r io.R
 		}
 		return nil
 	}()
-	close(todo)
+	if todo != nil {
+		close(todo)
+	}
 	werr := <-written
 	if err == nil && n > 0 {
 		err = fmt.Errorf("pades: internal error: %d bytes of the original not written", n)
@@ -410,24 +420,7 @@ func (u *updater) teeTo(out io.Writer) (undo func()) {
 
 // hashByteRange digests the two ranges of br from r, checking ctx between reads.
 func hashByteRange(ctx context.Context, h io.Writer, r io.ReaderAt, br [4]int64) error {
-	buf := make([]byte, 1<<20)
-	for _, rg := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
-		sr := io.NewSectionReader(r, rg[0], rg[1])
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			n, err := sr.Read(buf)
-			h.Write(buf[:n])
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("pades: reading the pdf: %w", err)
-			}
-		}
-	}
-	return nil
+	return hashAndWrite(ctx, h, nil, 0, r, br)
 }
 
 // fillContents writes the hex of der into the /Contents placeholder, zero-padded.

@@ -94,7 +94,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, policy *signature.
 	// reads the whole file, so it runs beside the signatures' digests, which read it too;
 	// its result is needed only for the reports' revisions and the change analysis.
 	scanned := make(chan revisionEnds, 1)
-	go func() { scanned <- scanRevisionEnds(r, size) }()
+	go func() { scanned <- scanRevisionEnds(ctx, r, size) }()
 	waitScan := func() ([]int64, error) {
 		if scanned == nil {
 			return nil, nil
@@ -260,10 +260,10 @@ type revisionEnds struct {
 }
 
 // scanRevisionEnds finds where each revision of the PDF in r ends: after a %%EOF that closes
-// a trailer. More than limits.MaxPDFRevisions is ErrTooLarge.
-func scanRevisionEnds(r io.ReaderAt, size int64) revisionEnds {
+// a trailer. More than limits.MaxPDFRevisions is ErrTooLarge; it stops when ctx ends.
+func scanRevisionEnds(ctx context.Context, r io.ReaderAt, size int64) revisionEnds {
 	var ends []int64
-	err := scanEOFs(r, size, func(e int64) bool {
+	err := scanEOFs(ctx, r, size, func(e int64) bool {
 		if isRevisionEnd(r, e) {
 			ends = append(ends, e)
 		}
@@ -641,6 +641,7 @@ func (d *document) readDSS(cat types.Dict) signature.ValidationData {
 				return
 			}
 			sd, _, err := d.x.DereferenceStreamDict(o)
+			// The encoded form may be larger than the decoded cap (ASCIIHex doubles it).
 			if err != nil || sd == nil || d.loadStream(sd, 2*max+1024) != nil {
 				continue
 			}
